@@ -1,0 +1,52 @@
+"""flowlens: diaspora money flows as a corridor graph, on polars.
+
+The public API is re-exported here; everything else is internal. Heavy optional
+dependencies (networkx, scipy, plotting) are imported only by the functions that
+need them.
+"""
+
+from flowlens import reference, schema
+from flowlens.errors import (
+    FlowlensError,
+    InputFormatError,
+    MissingColumnError,
+    ReferenceDataError,
+    SchemaError,
+    ValidationFailedError,
+)
+from flowlens.official import (
+    OfficialTable,
+    read_banxico_monthly,
+    read_banxico_quarterly_by_country,
+    read_knomad_annual,
+    read_rpw_corridors,
+    read_wb_bilateral_matrix,
+)
+from flowlens.panel import corridor_panel
+from flowlens.sample import load_sample, sample_path
+from flowlens.validate import ValidationReport, load_flows
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FlowlensError",
+    "InputFormatError",
+    "MissingColumnError",
+    "OfficialTable",
+    "ReferenceDataError",
+    "SchemaError",
+    "ValidationFailedError",
+    "ValidationReport",
+    "__version__",
+    "corridor_panel",
+    "load_flows",
+    "load_sample",
+    "read_banxico_monthly",
+    "read_banxico_quarterly_by_country",
+    "read_knomad_annual",
+    "read_rpw_corridors",
+    "read_wb_bilateral_matrix",
+    "reference",
+    "sample_path",
+    "schema",
+]

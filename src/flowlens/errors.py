@@ -1,0 +1,141 @@
+"""Exceptions raised by flowlens.
+
+Every exception derives from :class:`FlowlensError`, itself a ``ValueError``, so a
+service can catch one base class. Messages name the column, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "FlowlensError",
+    "InputFormatError",
+    "MissingColumnError",
+    "ReferenceDataError",
+    "SchemaError",
+    "ValidationFailedError",
+]
+
+
+class FlowlensError(ValueError):
+    """Base class of every error flowlens raises on purpose.
+
+    Examples
+    --------
+    >>> import flowlens
+    >>> issubclass(flowlens.MissingColumnError, flowlens.FlowlensError)
+    True
+    """
+
+
+class SchemaError(FlowlensError):
+    """A column exists but has a type or content flowlens cannot use.
+
+    Examples
+    --------
+    >>> from flowlens.errors import SchemaError
+    >>> str(SchemaError("column 'amount' has dtype Boolean"))
+    "column 'amount' has dtype Boolean"
+    """
+
+
+class InputFormatError(FlowlensError):
+    """The source itself cannot be read (unknown file type, unreadable file, empty input).
+
+    Examples
+    --------
+    >>> from flowlens.errors import InputFormatError
+    >>> isinstance(InputFormatError("x"), ValueError)
+    True
+    """
+
+
+class ReferenceDataError(FlowlensError):
+    """A reference table (FX rates, aliases) passed by the user is malformed.
+
+    Examples
+    --------
+    >>> from flowlens.errors import ReferenceDataError
+    >>> isinstance(ReferenceDataError("x"), ValueError)
+    True
+    """
+
+
+class MissingColumnError(SchemaError):
+    """A required column is missing; the message lists the columns present and the closest match.
+
+    Examples
+    --------
+    >>> from flowlens.errors import MissingColumnError
+    >>> err = MissingColumnError.for_column("origin", ["orign", "amount"])
+    >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+    required column 'origin' is missing; columns present: ['orign', 'amount'].
+    Did you mean 'orign'? Rename it, or pass columns={'orign': 'origin'}.
+    """
+
+    def __init__(self, message: str, *, column: str, present: list[str]) -> None:
+        super().__init__(message)
+        self.column = column
+        self.present = present
+
+    @classmethod
+    def for_column(cls, column: str, present: Iterable[str]) -> MissingColumnError:
+        """Build the error for a missing ``column`` given the ``present`` columns.
+
+        Examples
+        --------
+        >>> from flowlens.errors import MissingColumnError
+        >>> MissingColumnError.for_column("date", ["amount"]).column
+        'date'
+        """
+        present = list(present)
+        message = f"required column {column!r} is missing; columns present: {present}."
+        match = closest(column, present)
+        if match is not None:
+            message += f" Did you mean {match!r}? Rename it, or pass columns={{{match!r}: {column!r}}}."
+        else:
+            message += f" Pass columns={{'<your column>': {column!r}}} to map it."
+        return cls(message, column=column, present=present)
+
+
+class ValidationFailedError(FlowlensError):
+    """Raised by ``load_flows(..., strict=True)`` when any row is rejected.
+
+    ``counts`` maps each rule to its number of rejected rows; ``examples`` holds the
+    first rejected rows.
+
+    Examples
+    --------
+    >>> from flowlens.errors import ValidationFailedError
+    >>> ValidationFailedError("2 rows rejected", counts={"amount": 2}).counts
+    {'amount': 2}
+    """
+
+    def __init__(
+        self, message: str, *, counts: dict[str, int], examples: list[dict[str, object]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.counts = counts
+        self.examples = examples or []
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to ``name`` (case-insensitive), or None.
+
+    Examples
+    --------
+    >>> from flowlens.errors import closest
+    >>> closest("destination", ["dest", "Destination_country", "amount"])
+    'Destination_country'
+    """
+    candidates = list(candidates)
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    if hits:
+        return lowered[hits[0]]
+    contains = [c for c in candidates if name.lower() in c.lower() or c.lower() in name.lower()]
+    return contains[0] if contains else None

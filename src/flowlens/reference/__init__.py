@@ -1,0 +1,26 @@
+"""Packaged reference data: countries, aliases, aggregates, currencies and FX rates."""
+
+from flowlens.reference._files import version
+from flowlens.reference.countries import (
+    aggregates,
+    countries,
+    country_aliases,
+    country_codes,
+    name_key,
+    to_iso3,
+)
+from flowlens.reference.currencies import currencies, currency_codes, fx_coverage, fx_rates
+
+__all__ = [
+    "aggregates",
+    "countries",
+    "country_aliases",
+    "country_codes",
+    "currencies",
+    "currency_codes",
+    "fx_coverage",
+    "fx_rates",
+    "name_key",
+    "to_iso3",
+    "version",
+]

@@ -1,0 +1,1 @@
+"""Bundled sample data (package data, so the quick start needs no download)."""

@@ -1,0 +1,601 @@
+"""Ingest and validation: raw flow records -> canonical clean rows + rejects with reasons.
+
+Every input row ends in exactly one of ``ValidationReport.clean`` and
+``ValidationReport.rejects``; nothing is dropped silently. The whole check is one
+lazy polars plan (no Python loop over rows), so it streams over inputs larger than
+memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+import polars as pl
+
+from flowlens import schema as S
+from flowlens.errors import MissingColumnError, SchemaError, ValidationFailedError, closest
+from flowlens.io import FlowSource, as_lazy
+from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS, daily_fx_grid
+from flowlens.reference import currency_codes, to_iso3
+
+__all__ = ["RULES", "ValidationReport", "load_flows"]
+
+RULES: tuple[str, ...] = (
+    "date",
+    "origin",
+    "destination",
+    "domestic",
+    "flow_type",
+    "channel",
+    "amount",
+    "currency",
+    "fee",
+    "fx",
+    "duplicate_tx_id",
+)
+"""Rule names, in the order they are checked; a reject's ``rule`` is the first that failed
+and its ``reason`` lists every failure."""
+
+_ROW = "__flowlens_row"
+_P = "__flowlens_p_"  # prefix of parsed columns, so they never clash with the user's names
+
+_TIME_SUFFIX = r"^([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+
+
+@dataclass(frozen=True, repr=False)
+class ValidationReport:
+    """The outcome of :func:`load_flows`.
+
+    Attributes
+    ----------
+    clean
+        Canonical rows (see :data:`flowlens.schema.CANONICAL_SCHEMA`) with
+        ``amount_usd``. A DataFrame when the source was in memory; a LazyFrame
+        (not yet executed) when it was a file or a LazyFrame.
+    rejects
+        One row per rejected input row: ``row`` (0-based position in the source),
+        ``rule`` (the first rule that failed), ``reason`` (every failure, naming
+        the column and the value), then the row's raw values as given, as text.
+    summary
+        One row per outcome (``clean`` then each rule with rejects): ``outcome``,
+        ``n_rows``, and ``amount_usd`` (the clean total; null for rejects, whose
+        amounts are not trusted).
+    n_rows_in, n_clean, n_rejected
+        Row counts; ``n_clean + n_rejected == n_rows_in``.
+    source
+        A description of the source.
+    """
+
+    clean: pl.DataFrame | pl.LazyFrame
+    rejects: pl.DataFrame
+    summary: pl.DataFrame
+    n_rows_in: int
+    n_clean: int
+    n_rejected: int
+    source: str
+
+    @property
+    def clean_amount_usd(self) -> float:
+        """Total ``amount_usd`` of the clean rows (from the summary; no recomputation)."""
+        value = self.summary.filter(pl.col("outcome") == "clean")["amount_usd"]
+        return float(value[0]) if value.len() else 0.0
+
+    def __repr__(self) -> str:
+        by_rule = ", ".join(
+            f"{row['outcome']}={row['n_rows']}"
+            for row in self.summary.filter(pl.col("outcome") != "clean").iter_rows(named=True)
+        )
+        kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "eager"
+        return (
+            f"ValidationReport(source={self.source!r}, rows_in={self.n_rows_in}, "
+            f"clean={self.n_clean} ({kind}), rejected={self.n_rejected}"
+            + (f" [{by_rule}]" if by_rule else "")
+            + f", clean_amount_usd={self.clean_amount_usd:,.2f})"
+        )
+
+
+def load_flows(
+    source: FlowSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    max_fx_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
+    keep: Sequence[str] = (),
+) -> ValidationReport:
+    """Read, validate and normalise transaction-level flows into the canonical schema.
+
+    Parameters
+    ----------
+    source
+        A CSV or Parquet path, a glob or directory of Parquet files, a polars
+        DataFrame or LazyFrame, a pyarrow Table, or a pandas DataFrame.
+    columns
+        Mapping from your column names to canonical ones, e.g.
+        ``{"sender_country": "origin"}``.
+    strict
+        Raise :class:`~flowlens.errors.ValidationFailedError` (with counts per rule
+        and the first examples) if any row is rejected, instead of returning it
+        in ``rejects``.
+    fx
+        Your own rates (``date``, ``currency``, ``usd_per_unit``); default: the
+        packaged table derived from the ECB euro reference rates plus the Gulf USD
+        pegs (:func:`flowlens.reference.fx_coverage`).
+    max_fx_staleness_days
+        How old the latest rate on or before a transfer's date may be. The default,
+        7, spans ECB holiday gaps; pass 31 for a monthly table.
+    keep
+        Extra (non-canonical) columns to carry into ``clean``; others are left out
+        of ``clean`` (they stay in the source and in ``rejects``).
+
+    Returns
+    -------
+    ValidationReport
+        ``clean`` rows, ``rejects`` with reasons, and a ``summary``. ``clean`` is a
+        DataFrame for in-memory sources and a LazyFrame for files and LazyFrames
+        (the rejects and counts are computed in one streaming pass; the clean rows
+        are computed when you collect them or pass them on).
+
+    Notes
+    -----
+    Rules, each rejecting the row with a reason naming the column and the value:
+    ``date`` unparseable or impossible (ISO dates and datetimes are accepted; text
+    timestamps keep their date); ``origin``/``destination`` not an ISO3 or ISO2 code
+    or a known country name; ``domestic`` origin equal to destination;
+    ``flow_type`` and ``channel`` outside their vocabularies (case-insensitive; a
+    missing channel is ``unknown``); ``amount`` empty, NaN, infinite, zero,
+    negative or not a number; ``currency`` not an ISO 4217 code; ``fee`` negative
+    or not a number; ``fx`` no rate for the currency on or before the date within
+    the staleness limit; ``duplicate_tx_id`` a ``tx_id`` already seen at an earlier
+    position (the first occurrence is kept, whatever its own fate).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> raw = pl.DataFrame({
+    ...     "date": ["2024-01-15", "2024-01-16", "2024-13-01"],
+    ...     "origin": ["United States", "GBR", "USA"],
+    ...     "destination": ["MEX", "Pakistan", "MEX"],
+    ...     "flow_type": ["remittance", "Philanthropy", "remittance"],
+    ...     "amount": [300.0, 100.0, 50.0],
+    ...     "currency": ["USD", "GBP", "USD"],
+    ... })
+    >>> report = fl.load_flows(raw)
+    >>> report.n_clean, report.n_rejected
+    (2, 1)
+    >>> report.clean.select("origin", "destination", "channel").rows()
+    [('USA', 'MEX', 'unknown'), ('GBR', 'PAK', 'unknown')]
+    >>> report.rejects["reason"].item()
+    "date: '2024-13-01' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
+    """
+    lazy = as_lazy(source)
+    plan = _ValidationPlan.build(
+        lazy.frame,
+        columns=columns,
+        fx=fx,
+        max_fx_staleness_days=max_fx_staleness_days,
+        keep=keep,
+    )
+    checked = plan.checked
+    if lazy.eager:
+        frame = checked.collect()
+        clean: pl.DataFrame | pl.LazyFrame = plan.select_clean(frame.lazy()).collect()
+        rejects = plan.select_rejects(frame.lazy()).collect()
+        summary = plan.summarise(frame.lazy()).collect()
+    else:
+        clean = plan.select_clean(checked)
+        rejects, summary = pl.collect_all(
+            [plan.select_rejects(checked), plan.summarise(checked)], engine="streaming"
+        )
+    summary = _order_summary(summary)
+    n_in = int(summary["n_rows"].sum())
+    n_clean = int(summary.filter(pl.col("outcome") == "clean")["n_rows"].sum())
+    report = ValidationReport(
+        clean=clean,
+        rejects=rejects,
+        summary=summary,
+        n_rows_in=n_in,
+        n_clean=n_clean,
+        n_rejected=n_in - n_clean,
+        source=lazy.description,
+    )
+    if strict and report.n_rejected:
+        counts = {
+            str(row["outcome"]): int(row["n_rows"])
+            for row in summary.filter(pl.col("outcome") != "clean").iter_rows(named=True)
+        }
+        examples = rejects.head(5).to_dicts()
+        shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
+        msg = (
+            f"{report.n_rejected} of {n_in} rows rejected ({counts}); first: {shown}. "
+            "Fix the source, or call with strict=False to get the rejects as a table."
+        )
+        raise ValidationFailedError(msg, counts=counts, examples=examples)
+    return report
+
+
+def _order_summary(summary: pl.DataFrame) -> pl.DataFrame:
+    order = {name: i for i, name in enumerate(("clean", *RULES))}
+    return (
+        summary.with_columns(_order=pl.col("outcome").replace_strict(order, default=len(order)))
+        .sort("_order")
+        .drop("_order")
+    )
+
+
+@dataclass(frozen=True)
+class _ValidationPlan:
+    checked: pl.LazyFrame
+    source_columns: tuple[str, ...]
+    clean_columns: tuple[tuple[str, str], ...]  # (parsed name, canonical name)
+
+    @classmethod
+    def build(
+        cls,
+        frame: pl.LazyFrame,
+        *,
+        columns: Mapping[str, str] | None,
+        fx: pl.DataFrame | pl.LazyFrame | None,
+        max_fx_staleness_days: int,
+        keep: Sequence[str],
+    ) -> _ValidationPlan:
+        schema = frame.collect_schema()
+        present = list(schema.names())
+        to_source = _resolve_columns(present, columns or {})
+        for extra in keep:
+            if extra not in schema:
+                raise MissingColumnError.for_column(extra, present)
+
+        def parsed(name: str) -> str:
+            return _P + name
+
+        checks: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, failed?, reason)
+        exprs: list[pl.Expr] = []
+
+        def src(name: str) -> pl.Expr:
+            return pl.col(to_source[name])
+
+        def raw_text(name: str) -> pl.Expr:
+            return src(name).cast(pl.String)
+
+        # date
+        date_expr = _parse_date(src(S.DATE), schema[to_source[S.DATE]], to_source[S.DATE])
+        exprs.append(date_expr.alias(parsed(S.DATE)))
+        checks.append(
+            (
+                "date",
+                pl.col(parsed(S.DATE)).is_null(),
+                pl.format(
+                    "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time)",
+                    _shown(raw_text(S.DATE)),
+                ),
+            )
+        )
+        # countries
+        for name in (S.ORIGIN, S.DESTINATION):
+            iso = _vocabulary(src(name), schema[to_source[name]], to_iso3, S.COUNTRY_ENUM)
+            exprs.append(iso.alias(parsed(name)))
+            checks.append(
+                (
+                    name,
+                    pl.col(parsed(name)).is_null(),
+                    pl.format(
+                        f"{name}: unknown country '{{}}' (use an ISO3 or ISO2 code or an "
+                        "English country name such as 'Korea, Rep.')",
+                        _shown(raw_text(name)),
+                    ),
+                )
+            )
+        checks.append(
+            (
+                "domestic",
+                pl.col(parsed(S.ORIGIN)) == pl.col(parsed(S.DESTINATION)),
+                pl.format(
+                    "domestic: origin equals destination ('{}'); a domestic transfer is not a corridor",
+                    pl.col(parsed(S.ORIGIN)).cast(pl.String),
+                ),
+            )
+        )
+        # flow_type, channel
+        exprs.append(
+            _vocabulary(
+                src(S.FLOW_TYPE), schema[to_source[S.FLOW_TYPE]], _lower_in(S.FLOW_TYPES),
+                S.FLOW_TYPE_ENUM,
+            ).alias(parsed(S.FLOW_TYPE))
+        )
+        checks.append(
+            (
+                "flow_type",
+                pl.col(parsed(S.FLOW_TYPE)).is_null(),
+                pl.format(
+                    f"flow_type: '{{}}' is not one of {', '.join(S.FLOW_TYPES)}",
+                    _shown(raw_text(S.FLOW_TYPE)),
+                ),
+            )
+        )
+        if S.CHANNEL in to_source:
+            channel_raw = src(S.CHANNEL)
+            blank = channel_raw.cast(pl.String).str.strip_chars().fill_null("") == ""
+            channel = pl.when(blank).then(pl.lit("unknown", S.CHANNEL_ENUM)).otherwise(
+                _vocabulary(
+                    channel_raw, schema[to_source[S.CHANNEL]], _lower_in(S.CHANNELS),
+                    S.CHANNEL_ENUM,
+                )
+            )
+            exprs.append(channel.alias(parsed(S.CHANNEL)))
+            checks.append(
+                (
+                    "channel",
+                    pl.col(parsed(S.CHANNEL)).is_null(),
+                    pl.format(
+                        f"channel: '{{}}' is not one of {', '.join(S.CHANNELS)}",
+                        _shown(raw_text(S.CHANNEL)),
+                    ),
+                )
+            )
+        else:
+            exprs.append(pl.lit("unknown", S.CHANNEL_ENUM).alias(parsed(S.CHANNEL)))
+        # amount
+        amount = _parse_number(src(S.AMOUNT), schema[to_source[S.AMOUNT]], to_source[S.AMOUNT])
+        exprs.append(amount.alias(parsed(S.AMOUNT)))
+        amount_col = pl.col(parsed(S.AMOUNT))
+        checks.append(
+            (
+                "amount",
+                amount_col.is_null() | ~amount_col.is_finite() | (amount_col <= 0),
+                pl.format(
+                    "amount: '{}' is not a positive finite number", _shown(raw_text(S.AMOUNT))
+                ),
+            )
+        )
+        # currency
+        exprs.append(
+            _vocabulary(
+                src(S.CURRENCY), schema[to_source[S.CURRENCY]], _upper_in(currency_codes()),
+                S.CURRENCY_ENUM,
+            ).alias(parsed(S.CURRENCY))
+        )
+        checks.append(
+            (
+                "currency",
+                pl.col(parsed(S.CURRENCY)).is_null(),
+                pl.format(
+                    "currency: '{}' is not an ISO 4217 currency code", _shown(raw_text(S.CURRENCY))
+                ),
+            )
+        )
+        # fee
+        has_fee = S.FEE in to_source
+        if has_fee:
+            fee_dtype = schema[to_source[S.FEE]]
+            fee_text = raw_text(S.FEE).str.strip_chars()
+            fee_given = fee_text.fill_null("") != ""
+            exprs.append(
+                _parse_number(src(S.FEE), fee_dtype, to_source[S.FEE]).alias(parsed(S.FEE))
+            )
+            fee_col = pl.col(parsed(S.FEE))
+            checks.append(
+                (
+                    "fee",
+                    fee_given & (fee_col.is_null() | ~fee_col.is_finite() | (fee_col < 0)),
+                    pl.format(
+                        "fee: '{}' is not a finite number >= 0", _shown(raw_text(S.FEE))
+                    ),
+                )
+            )
+        # identifiers
+        for name in (S.SENDER_ID, S.ORG_ID, S.TX_ID):
+            if name in to_source:
+                exprs.append(raw_text(name).alias(parsed(name)))
+        if S.TX_ID in to_source:
+            tx = pl.col(parsed(S.TX_ID))
+            checks.append(
+                (
+                    "duplicate_tx_id",
+                    tx.is_not_null() & ~tx.is_first_distinct(),
+                    pl.format("tx_id: '{}' repeats an earlier row's id", tx),
+                )
+            )
+
+        staged = frame.with_row_index(_ROW).with_columns(exprs)
+
+        # fx: equi-join on a calendar-day grid of rates (see flowlens.normalise)
+        grid = daily_fx_grid(fx, max_staleness_days=max_fx_staleness_days).lazy()
+        date_key = pl.col(parsed(S.DATE))
+        if isinstance(schema[to_source[S.DATE]], pl.Datetime):
+            date_key = date_key.dt.date()
+        staged = staged.with_columns(date_key.alias(_P + "fx_date")).join(
+            grid.select(
+                pl.col("date").alias(_P + "fx_date"),
+                pl.col("currency").alias(parsed(S.CURRENCY)),
+                pl.col("usd_per_unit").alias(_P + "usd_per_unit"),
+            ),
+            on=[_P + "fx_date", parsed(S.CURRENCY)],
+            how="left",
+            maintain_order="left",
+        )
+        rate = pl.col(_P + "usd_per_unit")
+        exprs_after = [(amount_col * rate).alias(parsed(S.AMOUNT_USD))]
+        if has_fee:
+            exprs_after.append((pl.col(parsed(S.FEE)) * rate).alias(parsed(S.FEE_USD)))
+        checks.append(
+            (
+                "fx",
+                pl.col(parsed(S.CURRENCY)).is_not_null()
+                & pl.col(_P + "fx_date").is_not_null()
+                & rate.is_null(),
+                pl.format(
+                    f"fx: no FX rate for {{}} on {{}} (nor in the {max_fx_staleness_days} "
+                    "days before); pass fx= with your own rates",
+                    pl.col(parsed(S.CURRENCY)).cast(pl.String),
+                    pl.col(_P + "fx_date").cast(pl.String),
+                ),
+            ),
+        )
+        checks.sort(key=lambda c: RULES.index(c[0]))
+        failed = [c[1].fill_null(False) for c in checks]
+        rule = pl.coalesce(
+            [pl.when(f).then(pl.lit(name)) for f, (name, _, _) in zip(failed, checks, strict=True)]
+        )
+        reason = pl.concat_str(
+            [pl.when(f).then(msg) for f, (_, _, msg) in zip(failed, checks, strict=True)],
+            separator="; ",
+            ignore_nulls=True,
+        )
+        checked = staged.with_columns(exprs_after).with_columns(
+            rule.alias(_P + "rule"), reason.alias(_P + "reason")
+        )
+
+        clean_cols: list[tuple[str, str]] = [
+            (parsed(S.DATE), S.DATE),
+            (parsed(S.ORIGIN), S.ORIGIN),
+            (parsed(S.DESTINATION), S.DESTINATION),
+            (parsed(S.FLOW_TYPE), S.FLOW_TYPE),
+            (parsed(S.CHANNEL), S.CHANNEL),
+            (parsed(S.AMOUNT), S.AMOUNT),
+            (parsed(S.CURRENCY), S.CURRENCY),
+            (parsed(S.AMOUNT_USD), S.AMOUNT_USD),
+        ]
+        if has_fee:
+            clean_cols += [(parsed(S.FEE), S.FEE), (parsed(S.FEE_USD), S.FEE_USD)]
+        clean_cols += [
+            (parsed(n), n) for n in (S.SENDER_ID, S.ORG_ID, S.TX_ID) if n in to_source
+        ]
+        clean_cols += [(extra, extra) for extra in keep]
+        return cls(checked, tuple(present), tuple(clean_cols))
+
+    def select_clean(self, checked: pl.LazyFrame) -> pl.LazyFrame:
+        return checked.filter(pl.col(_P + "rule").is_null()).select(
+            [pl.col(p).alias(c) for p, c in self.clean_columns]
+        )
+
+    def select_rejects(self, checked: pl.LazyFrame) -> pl.LazyFrame:
+        taken = {"row", "rule", "reason"}
+        raw = [
+            pl.col(c).cast(pl.String).alias(f"{c}_raw" if c in taken else c)
+            for c in self.source_columns
+        ]
+        return (
+            checked.filter(pl.col(_P + "rule").is_not_null())
+            .select(
+                pl.col(_ROW).alias("row"),
+                pl.col(_P + "rule").alias("rule"),
+                pl.col(_P + "reason").alias("reason"),
+                *raw,
+            )
+            .sort("row")
+        )
+
+    def summarise(self, checked: pl.LazyFrame) -> pl.LazyFrame:
+        outcome = pl.col(_P + "rule").fill_null("clean")
+        return checked.group_by(outcome.alias("outcome")).agg(
+            n_rows=pl.len().cast(pl.Int64),
+            amount_usd=pl.when(pl.col(_P + "rule").is_null().all())
+            .then(pl.col(_P + S.AMOUNT_USD).sum())
+            .otherwise(None),
+        )
+
+
+def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """Map canonical name -> source column, checking the user's mapping."""
+    canonical = (*S.REQUIRED_COLUMNS, *S.OPTIONAL_COLUMNS)
+    to_source: dict[str, str] = {}
+    for user, target in columns.items():
+        if user not in present:
+            raise MissingColumnError.for_column(user, present)
+        if target not in canonical:
+            hint = closest(target, canonical)
+            msg = (
+                f"columns maps {user!r} to {target!r}, which is not a canonical column; "
+                f"use one of {list(canonical)}" + (f" (did you mean {hint!r}?)" if hint else "")
+            )
+            raise SchemaError(msg)
+        if target in to_source:
+            msg = (
+                f"columns maps both {to_source[target]!r} and {user!r} to {target!r}; "
+                "map one column to each canonical name"
+            )
+            raise SchemaError(msg)
+        to_source[target] = user
+    mapped_away = set(columns)
+    for name in canonical:
+        if name not in to_source and name in present and name not in mapped_away:
+            to_source[name] = name
+    for name in S.REQUIRED_COLUMNS:
+        if name not in to_source:
+            raise MissingColumnError.for_column(name, present)
+    return to_source
+
+
+def _shown(text: pl.Expr) -> pl.Expr:
+    return text.fill_null("<missing>")
+
+
+def _parse_date(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return expr
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        text = expr.cast(pl.String).str.strip_chars()
+        day = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        rest_ok = text.str.slice(10).str.contains(_TIME_SUFFIX)
+        return pl.when(rest_ok).then(day)
+    msg = (
+        f"column {column!r} (date) has dtype {dtype}; pass Date, Datetime or ISO "
+        "'YYYY-MM-DD' text"
+    )
+    raise SchemaError(msg)
+
+
+def _parse_number(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
+    if dtype.is_numeric():
+        return expr.cast(pl.Float64)
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return expr.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    if dtype == pl.Null:
+        return expr.cast(pl.Float64)
+    msg = f"column {column!r} has dtype {dtype}; pass numbers or numeric text"
+    raise SchemaError(msg)
+
+
+def _lower_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
+    def mapper(expr: pl.Expr) -> pl.Expr:
+        text = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+        return text.replace_strict(list(allowed), list(allowed), default=None, return_dtype=pl.String)
+
+    return mapper
+
+
+def _upper_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
+    def mapper(expr: pl.Expr) -> pl.Expr:
+        text = expr.cast(pl.String).str.strip_chars().str.to_uppercase()
+        return text.replace_strict(list(allowed), list(allowed), default=None, return_dtype=pl.String)
+
+    return mapper
+
+
+def _vocabulary(
+    expr: pl.Expr,
+    dtype: pl.DataType,
+    mapper: Callable[[pl.Expr], pl.Expr],
+    target: pl.Enum,
+) -> pl.Expr:
+    """Map a column onto an Enum vocabulary; null where the value is not in it.
+
+    An Enum input is mapped through its categories only (a few hundred values at
+    most), then applied by physical index: no per-row string work.
+    """
+    if isinstance(dtype, pl.Enum):
+        categories = dtype.categories
+        mapped = pl.select(mapper(pl.lit(categories))).to_series()
+        if mapped.to_list() == categories.to_list() and set(categories) <= set(target.categories):
+            return expr.cast(pl.String).cast(target)
+        physical = list(range(categories.len()))
+        return expr.to_physical().replace_strict(
+            physical, mapped.cast(target), default=None, return_dtype=target
+        )
+    if not (dtype in (pl.String, pl.Categorical, pl.Null)):
+        # numbers or other types are read as their text form
+        expr = expr.cast(pl.String)
+    return mapper(expr).cast(target)
+
