@@ -283,7 +283,9 @@ def build_fx() -> tuple[pl.DataFrame, str]:
             usd_per_eur.select(
                 "date", currency=pl.lit("EUR"), usd_per_unit="usd_per_eur", source=pl.lit("ecb")
             ),
-            days.select("date", currency=pl.lit("USD"), usd_per_unit=pl.lit(1.0), source=pl.lit("identity")),
+            days.select(
+                "date", currency=pl.lit("USD"), usd_per_unit=pl.lit(1.0), source=pl.lit("identity")
+            ),
         ]
         + [
             days.select(

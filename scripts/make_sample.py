@@ -40,7 +40,14 @@ CORRIDORS = [
 ]
 CHANNELS = ["bank", "mto", "mobile_money", "post", "informal", "cash_carry"]
 CHANNEL_P = [0.25, 0.5, 0.15, 0.03, 0.05, 0.02]
-FEE_RATE = {"bank": 0.11, "mto": 0.055, "mobile_money": 0.04, "post": 0.07, "informal": 0.02, "cash_carry": 0.0}
+FEE_RATE = {
+    "bank": 0.11,
+    "mto": 0.055,
+    "mobile_money": 0.04,
+    "post": 0.07,
+    "informal": 0.02,
+    "cash_carry": 0.0,
+}
 
 
 def make_flows(n_rows: int = 4000, seed: int = 20240101) -> pl.DataFrame:
@@ -49,7 +56,7 @@ def make_flows(n_rows: int = 4000, seed: int = 20240101) -> pl.DataFrame:
     corridor = rng.choice(len(CORRIDORS), size=n_rows, p=weights / weights.sum())
     days = rng.integers(0, 731, size=n_rows)
     flow_type = rng.choice(
-        ["remittance", "philanthropy", "trade_investment"], size=n_rows, p=[0.9, 0.07, 0.03]
+        ["remittance", "philanthropy", "trade_investment"], size=n_rows, p=[0.92, 0.07, 0.01]
     )
     channel = rng.choice(CHANNELS, size=n_rows, p=CHANNEL_P)
     amount_usd = np.where(
@@ -58,12 +65,14 @@ def make_flows(n_rows: int = 4000, seed: int = 20240101) -> pl.DataFrame:
         np.where(
             flow_type == "philanthropy",
             rng.lognormal(np.log(5000), 1.0, n_rows),
-            rng.lognormal(np.log(50000), 1.2, n_rows),
+            rng.lognormal(np.log(15000), 1.0, n_rows),
         ),
     )
     frame = pl.DataFrame(
         {
-            "date": pl.date_range(pl.date(2023, 1, 1), pl.date(2024, 12, 31), eager=True).gather(days),
+            "date": pl.date_range(pl.date(2023, 1, 1), pl.date(2024, 12, 31), eager=True).gather(
+                days
+            ),
             "origin": [CORRIDORS[i][0] for i in corridor],
             "destination": [CORRIDORS[i][1] for i in corridor],
             "flow_type": flow_type,
@@ -76,13 +85,9 @@ def make_flows(n_rows: int = 4000, seed: int = 20240101) -> pl.DataFrame:
     ).sort("date")
     rates = fl.reference.fx_rates().select("date", "currency", "usd_per_unit")
     frame = (
-        frame.join_asof(
-            rates.sort("date"), on="date", by="currency", strategy="backward"
-        )
+        frame.join_asof(rates.sort("date"), on="date", by="currency", strategy="backward")
         .with_columns(amount=(pl.col("amount_usd_true") / pl.col("usd_per_unit")).round(2))
-        .with_columns(
-            fee=(pl.col("amount") * pl.col("channel").replace_strict(FEE_RATE)).round(2)
-        )
+        .with_columns(fee=(pl.col("amount") * pl.col("channel").replace_strict(FEE_RATE)).round(2))
     )
     frame = frame.select(
         pl.col("date").cast(pl.String),
@@ -99,18 +104,73 @@ def make_flows(n_rows: int = 4000, seed: int = 20240101) -> pl.DataFrame:
     broken = pl.DataFrame(
         [
             ("2024-02-30", "USA", "MEX", "remittance", "mto", "250", "USD", "5", "S09001", "B01"),
-            ("2024-03-01", "Atlantis", "MEX", "remittance", "mto", "250", "USD", "5", "S09002", "B02"),
-            ("2024-03-01", "USA", "Narnia", "remittance", "mto", "250", "USD", "5", "S09003", "B03"),
+            (
+                "2024-03-01",
+                "Atlantis",
+                "MEX",
+                "remittance",
+                "mto",
+                "250",
+                "USD",
+                "5",
+                "S09002",
+                "B02",
+            ),
+            (
+                "2024-03-01",
+                "USA",
+                "Narnia",
+                "remittance",
+                "mto",
+                "250",
+                "USD",
+                "5",
+                "S09003",
+                "B03",
+            ),
             ("2024-03-02", "MEX", "mex", "remittance", "bank", "900", "MXN", "10", "S09004", "B04"),
             ("2024-03-02", "USA", "MEX", "gift", "mto", "120", "USD", "3", "S09005", "B05"),
-            ("2024-03-03", "USA", "GTM", "remittance", "pigeon", "120", "USD", "3", "S09006", "B06"),
+            (
+                "2024-03-03",
+                "USA",
+                "GTM",
+                "remittance",
+                "pigeon",
+                "120",
+                "USD",
+                "3",
+                "S09006",
+                "B06",
+            ),
             ("2024-03-03", "USA", "GTM", "remittance", "mto", "-40", "USD", "1", "S09007", "B07"),
             ("2024-03-04", "USA", "GTM", "remittance", "mto", "", "USD", "1", "S09008", "B08"),
             ("2024-03-04", "GBR", "NGA", "remittance", "bank", "300", "XYZ", "9", "S09009", "B09"),
             ("2024-03-05", "GBR", "NGA", "remittance", "bank", "300", "GBP", "-2", "S09010", "B10"),
             ("2024-03-05", "SAU", "IND", "remittance", "mto", "700", "INR", "4", "S09011", "B11"),
-            ("2019-03-06", "Somalia", "Kenya", "remittance", "mto", "200", "KES", "2", "S09012", "B12"),
-            ("2024-03-06", "United States", "Mexico", "remittance", "MTO", "310.5", "usd", "6", "S09013", "T000001"),
+            (
+                "2019-03-06",
+                "Somalia",
+                "Kenya",
+                "remittance",
+                "mto",
+                "200",
+                "KES",
+                "2",
+                "S09012",
+                "B12",
+            ),
+            (
+                "2024-03-06",
+                "United States",
+                "Mexico",
+                "remittance",
+                "MTO",
+                "310.5",
+                "usd",
+                "6",
+                "S09013",
+                "T000001",
+            ),
         ],
         schema=frame.columns,
         orient="row",

@@ -94,7 +94,9 @@ class MissingColumnError(SchemaError):
         message = f"required column {column!r} is missing; columns present: {present}."
         match = closest(column, present)
         if match is not None:
-            message += f" Did you mean {match!r}? Rename it, or pass columns={{{match!r}: {column!r}}}."
+            message += (
+                f" Did you mean {match!r}? Rename it, or pass columns={{{match!r}: {column!r}}}."
+            )
         else:
             message += f" Pass columns={{'<your column>': {column!r}}} to map it."
         return cls(message, column=column, present=present)
@@ -114,7 +116,11 @@ class ValidationFailedError(FlowlensError):
     """
 
     def __init__(
-        self, message: str, *, counts: dict[str, int], examples: list[dict[str, object]] | None = None
+        self,
+        message: str,
+        *,
+        counts: dict[str, int],
+        examples: list[dict[str, object]] | None = None,
     ) -> None:
         super().__init__(message)
         self.counts = counts

@@ -60,9 +60,7 @@ def as_lazy(source: FlowSource) -> LazySource:
             frame = frame.to_frame()
         return LazySource(frame.lazy(), eager=True, description=f"pyarrow {type(source).__name__}")
     if module == "pandas" and type(source).__name__ == "DataFrame":
-        return LazySource(
-            pl.from_pandas(source).lazy(), eager=True, description="pandas DataFrame"
-        )
+        return LazySource(pl.from_pandas(source).lazy(), eager=True, description="pandas DataFrame")
     msg = (
         f"cannot read a source of type {type(source).__name__!r}; pass a CSV or Parquet path, "
         "a directory or glob of Parquet files, a polars DataFrame or LazyFrame, "
@@ -74,7 +72,7 @@ def as_lazy(source: FlowSource) -> LazySource:
 def _scan_path(path: Path) -> LazySource:
     text = str(path)
     if any(ch in text for ch in "*?["):
-        if not glob.glob(text, recursive=True):
+        if not glob.glob(text, recursive=True):  # noqa: PTH207 (absolute patterns)
             msg = f"no file matches the pattern {text!r}; check the path and the working directory"
             raise InputFormatError(msg)
         return LazySource(pl.scan_parquet(text), eager=False, description=f"Parquet files {text}")
@@ -84,9 +82,13 @@ def _scan_path(path: Path) -> LazySource:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES)
         if not files:
-            msg = f"directory {text!r} holds no .parquet files; point to a file or a Parquet dataset"
+            msg = (
+                f"directory {text!r} holds no .parquet files; point to a file or a Parquet dataset"
+            )
             raise InputFormatError(msg)
-        return LazySource(pl.scan_parquet(files), eager=False, description=f"Parquet dataset {text}")
+        return LazySource(
+            pl.scan_parquet(files), eager=False, description=f"Parquet dataset {text}"
+        )
     suffix = path.suffix.lower()
     if suffix in _PARQUET_SUFFIXES:
         return LazySource(pl.scan_parquet(path), eager=False, description=f"Parquet file {text}")

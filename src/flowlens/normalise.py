@@ -132,9 +132,7 @@ def daily_fx_grid(
 
 @cache
 def _default_grid(max_staleness_days: int) -> pl.DataFrame:
-    packaged = fx_rates().select(
-        "date", pl.col("currency").cast(CURRENCY_ENUM), "usd_per_unit"
-    )
+    packaged = fx_rates().select("date", pl.col("currency").cast(CURRENCY_ENUM), "usd_per_unit")
     return _grid(packaged, max_staleness_days)
 
 
@@ -148,9 +146,7 @@ def _grid(rates: pl.DataFrame, max_staleness_days: int) -> pl.DataFrame:
     )
     days = spans.explode("date")
     return (
-        days.join(
-            rates.with_columns(rate_date="date"), on=["currency", "date"], how="left"
-        )
+        days.join(rates.with_columns(rate_date="date"), on=["currency", "date"], how="left")
         .sort("currency", "date")
         .with_columns(
             pl.col("usd_per_unit", "rate_date")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flowlens import schema as S
+from flowlens import schema as fs
 from flowlens.errors import InputFormatError, MissingColumnError
 from flowlens.reference import aggregates, name_key, to_iso3
 
@@ -82,15 +82,15 @@ class OfficialTable:
 
 def _classify(frame: pl.DataFrame, name_col: str, iso_col: str) -> pl.DataFrame:
     """Add ``iso_col`` (ISO3 or null) and ``agg_code``/``agg_kind`` for aggregate names."""
-    agg = aggregates().select(
-        key=name_key("name"), agg_code="code", agg_kind="kind"
-    ).unique("key", keep="first")
+    agg = (
+        aggregates()
+        .select(key=name_key("name"), agg_code="code", agg_kind="kind")
+        .unique("key", keep="first")
+    )
     return (
         frame.with_columns(key=name_key(name_col))
         .join(agg, on="key", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("agg_code").is_null()).then(to_iso3(name_col)).alias(iso_col)
-        )
+        .with_columns(pl.when(pl.col("agg_code").is_null()).then(to_iso3(name_col)).alias(iso_col))
         .drop("key")
     )
 
@@ -188,9 +188,9 @@ def read_wb_bilateral_matrix(
         countries = countries.filter(pl.col("value") != 0)
     panel = countries.select(
         period=pl.lit(f"{year}-01-01").str.to_date(),
-        origin=pl.col("origin").cast(S.COUNTRY_ENUM),
-        destination=pl.col("destination").cast(S.COUNTRY_ENUM),
-        flow_type=pl.lit("remittance", S.FLOW_TYPE_ENUM),
+        origin=pl.col("origin").cast(fs.COUNTRY_ENUM),
+        destination=pl.col("destination").cast(fs.COUNTRY_ENUM),
+        flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
         amount_usd="value",
     ).sort("origin", "destination")
     agg_rows = long.filter(is_agg).select(
@@ -277,15 +277,15 @@ def read_knomad_annual(path: str | Path) -> OfficialTable:
     )
     long = _classify(long, "name", "iso3")
     period = pl.date(pl.col("year"), 1, 1).alias("period")
-    country = pl.col("iso3").cast(S.COUNTRY_ENUM)
-    nothing = pl.lit(None, S.COUNTRY_ENUM)
+    country = pl.col("iso3").cast(fs.COUNTRY_ENUM)
+    nothing = pl.lit(None, fs.COUNTRY_ENUM)
     panel = (
         long.filter(pl.col("iso3").is_not_null())
         .select(
             period,
             origin=nothing if direction == "inflows" else country,
             destination=country if direction == "inflows" else nothing,
-            flow_type=pl.lit("remittance", S.FLOW_TYPE_ENUM),
+            flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
             amount_usd="value",
         )
         .sort("period", "origin", "destination")
@@ -353,13 +353,13 @@ def read_banxico_monthly(path: str | Path) -> OfficialTable:
     """
     path = Path(path)
     frame = _read_banxico(path, ["PERIODO", "FLUJO", "OPERACIONES", "VALOR_USD"])
-    mex = pl.lit("MEX", S.COUNTRY_ENUM)
-    nothing = pl.lit(None, S.COUNTRY_ENUM)
+    mex = pl.lit("MEX", fs.COUNTRY_ENUM)
+    nothing = pl.lit(None, fs.COUNTRY_ENUM)
     panel = frame.select(
         "period",
         origin=pl.when("inflow").then(nothing).otherwise(mex),
         destination=pl.when("inflow").then(mex).otherwise(nothing),
-        flow_type=pl.lit("remittance", S.FLOW_TYPE_ENUM),
+        flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
         amount_usd="amount_usd",
         n_transfers=pl.col("OPERACIONES").cast(pl.Float64).cast(pl.Int64, strict=False),
     ).sort("period", "origin", "destination", nulls_last=False)
@@ -368,7 +368,7 @@ def read_banxico_monthly(path: str | Path) -> OfficialTable:
         aggregates=pl.DataFrame(),
         unmatched=pl.DataFrame(),
         source="Banco de Mexico (SIE), remittances, monthly",
-        vintage=f"data to {frame['period'].max()}",
+        vintage="data to " + str(frame["period"].max()),
         freq="1mo",
         notes=("VALOR_USD in US dollars; OPERACIONES = number of transfers.",),
     )
@@ -394,15 +394,15 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
     path = Path(path)
     frame = _read_banxico(path, ["PERIODO", "ID_PAIS", "PAIS", "FLUJO", "VALOR_USD"])
     frame = frame.with_columns(iso3=to_iso3(pl.col("ID_PAIS")))
-    mex = pl.lit("MEX", S.COUNTRY_ENUM)
-    partner = pl.col("iso3").cast(S.COUNTRY_ENUM)
+    mex = pl.lit("MEX", fs.COUNTRY_ENUM)
+    partner = pl.col("iso3").cast(fs.COUNTRY_ENUM)
     panel = (
         frame.filter(pl.col("iso3").is_not_null() & (pl.col("iso3") != "MEX"))
         .select(
             "period",
             origin=pl.when("inflow").then(partner).otherwise(mex),
             destination=pl.when("inflow").then(mex).otherwise(partner),
-            flow_type=pl.lit("remittance", S.FLOW_TYPE_ENUM),
+            flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
             amount_usd="amount_usd",
         )
         .sort("period", "origin", "destination")
@@ -419,7 +419,7 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
         aggregates=pl.DataFrame(),
         unmatched=unmatched,
         source="Banco de Mexico (SIE), remittances by country, quarterly",
-        vintage=f"data to {frame['period'].max()}",
+        vintage="data to " + str(frame["period"].max()),
         freq="1q",
         notes=("VALOR_USD in US dollars; ID_PAIS is ISO3 except XXX and ABK.",),
     )
@@ -466,7 +466,9 @@ def read_rpw_corridors(path: str | Path) -> OfficialTable:
         v for v in frame.filter(~is_row)["Sending Countries Name"].drop_nulls().to_list() if v
     )
     rows = frame.filter(is_row)
-    period_of = {c: f"{m.group(1)}-{(int(m.group(2)) - 1) * 3 + 1:02d}-01" for c, m in quarter_cols.items()}
+    period_of = {
+        c: f"{m.group(1)}-{(int(m.group(2)) - 1) * 3 + 1:02d}-01" for c, m in quarter_cols.items()
+    }
     long = (
         rows.unpivot(
             index=needed,
@@ -491,9 +493,9 @@ def read_rpw_corridors(path: str | Path) -> OfficialTable:
         long.filter(matched & pl.col("cost_pct").is_not_null())
         .select(
             "period",
-            pl.col("origin").cast(S.COUNTRY_ENUM),
-            pl.col("destination").cast(S.COUNTRY_ENUM),
-            flow_type=pl.lit("remittance", S.FLOW_TYPE_ENUM),
+            pl.col("origin").cast(fs.COUNTRY_ENUM),
+            pl.col("destination").cast(fs.COUNTRY_ENUM),
+            flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
             cost_pct="cost_pct",
         )
         .sort("period", "origin", "destination")

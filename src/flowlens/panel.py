@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from flowlens import schema as S
+from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError
 
 __all__ = ["FREQ_ALIASES", "STATS", "corridor_panel", "period_expr"]
@@ -47,7 +47,7 @@ amount), ``senders`` -> ``n_senders`` (distinct ``sender_id``)."""
 _DURATION = re.compile(r"^\d+(d|w|mo|q|y)$")
 
 
-def period_expr(date: str | pl.Expr = S.DATE, *, freq: str = "1mo") -> pl.Expr:
+def period_expr(date: str | pl.Expr = fs.DATE, *, freq: str = "1mo") -> pl.Expr:
     """The start date of the period that contains ``date`` (weeks start on Monday).
 
     Examples
@@ -79,12 +79,12 @@ def corridor_panel(
     flows: Any,
     *,
     freq: str = "1mo",
-    by: Sequence[str] = (S.FLOW_TYPE,),
+    by: Sequence[str] = (fs.FLOW_TYPE,),
     stats: Sequence[str] = ("sum", "count"),
-    date_col: str = S.DATE,
-    origin_col: str = S.ORIGIN,
-    destination_col: str = S.DESTINATION,
-    amount_col: str = S.AMOUNT_USD,
+    date_col: str = fs.DATE,
+    origin_col: str = fs.ORIGIN,
+    destination_col: str = fs.DESTINATION,
+    amount_col: str = fs.AMOUNT_USD,
 ) -> Any:
     """Aggregate clean transactions into a corridor panel.
 
@@ -141,13 +141,13 @@ def corridor_panel(
         raise SchemaError(msg)
     needed = [date_col, origin_col, destination_col, amount_col, *by]
     if "fees" in stats or "cost_ratio" in stats:
-        needed.append(S.FEE_USD)
+        needed.append(fs.FEE_USD)
     if "senders" in stats:
-        needed.append(S.SENDER_ID)
+        needed.append(fs.SENDER_ID)
     for column in needed:
         if column not in schema:
             error = MissingColumnError.for_column(column, schema.names())
-            if column in (S.AMOUNT_USD, S.FEE_USD):
+            if column in (fs.AMOUNT_USD, fs.FEE_USD):
                 error = MissingColumnError(
                     f"{error} Run flowlens.load_flows first: it adds {column!r}.",
                     column=column,
@@ -162,7 +162,7 @@ def corridor_panel(
     amount = pl.col(amount_col)
     aggs: list[pl.Expr] = []
     if "sum" in stats:
-        aggs.append(amount.sum().alias(S.AMOUNT_USD))
+        aggs.append(amount.sum().alias(fs.AMOUNT_USD))
     if "count" in stats:
         aggs.append(pl.len().cast(pl.Int64).alias("n_transfers"))
     if "mean" in stats:
@@ -170,11 +170,11 @@ def corridor_panel(
     if "median" in stats:
         aggs.append(amount.median().alias("amount_usd_median"))
     if "fees" in stats or "cost_ratio" in stats:
-        aggs.append(pl.col(S.FEE_USD).sum().alias(S.FEE_USD))
+        aggs.append(pl.col(fs.FEE_USD).sum().alias(fs.FEE_USD))
     if "cost_ratio" in stats:
-        aggs.append((pl.col(S.FEE_USD).sum() / amount.sum()).alias("cost_ratio"))
+        aggs.append((pl.col(fs.FEE_USD).sum() / amount.sum()).alias("cost_ratio"))
     if "senders" in stats:
-        aggs.append(pl.col(S.SENDER_ID).n_unique().cast(pl.Int64).alias("n_senders"))
+        aggs.append(pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64).alias("n_senders"))
     if not aggs:
         msg = "stats is empty; ask for at least one of " + str(list(STATS))
         raise SchemaError(msg)

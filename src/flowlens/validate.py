@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
 import polars as pl
 
-from flowlens import schema as S
+from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError, ValidationFailedError, closest
 from flowlens.io import FlowSource, as_lazy
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS, daily_fx_grid
@@ -260,21 +261,21 @@ class _ValidationPlan:
             return src(name).cast(pl.String)
 
         # date
-        date_expr = _parse_date(src(S.DATE), schema[to_source[S.DATE]], to_source[S.DATE])
-        exprs.append(date_expr.alias(parsed(S.DATE)))
+        date_expr = _parse_date(src(fs.DATE), schema[to_source[fs.DATE]], to_source[fs.DATE])
+        exprs.append(date_expr.alias(parsed(fs.DATE)))
         checks.append(
             (
                 "date",
-                pl.col(parsed(S.DATE)).is_null(),
+                pl.col(parsed(fs.DATE)).is_null(),
                 pl.format(
                     "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time)",
-                    _shown(raw_text(S.DATE)),
+                    _shown(raw_text(fs.DATE)),
                 ),
             )
         )
         # countries
-        for name in (S.ORIGIN, S.DESTINATION):
-            iso = _vocabulary(src(name), schema[to_source[name]], to_iso3, S.COUNTRY_ENUM)
+        for name in (fs.ORIGIN, fs.DESTINATION):
+            iso = _vocabulary(src(name), schema[to_source[name]], to_iso3, fs.COUNTRY_ENUM)
             exprs.append(iso.alias(parsed(name)))
             checks.append(
                 (
@@ -290,106 +291,114 @@ class _ValidationPlan:
         checks.append(
             (
                 "domestic",
-                pl.col(parsed(S.ORIGIN)) == pl.col(parsed(S.DESTINATION)),
+                pl.col(parsed(fs.ORIGIN)) == pl.col(parsed(fs.DESTINATION)),
                 pl.format(
                     "domestic: origin equals destination ('{}'); a domestic transfer is not a corridor",
-                    pl.col(parsed(S.ORIGIN)).cast(pl.String),
+                    pl.col(parsed(fs.ORIGIN)).cast(pl.String),
                 ),
             )
         )
         # flow_type, channel
         exprs.append(
             _vocabulary(
-                src(S.FLOW_TYPE), schema[to_source[S.FLOW_TYPE]], _lower_in(S.FLOW_TYPES),
-                S.FLOW_TYPE_ENUM,
-            ).alias(parsed(S.FLOW_TYPE))
+                src(fs.FLOW_TYPE),
+                schema[to_source[fs.FLOW_TYPE]],
+                _lower_in(fs.FLOW_TYPES),
+                fs.FLOW_TYPE_ENUM,
+            ).alias(parsed(fs.FLOW_TYPE))
         )
         checks.append(
             (
                 "flow_type",
-                pl.col(parsed(S.FLOW_TYPE)).is_null(),
+                pl.col(parsed(fs.FLOW_TYPE)).is_null(),
                 pl.format(
-                    f"flow_type: '{{}}' is not one of {', '.join(S.FLOW_TYPES)}",
-                    _shown(raw_text(S.FLOW_TYPE)),
+                    f"flow_type: '{{}}' is not one of {', '.join(fs.FLOW_TYPES)}",
+                    _shown(raw_text(fs.FLOW_TYPE)),
                 ),
             )
         )
-        if S.CHANNEL in to_source:
-            channel_raw = src(S.CHANNEL)
+        if fs.CHANNEL in to_source:
+            channel_raw = src(fs.CHANNEL)
             blank = channel_raw.cast(pl.String).str.strip_chars().fill_null("") == ""
-            channel = pl.when(blank).then(pl.lit("unknown", S.CHANNEL_ENUM)).otherwise(
-                _vocabulary(
-                    channel_raw, schema[to_source[S.CHANNEL]], _lower_in(S.CHANNELS),
-                    S.CHANNEL_ENUM,
+            channel = (
+                pl.when(blank)
+                .then(pl.lit("unknown", fs.CHANNEL_ENUM))
+                .otherwise(
+                    _vocabulary(
+                        channel_raw,
+                        schema[to_source[fs.CHANNEL]],
+                        _lower_in(fs.CHANNELS),
+                        fs.CHANNEL_ENUM,
+                    )
                 )
             )
-            exprs.append(channel.alias(parsed(S.CHANNEL)))
+            exprs.append(channel.alias(parsed(fs.CHANNEL)))
             checks.append(
                 (
                     "channel",
-                    pl.col(parsed(S.CHANNEL)).is_null(),
+                    pl.col(parsed(fs.CHANNEL)).is_null(),
                     pl.format(
-                        f"channel: '{{}}' is not one of {', '.join(S.CHANNELS)}",
-                        _shown(raw_text(S.CHANNEL)),
+                        f"channel: '{{}}' is not one of {', '.join(fs.CHANNELS)}",
+                        _shown(raw_text(fs.CHANNEL)),
                     ),
                 )
             )
         else:
-            exprs.append(pl.lit("unknown", S.CHANNEL_ENUM).alias(parsed(S.CHANNEL)))
+            exprs.append(pl.lit("unknown", fs.CHANNEL_ENUM).alias(parsed(fs.CHANNEL)))
         # amount
-        amount = _parse_number(src(S.AMOUNT), schema[to_source[S.AMOUNT]], to_source[S.AMOUNT])
-        exprs.append(amount.alias(parsed(S.AMOUNT)))
-        amount_col = pl.col(parsed(S.AMOUNT))
+        amount = _parse_number(src(fs.AMOUNT), schema[to_source[fs.AMOUNT]], to_source[fs.AMOUNT])
+        exprs.append(amount.alias(parsed(fs.AMOUNT)))
+        amount_col = pl.col(parsed(fs.AMOUNT))
         checks.append(
             (
                 "amount",
                 amount_col.is_null() | ~amount_col.is_finite() | (amount_col <= 0),
                 pl.format(
-                    "amount: '{}' is not a positive finite number", _shown(raw_text(S.AMOUNT))
+                    "amount: '{}' is not a positive finite number", _shown(raw_text(fs.AMOUNT))
                 ),
             )
         )
         # currency
         exprs.append(
             _vocabulary(
-                src(S.CURRENCY), schema[to_source[S.CURRENCY]], _upper_in(currency_codes()),
-                S.CURRENCY_ENUM,
-            ).alias(parsed(S.CURRENCY))
+                src(fs.CURRENCY),
+                schema[to_source[fs.CURRENCY]],
+                _upper_in(currency_codes()),
+                fs.CURRENCY_ENUM,
+            ).alias(parsed(fs.CURRENCY))
         )
         checks.append(
             (
                 "currency",
-                pl.col(parsed(S.CURRENCY)).is_null(),
+                pl.col(parsed(fs.CURRENCY)).is_null(),
                 pl.format(
-                    "currency: '{}' is not an ISO 4217 currency code", _shown(raw_text(S.CURRENCY))
+                    "currency: '{}' is not an ISO 4217 currency code", _shown(raw_text(fs.CURRENCY))
                 ),
             )
         )
         # fee
-        has_fee = S.FEE in to_source
+        has_fee = fs.FEE in to_source
         if has_fee:
-            fee_dtype = schema[to_source[S.FEE]]
-            fee_text = raw_text(S.FEE).str.strip_chars()
+            fee_dtype = schema[to_source[fs.FEE]]
+            fee_text = raw_text(fs.FEE).str.strip_chars()
             fee_given = fee_text.fill_null("") != ""
             exprs.append(
-                _parse_number(src(S.FEE), fee_dtype, to_source[S.FEE]).alias(parsed(S.FEE))
+                _parse_number(src(fs.FEE), fee_dtype, to_source[fs.FEE]).alias(parsed(fs.FEE))
             )
-            fee_col = pl.col(parsed(S.FEE))
+            fee_col = pl.col(parsed(fs.FEE))
             checks.append(
                 (
                     "fee",
                     fee_given & (fee_col.is_null() | ~fee_col.is_finite() | (fee_col < 0)),
-                    pl.format(
-                        "fee: '{}' is not a finite number >= 0", _shown(raw_text(S.FEE))
-                    ),
+                    pl.format("fee: '{}' is not a finite number >= 0", _shown(raw_text(fs.FEE))),
                 )
             )
         # identifiers
-        for name in (S.SENDER_ID, S.ORG_ID, S.TX_ID):
+        for name in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID):
             if name in to_source:
                 exprs.append(raw_text(name).alias(parsed(name)))
-        if S.TX_ID in to_source:
-            tx = pl.col(parsed(S.TX_ID))
+        if fs.TX_ID in to_source:
+            tx = pl.col(parsed(fs.TX_ID))
             checks.append(
                 (
                     "duplicate_tx_id",
@@ -402,33 +411,33 @@ class _ValidationPlan:
 
         # fx: equi-join on a calendar-day grid of rates (see flowlens.normalise)
         grid = daily_fx_grid(fx, max_staleness_days=max_fx_staleness_days).lazy()
-        date_key = pl.col(parsed(S.DATE))
-        if isinstance(schema[to_source[S.DATE]], pl.Datetime):
+        date_key = pl.col(parsed(fs.DATE))
+        if isinstance(schema[to_source[fs.DATE]], pl.Datetime):
             date_key = date_key.dt.date()
         staged = staged.with_columns(date_key.alias(_P + "fx_date")).join(
             grid.select(
                 pl.col("date").alias(_P + "fx_date"),
-                pl.col("currency").alias(parsed(S.CURRENCY)),
+                pl.col("currency").alias(parsed(fs.CURRENCY)),
                 pl.col("usd_per_unit").alias(_P + "usd_per_unit"),
             ),
-            on=[_P + "fx_date", parsed(S.CURRENCY)],
+            on=[_P + "fx_date", parsed(fs.CURRENCY)],
             how="left",
             maintain_order="left",
         )
         rate = pl.col(_P + "usd_per_unit")
-        exprs_after = [(amount_col * rate).alias(parsed(S.AMOUNT_USD))]
+        exprs_after = [(amount_col * rate).alias(parsed(fs.AMOUNT_USD))]
         if has_fee:
-            exprs_after.append((pl.col(parsed(S.FEE)) * rate).alias(parsed(S.FEE_USD)))
+            exprs_after.append((pl.col(parsed(fs.FEE)) * rate).alias(parsed(fs.FEE_USD)))
         checks.append(
             (
                 "fx",
-                pl.col(parsed(S.CURRENCY)).is_not_null()
+                pl.col(parsed(fs.CURRENCY)).is_not_null()
                 & pl.col(_P + "fx_date").is_not_null()
                 & rate.is_null(),
                 pl.format(
                     f"fx: no FX rate for {{}} on {{}} (nor in the {max_fx_staleness_days} "
                     "days before); pass fx= with your own rates",
-                    pl.col(parsed(S.CURRENCY)).cast(pl.String),
+                    pl.col(parsed(fs.CURRENCY)).cast(pl.String),
                     pl.col(_P + "fx_date").cast(pl.String),
                 ),
             ),
@@ -448,19 +457,19 @@ class _ValidationPlan:
         )
 
         clean_cols: list[tuple[str, str]] = [
-            (parsed(S.DATE), S.DATE),
-            (parsed(S.ORIGIN), S.ORIGIN),
-            (parsed(S.DESTINATION), S.DESTINATION),
-            (parsed(S.FLOW_TYPE), S.FLOW_TYPE),
-            (parsed(S.CHANNEL), S.CHANNEL),
-            (parsed(S.AMOUNT), S.AMOUNT),
-            (parsed(S.CURRENCY), S.CURRENCY),
-            (parsed(S.AMOUNT_USD), S.AMOUNT_USD),
+            (parsed(fs.DATE), fs.DATE),
+            (parsed(fs.ORIGIN), fs.ORIGIN),
+            (parsed(fs.DESTINATION), fs.DESTINATION),
+            (parsed(fs.FLOW_TYPE), fs.FLOW_TYPE),
+            (parsed(fs.CHANNEL), fs.CHANNEL),
+            (parsed(fs.AMOUNT), fs.AMOUNT),
+            (parsed(fs.CURRENCY), fs.CURRENCY),
+            (parsed(fs.AMOUNT_USD), fs.AMOUNT_USD),
         ]
         if has_fee:
-            clean_cols += [(parsed(S.FEE), S.FEE), (parsed(S.FEE_USD), S.FEE_USD)]
+            clean_cols += [(parsed(fs.FEE), fs.FEE), (parsed(fs.FEE_USD), fs.FEE_USD)]
         clean_cols += [
-            (parsed(n), n) for n in (S.SENDER_ID, S.ORG_ID, S.TX_ID) if n in to_source
+            (parsed(n), n) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if n in to_source
         ]
         clean_cols += [(extra, extra) for extra in keep]
         return cls(checked, tuple(present), tuple(clean_cols))
@@ -492,14 +501,14 @@ class _ValidationPlan:
         return checked.group_by(outcome.alias("outcome")).agg(
             n_rows=pl.len().cast(pl.Int64),
             amount_usd=pl.when(pl.col(_P + "rule").is_null().all())
-            .then(pl.col(_P + S.AMOUNT_USD).sum())
+            .then(pl.col(_P + fs.AMOUNT_USD).sum())
             .otherwise(None),
         )
 
 
 def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str, str]:
     """Map canonical name -> source column, checking the user's mapping."""
-    canonical = (*S.REQUIRED_COLUMNS, *S.OPTIONAL_COLUMNS)
+    canonical = (*fs.REQUIRED_COLUMNS, *fs.OPTIONAL_COLUMNS)
     to_source: dict[str, str] = {}
     for user, target in columns.items():
         if user not in present:
@@ -522,7 +531,7 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
     for name in canonical:
         if name not in to_source and name in present and name not in mapped_away:
             to_source[name] = name
-    for name in S.REQUIRED_COLUMNS:
+    for name in fs.REQUIRED_COLUMNS:
         if name not in to_source:
             raise MissingColumnError.for_column(name, present)
     return to_source
@@ -541,8 +550,7 @@ def _parse_date(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
         rest_ok = text.str.slice(10).str.contains(_TIME_SUFFIX)
         return pl.when(rest_ok).then(day)
     msg = (
-        f"column {column!r} (date) has dtype {dtype}; pass Date, Datetime or ISO "
-        "'YYYY-MM-DD' text"
+        f"column {column!r} (date) has dtype {dtype}; pass Date, Datetime or ISO 'YYYY-MM-DD' text"
     )
     raise SchemaError(msg)
 
@@ -561,7 +569,9 @@ def _parse_number(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
 def _lower_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
     def mapper(expr: pl.Expr) -> pl.Expr:
         text = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
-        return text.replace_strict(list(allowed), list(allowed), default=None, return_dtype=pl.String)
+        return text.replace_strict(
+            list(allowed), list(allowed), default=None, return_dtype=pl.String
+        )
 
     return mapper
 
@@ -569,7 +579,9 @@ def _lower_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
 def _upper_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
     def mapper(expr: pl.Expr) -> pl.Expr:
         text = expr.cast(pl.String).str.strip_chars().str.to_uppercase()
-        return text.replace_strict(list(allowed), list(allowed), default=None, return_dtype=pl.String)
+        return text.replace_strict(
+            list(allowed), list(allowed), default=None, return_dtype=pl.String
+        )
 
     return mapper
 
@@ -594,8 +606,7 @@ def _vocabulary(
         return expr.to_physical().replace_strict(
             physical, mapped.cast(target), default=None, return_dtype=target
         )
-    if not (dtype in (pl.String, pl.Categorical, pl.Null)):
+    if dtype not in (pl.String, pl.Categorical, pl.Null):
         # numbers or other types are read as their text form
         expr = expr.cast(pl.String)
     return mapper(expr).cast(target)
-

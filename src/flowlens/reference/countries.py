@@ -151,9 +151,7 @@ def to_iso3(expr: str | pl.Expr) -> pl.Expr:
     exact = _exact_table()
     keyed = _key_table()
     as_text = e.cast(pl.String)
-    fast = as_text.replace_strict(
-        exact["raw"], exact["iso3"], default=None, return_dtype=pl.String
-    )
+    fast = as_text.replace_strict(exact["raw"], exact["iso3"], default=None, return_dtype=pl.String)
     slow = name_key(as_text).replace_strict(
         keyed["key"], keyed["iso3"], default=None, return_dtype=pl.String
     )

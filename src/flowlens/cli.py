@@ -1,0 +1,208 @@
+"""The ``flowlens`` command: ``demo``, ``validate`` and ``panel``.
+
+Exit codes: 0 on success, 2 on bad input (one line on stderr naming the problem,
+no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from flowlens.errors import FlowlensError
+
+__all__ = ["main"]
+
+
+def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        user, sep, canonical = pair.partition("=")
+        if not sep or not user or not canonical:
+            msg = f"--map takes YOUR_COLUMN=CANONICAL_NAME, got {pair!r}"
+            raise FlowlensError(msg)
+        mapping[user] = canonical
+    return mapping
+
+
+def _format_usd(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _table(frame: pl.DataFrame) -> str:
+    with pl.Config(
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+        tbl_rows=40,
+        tbl_width_chars=120,
+        thousands_separator=",",
+        float_precision=2,
+        fmt_str_lengths=90,
+    ):
+        return str(frame)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import flowlens as fl
+
+    path = fl.sample_path("flows")
+    report = fl.load_flows(path)
+    clean = report.clean
+    clean = clean.collect() if isinstance(clean, pl.LazyFrame) else clean
+    out = sys.stdout
+    out.write("flowlens demo: the bundled sample (synthetic transfers, 14 real corridors)\n\n")
+    out.write(f"source: {report.source}\n")
+    out.write(
+        f"rows in: {report.n_rows_in:,}   clean: {report.n_clean:,}   "
+        f"rejected: {report.n_rejected:,}\n\n"
+    )
+    if report.n_rejected:
+        out.write("Rejects by rule:\n")
+        out.write(_table(report.summary.filter(pl.col("outcome") != "clean").drop("amount_usd")))
+        out.write("\n\nFirst rejects, with reasons:\n")
+        out.write(
+            _table(
+                report.rejects.select(pl.col("row").cast(pl.String), "rule", "reason").head(
+                    args.top
+                )
+            )
+        )
+        out.write("\n\n")
+    panel = fl.corridor_panel(clean, freq="1y", by=(), stats=("sum", "count"))
+    top = (
+        panel.group_by("origin", "destination")
+        .agg(pl.col("amount_usd").sum(), pl.col("n_transfers").sum())
+        .sort("amount_usd", descending=True)
+        .head(args.top)
+        .with_columns(share=pl.col("amount_usd") / clean["amount_usd"].sum())
+    )
+    out.write(f"Top {args.top} corridors, 2023-2024, USD:\n")
+    out.write(_table(top))
+    by_type = (
+        clean.group_by("flow_type")
+        .agg(amount_usd=pl.col("amount_usd").sum(), n_transfers=pl.len())
+        .sort("amount_usd", descending=True)
+    )
+    out.write("\n\nTotals by flow type, USD:\n")
+    out.write(_table(by_type))
+    monthly = fl.corridor_panel(clean, freq="1mo", by=())
+    out.write(
+        f"\n\nMonthly corridor panel: {monthly.height:,} rows; its total "
+        f"{_format_usd(monthly['amount_usd'].sum())} USD equals the clean total "
+        f"{_format_usd(report.clean_amount_usd)} USD.\n"
+    )
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import flowlens as fl
+
+    report = fl.load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
+    stem = Path(args.file).name.split(".")[0]
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_path = out_dir / f"{stem}.clean.parquet"
+    rejects_path = out_dir / f"{stem}.rejects.csv"
+    clean = report.clean
+    if isinstance(clean, pl.LazyFrame):
+        clean.sink_parquet(clean_path, engine="streaming")
+    else:
+        clean.write_parquet(clean_path)
+    report.rejects.write_csv(rejects_path)
+    sys.stdout.write(
+        f"{report.n_rows_in:,} rows in: {report.n_clean:,} clean -> {clean_path}; "
+        f"{report.n_rejected:,} rejected -> {rejects_path}\n"
+    )
+    if report.n_rejected:
+        sys.stdout.write(
+            _table(report.summary.filter(pl.col("outcome") != "clean").drop("amount_usd"))
+        )
+        sys.stdout.write("\n")
+    return 0
+
+
+def _panel(args: argparse.Namespace) -> int:
+    import flowlens as fl
+    from flowlens.io import write_frame
+
+    report = fl.load_flows(args.file, columns=_parse_mapping(args.map))
+    panel = fl.corridor_panel(
+        report, freq=args.freq, by=tuple(args.by), stats=tuple(args.stats.split(","))
+    )
+    frame = panel.collect(engine="streaming") if isinstance(panel, pl.LazyFrame) else panel
+    write_frame(frame, args.out)
+    sys.stdout.write(
+        f"{report.n_clean:,} clean rows ({report.n_rejected:,} rejected) -> "
+        f"{frame.height:,} panel rows -> {args.out}\n"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``flowlens`` command."""
+    parser = argparse.ArgumentParser(
+        prog="flowlens", description="Diaspora money flows: validate, aggregate, analyse."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the main job on the bundled sample")
+    demo.add_argument("--top", type=int, default=10, help="rows to show per table")
+    demo.set_defaults(run=_demo)
+
+    validate = sub.add_parser("validate", help="split a file into clean rows and rejects")
+    validate.add_argument("file", help="CSV or Parquet file, or a directory of Parquet files")
+    validate.add_argument("--out-dir", default=".", help="where to write the outputs")
+    validate.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="YOURS=CANONICAL",
+        help="rename a column, e.g. --map sender_country=origin (repeatable)",
+    )
+    validate.set_defaults(run=_validate)
+
+    panel = sub.add_parser("panel", help="validate a file and write its corridor panel")
+    panel.add_argument("file", help="CSV or Parquet file, or a directory of Parquet files")
+    panel.add_argument("--freq", default="1mo", help="day, week, month, quarter, year or '1mo'")
+    panel.add_argument(
+        "--by", action="append", default=["flow_type"], help="extra key (repeatable)"
+    )
+    panel.add_argument(
+        "--stats",
+        default="sum,count",
+        help="comma-separated: sum,count,mean,median,fees,cost_ratio,senders",
+    )
+    panel.add_argument("--out", required=True, help="output .parquet or .csv")
+    panel.add_argument("--map", action="append", default=[], metavar="YOURS=CANONICAL")
+    panel.set_defaults(run=_panel)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``flowlens`` command; returns the exit code.
+
+    Examples
+    --------
+    >>> from flowlens.cli import main
+    >>> main(["panel", "no-such-file.csv", "--out", "x.parquet"])
+    2
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except FlowlensError as exc:
+        sys.stderr.write(f"flowlens: error: {exc}\n")
+        return 2
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        sys.stderr.write(f"flowlens: error: {type(exc).__name__}: {exc}\n")
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
