@@ -152,9 +152,10 @@ def read_wb_bilateral_matrix(
     Examples
     --------
     >>> import flowlens as fl
-    >>> t = fl.read_wb_bilateral_matrix(fl.sample_path("wb_bilateral_2017"))  # doctest: +SKIP
-    >>> usa_mex = t.panel.filter(origin="USA", destination="MEX")  # doctest: +SKIP
-    >>> round(usa_mex["amount_usd"].item() / 1e6, 1)  # doctest: +SKIP
+    >>> path = "data/samples/real/wb_bilateral_remittance_2017.xlsx"
+    >>> t = fl.read_wb_bilateral_matrix(path)
+    >>> usa_mex = t.panel.filter(origin="USA", destination="MEX")
+    >>> round(usa_mex["amount_usd"].item() / 1e6, 1)
     30019.2
     """
     path = Path(path)
@@ -237,9 +238,13 @@ def read_knomad_annual(path: str | Path) -> OfficialTable:
 
     Examples
     --------
-    >>> import flowlens as fl  # doctest: +SKIP
-    >>> t = fl.read_knomad_annual("knomad_remittance_inflows_2000_2022_june2023.xlsx")  # doctest: +SKIP
-    >>> t.panel.filter(destination="MEX", period=dt.date(2022, 1, 1))["amount_usd"]  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> import flowlens as fl
+    >>> path = "data/samples/real/knomad_remittance_inflows_2000_2022_june2023.xlsx"
+    >>> t = fl.read_knomad_annual(path)
+    >>> mex = t.panel.filter(destination="MEX", period=dt.date(2022, 1, 1))
+    >>> round(mex["amount_usd"].item() / 1e9, 1)
+    61.1
     """
     path = Path(path)
     grid = _read_excel_grid(path, None)
@@ -349,7 +354,7 @@ def read_banxico_monthly(path: str | Path) -> OfficialTable:
     >>> t = fl.read_banxico_monthly(fl.sample_path("mexico_monthly"))
     >>> march = t.panel.filter(destination="MEX", period=dt.date(2020, 3, 1))
     >>> march.select("amount_usd", "n_transfers").row(0)
-    (4015685711.0, 11263049)
+    (4147114569.0, 10992311)
     """
     path = Path(path)
     frame = _read_banxico(path, ["PERIODO", "FLUJO", "OPERACIONES", "VALOR_USD"])
@@ -386,10 +391,11 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
     --------
     >>> import datetime as dt
     >>> import flowlens as fl
-    >>> t = fl.read_banxico_quarterly_by_country(fl.sample_path("mexico_by_country"))
+    >>> path = "data/samples/real/banxico_mexico_remittances_by_country_quarterly_2013_2026.csv"
+    >>> t = fl.read_banxico_quarterly_by_country(path)
     >>> usa = t.panel.filter(origin="USA", period=dt.date(2020, 1, 1))
     >>> round(usa["amount_usd"].item() / 1e9, 2)
-    9.7
+    9.21
     """
     path = Path(path)
     frame = _read_banxico(path, ["PERIODO", "ID_PAIS", "PAIS", "FLUJO", "VALOR_USD"])
@@ -443,8 +449,12 @@ def read_rpw_corridors(path: str | Path) -> OfficialTable:
 
     Examples
     --------
-    >>> import flowlens as fl  # doctest: +SKIP
-    >>> t = fl.read_rpw_corridors("wb_rpw_corridors_2011_2020.csv")  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> import flowlens as fl
+    >>> t = fl.read_rpw_corridors("data/samples/real/wb_rpw_corridors_2011_2020.csv")
+    >>> usa_mex = t.panel.filter(origin="USA", destination="MEX", period=dt.date(2020, 7, 1))
+    >>> round(usa_mex["cost_pct"].item(), 2)
+    4.18
     """
     path = Path(path)
     if not path.exists():

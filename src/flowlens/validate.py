@@ -65,6 +65,15 @@ class ValidationReport:
         Row counts; ``n_clean + n_rejected == n_rows_in``.
     source
         A description of the source.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> report = fl.load_flows(fl.load_sample("flows"))
+    >>> report.n_clean + report.n_rejected == report.n_rows_in
+    True
+    >>> report.summary.columns
+    ['outcome', 'n_rows', 'amount_usd']
     """
 
     clean: pl.DataFrame | pl.LazyFrame

@@ -1,0 +1,53 @@
+"""Shared fixtures: real data paths and the input kinds every public function must accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
+
+INPUT_KINDS = ("eager", "lazy", "arrow")
+
+
+def as_kind(frame: pl.DataFrame, kind: str) -> Any:
+    """The same table as a polars DataFrame, LazyFrame or pyarrow Table."""
+    if kind == "eager":
+        return frame
+    if kind == "lazy":
+        return frame.lazy()
+    if kind == "arrow":
+        return frame.to_arrow()
+    if kind == "pandas":
+        return frame.to_pandas()
+    raise ValueError(kind)
+
+
+def collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+@pytest.fixture
+def real() -> Path:
+    return REAL
+
+
+def raw_flows(**overrides: list[Any]) -> pl.DataFrame:
+    """A valid two-row raw table; pass column=[values] to override or add columns."""
+    base: dict[str, list[Any]] = {
+        "date": ["2024-01-15", "2024-01-16"],
+        "origin": ["USA", "GBR"],
+        "destination": ["MEX", "PAK"],
+        "flow_type": ["remittance", "remittance"],
+        "amount": ["100", "200"],
+        "currency": ["USD", "USD"],
+    }
+    base.update(overrides)
+    n = max(len(v) for v in base.values())
+    for key, values in base.items():
+        if len(values) != n:
+            base[key] = (values * n)[:n]
+    return pl.DataFrame(base)
