@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 import flowlens as fl
 from flowlens.schema import CANONICAL_SCHEMA, COUNTRY_ENUM
