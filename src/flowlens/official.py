@@ -184,6 +184,12 @@ def read_wb_bilateral_matrix(
     is_agg = pl.col("sending_agg").is_not_null() | pl.col("receiving_agg").is_not_null()
     is_country = pl.col("origin").is_not_null() & pl.col("destination").is_not_null()
     countries = long.filter(is_country & ~is_agg & (pl.col("origin") != pl.col("destination")))
+    diagonal = long.filter(
+        is_country & (pl.col("origin") == pl.col("destination")) & (pl.col("value") != 0)
+    )
+    diagonal_note = ", ".join(
+        f"{o} (USD {v:,.0f})" for o, v in diagonal.select("origin", "value").iter_rows()
+    )
     n_zero = countries.filter(pl.col("value") == 0).height
     if not keep_zeros:
         countries = countries.filter(pl.col("value") != 0)
@@ -223,6 +229,11 @@ def read_wb_bilateral_matrix(
             *notes,
             f"flowlens: values converted from US$ million to US$; {n_zero} zero cells "
             + ("kept." if keep_zeros else "left out (no estimated flow)."),
+            *(
+                [f"flowlens: same-country cells left out (not corridors): {diagonal_note}."]
+                if diagonal_note
+                else []
+            ),
         ),
     )
 

@@ -1,0 +1,86 @@
+"""The flowlens command: demo, validate, panel, and exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import flowlens as fl
+from flowlens.cli import main
+
+
+def test_demo_prints_a_readable_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "rows in: 4,013   clean: 4,001   rejected: 12" in out
+    assert "| USA    | MEX" in out
+    assert "Totals by flow type" in out
+    assert "equals the clean total" in out
+
+
+def test_python_dash_m_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flowlens", "demo", "--top", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "flowlens demo" in done.stdout
+
+
+def test_validate_writes_clean_and_rejects(tmp_path: Path) -> None:
+    assert main(["validate", str(fl.sample_path("flows")), "--out-dir", str(tmp_path)]) == 0
+    clean = pl.read_parquet(tmp_path / "flows_sample.clean.parquet")
+    rejects = pl.read_csv(tmp_path / "flows_sample.rejects.csv")
+    assert clean.height == 4001
+    assert rejects.height == 12
+
+
+def test_panel_writes_the_panel(tmp_path: Path) -> None:
+    out = tmp_path / "panel.parquet"
+    code = main(
+        [
+            "panel",
+            str(fl.sample_path("flows")),
+            "--freq",
+            "quarter",
+            "--stats",
+            "sum,count,median",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    panel = pl.read_parquet(out)
+    assert {"amount_usd", "n_transfers", "amount_usd_median"} <= set(panel.columns)
+    assert panel["n_transfers"].sum() == 4001
+
+
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,origin\n2024-01-01,USA\n")
+    assert main(["validate", str(bad), "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowlens: error: required column 'destination' is missing")
+    assert err.count("\n") == 1
+    assert main(["panel", str(tmp_path / "none.csv"), "--out", str(tmp_path / "p.parquet")]) == 2
+    assert (
+        main(
+            [
+                "panel",
+                str(fl.sample_path("flows")),
+                "--freq",
+                "fortnight",
+                "--out",
+                str(tmp_path / "p.csv"),
+            ]
+        )
+        == 2
+    )

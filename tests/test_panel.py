@@ -1,0 +1,217 @@
+"""corridor_panel: hand-computed values, frequencies, lazy in/out, totals that reconcile."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+import flowlens as fl
+
+from .conftest import INPUT_KINDS, as_kind, collected
+
+
+def clean_flows() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "date": [
+                dt.date(2024, 1, 3),
+                dt.date(2024, 1, 20),
+                dt.date(2024, 2, 1),
+                dt.date(2024, 1, 5),
+                dt.date(2024, 4, 2),
+                dt.date(2024, 1, 31),
+            ],
+            "origin": ["USA", "USA", "USA", "GBR", "USA", "USA"],
+            "destination": ["MEX", "MEX", "MEX", "PAK", "MEX", "MEX"],
+            "flow_type": [
+                "remittance",
+                "remittance",
+                "remittance",
+                "philanthropy",
+                "remittance",
+                "philanthropy",
+            ],
+            "channel": ["bank", "mto", "mto", "bank", "mto", "bank"],
+            "amount_usd": [100.0, 300.0, 50.0, 1000.0, 20.0, 5000.0],
+            "fee_usd": [10.0, 6.0, 2.0, 50.0, 1.0, 0.0],
+            "sender_id": ["a", "b", "a", "c", "a", "d"],
+        }
+    )
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+def test_monthly_panel_by_hand(kind: str) -> None:
+    panel = fl.corridor_panel(
+        as_kind(clean_flows(), kind),
+        stats=("sum", "count", "mean", "median", "cost_ratio", "senders"),
+    )
+    assert isinstance(panel, pl.LazyFrame) == (kind == "lazy")
+    rows = collected(panel).rows(named=True)
+    jan = dt.date(2024, 1, 1)
+    assert rows[0] == {
+        "period": jan,
+        "origin": "GBR",
+        "destination": "PAK",
+        "flow_type": "philanthropy",
+        "amount_usd": 1000.0,
+        "n_transfers": 1,
+        "amount_usd_mean": 1000.0,
+        "amount_usd_median": 1000.0,
+        "fee_usd": 50.0,
+        "cost_ratio": 0.05,
+        "n_senders": 1,
+    }
+    usa_jan = [r for r in rows if r["period"] == jan and r["origin"] == "USA"]
+    # String keys sort alphabetically (Enum keys would sort in vocabulary order)
+    assert [(r["flow_type"], r["amount_usd"], r["n_transfers"]) for r in usa_jan] == [
+        ("philanthropy", 5000.0, 1),
+        ("remittance", 400.0, 2),
+    ]
+    assert usa_jan[1]["amount_usd_median"] == 200.0
+    assert usa_jan[1]["cost_ratio"] == pytest.approx(16 / 400)
+    assert usa_jan[1]["n_senders"] == 2
+    assert len(rows) == 5
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods"),
+    [
+        ("quarter", [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]),
+        ("1q", [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]),
+        ("year", [dt.date(2024, 1, 1)]),
+        (
+            "week",
+            [dt.date(2024, 1, 1), dt.date(2024, 1, 15), dt.date(2024, 1, 29), dt.date(2024, 4, 1)],
+        ),
+        (
+            "day",
+            [
+                dt.date(2024, 1, 3),
+                dt.date(2024, 1, 20),
+                dt.date(2024, 1, 31),
+                dt.date(2024, 2, 1),
+                dt.date(2024, 4, 2),
+            ],
+        ),
+    ],
+)
+def test_frequencies(freq: str, periods: list[dt.date]) -> None:
+    flows = clean_flows().filter(pl.col("origin") == "USA")
+    panel = fl.corridor_panel(flows, freq=freq, by=())
+    assert panel["period"].to_list() == periods
+    assert panel["amount_usd"].sum() == flows["amount_usd"].sum()
+
+
+def test_channel_split_and_no_extra_keys() -> None:
+    panel = fl.corridor_panel(clean_flows(), freq="year", by=("flow_type", "channel"))
+    # USA-MEX: remittance/bank, remittance/mto, philanthropy/bank; GBR-PAK: philanthropy/bank
+    assert panel.height == 4
+    assert panel.filter(channel="mto")["amount_usd"].item() == 370.0
+    assert fl.corridor_panel(clean_flows(), freq="year", by=()).height == 2
+
+
+def test_median_is_exact_against_numpy() -> None:
+    rng = np.random.default_rng(7)
+    n = 5001
+    flows = pl.DataFrame(
+        {
+            "date": [dt.date(2024, 1, 1)] * n,
+            "origin": rng.choice(["USA", "GBR"], n),
+            "destination": ["MEX"] * n,
+            "flow_type": ["remittance"] * n,
+            "amount_usd": rng.lognormal(5, 1, n),
+        }
+    )
+    panel = fl.corridor_panel(flows, stats=("median",))
+    for origin, median in panel.select("origin", "amount_usd_median").rows():
+        expected = np.median(flows.filter(pl.col("origin") == origin)["amount_usd"].to_numpy())
+        assert median == expected
+
+
+def test_accepts_a_validation_report_lazy_or_eager() -> None:
+    raw = fl.load_sample("flows")
+    eager = fl.corridor_panel(fl.load_flows(raw))
+    lazy = fl.corridor_panel(fl.load_flows(raw.lazy()))
+    assert isinstance(lazy, pl.LazyFrame)
+    assert_frame_equal(lazy.collect(engine="streaming"), eager, check_exact=False, rel_tol=1e-12)
+
+
+def test_errors_name_the_column_and_the_fix() -> None:
+    raw = fl.load_sample("flows")
+    with pytest.raises(fl.MissingColumnError, match="Run flowlens.load_flows first"):
+        fl.corridor_panel(raw)
+    with pytest.raises(fl.SchemaError, match="freq 'fortnight'"):
+        fl.corridor_panel(clean_flows(), freq="fortnight")
+    with pytest.raises(fl.SchemaError, match="stats \\['mode'\\]"):
+        fl.corridor_panel(clean_flows(), stats=("mode",))
+    with pytest.raises(fl.SchemaError, match="dtype String"):
+        fl.corridor_panel(clean_flows().with_columns(pl.col("date").cast(pl.String)))
+
+
+@st.composite
+def clean_tables(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(1, 60))
+    days = st.dates(dt.date(2022, 1, 1), dt.date(2024, 12, 31))
+    return pl.DataFrame(
+        {
+            "date": [draw(days) for _ in range(n)],
+            "origin": [draw(st.sampled_from(["USA", "GBR", "SAU"])) for _ in range(n)],
+            "destination": [draw(st.sampled_from(["MEX", "PAK", "IND"])) for _ in range(n)],
+            "flow_type": [draw(st.sampled_from(fl.schema.FLOW_TYPES)) for _ in range(n)],
+            "amount_usd": [draw(st.floats(0.01, 1e6)) for _ in range(n)],
+        }
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(clean_tables(), st.sampled_from(["day", "week", "month", "quarter", "year"]))
+def test_panel_total_equals_clean_total_at_every_level(flows: pl.DataFrame, freq: str) -> None:
+    total = flows["amount_usd"].sum()
+    panel = fl.corridor_panel(flows, freq=freq)
+    assert panel["amount_usd"].sum() == pytest.approx(total, rel=1e-9)
+    assert panel["n_transfers"].sum() == flows.height
+    coarser = fl.corridor_panel(flows, freq="year", by=())
+    by_corridor = (
+        panel.group_by("origin", "destination")
+        .agg(pl.col("amount_usd").sum())
+        .sort("origin", "destination")
+    )
+    by_corridor_year = (
+        coarser.group_by("origin", "destination")
+        .agg(pl.col("amount_usd").sum())
+        .sort("origin", "destination")
+    )
+    assert by_corridor["amount_usd"].to_list() == pytest.approx(
+        by_corridor_year["amount_usd"].to_list(), rel=1e-9
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(clean_tables(), st.randoms(use_true_random=False), st.floats(0.001, 1000))
+def test_row_order_is_irrelevant_and_scaling_scales_sums(
+    flows: pl.DataFrame, rnd: Any, k: float
+) -> None:
+    order = list(range(flows.height))
+    rnd.shuffle(order)
+    a = fl.corridor_panel(flows, stats=("sum", "count", "median"))
+    b = fl.corridor_panel(flows[order], stats=("sum", "count", "median"))
+    assert a.select("period", "origin", "destination", "flow_type", "n_transfers").equals(
+        b.select("period", "origin", "destination", "flow_type", "n_transfers")
+    )
+    assert a["amount_usd"].to_list() == pytest.approx(b["amount_usd"].to_list(), rel=1e-9)
+    scaled = fl.corridor_panel(
+        flows.with_columns(pl.col("amount_usd") * k), stats=("sum", "median")
+    )
+    assert scaled["amount_usd"].to_list() == pytest.approx(
+        (a["amount_usd"] * k).to_list(), rel=1e-9
+    )
+    assert scaled["amount_usd_median"].to_list() == pytest.approx(
+        (a["amount_usd_median"] * k).to_list(), rel=1e-9
+    )
