@@ -145,7 +145,7 @@ def test_accepts_a_validation_report_lazy_or_eager() -> None:
 
 def test_errors_name_the_column_and_the_fix() -> None:
     raw = fl.load_sample("flows")
-    with pytest.raises(fl.MissingColumnError, match="Run flowlens.load_flows first"):
+    with pytest.raises(fl.MissingColumnError, match=r"Run flowlens\.load_flows first"):
         fl.corridor_panel(raw)
     with pytest.raises(fl.SchemaError, match="freq 'fortnight'"):
         fl.corridor_panel(clean_flows(), freq="fortnight")
