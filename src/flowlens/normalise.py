@@ -2,13 +2,14 @@
 
 A transfer is converted at the rate in force on its date: the latest rate on or
 before that date, provided it is at most ``max_staleness_days`` old. The rates are
-laid out on a calendar-day grid (forward-filled within that limit), so the
-conversion is an equi-join on (date, currency) rather than a sort-based as-of
-join: the transaction table never needs sorting.
+laid out on a calendar-day grid (forward-filled within that limit) and flattened
+into one dense array indexed by (currency, day), so converting a row is an array
+lookup (``gather``): no join, no sort, and the row order is kept.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import polars as pl
@@ -17,7 +18,7 @@ from flowlens.errors import MissingColumnError, ReferenceDataError
 from flowlens.reference import currency_codes, fx_rates
 from flowlens.schema import CURRENCY_ENUM
 
-__all__ = ["DEFAULT_MAX_STALENESS_DAYS", "check_fx_table", "daily_fx_grid"]
+__all__ = ["DEFAULT_MAX_STALENESS_DAYS", "check_fx_table", "daily_fx_grid", "usd_per_unit"]
 
 DEFAULT_MAX_STALENESS_DAYS = 7
 """A rate may be at most 7 days older than the transfer: covers ECB holiday gaps
@@ -156,3 +157,75 @@ def _grid(rates: pl.DataFrame, max_staleness_days: int) -> pl.DataFrame:
         .drop_nulls("usd_per_unit")
         .select("date", "currency", "usd_per_unit", "rate_date")
     )
+
+
+@dataclass(frozen=True)
+class _DenseRates:
+    """Rates flattened by (currency position in CURRENCY_ENUM, day since ``first_day``)."""
+
+    values: pl.Series
+    first_day: int  # days since 1970-01-01
+    n_days: int
+
+
+def _dense(grid: pl.DataFrame) -> _DenseRates:
+    first_day = int(grid.select(pl.col("date").min().cast(pl.Int32)).item())
+    last_day = int(grid.select(pl.col("date").max().cast(pl.Int32)).item())
+    n_days = last_day - first_day + 1
+    n_currencies = len(CURRENCY_ENUM.categories)
+    position = (
+        grid["currency"].cast(CURRENCY_ENUM).to_physical().cast(pl.Int64) * n_days
+        + grid["date"].cast(pl.Int32).cast(pl.Int64)
+        - first_day
+    )
+    values = pl.Series("usd_per_unit", [None] * (n_currencies * n_days), dtype=pl.Float64).scatter(
+        position, grid["usd_per_unit"]
+    )
+    return _DenseRates(values, first_day, n_days)
+
+
+@cache
+def _default_dense(max_staleness_days: int) -> _DenseRates:
+    return _dense(_default_grid(max_staleness_days))
+
+
+def usd_per_unit(
+    date: pl.Expr,
+    currency: pl.Expr,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    *,
+    max_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
+) -> pl.Expr:
+    """US dollars per unit of ``currency`` on ``date`` (null where no rate is in force).
+
+    Parameters
+    ----------
+    date
+        A Date expression (take ``.dt.date()`` of a Datetime first).
+    currency
+        An expression of dtype :data:`flowlens.schema.CURRENCY_ENUM`.
+    fx, max_staleness_days
+        As in :func:`daily_fx_grid`.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.normalise import usd_per_unit
+    >>> from flowlens.schema import CURRENCY_ENUM
+    >>> df = pl.DataFrame({"d": [dt.date(2020, 3, 2), dt.date(1990, 1, 1)], "c": ["EUR", "EUR"]})
+    >>> df.select(usd_per_unit(pl.col("d"), pl.col("c").cast(CURRENCY_ENUM))).to_series().to_list()
+    [1.1122, None]
+    """
+    if max_staleness_days < 0:
+        msg = f"max_staleness_days must be >= 0, got {max_staleness_days}"
+        raise ReferenceDataError(msg)
+    dense = (
+        _default_dense(max_staleness_days)
+        if fx is None
+        else _dense(_grid(check_fx_table(fx), max_staleness_days))
+    )
+    day = date.cast(pl.Int32).cast(pl.Int64) - dense.first_day
+    key = currency.to_physical().cast(pl.Int64) * dense.n_days + day
+    in_range = (day >= 0) & (day < dense.n_days)
+    return pl.lit(dense.values).gather(pl.when(in_range).then(key))

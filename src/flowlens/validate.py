@@ -16,7 +16,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError, ValidationFailedError, closest
 from flowlens.io import FlowSource, as_lazy
-from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS, daily_fx_grid
+from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS, usd_per_unit
 from flowlens.reference import currency_codes, to_iso3
 
 __all__ = ["RULES", "ValidationReport", "load_flows"]
@@ -239,6 +239,7 @@ class _ValidationPlan:
     checked: pl.LazyFrame
     source_columns: tuple[str, ...]
     clean_columns: tuple[tuple[str, str], ...]  # (parsed name, canonical name)
+    reason: pl.Expr  # every failed check's message, joined; evaluated on rejected rows only
 
     @classmethod
     def build(
@@ -328,15 +329,14 @@ class _ValidationPlan:
         )
         if fs.CHANNEL in to_source:
             channel_raw = src(fs.CHANNEL)
-            blank = channel_raw.cast(pl.String).str.strip_chars().fill_null("") == ""
             channel = (
-                pl.when(blank)
+                pl.when(channel_raw.is_null())
                 .then(pl.lit("unknown", fs.CHANNEL_ENUM))
                 .otherwise(
                     _vocabulary(
                         channel_raw,
                         schema[to_source[fs.CHANNEL]],
-                        _lower_in(fs.CHANNELS),
+                        _lower_in(fs.CHANNELS, blank="unknown"),
                         fs.CHANNEL_ENUM,
                     )
                 )
@@ -406,35 +406,33 @@ class _ValidationPlan:
         for name in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID):
             if name in to_source:
                 exprs.append(raw_text(name).alias(parsed(name)))
+        order_dependent: list[pl.Expr] = []
         if fs.TX_ID in to_source:
             tx = pl.col(parsed(fs.TX_ID))
+            # materialised before any filter: "first" refers to the whole input's order
+            order_dependent.append((tx.is_not_null() & ~tx.is_first_distinct()).alias(_P + "dup"))
             checks.append(
                 (
                     "duplicate_tx_id",
-                    tx.is_not_null() & ~tx.is_first_distinct(),
+                    pl.col(_P + "dup"),
                     pl.format("tx_id: '{}' repeats an earlier row's id", tx),
                 )
             )
 
-        staged = frame.with_row_index(_ROW).with_columns(exprs)
-
-        # fx: equi-join on a calendar-day grid of rates (see flowlens.normalise)
-        grid = daily_fx_grid(fx, max_staleness_days=max_fx_staleness_days).lazy()
-        date_key = pl.col(parsed(fs.DATE))
+        # fx: an array lookup by (currency, day) on the dense rate grid (see flowlens.normalise)
+        fx_date = pl.col(parsed(fs.DATE))
         if isinstance(schema[to_source[fs.DATE]], pl.Datetime):
-            date_key = date_key.dt.date()
-        staged = staged.with_columns(date_key.alias(_P + "fx_date")).join(
-            grid.select(
-                pl.col("date").alias(_P + "fx_date"),
-                pl.col("currency").alias(parsed(fs.CURRENCY)),
-                pl.col("usd_per_unit").alias(_P + "usd_per_unit"),
-            ),
-            on=[_P + "fx_date", parsed(fs.CURRENCY)],
-            how="left",
-            maintain_order="left",
+            fx_date = fx_date.dt.date()
+        rate_expr = usd_per_unit(
+            fx_date, pl.col(parsed(fs.CURRENCY)), fx, max_staleness_days=max_fx_staleness_days
+        )
+        staged = (
+            frame.with_row_index(_ROW)
+            .with_columns(exprs)
+            .with_columns(fx_date.alias(_P + "fx_date"), rate_expr.alias(_P + "usd_per_unit"))
         )
         rate = pl.col(_P + "usd_per_unit")
-        exprs_after = [(amount_col * rate).alias(parsed(fs.AMOUNT_USD))]
+        exprs_after = [(amount_col * rate).alias(parsed(fs.AMOUNT_USD)), *order_dependent]
         if has_fee:
             exprs_after.append((pl.col(parsed(fs.FEE)) * rate).alias(parsed(fs.FEE_USD)))
         checks.append(
@@ -453,17 +451,20 @@ class _ValidationPlan:
         )
         checks.sort(key=lambda c: RULES.index(c[0]))
         failed = [c[1].fill_null(False) for c in checks]
-        rule = pl.coalesce(
-            [pl.when(f).then(pl.lit(name)) for f, (name, _, _) in zip(failed, checks, strict=True)]
+        # Per row only a small integer code (index into RULES) is computed; the reason
+        # text is built after filtering, for the rejected rows alone.
+        rule_code = pl.coalesce(
+            [
+                pl.when(f).then(pl.lit(RULES.index(name), pl.UInt8))
+                for f, (name, _, _) in zip(failed, checks, strict=True)
+            ]
         )
         reason = pl.concat_str(
             [pl.when(f).then(msg) for f, (_, _, msg) in zip(failed, checks, strict=True)],
             separator="; ",
             ignore_nulls=True,
         )
-        checked = staged.with_columns(exprs_after).with_columns(
-            rule.alias(_P + "rule"), reason.alias(_P + "reason")
-        )
+        checked = staged.with_columns(exprs_after).with_columns(rule_code.alias(_P + "rule"))
 
         clean_cols: list[tuple[str, str]] = [
             (parsed(fs.DATE), fs.DATE),
@@ -481,7 +482,7 @@ class _ValidationPlan:
             (parsed(n), n) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if n in to_source
         ]
         clean_cols += [(extra, extra) for extra in keep]
-        return cls(checked, tuple(present), tuple(clean_cols))
+        return cls(checked, tuple(present), tuple(clean_cols), reason)
 
     def select_clean(self, checked: pl.LazyFrame) -> pl.LazyFrame:
         return checked.filter(pl.col(_P + "rule").is_null()).select(
@@ -498,21 +499,35 @@ class _ValidationPlan:
             checked.filter(pl.col(_P + "rule").is_not_null())
             .select(
                 pl.col(_ROW).alias("row"),
-                pl.col(_P + "rule").alias("rule"),
-                pl.col(_P + "reason").alias("reason"),
+                _rule_name(pl.col(_P + "rule")).alias("rule"),
+                self.reason.alias("reason"),
                 *raw,
             )
             .sort("row")
         )
 
     def summarise(self, checked: pl.LazyFrame) -> pl.LazyFrame:
-        outcome = pl.col(_P + "rule").fill_null("clean")
-        return checked.group_by(outcome.alias("outcome")).agg(
-            n_rows=pl.len().cast(pl.Int64),
-            amount_usd=pl.when(pl.col(_P + "rule").is_null().all())
-            .then(pl.col(_P + fs.AMOUNT_USD).sum())
-            .otherwise(None),
+        code = pl.col(_P + "rule")
+        return (
+            checked.group_by(code.alias("code"))
+            .agg(
+                n_rows=pl.len().cast(pl.Int64),
+                amount_usd=pl.when(code.is_null().all())
+                .then(pl.col(_P + fs.AMOUNT_USD).sum())
+                .otherwise(None),
+            )
+            .select(
+                _rule_name(pl.col("code")).fill_null("clean").alias("outcome"),
+                "n_rows",
+                "amount_usd",
+            )
         )
+
+
+def _rule_name(code: pl.Expr) -> pl.Expr:
+    return code.replace_strict(
+        list(range(len(RULES))), list(RULES), default=None, return_dtype=pl.String
+    )
 
 
 def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str, str]:
@@ -575,12 +590,14 @@ def _parse_number(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
     raise SchemaError(msg)
 
 
-def _lower_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
+def _lower_in(allowed: Sequence[str], *, blank: str | None = None) -> Callable[[pl.Expr], pl.Expr]:
+    """Case- and space-insensitive lookup in ``allowed``; empty text maps to ``blank``."""
+    old = [*allowed, *([""] if blank is not None else [])]
+    new = [*allowed, *([blank] if blank is not None else [])]
+
     def mapper(expr: pl.Expr) -> pl.Expr:
         text = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
-        return text.replace_strict(
-            list(allowed), list(allowed), default=None, return_dtype=pl.String
-        )
+        return text.replace_strict(old, new, default=None, return_dtype=pl.String)
 
     return mapper
 
@@ -610,7 +627,7 @@ def _vocabulary(
         categories = dtype.categories
         mapped = pl.select(mapper(pl.lit(categories))).to_series()
         if mapped.to_list() == categories.to_list() and set(categories) <= set(target.categories):
-            return expr.cast(pl.String).cast(target)
+            return expr.cast(target)  # same values: an Enum-to-Enum cast, no strings
         physical = list(range(categories.len()))
         return expr.to_physical().replace_strict(
             physical, mapped.cast(target), default=None, return_dtype=target
