@@ -12,9 +12,11 @@ random row order, then runs, in this one process:
   same FX conversion (join on the same daily rate grid), the same group-by;
 - DuckDB and polars on the bare aggregate (no validation), as in DESIGN.md.
 
-Each query's time is the best of ``--repeat`` runs; peak memory is the largest
-resident-set increase over the query's start, sampled every 5 ms. Prints a
-markdown table and writes JSON next to this file. Ratios, never timed asserts.
+Each query's time is the best of ``--repeat`` runs in this process. Peak memory
+is measured apart, each query once in a fresh child process: the child's peak
+resident set (``ru_maxrss``) minus its resident set after imports, so that one
+engine's cached buffers never hide in another's number. Prints a markdown table
+and writes JSON under benchmarks/results/. Ratios, never timed asserts.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import gc
 import json
 import os
 import platform
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -67,31 +70,12 @@ def _rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-class PeakMemory:
-    """Largest RSS increase over the start while the block runs (5 ms sampling)."""
-
-    def __enter__(self) -> PeakMemory:
-        gc.collect()
-        self.start = _rss_bytes()
-        self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_bytes())
-            time.sleep(0.005)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss_bytes())
-
-    @property
-    def increase(self) -> int:
-        return self.peak - self.start
+def _peak_rss_bytes() -> int:
+    # VmHWM belongs to this process image; ru_maxrss would carry the forking parent's peak
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def generate(n_rows: int, keys: str, seed: int = 42) -> Path:
@@ -143,8 +127,13 @@ def generate(n_rows: int, keys: str, seed: int = 42) -> Path:
 def flowlens_job(path: Path, stats: tuple[str, ...]) -> pl.DataFrame:
     report = fl.load_flows(path)
     panel = fl.corridor_panel(report, freq="1mo", stats=stats)
-    result: pl.DataFrame = panel.collect(engine="streaming")
+    result = report.collect(panel)  # one pass: panel, rejects and summary
+    assert report.n_rows_in == path_rows(path)
     return result
+
+
+def path_rows(path: Path) -> int:
+    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
 
 
 def duckdb_job(con: Any, path: Path, median: bool) -> pl.DataFrame:
@@ -187,18 +176,59 @@ def bare_polars(path: Path, median: bool) -> pl.DataFrame:
 
 def timed(fn: Callable[[], pl.DataFrame], repeat: int) -> dict[str, Any]:
     best = float("inf")
-    peak = 0
     rows = 0
     for _ in range(repeat):
-        with PeakMemory() as mem:
-            t0 = time.perf_counter()
-            out = fn()
-            elapsed = time.perf_counter() - t0
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
         rows = out.height
-        best = min(best, elapsed)
-        peak = max(peak, mem.increase)
         del out
-    return {"seconds": best, "peak_rss_increase_gb": peak / 1e9, "result_rows": rows}
+    return {"seconds": best, "result_rows": rows}
+
+
+def queries(path: Path, con: Any) -> dict[str, Callable[[], pl.DataFrame]]:
+    return {
+        "flowlens_no_median": lambda: flowlens_job(path, ("sum", "count")),
+        "duckdb_no_median": lambda: duckdb_job(con, path, median=False),
+        "bare_polars_no_median": lambda: bare_polars(path, median=False),
+        "bare_duckdb_no_median": lambda: bare_duckdb(con, path, median=False),
+        "flowlens_median": lambda: flowlens_job(path, ("sum", "count", "median")),
+        "duckdb_median": lambda: duckdb_job(con, path, median=True),
+        "bare_polars_median": lambda: bare_polars(path, median=True),
+        "bare_duckdb_median": lambda: bare_duckdb(con, path, median=True),
+    }
+
+
+def connect() -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    grid = daily_fx_grid().select("date", pl.col("currency").cast(pl.String), "usd_per_unit")
+    con.register("fx_arrow", grid.to_arrow())
+    con.execute("CREATE TABLE fx AS SELECT * FROM fx_arrow")
+    return con
+
+
+def child_peak(path: Path, name: str) -> float:
+    """Run one query in a fresh process; its peak RSS increase over the post-import baseline, GB."""
+    done = subprocess.run(  # noqa: S603 (our own script, fixed arguments)
+        [sys.executable, __file__, "--child", name, "--path", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_increase_gb"])
+
+
+def run_child(path: Path, name: str) -> None:
+    con = connect()
+    fn = queries(path, con)[name]
+    gc.collect()
+    baseline = _rss_bytes()
+    fn()
+    peak = _peak_rss_bytes()
+    print(json.dumps({"query": name, "peak_increase_gb": (peak - baseline) / 1e9}))
 
 
 def main() -> None:
@@ -208,24 +238,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keys", choices=["enum", "string"], default="enum")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.child:
+        run_child(Path(args.path), args.child)
+        return
     import duckdb
 
     path = generate(args.rows, args.keys)
-    con = duckdb.connect()
-    grid = daily_fx_grid().select("date", pl.col("currency").cast(pl.String), "usd_per_unit")
-    con.register("fx_arrow", grid.to_arrow())
-    con.execute("CREATE TABLE fx AS SELECT * FROM fx_arrow")
-
+    con = connect()
     runs: dict[str, dict[str, Any]] = {}
-    for median in (False, True):
-        tag = "median" if median else "no_median"
-        stats = ("sum", "count", "median") if median else ("sum", "count")
-        runs[f"flowlens_{tag}"] = timed(lambda s=stats: flowlens_job(path, s), args.repeat)
-        runs[f"duckdb_{tag}"] = timed(lambda m=median: duckdb_job(con, path, m), args.repeat)
-        runs[f"bare_polars_{tag}"] = timed(lambda m=median: bare_polars(path, m), args.repeat)
-        runs[f"bare_duckdb_{tag}"] = timed(lambda m=median: bare_duckdb(con, path, m), args.repeat)
+    for name, fn in queries(path, con).items():
+        runs[name] = timed(fn, args.repeat)
+    for name, run in runs.items():
+        run["peak_rss_increase_gb"] = child_peak(path, name)
 
     ratios = {
         tag: {

@@ -134,7 +134,7 @@ def _panel(args: argparse.Namespace) -> int:
     panel = fl.corridor_panel(
         report, freq=args.freq, by=tuple(args.by), stats=tuple(args.stats.split(","))
     )
-    frame = panel.collect(engine="streaming") if isinstance(panel, pl.LazyFrame) else panel
+    frame = report.collect(panel) if isinstance(panel, pl.LazyFrame) else panel
     write_frame(frame, args.out)
     sys.stdout.write(
         f"{report.n_clean:,} clean rows ({report.n_rejected:,} rejected) -> "

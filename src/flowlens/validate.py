@@ -9,7 +9,7 @@ memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -43,7 +43,7 @@ _P = "__flowlens_p_"  # prefix of parsed columns, so they never clash with the u
 _TIME_SUFFIX = r"^([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class ValidationReport:
     """The outcome of :func:`load_flows`.
 
@@ -66,6 +66,14 @@ class ValidationReport:
     source
         A description of the source.
 
+    Notes
+    -----
+    For a lazy source (a file, a LazyFrame) nothing is read until you ask:
+    ``rejects``, ``summary`` and the counts are computed together, in one
+    streaming pass, the first time one of them is used, and kept. To get them in
+    the same pass as a result built on ``clean`` (a corridor panel, say), use
+    :meth:`collect`: one read of the source for everything.
+
     Examples
     --------
     >>> import flowlens as fl
@@ -77,12 +85,40 @@ class ValidationReport:
     """
 
     clean: pl.DataFrame | pl.LazyFrame
-    rejects: pl.DataFrame
-    summary: pl.DataFrame
-    n_rows_in: int
-    n_clean: int
-    n_rejected: int
     source: str
+    _rejects_plan: pl.LazyFrame
+    _summary_plan: pl.LazyFrame
+    _results: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def is_computed(self) -> bool:
+        """Whether the rejects and the summary have been computed (repr never computes them)."""
+        return "summary" in self._results
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        """Rejected rows with their reasons (computed on first use for a lazy source)."""
+        return self._computed()["rejects"]
+
+    @property
+    def summary(self) -> pl.DataFrame:
+        """Rows and clean USD total per outcome (computed on first use for a lazy source)."""
+        return self._computed()["summary"]
+
+    @property
+    def n_rows_in(self) -> int:
+        """Rows read from the source."""
+        return int(self.summary["n_rows"].sum())
+
+    @property
+    def n_clean(self) -> int:
+        """Rows in ``clean``."""
+        return int(self.summary.filter(pl.col("outcome") == "clean")["n_rows"].sum())
+
+    @property
+    def n_rejected(self) -> int:
+        """Rows in ``rejects``."""
+        return self.n_rows_in - self.n_clean
 
     @property
     def clean_amount_usd(self) -> float:
@@ -90,12 +126,54 @@ class ValidationReport:
         value = self.summary.filter(pl.col("outcome") == "clean")["amount_usd"]
         return float(value[0]) if value.len() else 0.0
 
+    def collect(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """Collect ``frame`` (built on ``clean``) together with the rejects and summary.
+
+        One streaming pass over the source computes ``frame``, and, if not done
+        yet, this report's rejects and summary.
+
+        Examples
+        --------
+        >>> import flowlens as fl
+        >>> report = fl.load_flows(fl.sample_path("flows"))
+        >>> report.is_computed
+        False
+        >>> panel = report.collect(fl.corridor_panel(report, freq="year"))
+        >>> report.is_computed, report.n_rejected, panel.height > 0
+        (True, 12, True)
+        """
+        if self.is_computed:
+            return frame.collect(engine="streaming")
+        result, rejects, summary = pl.collect_all(
+            [frame, self._rejects_plan, self._summary_plan], engine="streaming"
+        )
+        self._store(rejects, summary)
+        return result
+
+    def _computed(self) -> dict[str, pl.DataFrame]:
+        if not self.is_computed:
+            rejects, summary = pl.collect_all(
+                [self._rejects_plan, self._summary_plan], engine="streaming"
+            )
+            self._store(rejects, summary)
+        return self._results
+
+    def _store(self, rejects: pl.DataFrame, summary: pl.DataFrame) -> None:
+        # a memo of results that are fixed by the plan: they can never go stale
+        self._results["rejects"] = rejects
+        self._results["summary"] = _order_summary(summary)
+
     def __repr__(self) -> str:
+        kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "eager"
+        if not self.is_computed:
+            return (
+                f"ValidationReport(source={self.source!r}, {kind}, not computed yet: "
+                "use .summary, .rejects or .collect(...))"
+            )
         by_rule = ", ".join(
             f"{row['outcome']}={row['n_rows']}"
             for row in self.summary.filter(pl.col("outcome") != "clean").iter_rows(named=True)
         )
-        kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "eager"
         return (
             f"ValidationReport(source={self.source!r}, rows_in={self.n_rows_in}, "
             f"clean={self.n_clean} ({kind}), rejected={self.n_rejected}"
@@ -142,9 +220,11 @@ def load_flows(
     -------
     ValidationReport
         ``clean`` rows, ``rejects`` with reasons, and a ``summary``. ``clean`` is a
-        DataFrame for in-memory sources and a LazyFrame for files and LazyFrames
-        (the rejects and counts are computed in one streaming pass; the clean rows
-        are computed when you collect them or pass them on).
+        DataFrame for in-memory sources and a LazyFrame for files and LazyFrames.
+        For a lazy source nothing is read by this call: the rejects and counts are
+        computed in one streaming pass when first used, or in the same pass as a
+        result built on ``clean`` with :meth:`ValidationReport.collect`. With
+        ``strict=True`` the counts are computed here.
 
     Notes
     -----
@@ -189,36 +269,31 @@ def load_flows(
     )
     checked = plan.checked
     if lazy.eager:
-        frame = checked.collect()
-        clean: pl.DataFrame | pl.LazyFrame = plan.select_clean(frame.lazy()).collect()
-        rejects = plan.select_rejects(frame.lazy()).collect()
-        summary = plan.summarise(frame.lazy()).collect()
-    else:
-        clean = plan.select_clean(checked)
-        rejects, summary = pl.collect_all(
-            [plan.select_rejects(checked), plan.summarise(checked)], engine="streaming"
+        frame = checked.collect().lazy()
+        report = ValidationReport(
+            clean=plan.select_clean(frame).collect(),
+            source=lazy.description,
+            _rejects_plan=plan.select_rejects(frame),
+            _summary_plan=plan.summarise(frame),
         )
-    summary = _order_summary(summary)
-    n_in = int(summary["n_rows"].sum())
-    n_clean = int(summary.filter(pl.col("outcome") == "clean")["n_rows"].sum())
-    report = ValidationReport(
-        clean=clean,
-        rejects=rejects,
-        summary=summary,
-        n_rows_in=n_in,
-        n_clean=n_clean,
-        n_rejected=n_in - n_clean,
-        source=lazy.description,
-    )
+        report.summary  # noqa: B018 (in memory already: compute now, cheaply)
+    else:
+        report = ValidationReport(
+            clean=plan.select_clean(checked),
+            source=lazy.description,
+            _rejects_plan=plan.select_rejects(checked),
+            _summary_plan=plan.summarise(checked),
+        )
     if strict and report.n_rejected:
+        summary = report.summary
         counts = {
             str(row["outcome"]): int(row["n_rows"])
             for row in summary.filter(pl.col("outcome") != "clean").iter_rows(named=True)
         }
-        examples = rejects.head(5).to_dicts()
+        examples = report.rejects.head(5).to_dicts()
         shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
         msg = (
-            f"{report.n_rejected} of {n_in} rows rejected ({counts}); first: {shown}. "
+            f"{report.n_rejected} of {report.n_rows_in} rows rejected ({counts}); first: {shown}. "
             "Fix the source, or call with strict=False to get the rejects as a table."
         )
         raise ValidationFailedError(msg, counts=counts, examples=examples)
