@@ -63,7 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     if report.n_rejected:
         out.write("Rejects by rule:\n")
-        out.write(_table(report.summary.filter(pl.col("outcome") != "clean").drop("amount_usd")))
+        out.write(_table(report.summary.filter(pl.col("outcome") != "clean")))
         out.write("\n\nFirst rejects, with reasons:\n")
         out.write(
             _table(
@@ -119,9 +119,7 @@ def _validate(args: argparse.Namespace) -> int:
         f"{report.n_rejected:,} rejected -> {rejects_path}\n"
     )
     if report.n_rejected:
-        sys.stdout.write(
-            _table(report.summary.filter(pl.col("outcome") != "clean").drop("amount_usd"))
-        )
+        sys.stdout.write(_table(report.summary.filter(pl.col("outcome") != "clean")))
         sys.stdout.write("\n")
     return 0
 
