@@ -423,3 +423,15 @@ def test_row_order_does_not_change_what_is_clean(raw: pl.DataFrame, rnd: Any) ->
     a = collected(fl.load_flows(raw).clean).sort(pl.all())
     b = collected(fl.load_flows(shuffled).clean).sort(pl.all())
     assert a.equals(b)
+
+
+def test_row_by_row_mapping_agrees_with_the_distinct_value_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text code columns are mapped through their distinct values; above a limit, row by row."""
+    from flowlens import validate
+
+    raw = fl.load_sample("flows")
+    by_distinct = fl.load_flows(raw)
+    monkeypatch.setattr(validate, "_MAX_DISTINCT", 0)
+    by_row = fl.load_flows(raw)
+    assert collected(by_row.clean).equals(collected(by_distinct.clean))
+    assert by_row.rejects.equals(by_distinct.rejects)

