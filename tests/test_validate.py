@@ -425,7 +425,9 @@ def test_row_order_does_not_change_what_is_clean(raw: pl.DataFrame, rnd: Any) ->
     assert a.equals(b)
 
 
-def test_row_by_row_mapping_agrees_with_the_distinct_value_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_row_by_row_mapping_agrees_with_the_distinct_value_mapping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Text code columns are mapped through their distinct values; above a limit, row by row."""
     from flowlens import validate
 
