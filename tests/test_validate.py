@@ -429,11 +429,11 @@ def test_row_by_row_mapping_agrees_with_the_distinct_value_mapping(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Text code columns are mapped through their distinct values; above a limit, row by row."""
-    from flowlens import validate
+    from flowlens import _checks
 
     raw = fl.load_sample("flows")
     by_distinct = fl.load_flows(raw)
-    monkeypatch.setattr(validate, "_MAX_DISTINCT", 0)
+    monkeypatch.setattr(_checks, "_MAX_DISTINCT", 0)
     by_row = fl.load_flows(raw)
     assert collected(by_row.clean).equals(collected(by_distinct.clean))
     assert by_row.rejects.equals(by_distinct.rejects)
