@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -252,3 +253,42 @@ def test_packed_enum_keys_give_the_same_panel_as_plain_keys(flows: pl.DataFrame,
     packed = packed.with_columns(pl.col(keys[1:]).cast(pl.String)).sort(keys, nulls_last=True)
     plain = plain.sort(keys, nulls_last=True)
     assert_frame_equal(packed, plain, check_exact=False, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 16])
+def test_lazy_medians_spill_to_disk_and_match_in_memory(tmp_path: Path, partitions: int) -> None:
+    raw = fl.load_sample("flows")
+    stats = ("sum", "count", "mean", "median", "cost_ratio", "senders")
+    by = ("flow_type", "channel")
+    eager = fl.corridor_panel(fl.load_flows(raw), stats=stats, by=by)
+    lazy = fl.corridor_panel(
+        fl.load_flows(raw.lazy()),
+        stats=stats,
+        by=by,
+        spill_dir=tmp_path,
+        spill_partitions=partitions,
+    )
+    assert isinstance(lazy, pl.LazyFrame)
+    assert_frame_equal(lazy.collect(), eager, check_exact=False, rel_tol=1e-12)
+    assert list(tmp_path.iterdir()) == []  # the spill directory is removed
+
+
+def test_lazy_median_of_nothing_is_an_empty_panel(tmp_path: Path) -> None:
+    empty = fl.load_flows(fl.load_sample("flows").head(0).lazy())
+    panel = fl.corridor_panel(empty, stats=("sum", "median"), spill_dir=tmp_path).collect()
+    assert panel.height == 0
+    assert panel.columns == [
+        "period",
+        "origin",
+        "destination",
+        "flow_type",
+        "amount_usd",
+        "amount_usd_median",
+    ]
+
+
+def test_spill_partitions_must_be_positive() -> None:
+    with pytest.raises(fl.SchemaError, match="spill_partitions must be >= 1, got 0"):
+        fl.corridor_panel(
+            fl.load_flows(fl.load_sample("flows").lazy()), stats=("median",), spill_partitions=0
+        )
