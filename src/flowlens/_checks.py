@@ -109,26 +109,34 @@ class ValidationPlan:
                 ),
             )
         )
-        # countries
+
+        def vocabulary_rule(
+            name: str,
+            mapper: Callable[[pl.Expr], pl.Expr],
+            target: pl.Enum,
+            message: str,
+            *,
+            missing: str | None = None,
+        ) -> None:
+            """Map column ``name`` onto ``target``; reject what does not map (``{}`` = raw value)."""
+            mapped = _vocabulary(
+                src(name), schema[to_source[name]], mapper, target, distinct.get(to_source[name])
+            )
+            if missing is not None:
+                mapped = (
+                    pl.when(src(name).is_null()).then(pl.lit(missing, target)).otherwise(mapped)
+                )
+            exprs.append(mapped.alias(parsed(name)))
+            failed = pl.col(parsed(name)).is_null()
+            checks.append((name, failed, pl.format(message, _shown(raw_text(name)))))
+
         for name in (fs.ORIGIN, fs.DESTINATION):
-            iso = _vocabulary(
-                src(name),
-                schema[to_source[name]],
+            vocabulary_rule(
+                name,
                 to_iso3,
                 fs.COUNTRY_ENUM,
-                distinct.get(to_source[name]),
-            )
-            exprs.append(iso.alias(parsed(name)))
-            checks.append(
-                (
-                    name,
-                    pl.col(parsed(name)).is_null(),
-                    pl.format(
-                        f"{name}: unknown country '{{}}' (use an ISO3 or ISO2 code or an "
-                        "English country name such as 'Korea, Rep.')",
-                        _shown(raw_text(name)),
-                    ),
-                )
+                f"{name}: unknown country '{{}}' (use an ISO3 or ISO2 code or an English "
+                "country name such as 'Korea, Rep.')",
             )
         checks.append(
             (
@@ -140,51 +148,19 @@ class ValidationPlan:
                 ),
             )
         )
-        # flow_type, channel
-        exprs.append(
-            _vocabulary(
-                src(fs.FLOW_TYPE),
-                schema[to_source[fs.FLOW_TYPE]],
-                _lower_in(fs.FLOW_TYPES),
-                fs.FLOW_TYPE_ENUM,
-                distinct.get(to_source[fs.FLOW_TYPE]),
-            ).alias(parsed(fs.FLOW_TYPE))
-        )
-        checks.append(
-            (
-                "flow_type",
-                pl.col(parsed(fs.FLOW_TYPE)).is_null(),
-                pl.format(
-                    f"flow_type: '{{}}' is not one of {', '.join(fs.FLOW_TYPES)}",
-                    _shown(raw_text(fs.FLOW_TYPE)),
-                ),
-            )
+        vocabulary_rule(
+            fs.FLOW_TYPE,
+            _lower_in(fs.FLOW_TYPES),
+            fs.FLOW_TYPE_ENUM,
+            f"flow_type: '{{}}' is not one of {', '.join(fs.FLOW_TYPES)}",
         )
         if fs.CHANNEL in to_source:
-            channel_raw = src(fs.CHANNEL)
-            channel = (
-                pl.when(channel_raw.is_null())
-                .then(pl.lit("unknown", fs.CHANNEL_ENUM))
-                .otherwise(
-                    _vocabulary(
-                        channel_raw,
-                        schema[to_source[fs.CHANNEL]],
-                        _lower_in(fs.CHANNELS, blank="unknown"),
-                        fs.CHANNEL_ENUM,
-                        distinct.get(to_source[fs.CHANNEL]),
-                    )
-                )
-            )
-            exprs.append(channel.alias(parsed(fs.CHANNEL)))
-            checks.append(
-                (
-                    "channel",
-                    pl.col(parsed(fs.CHANNEL)).is_null(),
-                    pl.format(
-                        f"channel: '{{}}' is not one of {', '.join(fs.CHANNELS)}",
-                        _shown(raw_text(fs.CHANNEL)),
-                    ),
-                )
+            vocabulary_rule(
+                fs.CHANNEL,
+                _lower_in(fs.CHANNELS, blank="unknown"),
+                fs.CHANNEL_ENUM,
+                f"channel: '{{}}' is not one of {', '.join(fs.CHANNELS)}",
+                missing="unknown",
             )
         else:
             exprs.append(pl.lit("unknown", fs.CHANNEL_ENUM).alias(parsed(fs.CHANNEL)))
@@ -201,24 +177,11 @@ class ValidationPlan:
                 ),
             )
         )
-        # currency
-        exprs.append(
-            _vocabulary(
-                src(fs.CURRENCY),
-                schema[to_source[fs.CURRENCY]],
-                _upper_in(currency_codes()),
-                fs.CURRENCY_ENUM,
-                distinct.get(to_source[fs.CURRENCY]),
-            ).alias(parsed(fs.CURRENCY))
-        )
-        checks.append(
-            (
-                "currency",
-                pl.col(parsed(fs.CURRENCY)).is_null(),
-                pl.format(
-                    "currency: '{}' is not an ISO 4217 currency code", _shown(raw_text(fs.CURRENCY))
-                ),
-            )
+        vocabulary_rule(
+            fs.CURRENCY,
+            _upper_in(currency_codes()),
+            fs.CURRENCY_ENUM,
+            "currency: '{}' is not an ISO 4217 currency code",
         )
         # fee
         has_fee = fs.FEE in to_source
