@@ -1,4 +1,4 @@
-"""Normalisation to US dollars: the FX table, checked and laid out for an exact join.
+"""Normalisation to US dollars: the FX table, checked and laid out for an array lookup.
 
 A transfer is converted at the rate in force on its date: the latest rate on or
 before that date, provided it is at most ``max_staleness_days`` old. The rates are
