@@ -13,7 +13,8 @@ remittance statistics:
 - ``countries.csv``: ISO 3166-1 countries (from the Debian iso-codes database as
   packaged by ``pycountry``) plus three codes used by the World Bank and Banco de
   Mexico that ISO does not assign (XKX Kosovo, CHI Channel Islands, ANT former
-  Netherlands Antilles).
+  Netherlands Antilles); with the World Bank region (FY2024 classification, curated
+  below) and a Muslim-majority flag (Pew Research Center, 2010 estimates).
 - ``country_aliases.csv``: names -> ISO3, with the source of each alias.
 - ``currencies.csv``: ISO 4217 codes (iso-codes via pycountry) plus the retired
   codes for which the ECB published reference rates.
@@ -182,6 +183,34 @@ HISTORIC_CURRENCIES = {
 USD_PEGS = {"SAR": 3.75, "AED": 3.6725, "QAR": 3.64, "OMR": 0.3845, "BHD": 0.376}
 
 
+# World Bank regions (country and lending groups classification, FY2024), by ISO3.
+WORLD_BANK_REGIONS: dict[str, str] = {
+    "East Asia & Pacific": "ASM AUS BRN KHM CHN FJI PYF GUM HKG IDN JPN KIR PRK KOR LAO MAC MYS MHL FSM "
+    "MNG MMR NRU NCL NZL MNP PLW PNG PHL WSM SGP SLB TWN THA TLS TON TUV VUT VNM",
+    "Europe & Central Asia": "ALB AND ARM AUT AZE BLR BEL BIH BGR CHI HRV CYP CZE DNK EST FRO FIN FRA "
+    "GEO DEU GIB GRC GRL HUN ISL IRL IMN ITA KAZ XKX KGZ LVA LIE LTU LUX MDA MCO MNE NLD MKD NOR POL "
+    "PRT ROU RUS SMR SRB SVK SVN ESP SWE CHE TJK TUR TKM UKR GBR UZB",
+    "Latin America & Caribbean": "ATG ARG ABW BHS BRB BLZ BOL BRA VGB CYM CHL COL CRI CUB CUW DMA DOM "
+    "ECU SLV GRD GTM GUY HTI HND JAM MEX NIC PAN PRY PER PRI SXM KNA LCA MAF VCT SUR TTO TCA URY VEN "
+    "VIR ANT",
+    "Middle East & North Africa": "DZA BHR DJI EGY IRN IRQ ISR JOR KWT LBN LBY MLT MAR OMN QAT SAU SYR "
+    "TUN ARE PSE YEM",
+    "North America": "BMU CAN USA",
+    "South Asia": "AFG BGD BTN IND MDV NPL PAK LKA",
+    "Sub-Saharan Africa": "AGO BEN BWA BFA BDI CPV CMR CAF TCD COM COD COG CIV GNQ ERI SWZ ETH GAB GMB "
+    "GHA GIN GNB KEN LSO LBR MDG MWI MLI MRT MUS MOZ NAM NER NGA RWA STP SEN SYC SLE SOM ZAF SSD SDN "
+    "TZA TGO UGA ZMB ZWE",
+}
+
+# Countries where more than half the population is Muslim: Pew Research Center,
+# "The Future of the Global Muslim Population" (2011), estimates for 2010.
+MUSLIM_MAJORITY = (
+    "AFG ALB DZA AZE BHR BGD BRN BFA TCD COM DJI EGY GMB GIN IDN IRN IRQ JOR KAZ XKX KWT KGZ LBN "
+    "LBY MYS MDV MLI MRT MYT MAR NER OMN PAK PSE QAT SAU SEN SLE SOM SDN SYR TJK TUN TUR TKM ARE "
+    "UZB ESH YEM"
+).split()
+
+
 def build_countries() -> pl.DataFrame:
     import pycountry
 
@@ -209,7 +238,14 @@ def build_countries() -> pl.DataFrame:
         }
         for iso3, iso2, numeric, name, status in EXTRA_COUNTRIES
     ]
-    return pl.DataFrame(rows).sort("iso3")
+    region_of = {
+        code: region for region, codes in WORLD_BANK_REGIONS.items() for code in codes.split()
+    }
+    table = pl.DataFrame(rows).with_columns(
+        region=pl.col("iso3").replace_strict(region_of, default=None, return_dtype=pl.String),
+        muslim_majority=pl.col("iso3").is_in(MUSLIM_MAJORITY),
+    )
+    return table.sort("iso3")
 
 
 def build_aliases(countries: pl.DataFrame, banxico_csv: Path | None) -> pl.DataFrame:
