@@ -1,0 +1,202 @@
+"""Transaction rows: a vectorised kernel over a range of row numbers.
+
+Row ``i`` takes four uniform draws from a Philox counter stream at counter ``i``,
+and its day from fixed per-day row counts, so a row's content depends on the
+seed and ``i`` alone: the output is the same whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from scipy.special import ndtri
+
+from flowlens import schema as fs
+from flowlens.errors import FlowlensError
+from flowlens.normalise import _default_dense
+from flowlens.synth._world import BANK, CASH, INFORMAL, MOBILE, MTO, World
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+_DRAWS_PER_ROW = 4  # one Philox4x64 block per row: cell, channel, amount, sender
+_COUNTRIES = pl.Series(fs.COUNTRY_ENUM.categories, dtype=fs.COUNTRY_ENUM)
+_CURRENCIES = pl.Series(fs.CURRENCY_ENUM.categories, dtype=fs.CURRENCY_ENUM)
+_FLOW_TYPES = pl.Series(fs.FLOW_TYPES, dtype=fs.FLOW_TYPE_ENUM)
+_CHANNELS = pl.Series(fs.CHANNELS[:6], dtype=fs.CHANNEL_ENUM)
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """How many rows fall on each day, for a given total: fixed before any row is drawn."""
+
+    world: World
+    seed: int
+    n_rows: int
+    day_bounds: I64  # (D + 1,): rows of day d are day_bounds[d] .. day_bounds[d + 1] - 1
+    scale: float  # expected rows per unit of intensity
+    usd_per_unit: F64  # the packaged FX table, dense by (currency, day) (see flowlens.normalise)
+    fx_first_day: int
+    fx_n_days: int
+
+    @classmethod
+    def build(cls, world: World, seed: int, n_rows: int) -> RowPlan:
+        cumulative = np.concatenate([[0.0], np.cumsum(world.day_total)])
+        bounds = np.rint(cumulative / cumulative[-1] * n_rows).astype(np.int64)
+        dense = _default_dense(7)
+        rates = dense.values.to_numpy()
+        last_day = world.first_day + world.n_days - 1
+        for code in np.unique(world.currency_code):
+            window = rates[
+                code * dense.n_days + np.arange(world.first_day, last_day + 1) - dense.first_day
+            ]
+            if (
+                world.first_day < dense.first_day
+                or last_day >= dense.first_day + dense.n_days
+                or np.isnan(window).any()
+            ):
+                name = fs.CURRENCY_ENUM.categories[int(code)]
+                msg = f"the packaged FX table has no {name} rate for every day of the synthetic period"
+                raise FlowlensError(msg)
+        return cls(
+            world, seed, n_rows, bounds, n_rows / float(cumulative[-1]),
+            rates, dense.first_day, dense.n_days,
+        )  # fmt: skip
+
+
+def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F64]:
+    """Rows ``first`` .. ``last - 1`` of the plan, in the canonical schema (every channel),
+    and their realised totals: (C, 3, M, 3) of formal USD, informal USD, transfers."""
+    world = plan.world
+    n = last - first
+    rng = np.random.Generator(np.random.Philox(key=plan.seed, counter=first))
+    u = rng.random((n, _DRAWS_PER_ROW))
+    day = _days(plan.day_bounds, first, last)
+    corridor, flow = _cells(world, day, u[:, 0])
+
+    channel = _channels(world, corridor, flow, day, u[:, 1])
+    z = ndtri(np.clip(u[:, 2], 1e-12, 1 - 1e-12))
+    amount_usd_drawn = np.exp(world.mu[corridor, flow] + world.sigma[flow] * z)
+    fee_pct = world.fee_pct[corridor, channel]
+    for e, c in enumerate(world.derisk_corridor):  # events are few; each a masked update
+        hit = (corridor == c) & ((channel == BANK) | (channel == MTO))
+        share = world.derisk_ramp[e, day[hit]] / max(world.derisk_events[e].withdrawn, 1e-12)
+        fee_pct[hit] += world.derisk_events[e].cost_shock_pp * share
+
+    currency = world.currency_code[corridor]
+    epoch_day = world.first_day + day
+    rate = plan.usd_per_unit[currency * plan.fx_n_days + (epoch_day - plan.fx_first_day)]
+    amount = np.round(amount_usd_drawn / rate, 2)
+    amount = np.maximum(amount, 0.01)
+    fee = np.round(amount * fee_pct / 100.0, 2)
+
+    columns: dict[str, pl.Series] = {
+        "date": pl.Series("date", epoch_day.astype(np.int32)).cast(pl.Date),
+        "origin": _COUNTRIES.gather(world.origin_code[corridor]).alias("origin"),
+        "destination": _COUNTRIES.gather(world.destination_code[corridor]).alias("destination"),
+        "flow_type": _FLOW_TYPES.gather(flow).alias("flow_type"),
+        "channel": _CHANNELS.gather(channel).alias("channel"),
+        "amount": pl.Series("amount", amount),
+        "currency": _CURRENCIES.gather(currency).alias("currency"),
+        # the same product load_flows computes, so that clean rows reproduce it exactly
+        "amount_usd": pl.Series("amount_usd", amount * rate),
+        "fee": pl.Series("fee", fee),
+        "fee_usd": pl.Series("fee_usd", fee * rate),
+    }
+    frame = pl.DataFrame(columns)
+    realised = _realised(world, corridor, flow, day, channel=channel, amount_usd=amount * rate)
+    if world.config.ids:
+        frame = frame.with_columns(_ids(world, corridor, flow, u[:, 3]))
+    if world.config.tx_ids:
+        rows = pl.Series(np.arange(first, last, dtype=np.int64))
+        frame = frame.with_columns(tx_id=pl.concat_str(pl.lit("T"), pl.lit(rows).cast(pl.String)))
+    return frame, realised
+
+
+def _realised(
+    world: World, corridor: I64, flow: I64, day: I64, *, channel: I64, amount_usd: F64
+) -> F64:
+    """Exact sums per (corridor, flow type, month): formal USD, informal USD, transfers."""
+    n_corridors = world.mix.shape[0]
+    n_months = len(world.month_starts)
+    cell = (corridor * 3 + flow) * n_months + world.month_index[day]
+    size = n_corridors * 3 * n_months
+    informal = (channel == INFORMAL) | (channel == CASH)
+    sums = np.stack(
+        [
+            np.bincount(cell, weights=np.where(informal, 0.0, amount_usd), minlength=size),
+            np.bincount(cell, weights=np.where(informal, amount_usd, 0.0), minlength=size),
+            np.bincount(cell, minlength=size).astype(np.float64),
+        ],
+        axis=1,
+    )
+    result: F64 = sums.reshape(n_corridors, 3, n_months, 3)
+    return result
+
+
+def _days(bounds: I64, first: int, last: int) -> I64:
+    """Day of each row in ``first`` .. ``last - 1``: rows are in day order, so repeat each day."""
+    d0 = int(np.searchsorted(bounds, first, side="right")) - 1
+    d1 = int(np.searchsorted(bounds, last - 1, side="right")) - 1
+    edges = np.clip(bounds[d0 : d1 + 2], first, last)
+    days: I64 = np.repeat(np.arange(d0, d1 + 1, dtype=np.int64), np.diff(edges))
+    return days
+
+
+def _cells(world: World, day: I64, u: F64) -> tuple[I64, I64]:
+    """(corridor, flow type) of each row: inverse CDF over that day's intensities."""
+    first_day, last_day = int(day[0]), int(day[-1])
+    n_cells = world.cell_cdf.shape[1]
+    # day j of the chunk has its CDF shifted into [j, j + 1): one search for all rows
+    cdf = world.cell_cdf[first_day : last_day + 1] + np.arange(last_day - first_day + 1)[:, None]
+    offset = day - first_day
+    flat = np.searchsorted(cdf.ravel(), u + offset, side="right")
+    cell = np.minimum(flat - offset * n_cells, n_cells - 1)
+    n_corridors = n_cells // 3
+    return cell % n_corridors, cell // n_corridors
+
+
+def _channels(world: World, corridor: I64, flow: I64, day: I64, u: F64) -> I64:
+    """Channel of each row, from its corridor's mix as de-risking has shifted it that day."""
+    cum = world.mix_cdf[corridor, flow]
+    for e, c in enumerate(world.derisk_corridor):  # few events; vectorised within each
+        hit = np.flatnonzero(corridor == c)
+        if hit.size == 0:
+            continue
+        w = world.derisk_ramp[e, day[hit]]
+        event = world.derisk_events[e]
+        p = world.mix[corridor[hit], flow[hit]].copy()
+        displaced = w * (p[:, BANK] + p[:, MTO])
+        p[:, BANK] *= 1.0 - w
+        p[:, MTO] *= 1.0 - w
+        p[:, INFORMAL] += displaced * event.to_informal * 0.8
+        p[:, CASH] += displaced * event.to_informal * 0.2
+        p[:, MOBILE] += displaced * event.to_other_formal
+        # the lost share sends nothing: what is sent is renormalised
+        cum[hit] = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    channel: I64 = np.minimum((u[:, None] >= cum).sum(axis=1), 5).astype(np.int64)
+    return channel
+
+
+_ORGS_PER_CORRIDOR = 20
+_FIRMS_PER_CORRIDOR = 50
+
+
+def _ids(world: World, corridor: I64, flow: I64, u: F64) -> list[pl.Expr]:
+    """``sender_id`` (S: a migrant, F: a firm) and, for philanthropy, ``org_id`` (O)."""
+    population = np.select(
+        [flow == 0, flow == 1],
+        [world.n_senders[corridor], _ORGS_PER_CORRIDOR],
+        _FIRMS_PER_CORRIDOR,
+    )
+    number = corridor * 1_000_000 + np.floor(u * population).astype(np.int64)
+    ident = pl.Series(["S", "O", "F"]).gather(flow) + pl.Series(number).cast(pl.String)
+    nothing = pl.repeat(None, len(flow), dtype=pl.String, eager=True)
+    is_org = pl.Series(flow == 1)
+    return [
+        pl.lit(nothing.zip_with(is_org, ident).alias("sender_id")),
+        pl.lit(ident.zip_with(is_org, nothing).alias("org_id")),
+    ]
