@@ -84,3 +84,42 @@ def test_bad_input_exits_2_with_one_line(
         )
         == 2
     )
+
+
+def test_synth_writes_parts_and_truth_and_summarises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"n_corridors": 30, "start": "2022-01-01", "end": "2022-06-30", "n_random_crises": 0}'
+    )
+    out = tmp_path / "synth"
+    code = main(
+        [
+            "synth",
+            "--rows",
+            "20k",
+            "--out",
+            str(out),
+            "--seed",
+            "5",
+            "--config",
+            str(config),
+            "--chunk-rows",
+            "6k",
+        ]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "rows: 20,000 written" in captured.out
+    assert "corridors: 31" in captured.out  # 30 plus the de-risked USA -> SOM corridor
+    assert "20,000/20,000 rows" in captured.err
+    assert len(list(out.glob("part-*.parquet"))) == 4
+    assert pl.read_parquet(out / "truth" / "panel.parquet")["n_transfers"].sum() == 20_000
+
+
+def test_synth_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert main(["synth", "--rows", "ten", "--out", str(tmp_path / "x")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rows": 1}')
+    assert main(["synth", "--rows", "10", "--out", str(tmp_path / "y"), "--config", str(bad)]) == 2

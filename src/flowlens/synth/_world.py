@@ -163,6 +163,8 @@ def build_world(config: SynthConfig, seed: int) -> World:
         if pair not in pairs:
             msg = f"de-risking corridor {pair} is not a corridor of the synthetic world"
             raise FlowlensError(msg)
+    # USA -> MEX is pinned as the largest corridor, as in the World Bank's 2017 matrix
+    score[pairs.index(("USA", "MEX"))] = np.inf
     order = np.argsort(-score, kind="stable")
     chosen = [pairs[i] for i in order[: config.n_corridors]]
     chosen += [p for p in forced if p not in chosen]
