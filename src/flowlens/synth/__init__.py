@@ -235,16 +235,13 @@ def generate_to_parquet(
     ]
     totals = np.zeros((*plan.world.baseline_m.shape, 3))
     written = written_bytes = done = 0
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        for (first, last), (realised, rows, size) in zip(
-            spans, _bounded(pool, _write_chunk, tasks), strict=True
-        ):
-            totals += realised
-            written += rows
-            written_bytes += size
-            done += last - first
-            if progress is not None:
-                progress(done, n_rows)
+    for (first, last), realised, rows, size in _in_threads(tasks, spans):
+        totals += realised
+        written += rows
+        written_bytes += size
+        done += last - first
+        if progress is not None:
+            progress(done, n_rows)
     truth = _truth(plan.world, plan, totals)
     truth_dir = out / "truth"
     truth_dir.mkdir(exist_ok=True)
@@ -262,6 +259,20 @@ def generate_to_parquet(
 
 
 _WORKERS = min(2, os.cpu_count() or 1)
+
+
+_Chunk = tuple[tuple[int, int], npt.NDArray[np.float64], int, int]
+
+
+def _in_threads(
+    tasks: list[tuple[SynthConfig, int, int, tuple[int, int], Path]], spans: list[tuple[int, int]]
+) -> Iterator[_Chunk]:
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        results = _bounded(pool, _write_chunk, tasks)
+        for span, (realised, rows, size) in zip(spans, results, strict=True):
+            yield span, realised, rows, size
+
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
