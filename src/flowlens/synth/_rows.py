@@ -177,7 +177,10 @@ def _channels(world: World, corridor: I64, flow: I64, day: I64, u: F64) -> I64:
         p[:, MOBILE] += displaced * event.to_other_formal
         # the lost share sends nothing: what is sent is renormalised
         cum[hit] = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    channel: I64 = np.minimum((u[:, None] >= cum).sum(axis=1), 5).astype(np.int64)
+    # count the running sums below u, one column at a time (no n x 6 temporary)
+    channel: I64 = (u >= cum[:, 0]).astype(np.int64)
+    for k in range(1, 5):
+        channel += u >= cum[:, k]
     return channel
 
 
