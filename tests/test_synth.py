@@ -178,6 +178,18 @@ def test_december_and_eid_peaks_where_configured() -> None:
     assert 1.2 < ratio < 1.5  # the 35% Eid boost, blurred by December and growth
 
 
+def test_remittance_senders_send_about_monthly() -> None:
+    flows = small_run().flows
+    assert flows is not None
+    per_sender_month = (
+        flows.filter(flow_type="remittance", origin="USA", destination="MEX")
+        .group_by("sender_id")
+        .agg(pl.len() / 24)  # two years
+    )
+    assert 0.7 < per_sender_month["len"].mean() < 1.3
+    assert per_sender_month.height > 1_000  # many senders
+
+
 def test_events_table_lists_configured_and_random_events() -> None:
     events = small_run().truth.events
     assert events.filter(kind="crisis").height == 2

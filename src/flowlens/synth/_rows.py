@@ -38,6 +38,7 @@ class RowPlan:
     n_rows: int
     day_bounds: I64  # (D + 1,): rows of day d are day_bounds[d] .. day_bounds[d + 1] - 1
     scale: float  # expected rows per unit of intensity
+    n_senders: I64  # (C,) migrants per corridor: each sends about once a month on average
     usd_per_unit: F64  # the packaged FX table, dense by (currency, day) (see flowlens.normalise)
     fx_first_day: int
     fx_n_days: int
@@ -61,8 +62,11 @@ class RowPlan:
                 name = fs.CURRENCY_ENUM.categories[int(code)]
                 msg = f"the packaged FX table has no {name} rate for every day of the synthetic period"
                 raise FlowlensError(msg)
+        scale = n_rows / float(cumulative[-1])
+        monthly = scale * (world.baseline_m[:, 0] + world.crisis_m[:, 0]).mean(axis=1)
+        n_senders = np.maximum(1, np.rint(monthly)).astype(np.int64)
         return cls(
-            world, seed, n_rows, bounds, n_rows / float(cumulative[-1]),
+            world, seed, n_rows, bounds, scale, n_senders,
             rates, dense.first_day, dense.n_days,
         )  # fmt: skip
 
@@ -109,7 +113,7 @@ def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F
     frame = pl.DataFrame(columns)
     realised = _realised(world, corridor, flow, day, channel=channel, amount_usd=amount * rate)
     if world.config.ids:
-        frame = frame.with_columns(_ids(world, corridor, flow, u[:, 3]))
+        frame = frame.with_columns(_ids(plan.n_senders, corridor, flow, u[:, 3]))
     if world.config.tx_ids:
         rows = pl.Series(np.arange(first, last, dtype=np.int64))
         frame = frame.with_columns(tx_id=pl.concat_str(pl.lit("T"), pl.lit(rows).cast(pl.String)))
@@ -188,11 +192,11 @@ _ORGS_PER_CORRIDOR = 20
 _FIRMS_PER_CORRIDOR = 50
 
 
-def _ids(world: World, corridor: I64, flow: I64, u: F64) -> list[pl.Expr]:
+def _ids(n_senders: I64, corridor: I64, flow: I64, u: F64) -> list[pl.Expr]:
     """``sender_id`` (S: a migrant, F: a firm) and, for philanthropy, ``org_id`` (O)."""
     population = np.select(
         [flow == 0, flow == 1],
-        [world.n_senders[corridor], _ORGS_PER_CORRIDOR],
+        [n_senders[corridor], _ORGS_PER_CORRIDOR],
         _FIRMS_PER_CORRIDOR,
     )
     number = corridor * 1_000_000 + np.floor(u * population).astype(np.int64)

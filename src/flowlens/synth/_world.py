@@ -113,7 +113,6 @@ class World:
     fee_pct: F64  # (C, 6)
     mu: F64  # (C, 3) log-median amount, USD
     sigma: F64  # (3,)
-    n_senders: I64  # (C,)
     cell_cdf: F64  # (D, 3 * C): per day, the CDF over cells (flow type * C + corridor)
     day_total: F64  # (D,) expected rows per day, up to a common scale
     month_index: I64  # (D,) month of each day, 0-based from the start month
@@ -203,7 +202,6 @@ def build_world(config: SynthConfig, seed: int) -> World:
     sigma = np.array(
         [config.remittance_sigma, AMOUNT_SIGMA["philanthropy"], AMOUNT_SIGMA["trade_investment"]]
     )
-    n_senders = np.maximum(20, (200_000 * weight / weight[0]).astype(np.int64))
 
     # --- daily intensities ---------------------------------------------------------
     start = config.start_date
@@ -291,7 +289,6 @@ def build_world(config: SynthConfig, seed: int) -> World:
         fee_pct=fee,
         mu=mu,
         sigma=sigma,
-        n_senders=n_senders,
         cell_cdf=cell_cdf,
         day_total=day_total,
         month_index=month_index,
