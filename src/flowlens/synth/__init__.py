@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from itertools import islice, pairwise
 from pathlib import Path
 from typing import TypeVar
@@ -230,12 +230,10 @@ def generate_to_parquet(
         raise FlowlensError(msg)
     plan = _plan(config, seed, n_rows)
     spans = _spans(n_rows, chunk_rows)
-    tasks = [
-        (config, seed, n_rows, span, out / f"part-{i:05d}.parquet") for i, span in enumerate(spans)
-    ]
+    tasks = [(span, out / f"part-{i:05d}.parquet") for i, span in enumerate(spans)]
     totals = np.zeros((*plan.world.baseline_m.shape, 3))
     written = written_bytes = done = 0
-    for (first, last), realised, rows, size in _in_threads(tasks, spans):
+    for (first, last), realised, rows, size in _in_threads(plan, tasks):
         totals += realised
         written += rows
         written_bytes += size
@@ -264,12 +262,10 @@ _WORKERS = min(2, os.cpu_count() or 1)
 _Chunk = tuple[tuple[int, int], npt.NDArray[np.float64], int, int]
 
 
-def _in_threads(
-    tasks: list[tuple[SynthConfig, int, int, tuple[int, int], Path]], spans: list[tuple[int, int]]
-) -> Iterator[_Chunk]:
+def _in_threads(plan: RowPlan, tasks: list[tuple[tuple[int, int], Path]]) -> Iterator[_Chunk]:
     with ThreadPoolExecutor(_WORKERS) as pool:
-        results = _bounded(pool, _write_chunk, tasks)
-        for span, (realised, rows, size) in zip(spans, results, strict=True):
+        results = _bounded(pool, partial(_write_chunk, plan), tasks)
+        for (span, _), (realised, rows, size) in zip(tasks, results, strict=True):
             yield span, realised, rows, size
 
 
@@ -301,9 +297,8 @@ def _spans(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
     return list(pairwise(bounds))
 
 
-@lru_cache(maxsize=2)
 def _plan(config: SynthConfig, seed: int, n_rows: int) -> RowPlan:
-    """The world and row plan of a run (cached: ``generate`` and the chunk tasks share it)."""
+    """The world and row plan of a run (built once per call, shared by its chunk tasks)."""
     if not 0 <= seed < 2**63:
         msg = f"seed must be an integer in [0, 2**63), got {seed}"
         raise FlowlensError(msg)
@@ -320,10 +315,10 @@ def _observed_rows(
 
 
 def _write_chunk(
-    task: tuple[SynthConfig, int, int, tuple[int, int], Path],
+    plan: RowPlan, task: tuple[tuple[int, int], Path]
 ) -> tuple[npt.NDArray[np.float64], int, int]:
-    config, seed, n_rows, span, target = task
-    frame, realised = _observed_rows(_plan(config, seed, n_rows), span)
+    span, target = task
+    frame, realised = _observed_rows(plan, span)
     frame.write_parquet(target, compression="lz4")
     return realised, frame.height, target.stat().st_size
 
