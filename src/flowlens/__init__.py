@@ -28,6 +28,18 @@ from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
 
+_LAZY_SUBMODULES = ("calendar", "synth")
+"""Imported on first use (``fl.synth.generate``): they pull in scipy."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"flowlens.{name}")
+    msg = f"module 'flowlens' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 __all__ = [
     "FlowlensError",
     "InputFormatError",
