@@ -14,6 +14,7 @@ from flowlens.errors import (
     SchemaError,
     ValidationFailedError,
 )
+from flowlens.graph import CorridorGraph
 from flowlens.official import (
     OfficialTable,
     read_banxico_monthly,
@@ -40,7 +41,9 @@ def __getattr__(name: str) -> object:
     msg = f"module 'flowlens' has no attribute {name!r}"
     raise AttributeError(msg)
 
+
 __all__ = [
+    "CorridorGraph",
     "FlowlensError",
     "InputFormatError",
     "MissingColumnError",
