@@ -6,6 +6,7 @@ need them.
 """
 
 from flowlens import reference, schema
+from flowlens.bilateral import compare_bilateral, estimate_bilateral
 from flowlens.errors import (
     FlowlensError,
     InputFormatError,
@@ -22,6 +23,7 @@ from flowlens.official import (
     read_knomad_annual,
     read_rpw_corridors,
     read_wb_bilateral_matrix,
+    read_wb_migrant_stock,
 )
 from flowlens.panel import corridor_panel
 from flowlens.sample import load_sample, sample_path
@@ -53,7 +55,9 @@ __all__ = [
     "ValidationFailedError",
     "ValidationReport",
     "__version__",
+    "compare_bilateral",
     "corridor_panel",
+    "estimate_bilateral",
     "load_flows",
     "load_sample",
     "read_banxico_monthly",
@@ -61,6 +65,7 @@ __all__ = [
     "read_knomad_annual",
     "read_rpw_corridors",
     "read_wb_bilateral_matrix",
+    "read_wb_migrant_stock",
     "reference",
     "sample_path",
     "schema",

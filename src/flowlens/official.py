@@ -30,6 +30,7 @@ __all__ = [
     "read_knomad_annual",
     "read_rpw_corridors",
     "read_wb_bilateral_matrix",
+    "read_wb_migrant_stock",
 ]
 
 _MILLION = 1_000_000.0
@@ -158,23 +159,117 @@ def read_wb_bilateral_matrix(
     >>> round(usa_mex["amount_usd"].item() / 1e6, 1)
     30019.2
     """
-    path = Path(path)
+    matrix = _read_wb_matrix(Path(path), sheet, rows_are_senders=True, scale=_MILLION)
+    countries, n_zero = _drop_zeros(matrix.countries, keep_zeros)
+    panel = countries.select(
+        period=pl.lit(f"{year}-01-01").str.to_date(),
+        origin="origin",
+        destination="destination",
+        flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
+        amount_usd="value",
+    )
+    vintage_match = re.search(r"\(([^()]*version)\)", matrix.title, flags=re.IGNORECASE)
+    return OfficialTable(
+        panel=panel,
+        aggregates=matrix.aggregates.rename({"value": "amount_usd"}),
+        unmatched=matrix.unmatched,
+        source=f"World Bank/KNOMAD Bilateral Remittance Matrix {year}",
+        vintage=vintage_match.group(1) if vintage_match else "unknown",
+        freq="1y",
+        notes=(
+            matrix.title,
+            *matrix.notes,
+            f"flowlens: values converted from US$ million to US$; {n_zero} zero cells "
+            + ("kept." if keep_zeros else "left out (no estimated flow)."),
+            *matrix.diagonal_note("USD"),
+        ),
+    )
+
+
+def read_wb_migrant_stock(
+    path: str | Path,
+    *,
+    sheet: str = "Bilateral_Migration_2017",
+    year: int = 2017,
+    keep_zeros: bool = False,
+) -> OfficialTable:
+    """Read the World Bank Bilateral Migration Matrix (migrants by origin down, destination across).
+
+    Mapped onto remittance corridors: migrants living in country H who come from
+    country O send from H to O, so the panel's ``origin`` is the host country and
+    ``destination`` the migrants' country of birth, with ``migrants`` (persons).
+    Columns ``Other North``, ``Other South`` and ``World`` are aggregates.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> t = fl.read_wb_migrant_stock("data/samples/real/wb_bilateral_migrant_stock_2017.xlsx")
+    >>> mexicans_in_usa = t.panel.filter(origin="USA", destination="MEX")["migrants"].item()
+    >>> mexicans_in_usa > 10_000_000
+    True
+    """
+    matrix = _read_wb_matrix(Path(path), sheet, rows_are_senders=False, scale=1.0)
+    countries, n_zero = _drop_zeros(matrix.countries, keep_zeros)
+    panel = countries.select(
+        period=pl.lit(f"{year}-01-01").str.to_date(),
+        origin="origin",
+        destination="destination",
+        migrants="value",
+    )
+    return OfficialTable(
+        panel=panel,
+        aggregates=matrix.aggregates.rename({"value": "migrants"}),
+        unmatched=matrix.unmatched,
+        source=f"World Bank Bilateral Migration Matrix {year}",
+        vintage=str(year),
+        freq="1y",
+        notes=(
+            matrix.title,
+            *matrix.notes,
+            "flowlens: origin = host country (where migrants live and send from), "
+            "destination = migrants' country of origin.",
+            f"flowlens: {n_zero} zero cells " + ("kept." if keep_zeros else "left out."),
+            *matrix.diagonal_note("persons"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    title: str
+    notes: tuple[str, ...]
+    countries: pl.DataFrame  # origin, destination (Enum), value: sending -> receiving
+    aggregates: pl.DataFrame  # sending, receiving, value
+    unmatched: pl.DataFrame  # name
+    diagonal: pl.DataFrame  # origin, value: same-country cells
+
+    def diagonal_note(self, unit: str) -> list[str]:
+        if self.diagonal.height == 0:
+            return []
+        cells = ", ".join(f"{o} ({unit} {v:,.0f})" for o, v in self.diagonal.iter_rows())
+        return [f"flowlens: same-country cells left out (not corridors): {cells}."]
+
+
+def _read_wb_matrix(path: Path, sheet: str, *, rows_are_senders: bool, scale: float) -> _Matrix:
+    """A World Bank wide matrix (title, header row, names down the first column) in long form."""
     grid = _read_excel_grid(path, sheet)
-    title = str(grid.row(0)[0] or "")
+    title = str(grid.row(0)[0] or "").strip()
     header = [str(v).strip() if v is not None else "" for v in grid.row(1)]
     data, notes = _split_notes(grid, 2)
-    data.columns = ["sending", *[f"c{i}" for i in range(1, data.width)]]
-    receivers = pl.DataFrame({"col": data.columns[1:], "receiving": header[1:]}).filter(
-        pl.col("receiving") != ""
+    data.columns = ["row_name", *[f"c{i}" for i in range(1, data.width)]]
+    column_names = pl.DataFrame({"col": data.columns[1:], "col_name": header[1:]}).filter(
+        pl.col("col_name") != ""
     )
     long = (
-        data.unpivot(index="sending", variable_name="col", value_name="raw")
-        .join(receivers, on="col", how="inner")
+        data.unpivot(index="row_name", variable_name="col", value_name="raw")
+        .join(column_names, on="col", how="inner")
         .with_columns(
-            sending=pl.col("sending").str.strip_chars(),
-            value=pl.col("raw").str.strip_chars().cast(pl.Float64, strict=False) * _MILLION,
+            pl.col("row_name").str.strip_chars(),
+            value=pl.col("raw").str.strip_chars().cast(pl.Float64, strict=False) * scale,
         )
     )
+    sending, receiving = ("row_name", "col_name") if rows_are_senders else ("col_name", "row_name")
+    long = long.select(sending=sending, receiving=receiving, value="value")
     long = _classify(long, "sending", "origin").rename(
         {"agg_code": "sending_agg", "agg_kind": "sending_kind"}
     )
@@ -183,59 +278,37 @@ def read_wb_bilateral_matrix(
     )
     is_agg = pl.col("sending_agg").is_not_null() | pl.col("receiving_agg").is_not_null()
     is_country = pl.col("origin").is_not_null() & pl.col("destination").is_not_null()
-    countries = long.filter(is_country & ~is_agg & (pl.col("origin") != pl.col("destination")))
-    diagonal = long.filter(
-        is_country & (pl.col("origin") == pl.col("destination")) & (pl.col("value") != 0)
-    )
-    diagonal_note = ", ".join(
-        f"{o} (USD {v:,.0f})" for o, v in diagonal.select("origin", "value").iter_rows()
-    )
-    n_zero = countries.filter(pl.col("value") == 0).height
-    if not keep_zeros:
-        countries = countries.filter(pl.col("value") != 0)
-    panel = countries.select(
-        period=pl.lit(f"{year}-01-01").str.to_date(),
-        origin=pl.col("origin").cast(fs.COUNTRY_ENUM),
-        destination=pl.col("destination").cast(fs.COUNTRY_ENUM),
-        flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
-        amount_usd="value",
-    ).sort("origin", "destination")
-    agg_rows = long.filter(is_agg).select(
-        sending="sending", receiving="receiving", amount_usd="value"
-    )
-    unmatched_names = (
-        long.filter(
-            (pl.col("origin").is_null() & pl.col("sending_agg").is_null())
-            | (pl.col("destination").is_null() & pl.col("receiving_agg").is_null())
-        )
+    same = pl.col("origin") == pl.col("destination")
+    countries = (
+        long.filter(is_country & ~is_agg & ~same)
         .select(
-            name=pl.when(pl.col("origin").is_null() & pl.col("sending_agg").is_null())
-            .then("sending")
-            .otherwise("receiving")
+            pl.col("origin").cast(fs.COUNTRY_ENUM),
+            pl.col("destination").cast(fs.COUNTRY_ENUM),
+            "value",
         )
+        .sort("origin", "destination")
+    )
+    unknown_sender = pl.col("origin").is_null() & pl.col("sending_agg").is_null()
+    unknown_receiver = pl.col("destination").is_null() & pl.col("receiving_agg").is_null()
+    unmatched = (
+        long.filter(unknown_sender | unknown_receiver)
+        .select(name=pl.when(unknown_sender).then("sending").otherwise("receiving"))
         .unique()
         .sort("name")
     )
-    vintage_match = re.search(r"\(([^()]*version)\)", title, flags=re.IGNORECASE)
-    return OfficialTable(
-        panel=panel,
-        aggregates=agg_rows,
-        unmatched=unmatched_names,
-        source=f"World Bank/KNOMAD Bilateral Remittance Matrix {year}",
-        vintage=vintage_match.group(1) if vintage_match else "unknown",
-        freq="1y",
-        notes=(
-            title,
-            *notes,
-            f"flowlens: values converted from US$ million to US$; {n_zero} zero cells "
-            + ("kept." if keep_zeros else "left out (no estimated flow)."),
-            *(
-                [f"flowlens: same-country cells left out (not corridors): {diagonal_note}."]
-                if diagonal_note
-                else []
-            ),
-        ),
+    return _Matrix(
+        title=title,
+        notes=notes,
+        countries=countries,
+        aggregates=long.filter(is_agg).select("sending", "receiving", "value"),
+        unmatched=unmatched,
+        diagonal=long.filter(is_country & same & (pl.col("value") != 0)).select("origin", "value"),
     )
+
+
+def _drop_zeros(frame: pl.DataFrame, keep_zeros: bool) -> tuple[pl.DataFrame, int]:
+    n_zero = frame.filter(pl.col("value") == 0).height
+    return (frame if keep_zeros else frame.filter(pl.col("value") != 0)), n_zero
 
 
 def read_knomad_annual(path: str | Path) -> OfficialTable:
