@@ -194,3 +194,38 @@ def test_real_world_bank_matrix_as_a_graph(real: Path) -> None:
     mexico = graph.concentration().filter(destination="MEX").row(0, named=True)
     assert mexico["top_origin"] == "USA"
     assert mexico["top_share"] == pytest.approx(0.981, abs=0.001)
+
+
+def test_corridor_changes_growth_new_and_vanished() -> None:
+    d1, d2, d3 = dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)
+    panel = pl.DataFrame(
+        {
+            "period": [d1, d2, d3, d1, d3],
+            "origin": ["USA", "USA", "USA", "ESP", "GBR"],
+            "destination": ["MEX"] * 5,
+            "amount_usd": [100.0, 150.0, 75.0, 5.0, 9.0],
+        }
+    )
+    changes = {
+        (r["period"], r["origin"]): r for r in fl.corridor_changes(panel).iter_rows(named=True)
+    }
+    assert changes[(d2, "USA")]["growth"] == pytest.approx(0.5)
+    assert changes[(d3, "USA")]["growth"] == pytest.approx(-0.5)
+    assert changes[(d1, "USA")]["status"] == "new"
+    assert changes[(d2, "ESP")]["status"] == "vanished"
+    assert changes[(d3, "ESP")]["status"] == "absent"
+    assert changes[(d3, "GBR")]["status"] == "new"
+    assert len(changes) == 9  # 3 corridors x 3 periods
+
+
+def test_graphs_by_period_and_inflow_context() -> None:
+    graphs = fl.graphs_by_period(tiny_panel())
+    assert list(graphs) == [JAN, FEB]
+    assert graphs[FEB].edges.select("origin", "destination", "amount_usd").rows() == [
+        ("USA", "MEX", 30.0)
+    ]
+    funding = pl.DataFrame(
+        {"country": ["MEX", "PHL"], "year": [2024, 2024], "aid_usd": [10.0, 40.0]}
+    )
+    context = fl.inflow_context(tiny_panel(), funding, value="aid_usd")
+    assert context.select("country", "ratio").rows() == [("MEX", 10.0), ("PHL", 0.5)]

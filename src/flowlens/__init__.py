@@ -15,7 +15,7 @@ from flowlens.errors import (
     SchemaError,
     ValidationFailedError,
 )
-from flowlens.graph import CorridorGraph
+from flowlens.graph import CorridorGraph, corridor_changes, graphs_by_period, inflow_context
 from flowlens.official import (
     OfficialTable,
     read_banxico_monthly,
@@ -31,7 +31,7 @@ from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("calendar", "synth")
+_LAZY_SUBMODULES = ("calendar", "orgs", "synth")
 """Imported on first use (``fl.synth.generate``): they pull in scipy."""
 
 
@@ -56,8 +56,11 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "compare_bilateral",
+    "corridor_changes",
     "corridor_panel",
     "estimate_bilateral",
+    "graphs_by_period",
+    "inflow_context",
     "load_flows",
     "load_sample",
     "read_banxico_monthly",

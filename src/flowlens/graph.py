@@ -21,7 +21,14 @@ from flowlens.reference import countries
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["SDG_10C_AVERAGE_PCT", "SDG_10C_CORRIDOR_MAX_PCT", "CorridorGraph"]
+__all__ = [
+    "SDG_10C_AVERAGE_PCT",
+    "SDG_10C_CORRIDOR_MAX_PCT",
+    "CorridorGraph",
+    "corridor_changes",
+    "graphs_by_period",
+    "inflow_context",
+]
 
 SDG_10C_AVERAGE_PCT = 3.0
 """SDG target 10.c: reduce the average cost of sending remittances below 3% by 2030."""
@@ -482,6 +489,148 @@ class CorridorGraph:
             f"corridors, USD {total:,.0f} ({self.description})"
             f"<table><tr><th>largest corridors</th><th>USD</th><th>share</th></tr>{rows}</table></div>"
         )
+
+
+def graphs_by_period(panel: Any, **options: Any) -> dict[Any, CorridorGraph]:
+    """One :class:`CorridorGraph` per ``period`` of the panel (options as in ``from_panel``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import graphs_by_period
+    >>> panel = pl.DataFrame({"period": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+    ...                       "origin": ["USA", "USA"], "destination": ["MEX", "MEX"],
+    ...                       "amount_usd": [1.0, 2.0]})
+    >>> {p: g.edges["amount_usd"].item() for p, g in graphs_by_period(panel).items()}
+    {datetime.date(2024, 1, 1): 1.0, datetime.date(2024, 2, 1): 2.0}
+    """
+    frame = panel.collect() if isinstance(panel, pl.LazyFrame) else panel
+    if "period" not in frame.columns:
+        raise MissingColumnError.for_column("period", frame.columns)
+    # one split of the panel; each part becomes its (small) graph
+    parts = frame.sort("period").partition_by("period", as_dict=True, maintain_order=True)
+    return {key[0]: CorridorGraph.from_panel(part, **options) for key, part in parts.items()}
+
+
+def corridor_changes(panel: Any, *, weight: str = fs.AMOUNT_USD) -> pl.DataFrame:
+    """Change over time per corridor: growth from the previous period, and corridors that appear or vanish.
+
+    Every corridor is laid on every period of the panel (a missing period is a
+    zero), so a corridor that stops is reported as ``vanished`` in the first
+    period without flows.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``period``, ``origin``, ``destination``, ``amount_usd``, ``previous_usd``,
+        ``growth`` (amount / previous - 1; null without a previous volume) and
+        ``status``: ``new``, ``vanished``, ``continuing`` or ``absent``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import corridor_changes
+    >>> d1, d2 = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+    >>> panel = pl.DataFrame({"period": [d1, d2, d1], "origin": ["USA", "USA", "ESP"],
+    ...                       "destination": ["MEX", "MEX", "MEX"], "amount_usd": [100.0, 150.0, 5.0]})
+    >>> corridor_changes(panel).filter(period=d2).select("origin", "growth", "status").rows()
+    [('ESP', -1.0, 'vanished'), ('USA', 0.5, 'continuing')]
+    """
+    frame = panel.lazy() if isinstance(panel, pl.DataFrame | pl.LazyFrame) else None
+    if frame is None:
+        msg = f"corridor_changes takes a polars DataFrame or LazyFrame, got {type(panel).__name__}"
+        raise SchemaError(msg)
+    schema = frame.collect_schema()
+    for column in ("period", fs.ORIGIN, fs.DESTINATION, weight):
+        if column not in schema:
+            raise MissingColumnError.for_column(column, schema.names())
+    keys = [fs.ORIGIN, fs.DESTINATION]
+    volumes = (
+        frame.filter(pl.col(fs.ORIGIN).is_not_null() & pl.col(fs.DESTINATION).is_not_null())
+        .group_by(
+            "period", pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String)
+        )
+        .agg(pl.col(weight).sum().alias(fs.AMOUNT_USD))
+    )
+    grid = volumes.select(keys).unique().join(volumes.select("period").unique(), how="cross")
+    amount = pl.col(fs.AMOUNT_USD)
+    previous = pl.col("previous_usd")
+    return (
+        grid.join(volumes, on=["period", *keys], how="left")
+        .with_columns(amount.fill_null(0.0))
+        .sort(*keys, "period")
+        .with_columns(previous_usd=amount.shift(1).over(keys))
+        .with_columns(
+            growth=pl.when(previous > 0).then(amount / previous - 1),
+            status=pl.when(previous.is_null() | (previous == 0))
+            .then(pl.when(amount > 0).then(pl.lit("new")).otherwise(pl.lit("absent")))
+            .otherwise(
+                pl.when(amount > 0).then(pl.lit("continuing")).otherwise(pl.lit("vanished"))
+            ),
+        )
+        .sort("period", *keys)
+        .collect()
+    )
+
+
+def inflow_context(
+    panel: Any, series: pl.DataFrame, *, value: str, weight: str = fs.AMOUNT_USD
+) -> pl.DataFrame:
+    """Inflows per receiving country and year against another series, as a ratio.
+
+    For example humanitarian funding per country and year: the World Bank puts
+    remittances to low- and middle-income countries at about USD 656bn in 2023,
+    against about USD 43bn of international humanitarian assistance.
+
+    Parameters
+    ----------
+    panel
+        A corridor panel (``period``, ``destination``, ``weight``); country totals
+        with a null origin count too.
+    series
+        ``country`` (ISO3), ``year`` and the column ``value``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``country``, ``year``, ``inflow_usd``, the ``value`` column, and
+        ``ratio`` (inflows / value), for the country-years in both.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import inflow_context
+    >>> panel = pl.DataFrame({"period": [dt.date(2023, 1, 1)], "origin": [None], "destination": ["HTI"],
+    ...                       "amount_usd": [4.0e9]})
+    >>> aid = pl.DataFrame({"country": ["HTI"], "year": [2023], "humanitarian_usd": [0.5e9]})
+    >>> inflow_context(panel, aid, value="humanitarian_usd")["ratio"].item()
+    8.0
+    """
+    frame = panel.lazy() if isinstance(panel, pl.DataFrame | pl.LazyFrame) else None
+    if frame is None:
+        msg = f"inflow_context takes a polars DataFrame or LazyFrame, got {type(panel).__name__}"
+        raise SchemaError(msg)
+    for column in ("country", "year", value):
+        if column not in series.columns:
+            raise MissingColumnError.for_column(column, series.columns)
+    inflows = (
+        frame.filter(pl.col(fs.DESTINATION).is_not_null())
+        .group_by(
+            country=pl.col(fs.DESTINATION).cast(pl.String),
+            year=pl.col("period").dt.year().cast(pl.Int64),
+        )
+        .agg(inflow_usd=pl.col(weight).sum())
+        .collect()
+    )
+    context = series.select(pl.col("country").cast(pl.String), pl.col("year").cast(pl.Int64), value)
+    return (
+        inflows.join(context, on=["country", "year"], how="inner")
+        .with_columns(ratio=pl.col("inflow_usd") / pl.col(value))
+        .sort("country", "year")
+    )
 
 
 def _nodes(edges: pl.DataFrame) -> pl.DataFrame:
