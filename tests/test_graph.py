@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flowlens as fl
 from flowlens import CorridorGraph
@@ -229,3 +232,31 @@ def test_graphs_by_period_and_inflow_context() -> None:
     )
     context = fl.inflow_context(tiny_panel(), funding, value="aid_usd")
     assert context.select("country", "ratio").rows() == [("MEX", 10.0), ("PHL", 0.5)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_betweenness_equals_networkx_including_ties(data: st.DataObject) -> None:
+    from flowlens.graph import _betweenness
+
+    n = data.draw(st.integers(3, 9))
+    codes = [c for c in fl.reference.country_codes() if len(c) == 3][:n]
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                 min_size=1, max_size=n * (n - 1), unique=True)
+    )  # fmt: skip
+    costs = data.draw(
+        st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=len(pairs), max_size=len(pairs))
+    )
+    reference_graph = nx.DiGraph()
+    reference_graph.add_nodes_from(codes)
+    for (a, b), cost in zip(pairs, costs, strict=True):
+        reference_graph.add_edge(codes[a], codes[b], cost=cost)
+    reference = nx.betweenness_centrality(reference_graph, weight="cost", normalized=True)
+    got = _betweenness(
+        codes,
+        pl.Series([codes[a] for a, _ in pairs]),
+        pl.Series([codes[b] for _, b in pairs]),
+        np.array(costs),
+    )
+    assert got.tolist() == pytest.approx([reference[c] for c in codes])

@@ -134,10 +134,10 @@ def test_corridor_sizes_are_heavy_tailed_with_usa_mex_on_top() -> None:
     )
     assert sizes.row(0)[:2] == ("USA", "MEX")
     top_share = sizes["amount_usd"].head(sizes.height // 10).sum() / sizes["amount_usd"].sum()
-    assert top_share > 0.5  # the largest tenth of corridors carries most of the money
+    assert top_share > 0.4  # the largest tenth of corridors carries four times its share or more
     rank = np.arange(1, sizes.height + 1)
     slope = np.polyfit(np.log(rank[:60]), np.log(sizes["amount_usd"].head(60).to_numpy()), 1)[0]
-    assert -1.5 < slope < -0.7  # Zipf exponent 1.1, with sampling noise
+    assert -1.3 < slope < -0.6  # Zipf exponent 0.9, with sampling noise
 
 
 def test_remittance_amounts_are_lognormal() -> None:

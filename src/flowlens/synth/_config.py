@@ -125,10 +125,12 @@ class SynthConfig:
     start: dt.date | str = "2015-01-01"
     end: dt.date | str = "2024-12-31"
     n_corridors: int = 2000
-    zipf_exponent: float = 1.1
-    """Corridor sizes by rank follow 1/rank^a: the top corridor (USA->MEX) takes about
-    a tenth of the volume, as in the World Bank's 2017 bilateral matrix (USD 30bn of
-    USD 613bn between countries)."""
+    zipf_exponent: float = 0.9
+    """Corridor sizes by rank follow 1/rank^a. With 0.9 the top corridor (USA->MEX) carries
+    8% and the top ten 27% of the volume of 2,000 corridors; in the World Bank's 2017
+    bilateral matrix USA->MEX carries 5% and the top ten 22% of its 2,000 largest corridors
+    (the real rank-size curve is flatter at the head and steeper in the tail: slope -0.73
+    over the top 100, -1.36 over the top 2,000)."""
     flow_type_shares: tuple[float, float, float] = (0.945, 0.05, 0.005)
     """Rows by flow type (remittance, philanthropy, trade_investment): an assumption."""
     remittance_sigma: float = 0.7
