@@ -53,6 +53,8 @@ def test_edges_aggregate_types_fees_and_channels(graph: CorridorGraph) -> None:
     assert usa_mex["n_transfers"] == 7
     assert usa_mex["amount_usd_remittance"] == 60.0
     assert usa_mex["amount_usd_philanthropy"] == 30.0
+    assert usa_mex["n_transfers_remittance"] == 6
+    assert usa_mex["cost_pct_philanthropy"] == pytest.approx(0.6 / 30 * 100)
     assert usa_mex["cost_pct"] == pytest.approx(3.6 / 90 * 100)
     assert usa_mex["informal_share"] == pytest.approx(30 / 90)
     esp_phl = graph.edges.filter(origin="ESP", destination="PHL").row(0, named=True)

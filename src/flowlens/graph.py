@@ -52,8 +52,9 @@ class CorridorGraph:
     edges
         One row per corridor: ``origin``, ``destination``, ``amount_usd`` (all
         flow types), ``n_transfers``, ``fee_usd`` and ``cost_pct`` where fees are
-        known, ``informal_share`` where channels are known, and one
-        ``amount_usd_<flow type>`` column per flow type.
+        known, ``informal_share`` where channels are known, and per flow type
+        ``amount_usd_<type>`` (and ``n_transfers_<type>``, ``cost_pct_<type>``
+        where known).
     nodes
         One row per country on either end: ``country``, ``name``, ``region``,
         ``in_usd``, ``out_usd``.
@@ -160,6 +161,18 @@ class CorridorGraph:
             for flow_type in fs.FLOW_TYPES:
                 is_type = pl.col(fs.FLOW_TYPE).cast(pl.String) == flow_type
                 aggs.append(volume.filter(is_type).sum().alias(f"{fs.AMOUNT_USD}_{flow_type}"))
+                if "n_transfers" in schema:
+                    aggs.append(
+                        pl.col("n_transfers")
+                        .filter(is_type)
+                        .sum()
+                        .alias(f"n_transfers_{flow_type}")
+                    )
+                if fs.FEE_USD in schema:
+                    fees = pl.col(fs.FEE_USD).filter(is_type).sum()
+                    aggs.append(
+                        (fees / volume.filter(is_type).sum() * 100).alias(f"cost_pct_{flow_type}")
+                    )
         edges = (
             frame.group_by(keys)
             .agg(aggs)
