@@ -27,6 +27,7 @@ from flowlens.official import (
 )
 from flowlens.panel import corridor_panel
 from flowlens.sample import load_sample, sample_path
+from flowlens.surge import SurgeResult, detect_surges, surge_episodes
 from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
@@ -52,12 +53,14 @@ __all__ = [
     "OfficialTable",
     "ReferenceDataError",
     "SchemaError",
+    "SurgeResult",
     "ValidationFailedError",
     "ValidationReport",
     "__version__",
     "compare_bilateral",
     "corridor_changes",
     "corridor_panel",
+    "detect_surges",
     "estimate_bilateral",
     "graphs_by_period",
     "inflow_context",
@@ -72,4 +75,5 @@ __all__ = [
     "reference",
     "sample_path",
     "schema",
+    "surge_episodes",
 ]
