@@ -298,8 +298,9 @@ def _dense(
         msg = "the panel has no rows with all of " + ", ".join(keys) + " known"
         raise SchemaError(msg)
     series = totals.select(keys).unique().sort(keys)
-    bounds = totals.select(first=pl.col("period").min(), last=pl.col("period").max())
-    periods = bounds.select(pl.date_range("first", "last", interval=every)).to_series()
+    periods = totals.select(
+        pl.date_range(pl.col("period").min(), pl.col("period").max(), interval=every)
+    ).to_series()
     located = totals.join(series.with_row_index("s"), on=list(keys)).join(
         periods.to_frame("period").with_row_index("t"), on="period"
     )
