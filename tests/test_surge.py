@@ -1,0 +1,220 @@
+"""Surge detection: baselines against a slow reference, invariances, no look-ahead, real data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+import flowlens as fl
+from flowlens.surge import MAD_SCALE, rolling_median_mad
+
+
+def slow_median_mad(
+    values: np.ndarray, window: int, min_periods: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Obviously correct: a loop over every series and period, numpy's nanmedian on each window."""
+    median = np.full(values.shape, np.nan)
+    mad = np.full(values.shape, np.nan)
+    for s in range(values.shape[0]):
+        for t in range(values.shape[1]):
+            past = values[s, max(0, t - window) : t]
+            past = past[~np.isnan(past)]
+            if len(past) >= max(min_periods, 1):
+                median[s, t] = np.median(past)
+                mad[s, t] = np.median(np.abs(past - median[s, t]))
+    return median, mad
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 30),
+    st.integers(2, 8),
+    st.integers(1, 6),
+    st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(float("nan"))), min_size=120, max_size=120),
+)
+def test_rolling_median_and_mad_are_exact(
+    n_series: int, n_periods: int, window: int, min_periods: int, pool: list[float]
+) -> None:
+    values = np.array(pool[: n_series * n_periods] * 4)[: n_series * n_periods].reshape(
+        n_series, n_periods
+    )
+    median, mad, _ = rolling_median_mad(values, window, min_periods=min_periods)
+    ref_median, ref_mad = slow_median_mad(values, window, min_periods)
+    np.testing.assert_allclose(median, ref_median, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(mad, ref_mad, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def monthly_panel(n_months: int = 60, spike: int | None = 40, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    periods = pl.date_range(
+        dt.date(2015, 1, 1),
+        dt.date(2015, 1, 1) + dt.timedelta(days=31 * n_months),
+        "1mo",
+        eager=True,
+    )[:n_months]
+    frames = []
+    for origin, level in (("USA", 1000.0), ("ESP", 50.0)):
+        season = 1 + 0.3 * (periods.dt.month().to_numpy() == 12)
+        values = level * season * rng.lognormal(0, 0.05, n_months)
+        if spike is not None and origin == "USA":
+            values[spike] *= 1.8
+        frames.append(
+            pl.DataFrame({"period": periods, "origin": origin, "destination": "MEX",
+                          "flow_type": "remittance", "amount_usd": values})
+        )  # fmt: skip
+    return pl.concat(frames)
+
+
+@pytest.mark.parametrize("method", ["rolling", "seasonal"])
+def test_a_planted_spike_is_flagged_and_scores_are_consistent(method: str) -> None:
+    result = fl.detect_surges(monthly_panel(), method=method)
+    usa = result.scored.filter(origin="USA")
+    flagged = usa.filter("flag")["period"].to_list()
+    spike_period = usa["period"][40]
+    assert spike_period in flagged
+    row = usa.filter(period=spike_period).row(0, named=True)
+    assert row["score"] == pytest.approx((np.log(row["amount_usd"]) - np.log(row["baseline"])) / row["scale"]
+                                         if method == "seasonal" else (row["amount_usd"] - row["baseline"]) / row["scale"])  # fmt: skip
+
+
+def test_rolling_score_by_hand() -> None:
+    panel = pl.DataFrame(
+        {
+            "period": pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 5, 1), "1mo", eager=True),
+            "destination": "MEX",
+            "amount_usd": [100.0, 110.0, 90.0, 100.0, 300.0],
+        }
+    )
+    result = fl.detect_surges(panel, method="rolling", level="destination", window=4, min_periods=4)
+    may = result.scored.row(4, named=True)
+    # window 100, 110, 90, 100: median 100, deviations 0, 10, 10, 0: MAD 5
+    assert may["baseline"] == 100.0
+    assert may["scale"] == pytest.approx(MAD_SCALE * 5.0)  # above the 5% floor (5.0)
+    assert may["score"] == pytest.approx(200.0 / (MAD_SCALE * 5.0))
+    assert may["flag"]
+
+
+def test_seasonal_method_does_not_take_december_for_a_surge() -> None:
+    panel = monthly_panel(spike=None)
+    rolling = fl.detect_surges(panel, method="rolling").scored.filter("flag")
+    seasonal = fl.detect_surges(panel, method="seasonal").scored.filter("flag")
+    assert (rolling["period"].dt.month() == 12).sum() >= 3  # the trap: every December
+    assert seasonal.height == 0
+
+
+def test_scaling_amounts_leaves_scores_unchanged() -> None:
+    panel = monthly_panel()
+    a = fl.detect_surges(panel).scored
+    b = fl.detect_surges(panel.with_columns(pl.col("amount_usd") * 1234.5)).scored
+    np.testing.assert_allclose(
+        a["score"].to_numpy(), b["score"].to_numpy(), rtol=1e-9, equal_nan=True
+    )
+    assert a["flag"].equals(b["flag"])
+
+
+def test_shuffled_rows_give_identical_output() -> None:
+    panel = monthly_panel()
+    shuffled = panel.sample(fraction=1.0, shuffle=True, seed=3)
+    assert_frame_equal(fl.detect_surges(panel).scored, fl.detect_surges(shuffled).scored)
+
+
+@pytest.mark.parametrize("method", ["rolling", "seasonal"])
+def test_appending_future_periods_never_changes_past_scores(method: str) -> None:
+    full = monthly_panel(n_months=60)
+    cut = dt.date(2018, 6, 1)
+    past = fl.detect_surges(full.filter(pl.col("period") <= cut), method=method).scored
+    later = fl.detect_surges(full, method=method).scored.filter(pl.col("period") <= cut)
+    assert_frame_equal(past, later)
+
+
+def test_missing_periods_are_null_unless_zero_is_asked() -> None:
+    panel = monthly_panel(n_months=30, spike=None).filter(
+        ~((pl.col("origin") == "ESP") & (pl.col("period") == dt.date(2016, 3, 1)))
+    )
+    nulls = fl.detect_surges(panel, method="rolling").scored.filter(
+        origin="ESP", period=dt.date(2016, 3, 1)
+    )
+    assert nulls["amount_usd"].item() is None
+    assert nulls["score"].item() is None
+    zeros = fl.detect_surges(panel, method="rolling", missing="zero").scored
+    assert zeros.filter(origin="ESP", period=dt.date(2016, 3, 1))["amount_usd"].item() == 0.0
+
+
+def test_series_with_too_little_history_are_in_the_diagnostics() -> None:
+    panel = pl.concat(
+        [
+            monthly_panel(n_months=30, spike=None),
+            pl.DataFrame({"period": [dt.date(2017, 5, 1)], "origin": ["GBR"], "destination": ["MEX"],
+                          "flow_type": ["remittance"], "amount_usd": [5.0]}),
+        ]
+    )  # fmt: skip
+    result = fl.detect_surges(panel, method="rolling")
+    gbr = result.diagnostics.filter(origin="GBR").row(0, named=True)
+    assert gbr["n_scored"] == 0
+    assert gbr["reason"].startswith("never scored")
+    assert result.scored.filter(origin="GBR").height == 30  # kept, on every period
+
+
+def test_episodes_by_hand() -> None:
+    scored = pl.DataFrame(
+        {
+            "period": pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 6, 1), "1mo", eager=True),
+            "destination": "MEX",
+            "amount_usd": [100.0, 150.0, 180.0, 100.0, 160.0, 100.0],
+            "baseline": [100.0] * 6,
+            "scale": [10.0] * 6,
+            "score": [0.0, 5.0, 8.0, 0.0, 6.0, 0.0],
+            "flag": [False, True, True, False, True, False],
+            "n_history": [12] * 6,
+        }
+    )
+    episodes = fl.surge_episodes(scored)
+    assert episodes.select("start", "end", "n_periods", "peak_period", "excess_usd").rows() == [
+        (dt.date(2020, 2, 1), dt.date(2020, 3, 1), 2, dt.date(2020, 3, 1), 130.0),
+        (dt.date(2020, 5, 1), dt.date(2020, 5, 1), 1, dt.date(2020, 5, 1), 60.0),
+    ]
+    assert episodes["uplift"].to_list() == pytest.approx([0.65, 0.6])
+
+
+def test_errors_name_the_fix() -> None:
+    panel = monthly_panel()
+    with pytest.raises(fl.SchemaError, match="method 'prophet'"):
+        fl.detect_surges(panel, method="prophet")
+    with pytest.raises(fl.SchemaError, match="level"):
+        fl.detect_surges(panel, level="region")
+    with pytest.raises(fl.SchemaError, match="missing"):
+        fl.detect_surges(panel, missing="interpolate")
+    with pytest.raises(fl.MissingColumnError, match="'period'"):
+        fl.detect_surges(panel.drop("period"))
+
+
+def test_real_mexico_series(real: Any) -> None:
+    monthly = fl.read_banxico_monthly(
+        real / "banxico_mexico_remittances_monthly_1995_2026.csv"
+    ).panel
+    inflows = monthly.filter(destination="MEX")
+    rolling = fl.detect_surges(inflows, level="destination", method="rolling").scored
+    seasonal = fl.detect_surges(inflows, level="destination", method="seasonal").scored
+    march_2020 = dt.date(2020, 3, 1)
+    assert rolling.filter(period=march_2020)["flag"].item()
+    # under the seasonal method March 2020 scores 3.2, among the two highest since 2002; the
+    # other is April 2021, a base effect: April 2020 was the pandemic dip, so the
+    # year-over-year change of April 2021 is large
+    recent = seasonal.filter(pl.col("period") >= dt.date(2002, 1, 1))
+    top_two = recent.sort("score", descending=True, nulls_last=True)["period"].head(2).to_list()
+    assert set(top_two) == {march_2020, dt.date(2021, 4, 1)}
+    assert 3.0 < seasonal.filter(period=march_2020)["score"].item() < 3.5
+    may = pl.col("period").dt.month() == 5
+    assert rolling.filter(may & pl.col("flag")).height >= 2  # the Mother's Day trap
+    assert (
+        seasonal.filter(may & pl.col("flag") & (pl.col("period") >= dt.date(2002, 1, 1))).height
+        == 0
+    )
