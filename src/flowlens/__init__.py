@@ -27,7 +27,15 @@ from flowlens.official import (
 )
 from flowlens.panel import corridor_panel
 from flowlens.sample import load_sample, sample_path
-from flowlens.surge import SurgeResult, detect_surges, surge_episodes
+from flowlens.surge import (
+    SurgeResult,
+    attribute_surges,
+    detect_surges,
+    evaluate_surges,
+    event_study,
+    read_crisis_events,
+    surge_episodes,
+)
 from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
@@ -57,17 +65,21 @@ __all__ = [
     "ValidationFailedError",
     "ValidationReport",
     "__version__",
+    "attribute_surges",
     "compare_bilateral",
     "corridor_changes",
     "corridor_panel",
     "detect_surges",
     "estimate_bilateral",
+    "evaluate_surges",
+    "event_study",
     "graphs_by_period",
     "inflow_context",
     "load_flows",
     "load_sample",
     "read_banxico_monthly",
     "read_banxico_quarterly_by_country",
+    "read_crisis_events",
     "read_knomad_annual",
     "read_rpw_corridors",
     "read_wb_bilateral_matrix",
