@@ -285,14 +285,11 @@ def detect_surges(
         },
         nan_to_null=True,
     )
-    scored = (
-        series.with_row_index("series")
-        .with_columns(pl.col("series").cast(pl.Int64))
-        .join(scored, on="series")
-        .drop("series")
-        .with_columns(pl.col("period").cast(pl.Date))
-        .sort(*keys, "period")
-    )
+    # series are in key order and periods ascending: gather the keys, no join or sort
+    scored = pl.concat(
+        [series[np.repeat(np.arange(n_series), n_periods)], scored.drop("series")],
+        how="horizontal",
+    ).with_columns(pl.col("period").cast(pl.Date))
     return SurgeResult(scored, _diagnostics(scored, keys), method, threshold, window)
 
 
@@ -306,24 +303,41 @@ def _keys(frame: pl.DataFrame, level: str, by_flow_type: bool) -> list[str]:
 def _dense(
     frame: pl.DataFrame, keys: Sequence[str], value: str, every: str, *, zero_fill: bool
 ) -> tuple[pl.DataFrame, pl.Series, F64]:
-    """(series keys, periods, values[series, period]): one row per series, NaN where missing."""
-    totals = (
-        frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-        .group_by(*keys, pl.col("period").dt.truncate(every).cast(pl.Date))
-        .agg(pl.col(value).sum())
-    )
-    if totals.height == 0:
+    """(series keys, periods, values[series, period]): one row per series, NaN where missing.
+
+    Series are numbered by a dense rank of their keys and periods by their period
+    number, so placing every value is one scatter into the array (no joins).
+    """
+    known = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+    if known.height == 0:
         msg = "the panel has no rows with all of " + ", ".join(keys) + " known"
         raise SchemaError(msg)
-    series = totals.select(keys).unique().sort(keys)
-    periods = totals.select(
+    numbered = known.select(
+        *keys,
+        period=pl.col("period").dt.truncate(every).cast(pl.Date),
+        s=pl.struct(keys).rank("dense").cast(pl.Int64) - 1,
+        t=_period_number(pl.col("period"), every),
+        v=pl.col(value).cast(pl.Float64),
+    )
+    first_t = int(numbered["t"].min())  # type: ignore[arg-type]
+    n_periods = int(numbered["t"].max()) - first_t + 1  # type: ignore[arg-type]
+    series = numbered.unique("s").sort("s").select(keys)
+    periods = numbered.select(
         pl.date_range(pl.col("period").min(), pl.col("period").max(), interval=every)
     ).to_series()
-    located = totals.join(series.with_row_index("s"), on=list(keys)).join(
-        periods.to_frame("period").with_row_index("t"), on="period"
+    values = (
+        np.zeros((series.height, n_periods))
+        if zero_fill
+        else np.full((series.height, n_periods), np.nan)
     )
-    values = np.full((series.height, periods.len()), 0.0 if zero_fill else np.nan)
-    values[located["s"].to_numpy(), located["t"].to_numpy()] = located[value].to_numpy()
+    cell = numbered["s"].to_numpy() * n_periods + (numbered["t"].to_numpy() - first_t)
+    flat = values.ravel()
+    if zero_fill:
+        np.add.at(flat, cell, numbered["v"].to_numpy())
+    else:
+        sums = np.bincount(cell, weights=numbered["v"].to_numpy(), minlength=flat.size)
+        present = np.bincount(cell, minlength=flat.size) > 0
+        flat[present] = sums[present]
     return series, periods, values
 
 
