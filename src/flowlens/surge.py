@@ -67,6 +67,12 @@ MAD_FLOOR_RELATIVE = 0.05
 a flat or sparse series does not turn every wiggle into a surge."""
 MAD_FLOOR_LOG = 0.05
 """An assumption: the MAD of year-over-year log changes is floored at 0.05 (about 5%)."""
+AMOUNT_CV = 0.8
+"""Coefficient of variation of one transfer's amount: lognormal with log-sd 0.7 (an
+assumption, the remittance spread of ``flowlens.synth``). When the panel has
+``n_transfers``, a period's scale is floored at the sampling noise of a sum of n such
+transfers, ``AMOUNT_CV / sqrt(n)`` (relative), so sparse corridors do not raise false
+alarms."""
 METHODS = ("rolling", "seasonal")
 _SEASON = {"1mo": 12, "1q": 4, "1w": 52, "1d": 365, "1y": 1}
 
@@ -263,12 +269,16 @@ def detect_surges(
         raise SchemaError(msg)
     min_periods = max(2, window // 2) if min_periods is None else min_periods
 
-    series, periods, values = _dense(frame, keys, value, every, zero_fill=missing == "zero")
+    counted = "n_transfers" in frame.columns
+    columns = [value, "n_transfers"] if counted else [value]
+    series, periods, arrays = _dense(frame, keys, columns, every, zero_fill=missing == "zero")
+    values = arrays[0]
+    counts = arrays[1] if counted else None
     if method == "rolling":
-        baseline, scale, score, n_history = _score_rolling(values, window, min_periods)
+        baseline, scale, score, n_history = _score_rolling(values, counts, window, min_periods)
     else:
         baseline, scale, score, n_history = _score_seasonal(
-            values, season or 12, window, min_periods
+            values, counts, season or 12, window, min_periods
         )
     flag = np.nan_to_num(score, nan=-np.inf) > threshold
     n_series, n_periods = values.shape
@@ -301,8 +311,8 @@ def _keys(frame: pl.DataFrame, level: str, by_flow_type: bool) -> list[str]:
 
 
 def _dense(
-    frame: pl.DataFrame, keys: Sequence[str], value: str, every: str, *, zero_fill: bool
-) -> tuple[pl.DataFrame, pl.Series, F64]:
+    frame: pl.DataFrame, keys: Sequence[str], columns: Sequence[str], every: str, *, zero_fill: bool
+) -> tuple[pl.DataFrame, pl.Series, list[F64]]:
     """(series keys, periods, values[series, period]): one row per series, NaN where missing.
 
     Series are numbered by a dense rank of their keys and periods by their period
@@ -314,10 +324,10 @@ def _dense(
         raise SchemaError(msg)
     numbered = known.select(
         *keys,
-        period=pl.col("period").dt.truncate(every).cast(pl.Date),
-        s=pl.struct(keys).rank("dense").cast(pl.Int64) - 1,
-        t=_period_number(pl.col("period"), every),
-        v=pl.col(value).cast(pl.Float64),
+        pl.col("period").dt.truncate(every).cast(pl.Date),
+        (pl.struct(keys).rank("dense").cast(pl.Int64) - 1).alias("s"),
+        _period_number(pl.col("period"), every).alias("t"),
+        *[pl.col(c).cast(pl.Float64).alias(f"_v{i}") for i, c in enumerate(columns)],
     )
     first_t = int(numbered["t"].min())  # type: ignore[arg-type]
     n_periods = int(numbered["t"].max()) - first_t + 1  # type: ignore[arg-type]
@@ -325,20 +335,16 @@ def _dense(
     periods = numbered.select(
         pl.date_range(pl.col("period").min(), pl.col("period").max(), interval=every)
     ).to_series()
-    values = (
-        np.zeros((series.height, n_periods))
-        if zero_fill
-        else np.full((series.height, n_periods), np.nan)
-    )
     cell = numbered["s"].to_numpy() * n_periods + (numbered["t"].to_numpy() - first_t)
-    flat = values.ravel()
-    if zero_fill:
-        np.add.at(flat, cell, numbered["v"].to_numpy())
-    else:
-        sums = np.bincount(cell, weights=numbered["v"].to_numpy(), minlength=flat.size)
-        present = np.bincount(cell, minlength=flat.size) > 0
+    size = series.height * n_periods
+    present = np.bincount(cell, minlength=size) > 0
+    arrays = []
+    for i in range(len(columns)):  # one or two value columns
+        sums = np.bincount(cell, weights=numbered[f"_v{i}"].to_numpy(), minlength=size)
+        flat = np.zeros(size) if zero_fill else np.full(size, np.nan)
         flat[present] = sums[present]
-    return series, periods, values
+        arrays.append(flat.reshape(series.height, n_periods))
+    return series, periods, arrays
 
 
 def _floor(scale: F64, floor: F64 | float) -> F64:
@@ -346,16 +352,22 @@ def _floor(scale: F64, floor: F64 | float) -> F64:
     return result
 
 
-def _score_rolling(values: F64, window: int, min_periods: int) -> tuple[F64, F64, F64, F64]:
+def _score_rolling(
+    values: F64, counts: F64 | None, window: int, min_periods: int
+) -> tuple[F64, F64, F64, F64]:
     median, mad, count = rolling_median_mad(values, window, min_periods=min_periods)
     scale = _floor(MAD_SCALE * mad, MAD_FLOOR_RELATIVE * np.abs(median))
+    if counts is not None:  # the sampling noise of a sum of n transfers
+        typical_n, _, _ = rolling_median_mad(counts, window, min_periods=min_periods)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = _floor(scale, AMOUNT_CV * np.abs(median) / np.sqrt(typical_n))
     scale = np.where(scale > 0, scale, np.nan)
     score = (values - median) / scale
     return median, scale, score, count
 
 
 def _score_seasonal(
-    values: F64, season: int, window: int, min_periods: int
+    values: F64, counts: F64 | None, season: int, window: int, min_periods: int
 ) -> tuple[F64, F64, F64, F64]:
     positive = np.where(values > 0, values, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -365,6 +377,11 @@ def _score_seasonal(
     change = logs - last_year
     median, mad, count = rolling_median_mad(change, window, min_periods=min_periods)
     scale = _floor(MAD_SCALE * mad, MAD_FLOOR_LOG)
+    if counts is not None:  # a log change of two sums of about n transfers each
+        last_count = np.full_like(counts, np.nan)
+        last_count[:, season:] = counts[:, :-season]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = _floor(scale, AMOUNT_CV * np.sqrt(2.0 / last_count))
     score = (change - median) / scale
     baseline = np.exp(last_year + median)
     return baseline, scale, score, count
