@@ -241,3 +241,27 @@ def test_real_mexico_series(real: Any) -> None:
         seasonal.filter(may & pl.col("flag") & (pl.col("period") >= dt.date(2002, 1, 1))).height
         == 0
     )
+
+
+def test_sparse_series_are_floored_at_their_sampling_noise() -> None:
+    periods = pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 6, 1), "1mo", eager=True)
+    panel = pl.DataFrame(
+        {
+            "period": periods,
+            "destination": "HTI",
+            "amount_usd": [100.0, 101.0, 99.0, 100.0, 100.0, 180.0],
+        }
+    )
+    plain = fl.detect_surges(panel, method="rolling", level="destination", window=5, min_periods=5)
+    counted = fl.detect_surges(
+        panel.with_columns(n_transfers=pl.lit(4)),
+        method="rolling",
+        level="destination",
+        window=5,
+        min_periods=5,
+    )
+    last_plain, last_counted = plain.scored.row(5, named=True), counted.scored.row(5, named=True)
+    assert last_plain["flag"]  # 80% above a flat baseline looks like a surge...
+    # ...but a sum of 4 transfers varies by about 0.8 / sqrt(4) = 40% of its level
+    assert last_counted["scale"] == pytest.approx(0.8 * 100 / 2)
+    assert not last_counted["flag"]
