@@ -265,3 +265,44 @@ def test_sparse_series_are_floored_at_their_sampling_noise() -> None:
     # ...but a sum of 4 transfers varies by about 0.8 / sqrt(4) = 40% of its level
     assert last_counted["scale"] == pytest.approx(0.8 * 100 / 2)
     assert not last_counted["flag"]
+
+
+def eid_series(spike_at: dt.date | None = None) -> pl.DataFrame:
+    """A monthly series to Pakistan whose only movement is the pre-Eid rise (15 days, +150% log)."""
+    from flowlens.calendar import holiday_windows
+
+    periods = pl.date_range(dt.date(2005, 1, 1), dt.date(2024, 12, 1), "1mo", eager=True)
+    windows = holiday_windows(2005, 2024, countries=["PAK"])
+    per_month = windows.group_by(period=pl.col("date").dt.truncate("1mo")).len()
+    frame = pl.DataFrame({"period": periods}).join(per_month, on="period", how="left")
+    share = (
+        frame["len"].fill_null(0).to_numpy() / frame["period"].dt.month_end().dt.day().to_numpy()
+    )
+    values = 1000 * np.exp(1.5 * share) * np.random.default_rng(0).lognormal(0, 0.01, len(share))
+    if spike_at is not None:
+        values[periods.to_list().index(spike_at)] *= 1.6
+    return pl.DataFrame({"period": periods, "destination": "PAK", "amount_usd": values})
+
+
+def test_calendar_method_takes_the_moving_eid_out() -> None:
+    panel = eid_series()
+    seasonal = fl.detect_surges(panel, level="destination", method="seasonal").scored
+    calendar = fl.detect_surges(panel, level="destination", method="calendar").scored
+    assert (
+        seasonal["flag"].sum() >= 10
+    )  # the Eid month changes: year over year it looks like a surge
+    assert calendar["flag"].sum() == 0
+    spiked = fl.detect_surges(
+        eid_series(dt.date(2019, 3, 1)), level="destination", method="calendar"
+    )
+    assert spiked.scored.filter("flag")["period"].to_list() == [dt.date(2019, 3, 1)]
+
+
+def test_calendar_holidays_must_name_country_and_date() -> None:
+    with pytest.raises(fl.SchemaError, match="'country' and 'date'"):
+        fl.detect_surges(
+            eid_series(),
+            level="destination",
+            method="calendar",
+            holidays=pl.DataFrame({"day": [1]}),
+        )

@@ -21,7 +21,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-__all__ = ["ISLAMIC_HOLIDAYS", "islamic_holidays", "islamic_to_days"]
+__all__ = [
+    "DEFAULT_WINDOW_DAYS",
+    "FIXED_HOLIDAYS",
+    "ISLAMIC_HOLIDAYS",
+    "holiday_windows",
+    "islamic_holidays",
+    "islamic_to_days",
+]
 
 _ISLAMIC_EPOCH_JDN = 1948440  # Julian day number of 1 Muharram 1 AH (civil epoch)
 _UNIX_EPOCH_JDN = 2440588  # Julian day number of 1970-01-01
@@ -103,4 +110,82 @@ def islamic_holidays(first_year: int, last_year: int) -> pl.DataFrame:
         pl.concat(frames)
         .filter(pl.col("date").dt.year().is_between(first_year, last_year))
         .sort("date")
+    )
+
+
+DEFAULT_WINDOW_DAYS = 15
+"""Days before a holiday when remittances rise (an assumption, as in ``flowlens.synth``)."""
+
+FIXED_HOLIDAYS: dict[str, tuple[int, int, int]] = {"MEX": (5, 10, 10)}
+"""Country -> (month, day, window days) of fixed-date holidays that move remittances:
+Mother's Day in Mexico (10 May, the 10 days before it)."""
+
+
+def holiday_windows(
+    first_year: int,
+    last_year: int,
+    *,
+    countries: pl.Series | list[str],
+    muslim_majority: set[str] | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    fixed: dict[str, tuple[int, int, int]] | None = None,
+) -> pl.DataFrame:
+    """The pre-holiday days that move remittances, per receiving country.
+
+    For Muslim-majority countries, the ``window_days`` before Eid al-Fitr and Eid
+    al-Adha (tabular calendar); for countries in ``fixed`` (default: Mexico's
+    Mother's Day), the days before a fixed date.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``country`` and ``date``, one row per pre-holiday day.
+
+    Examples
+    --------
+    >>> from flowlens.calendar import holiday_windows
+    >>> days = holiday_windows(2024, 2024, countries=["PAK", "MEX", "USA"])
+    >>> days.group_by("country").len().sort("country").rows()
+    [('MEX', 10), ('PAK', 30)]
+    """
+    import datetime as dt
+
+    from flowlens.reference import countries as country_table
+
+    if muslim_majority is None:
+        flagged = country_table().filter(pl.col("muslim_majority") == "true")["iso3"]
+        muslim_majority = set(flagged.to_list())
+    fixed = FIXED_HOLIDAYS if fixed is None else fixed
+    wanted = [str(c) for c in countries]
+    eids = islamic_holidays(first_year, last_year + 1).filter(
+        pl.col("holiday").str.starts_with("eid")
+    )
+    eid_days = (
+        eids.with_columns(offset=pl.int_ranges(1, window_days + 1))
+        .explode("offset")
+        .select(date=pl.col("date") - pl.duration(days=pl.col("offset")))
+    )
+    frames = [
+        eid_days.select(pl.lit(c).alias("country"), "date") for c in wanted if c in muslim_majority
+    ]
+    for country in wanted:
+        if country in fixed:
+            month, day, days = fixed[country]
+            anchors = pl.Series([dt.date(y, month, day) for y in range(first_year, last_year + 1)])
+            frames.append(
+                pl.DataFrame({"anchor": anchors})
+                .with_columns(offset=pl.int_ranges(1, days + 1))
+                .explode("offset")
+                .select(
+                    pl.lit(country).alias("country"),
+                    date=pl.col("anchor") - pl.duration(days=pl.col("offset")),
+                )
+            )
+    if not frames:
+        return pl.DataFrame(schema={"country": pl.String, "date": pl.Date})
+    return (
+        pl.concat(frames)
+        .filter(pl.col("date").dt.year().is_between(first_year, last_year))
+        .unique()
+        .sort("country", "date")
     )

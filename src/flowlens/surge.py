@@ -18,6 +18,13 @@ Methods
     ``window`` values of ``r``; the baseline is ``x_{t-L} * exp(median r)``. A
     yearly peak (December, Mother's Day in Mexico) recurs in ``x_{t-L}`` and is not a
     surge.
+``calendar``
+    ``seasonal``, with moving holidays taken out: ``h`` is the share of a period's
+    days that fall in the window before a holiday of the receiving country (Eid for
+    Muslim-majority countries, which moves about 11 days a year, so its month
+    changes); the change in ``h`` from a year earlier explains part of ``r``, with a
+    slope fitted per series by least squares over the trailing ``window``. At daily
+    frequency ``h`` is 0 or 1; weekly and monthly, the share of the days.
 
 References
 ----------
@@ -29,6 +36,7 @@ References
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +81,7 @@ assumption, the remittance spread of ``flowlens.synth``). When the panel has
 ``n_transfers``, a period's scale is floored at the sampling noise of a sum of n such
 transfers, ``AMOUNT_CV / sqrt(n)`` (relative), so sparse corridors do not raise false
 alarms."""
-METHODS = ("rolling", "seasonal")
+METHODS = ("rolling", "seasonal", "calendar")
 _SEASON = {"1mo": 12, "1q": 4, "1w": 52, "1d": 365, "1y": 1}
 
 
@@ -189,6 +197,7 @@ def detect_surges(
     value: str = fs.AMOUNT_USD,
     by_flow_type: bool = True,
     missing: str = "null",
+    holidays: pl.DataFrame | None = None,
 ) -> SurgeResult:
     """Score every series of a panel against its baseline and flag surges.
 
@@ -218,6 +227,11 @@ def detect_surges(
         A period without a row is ``null`` (unknown: skipped by the baselines,
         never scored) or ``zero`` (no flow). Explicit, because a missing month is
         not a zero unless you say so.
+    holidays
+        For ``method="calendar"``: ``country`` and ``date`` of the days before
+        holidays that move remittances. Default: the 15 days before each Eid for
+        Muslim-majority countries and the 10 days before Mother's Day for Mexico
+        (:func:`flowlens.calendar.holiday_windows`).
 
     Returns
     -------
@@ -251,8 +265,8 @@ def detect_surges(
         raise SchemaError(msg)
     every = _normalise_freq(freq)
     season = _SEASON.get(every)
-    if method == "seasonal" and season is None:
-        msg = f"method 'seasonal' needs a freq of 1d, 1w, 1mo or 1q, got {freq!r}"
+    if method in ("seasonal", "calendar") and season is None:
+        msg = f"method {method!r} needs a freq of 1d, 1w, 1mo or 1q, got {freq!r}"
         raise SchemaError(msg)
     frame = panel.collect() if isinstance(panel, pl.LazyFrame) else panel
     if not isinstance(frame, pl.DataFrame):
@@ -277,8 +291,9 @@ def detect_surges(
     if method == "rolling":
         baseline, scale, score, n_history = _score_rolling(values, counts, window, min_periods)
     else:
+        share = _holiday_share(series, periods, every, holidays) if method == "calendar" else None
         baseline, scale, score, n_history = _score_seasonal(
-            values, counts, season or 12, window, min_periods
+            values, counts, season or 12, window, min_periods, holiday_share=share
         )
     flag = np.nan_to_num(score, nan=-np.inf) > threshold
     n_series, n_periods = values.shape
@@ -367,7 +382,13 @@ def _score_rolling(
 
 
 def _score_seasonal(
-    values: F64, counts: F64 | None, season: int, window: int, min_periods: int
+    values: F64,
+    counts: F64 | None,
+    season: int,
+    window: int,
+    min_periods: int,
+    *,
+    holiday_share: F64 | None = None,
 ) -> tuple[F64, F64, F64, F64]:
     positive = np.where(values > 0, values, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -375,6 +396,12 @@ def _score_seasonal(
     last_year = np.full_like(logs, np.nan)
     last_year[:, season:] = logs[:, :-season]
     change = logs - last_year
+    effect = np.zeros_like(change)
+    if holiday_share is not None:  # the holiday moved between the two years: take it out
+        shift = np.full_like(holiday_share, np.nan)
+        shift[:, season:] = holiday_share[:, season:] - holiday_share[:, :-season]
+        effect = _trailing_slope(shift, change, window) * np.nan_to_num(shift)
+        change = change - effect
     median, mad, count = rolling_median_mad(change, window, min_periods=min_periods)
     scale = _floor(MAD_SCALE * mad, MAD_FLOOR_LOG)
     if counts is not None:  # a log change of two sums of about n transfers each
@@ -383,8 +410,72 @@ def _score_seasonal(
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = _floor(scale, AMOUNT_CV * np.sqrt(2.0 / last_count))
     score = (change - median) / scale
-    baseline = np.exp(last_year + median)
+    baseline = np.exp(last_year + median + effect)
     return baseline, scale, score, count
+
+
+def _trailing_slope(x: F64, y: F64, window: int) -> F64:
+    """Least-squares slope of y on x (through the origin) over the ``window`` periods before each.
+
+    Rolling sums from cumulative sums: no loop over series or periods.
+    """
+    valid = ~(np.isnan(x) | np.isnan(y))
+    xy = np.where(valid, x * y, 0.0)
+    xx = np.where(valid, x * x, 0.0)
+
+    def trailing(a: F64) -> F64:
+        total = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(a, axis=1)], axis=1)
+        ends = total[:, :-1]
+        starts = np.concatenate([np.zeros((a.shape[0], window)), total[:, :-1]], axis=1)[
+            :, : a.shape[1]
+        ]
+        result: F64 = ends - starts
+        return result
+
+    sxy, sxx = trailing(xy), trailing(xx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope: F64 = np.where(sxx > 1e-9, sxy / sxx, 0.0)
+    return slope
+
+
+def _holiday_share(
+    series: pl.DataFrame, periods: pl.Series, every: str, holidays: pl.DataFrame | None
+) -> F64:
+    """Share of each period's days that are pre-holiday days in the series' receiving country."""
+    from flowlens.calendar import holiday_windows
+
+    destinations = series[fs.DESTINATION].cast(pl.String)
+    first, last = periods.min(), periods.max()
+    first_year = first.year if isinstance(first, dt.date) else 1900
+    last_year = last.year if isinstance(last, dt.date) else 2100
+    if holidays is None:
+        holidays = holiday_windows(first_year, last_year + 1, countries=destinations.unique())
+    elif not {"country", "date"} <= set(holidays.columns):
+        msg = "holidays needs columns 'country' and 'date' (the days before holidays)"
+        raise SchemaError(msg)
+    period_days = (
+        periods.to_frame("period")
+        .with_row_index("t")
+        .with_columns(
+            days=(pl.col("period").dt.offset_by(every) - pl.col("period")).dt.total_days()
+        )
+    )
+    per_period = (
+        holidays.select(pl.col("country").cast(pl.String), pl.col("date").cast(pl.Date))
+        .unique()
+        .group_by("country", period=pl.col("date").dt.truncate(every))
+        .len()
+        .join(period_days, on="period", how="inner")
+        .with_columns(share=pl.col("len") / pl.col("days"))
+    )
+    country_index = {c: i for i, c in enumerate(destinations.unique().sort().to_list())}
+    table = np.zeros((len(country_index) + 1, periods.len()))
+    located = per_period.filter(pl.col("country").is_in(list(country_index)))
+    rows = located["country"].replace_strict(country_index, return_dtype=pl.Int64).to_numpy()
+    table[rows, located["t"].to_numpy()] = located["share"].to_numpy()
+    index = destinations.replace_strict(country_index, return_dtype=pl.Int64).to_numpy()
+    result: F64 = table[index]
+    return result
 
 
 def _diagnostics(scored: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
