@@ -23,7 +23,8 @@ import numpy as np
 import polars as pl
 
 import flowlens as fl
-from flowlens.surge import _rolling_median_mad_numpy, rolling_median_mad
+from flowlens.surge import rolling_median_mad
+from flowlens.surge._baselines import _rolling_median_mad_numpy
 
 HERE = Path(__file__).resolve().parent
 

@@ -64,7 +64,7 @@ def test_compiled_kernel_equals_the_numpy_kernel(
     window: int, min_periods: int, pool: list[float]
 ) -> None:
     """Integer values make ties common: both kernels must agree to the bit."""
-    from flowlens.surge import _rolling_median_mad_numpy
+    from flowlens.surge._baselines import _rolling_median_mad_numpy
 
     values = np.array(pool * 3).reshape(3, 60)
     for compiled, reference in zip(

@@ -1,0 +1,62 @@
+"""What the surge modules share: the result object, period numbering, reserved column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from flowlens.errors import SchemaError
+
+
+@dataclass(frozen=True, repr=False)
+class SurgeResult:
+    """The output of :func:`detect_surges`.
+
+    Attributes
+    ----------
+    scored
+        The panel (one row per series and period, missing periods included as
+        null values) with ``baseline``, ``scale`` (1.4826 x MAD, floored),
+        ``score``, ``flag`` and ``n_history`` (values the baseline used).
+    diagnostics
+        One row per series that could not be scored in some or all periods:
+        the key, ``n_periods``, ``n_scored`` and a ``reason``.
+    method, threshold, window
+        The settings used.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    >>> result.scored.columns[-5:]
+    ['baseline', 'scale', 'score', 'flag', 'n_history']
+    """
+
+    scored: pl.DataFrame
+    diagnostics: pl.DataFrame
+    method: str
+    threshold: float
+    window: int
+
+    def __repr__(self) -> str:
+        n_flags = int(self.scored["flag"].sum())
+        return (
+            f"SurgeResult(method={self.method!r}, window={self.window}, threshold={self.threshold}, "
+            f"rows={self.scored.height:,}, flagged={n_flags:,}, diagnostics={self.diagnostics.height})"
+        )
+
+
+_RESERVED = {"baseline", "scale", "score", "flag", "n_history", "period"}
+
+
+def _period_number(date: pl.Expr, every: str) -> pl.Expr:
+    """A running period number, so that differences count periods (months, quarters, days...)."""
+    months = {"1mo": 1, "1q": 3, "1y": 12}.get(every)
+    if months is not None:
+        return (date.dt.year().cast(pl.Int64) * 12 + date.dt.month().cast(pl.Int64) - 1) // months
+    days = {"1d": 1, "1w": 7}.get(every)
+    if days is None:
+        msg = f"freq {every!r}: use day, week, month, quarter or year"
+        raise SchemaError(msg)
+    return date.cast(pl.Date).cast(pl.Int64) // days
