@@ -306,3 +306,50 @@ def test_calendar_holidays_must_name_country_and_date() -> None:
             method="calendar",
             holidays=pl.DataFrame({"day": [1]}),
         )
+
+
+def test_level_shifts_tell_a_step_from_a_transient() -> None:
+    periods = pl.date_range(dt.date(2015, 1, 1), dt.date(2019, 12, 1), "1mo", eager=True)
+    wiggle = [(i % 3) * 1.0 for i in range(60)]
+    step = [100.0 + w for w in wiggle[:36]] + [40.0 + w for w in wiggle[36:]]
+    spike = [100.0 + w for w in wiggle]
+    spike[30] = 200.0
+    panel = pl.concat(
+        [
+            pl.DataFrame({"period": periods, "destination": "SOM", "amount_usd": step}),
+            pl.DataFrame({"period": periods, "destination": "HTI", "amount_usd": spike}),
+        ]
+    )
+    shifts = fl.surge.level_shifts(fl.detect_surges(panel, level="destination", method="rolling"))
+    first = {
+        r["destination"]: r
+        for r in shifts.sort("period").unique("destination", keep="first").iter_rows(named=True)
+    }
+    assert (first["SOM"]["period"], first["SOM"]["direction"], first["SOM"]["kind"]) == (
+        dt.date(2018, 1, 1),
+        "down",
+        "step",
+    )
+    assert (first["HTI"]["period"], first["HTI"]["direction"], first["HTI"]["kind"]) == (
+        dt.date(2017, 7, 1),
+        "up",
+        "transient",
+    )
+
+
+def test_level_shifts_find_the_synthetic_derisking_drop() -> None:
+    """USA -> SOM loses most bank and MTO capacity from 2015-02-06: a downward step in MTO flows."""
+    from flowlens.synth import SynthConfig, generate
+
+    config = SynthConfig(
+        n_corridors=80, start="2012-01-01", end="2016-12-31", ids=False, n_random_crises=0
+    )
+    flows = generate(2_000_000, seed=2, config=config).flows
+    assert flows is not None
+    mto = fl.corridor_panel(flows, by=("channel",)).filter(
+        origin="USA", destination="SOM", channel="mto"
+    )
+    shifts = fl.surge.level_shifts(fl.detect_surges(mto, method="rolling", by_flow_type=False))
+    downs = shifts.filter(direction="down", kind="step")
+    assert downs.height >= 1
+    assert dt.date(2015, 2, 1) <= downs["period"].min() <= dt.date(2015, 8, 1)

@@ -96,3 +96,42 @@ def rolling_median_mad_compiled(
                 median[s, t] = m
                 mad[s, t] = _median_deviation(buf, n, m)
     return median, mad, count
+
+
+@numba.njit(cache=True, parallel=True)
+def cusum_alarms(
+    scores: npt.NDArray[np.float64], drift: float, threshold: float
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+    """Two-sided CUSUM over standardised scores, per series; restarts after each alarm.
+
+    Returns ``alarm`` (+1 upward, -1 downward, 0 none) and ``run``: how many
+    periods the cumulative sum had been building when it crossed the threshold.
+    NaN scores are skipped (the sums carry over).
+    """
+    n_series, n_periods = scores.shape
+    alarm = np.zeros((n_series, n_periods), dtype=np.int8)
+    run = np.zeros((n_series, n_periods), dtype=np.int64)
+    for s in numba.prange(n_series):
+        high = 0.0
+        low = 0.0
+        high_run = 0
+        low_run = 0
+        for t in range(n_periods):
+            z = scores[s, t]
+            if np.isnan(z):
+                continue
+            high = max(0.0, high + z - drift)
+            low = max(0.0, low - z - drift)
+            high_run = high_run + 1 if high > 0 else 0
+            low_run = low_run + 1 if low > 0 else 0
+            if high > threshold:
+                alarm[s, t] = 1
+                run[s, t] = high_run
+                high = 0.0
+                high_run = 0
+            elif low > threshold:
+                alarm[s, t] = -1
+                run[s, t] = low_run
+                low = 0.0
+                low_run = 0
+    return alarm, run

@@ -52,9 +52,12 @@ from flowlens.surge._events import (
     read_crisis_events,
     surge_episodes,
 )
+from flowlens.surge._shifts import CUSUM_DRIFT, CUSUM_THRESHOLD, level_shifts
 
 __all__ = [
     "AMOUNT_CV",
+    "CUSUM_DRIFT",
+    "CUSUM_THRESHOLD",
     "DEFAULT_THRESHOLD",
     "MAD_FLOOR_LOG",
     "MAD_FLOOR_RELATIVE",
@@ -65,6 +68,7 @@ __all__ = [
     "detect_surges",
     "evaluate_surges",
     "event_study",
+    "level_shifts",
     "read_crisis_events",
     "rolling_median_mad",
     "surge_episodes",

@@ -1,0 +1,95 @@
+"""Level shifts: a lasting step (a de-risking drop, flows moving between channels) against a transient surge."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from flowlens import schema as fs
+from flowlens.errors import SchemaError
+from flowlens.surge._common import SurgeResult
+
+CUSUM_DRIFT = 0.5
+"""Allowance k of the CUSUM, in score units: half a standard deviation, the usual
+choice for detecting a one-sigma shift (Page, 1954; Montgomery, *Introduction to
+Statistical Quality Control*, ch. 9)."""
+CUSUM_THRESHOLD = 5.0
+"""Decision interval h of the CUSUM, in score units (Montgomery: h = 4 or 5)."""
+
+
+def level_shifts(
+    result: SurgeResult,
+    *,
+    drift: float = CUSUM_DRIFT,
+    threshold: float = CUSUM_THRESHOLD,
+    persist: int = 3,
+) -> pl.DataFrame:
+    """Where each series' scores drift persistently up or down: CUSUM alarms, classified.
+
+    A two-sided CUSUM runs over each series' scores (from :func:`detect_surges`).
+    An alarm is a ``step`` when its cumulative sum built up over at least
+    ``persist`` periods, or when the ``persist`` periods after it all deviate the
+    same way (by more than ``drift``): a lasting change of level, such as the drop
+    after banks de-risk a corridor, or a move of flows from informal to formal
+    channels. Otherwise it is a ``transient``: a surge that comes and goes. A sharp
+    alarm too close to the end of the series to tell is ``undetermined``. (The
+    second test reads periods after the alarm: a retrospective classification.)
+
+    Returns
+    -------
+    polars.DataFrame
+        The series key, ``period`` (of the alarm), ``direction`` (``up`` or
+        ``down``), ``built_over`` (periods the cumulative sum took to cross the
+        threshold) and ``kind`` (``step``, ``transient`` or ``undetermined``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> from flowlens.surge import level_shifts
+    >>> periods = pl.date_range(dt.date(2015, 1, 1), dt.date(2019, 12, 1), "1mo", eager=True)
+    >>> level = [100.0 + (i % 3) for i in range(36)] + [40.0 + (i % 3) for i in range(24)]
+    >>> panel = pl.DataFrame({"period": periods, "destination": "SOM", "amount_usd": level})
+    >>> shifts = level_shifts(fl.detect_surges(panel, level="destination", method="rolling"))
+    >>> shifts.select("period", "direction", "kind").row(0)
+    (datetime.date(2018, 1, 1), 'down', 'step')
+    """
+    from flowlens._rolling_kernel import cusum_alarms
+
+    if not isinstance(result, SurgeResult):
+        msg = f"level_shifts takes the SurgeResult of detect_surges, got {type(result).__name__}"
+        raise SchemaError(msg)
+    if persist < 1 or drift < 0 or threshold <= 0:
+        msg = "level_shifts needs persist >= 1, drift >= 0 and threshold > 0"
+        raise SchemaError(msg)
+    scored = result.scored
+    keys = [c for c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE) if c in scored.columns]
+    # scored is laid out series by series, each over the same periods (see detect_surges)
+    n_periods = scored["period"].n_unique()
+    scores = scored["score"].fill_null(np.nan).to_numpy().reshape(-1, n_periods)
+    alarm, run = cusum_alarms(np.ascontiguousarray(scores, dtype=np.float64), drift, threshold)
+    rows, cols = np.nonzero(alarm)
+    sign = alarm[rows, cols].astype(np.float64)
+    consistent = np.ones(rows.size, dtype=bool)
+    known = np.ones(rows.size, dtype=bool)
+    for lag in range(1, persist + 1):  # a few lags, each vectorised over every alarm
+        later = cols + lag
+        inside = later < n_periods
+        after = np.where(inside, scores[rows, np.minimum(later, n_periods - 1)], np.nan)
+        known &= inside & ~np.isnan(after)
+        consistent &= np.nan_to_num(after * sign) > drift
+    gradual = run[rows, cols] >= persist  # built up over several same-sign periods
+    kind = np.where(
+        gradual | (known & consistent), "step", np.where(known, "transient", "undetermined")
+    )
+    flat = rows * n_periods + cols
+    return (
+        scored[flat]
+        .select(*keys, "period")
+        .with_columns(
+            direction=pl.Series(np.where(sign > 0, "up", "down"), dtype=pl.String),
+            built_over=pl.Series(run[rows, cols], dtype=pl.Int64),
+            kind=pl.Series(kind, dtype=pl.String),
+        )
+    )
