@@ -33,6 +33,7 @@ from flowlens.surge import (
     detect_surges,
     evaluate_surges,
     event_study,
+    level_shifts,
     read_crisis_events,
     surge_episodes,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "event_study",
     "graphs_by_period",
     "inflow_context",
+    "level_shifts",
     "load_flows",
     "load_sample",
     "read_banxico_monthly",
