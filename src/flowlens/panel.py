@@ -276,6 +276,7 @@ def corridor_panel(
     )
     if "median" in stats and not source.eager:
         inputs = [c for c in (amount_col, fs.FEE_USD, fs.SENDER_ID) if c in needed]
+        output_schema = panel.collect_schema()
         spilled = partial(
             _spilled_panel,
             frame.select(packed.key.alias(_PACKED), *inputs),
@@ -283,9 +284,9 @@ def corridor_panel(
             packed=packed,
             spill_dir=spill_dir,
             partitions=spill_partitions,
-            schema=panel.collect_schema(),
+            schema=output_schema,
         )
-        panel = pl.defer(spilled, schema=panel.collect_schema())
+        panel = pl.defer(spilled, schema=output_schema)
     return _finish(panel, eager=source.eager)
 
 

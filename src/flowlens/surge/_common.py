@@ -47,6 +47,11 @@ class SurgeResult:
         )
 
 
+def _value_column(scored: pl.DataFrame) -> str:
+    """The observed-value column of a scored panel: its one float column that detect_surges did not add."""
+    return next(c for c in scored.columns if c not in _RESERVED and scored.schema[c].is_float())
+
+
 _RESERVED = {"baseline", "scale", "score", "flag", "n_history", "period"}
 
 

@@ -10,7 +10,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError
 from flowlens.panel import _normalise_freq
-from flowlens.surge._common import _RESERVED, SurgeResult, _period_number
+from flowlens.surge._common import SurgeResult, _period_number, _value_column
 
 
 def surge_episodes(result: SurgeResult | pl.DataFrame) -> pl.DataFrame:
@@ -34,7 +34,7 @@ def surge_episodes(result: SurgeResult | pl.DataFrame) -> pl.DataFrame:
     True
     """
     scored = result.scored if isinstance(result, SurgeResult) else result
-    value = next(c for c in scored.columns if c not in _RESERVED and scored.schema[c].is_float())
+    value = _value_column(scored)
     keys = [c for c in scored.columns if c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE)]
     flag = pl.col("flag").fill_null(False)
     runs = scored.sort(*keys, "period").with_columns(
@@ -204,7 +204,7 @@ def event_study(
     if fs.ORIGIN not in scored.columns:
         msg = "event_study needs corridor-level scores: detect_surges(..., level='corridor')"
         raise SchemaError(msg)
-    value = next(c for c in scored.columns if c not in _RESERVED and scored.schema[c].is_float())
+    value = _value_column(scored)
     onset = pl.select(_period_number(pl.lit(start).cast(pl.Date), every)).item()
     keys = [c for c in (fs.ORIGIN, fs.FLOW_TYPE) if c in scored.columns]
     window = (

@@ -87,8 +87,8 @@ def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F
     fee_pct = world.fee_pct[corridor, channel]
     for e, c in enumerate(world.derisk_corridor):  # events are few; each a masked update
         hit = (corridor == c) & ((channel == BANK) | (channel == MTO))
-        share = world.derisk_ramp[e, day[hit]] / max(world.derisk_events[e].withdrawn, 1e-12)
-        fee_pct[hit] += world.derisk_events[e].cost_shock_pp * share
+        share = world.derisk_ramp[e, day[hit]] / max(world.config.derisking[e].withdrawn, 1e-12)
+        fee_pct[hit] += world.config.derisking[e].cost_shock_pp * share
 
     currency = world.currency_code[corridor]
     epoch_day = world.first_day + day
@@ -171,7 +171,7 @@ def _channels(world: World, corridor: I64, flow: I64, day: I64, u: F64) -> I64:
         if hit.size == 0:
             continue
         w = world.derisk_ramp[e, day[hit]]
-        event = world.derisk_events[e]
+        event = world.config.derisking[e]
         p = world.mix[corridor[hit], flow[hit]].copy()
         displaced = w * (p[:, BANK] + p[:, MTO])
         p[:, BANK] *= 1.0 - w

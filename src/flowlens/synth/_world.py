@@ -123,7 +123,6 @@ class World:
     events: pl.DataFrame
     derisk_corridor: I64  # (E,) corridor of each de-risking event
     derisk_ramp: F64  # (E, D) withdrawn share on each day
-    derisk_events: tuple[DeRiskingEvent, ...]
 
     @property
     def mean_amount(self) -> F64:
@@ -299,7 +298,6 @@ def build_world(config: SynthConfig, seed: int) -> World:
         events=events,
         derisk_corridor=derisk_corridor,
         derisk_ramp=derisk_ramp,
-        derisk_events=config.derisking,
     )
 
 
