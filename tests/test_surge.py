@@ -262,8 +262,9 @@ def test_sparse_series_are_floored_at_their_sampling_noise() -> None:
     )
     last_plain, last_counted = plain.scored.row(5, named=True), counted.scored.row(5, named=True)
     assert last_plain["flag"]  # 80% above a flat baseline looks like a surge...
-    # ...but a sum of 4 transfers varies by about 0.8 / sqrt(4) = 40% of its level
-    assert last_counted["scale"] == pytest.approx(0.8 * 100 / 2)
+    # ...but a sum of about 4 transfers of CV 0.8 varies by sqrt(1 + 0.8^2) / sqrt(4),
+    # about 64% of its level
+    assert last_counted["scale"] == pytest.approx((1 + 0.8**2) ** 0.5 * 100 / 2)
     assert not last_counted["flag"]
 
 
@@ -353,3 +354,116 @@ def test_level_shifts_find_the_synthetic_derisking_drop() -> None:
     downs = shifts.filter(direction="down", kind="step")
     assert downs.height >= 1
     assert dt.date(2015, 2, 1) <= downs["period"].min() <= dt.date(2015, 8, 1)
+
+
+def compound_sums(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Exact sums of ``counts`` lognormal(5, 0.7) transfers per cell (one draw per transfer)."""
+    draws = rng.lognormal(5.0, 0.7, int(counts.sum()))
+    ends = np.cumsum(counts.ravel())
+    totals = np.add.reduceat(np.append(draws, 0.0), np.concatenate([[0], ends[:-1]]))
+    return np.where(counts.ravel() > 0, totals, 0.0).reshape(counts.shape)
+
+
+def test_the_count_floor_keeps_false_alarms_near_the_nominal_rate() -> None:
+    # pure noise: 400 corridors of about 30 transfers a month, no surge anywhere
+    rng = np.random.default_rng(3)
+    n_series, n_months = 400, 84
+    counts = rng.poisson(30, (n_series, n_months))
+    periods = pl.date_range(dt.date(2015, 1, 1), dt.date(2021, 12, 1), "1mo", eager=True)
+    panel = pl.DataFrame(
+        {
+            "period": np.tile(periods.to_numpy(), n_series),
+            "origin": np.repeat([f"S{i:03d}" for i in range(n_series)], n_months),
+            "destination": "MEX",
+            "amount_usd": compound_sums(counts, rng).ravel(),
+            "n_transfers": counts.ravel(),
+        }
+    ).with_columns(pl.col("period").cast(pl.Date))
+
+    def false_alarm_rate(frame: pl.DataFrame) -> float:
+        scored = fl.detect_surges(frame, method="seasonal").scored
+        return float(scored.filter(pl.col("score").is_not_null())["flag"].mean())  # type: ignore[arg-type]
+
+    # a normal score passes 3.5 in 0.023% of periods; the MAD of 36 noisy changes
+    # alone lets through ten times more
+    assert false_alarm_rate(panel.drop("n_transfers")) > 0.002
+    assert false_alarm_rate(panel) < 0.0007
+
+
+def test_with_threshold_flags_as_detect_surges_would() -> None:
+    panel = monthly_panel()
+    loose = fl.detect_surges(panel, threshold=2.0)
+    strict = fl.detect_surges(panel, threshold=4.0)
+    moved = loose.with_threshold(4.0)
+    assert_frame_equal(moved.scored, strict.scored)
+    assert moved.threshold == 4.0
+    assert loose.scored["flag"].sum() > strict.scored["flag"].sum()
+
+
+def test_a_registered_method_is_used_by_name() -> None:
+    from flowlens.surge import Scores, SeriesArrays, SurgeMethod, register_method, surge_methods
+
+    def previous_period(arrays: SeriesArrays) -> Scores:
+        v = arrays.values
+        past = np.full_like(v, np.nan)
+        past[:, 1:] = v[:, :-1]
+        scale = 0.1 * past
+        return Scores(past, scale, (v - past) / scale, np.where(np.isnan(past), 0.0, 1.0))
+
+    register_method(SurgeMethod("previous_period", previous_period), replace=True)
+    assert "previous_period" in surge_methods()
+    result = fl.detect_surges(monthly_panel(), method="previous_period", threshold=5.0)
+    usa = result.scored.filter(origin="USA")
+    values = usa["amount_usd"].to_numpy()
+    # by hand: the spike at month 40 is 80% above month 39, 8 times the 10% scale
+    assert usa["score"][40] == pytest.approx((values[40] - values[39]) / (0.1 * values[39]))
+    assert usa.filter("flag")["period"].to_list() == [usa["period"][40]]
+    assert result.method == "previous_period" and result.window == 12
+    # the object itself works too, without registering
+    direct = fl.detect_surges(monthly_panel(), method=SurgeMethod("p", previous_period))
+    assert_frame_equal(direct.scored, result.with_threshold(3.5).scored)
+
+
+def test_method_registration_and_results_are_checked() -> None:
+    from flowlens.surge import Scores, SeriesArrays, SurgeMethod, register_method
+
+    def wrong_shape(arrays: SeriesArrays) -> Scores:
+        flat = arrays.values[:, :1]
+        return Scores(flat, flat, flat, flat)
+
+    with pytest.raises(fl.SchemaError, match="each of shape"):
+        fl.detect_surges(monthly_panel(), method=SurgeMethod("wrong", wrong_shape))
+    with pytest.raises(fl.SchemaError, match="built-in"):
+        register_method(SurgeMethod("rolling", wrong_shape))
+    register_method(SurgeMethod("once", wrong_shape), replace=True)
+    with pytest.raises(fl.SchemaError, match="replace=True"):
+        register_method(SurgeMethod("once", wrong_shape))
+    with pytest.raises(fl.SchemaError, match="register_method"):
+        fl.detect_surges(monthly_panel(), method="nonesuch")
+
+
+def test_evaluate_surges_by_hand_strict_and_lenient() -> None:
+    months = pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 12, 1), "1mo", eager=True)
+    excess = [0.0] * 12
+    excess[2] = 50.0  # +50% in March: a true surge at 30%
+    excess[8] = 20.0  # +20% in September: real, but under 30%
+    truth = pl.DataFrame(
+        {"destination": "NPL", "period": months, "baseline_usd": 100.0, "excess_usd": excess}
+    )
+    found = pl.DataFrame(
+        {
+            "destination": ["NPL"] * 3,
+            "start": [dt.date(2020, 3, 1), dt.date(2020, 9, 1), dt.date(2020, 6, 1)],
+            "end": [dt.date(2020, 4, 1), dt.date(2020, 9, 1), dt.date(2020, 6, 1)],
+            "excess_usd": [60.0, 15.0, 5.0],
+        }
+    )
+    strict = fl.evaluate_surges(found, truth)
+    lenient = fl.evaluate_surges(found, truth, real_uplift=0.1)
+    assert strict["precision"] == pytest.approx(1 / 3)  # only March matches a +30% surge
+    assert lenient["precision"] == pytest.approx(2 / 3)  # September was real too; June was not
+    assert strict["recall"] == lenient["recall"] == 1.0
+    # March-April detected 60 against a true 50 + 0: error 0.2
+    assert strict["median_excess_error"] == pytest.approx(0.2)
+    assert fl.evaluate_surges(found, truth, min_uplift=0.1)["recall"] == 1.0
+    assert fl.evaluate_surges(found.head(1), truth, min_uplift=0.1)["recall"] == 0.5

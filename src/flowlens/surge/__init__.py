@@ -40,7 +40,7 @@ from flowlens.surge._baselines import (
     MAD_FLOOR_LOG,
     MAD_FLOOR_RELATIVE,
     MAD_SCALE,
-    METHODS,
+    SUM_CV,
     rolling_median_mad,
 )
 from flowlens.surge._common import SurgeResult
@@ -52,17 +52,29 @@ from flowlens.surge._events import (
     read_crisis_events,
     surge_episodes,
 )
+from flowlens.surge._methods import (
+    BUILT_IN,
+    Scores,
+    SeriesArrays,
+    SurgeMethod,
+    register_method,
+    surge_methods,
+)
 from flowlens.surge._shifts import CUSUM_DRIFT, CUSUM_THRESHOLD, level_shifts
 
 __all__ = [
     "AMOUNT_CV",
+    "BUILT_IN",
     "CUSUM_DRIFT",
     "CUSUM_THRESHOLD",
     "DEFAULT_THRESHOLD",
     "MAD_FLOOR_LOG",
     "MAD_FLOOR_RELATIVE",
     "MAD_SCALE",
-    "METHODS",
+    "SUM_CV",
+    "Scores",
+    "SeriesArrays",
+    "SurgeMethod",
     "SurgeResult",
     "attribute_surges",
     "detect_surges",
@@ -70,6 +82,8 @@ __all__ = [
     "event_study",
     "level_shifts",
     "read_crisis_events",
+    "register_method",
     "rolling_median_mad",
     "surge_episodes",
+    "surge_methods",
 ]

@@ -26,10 +26,12 @@ MAD_FLOOR_LOG = 0.05
 AMOUNT_CV = 0.8
 """Coefficient of variation of one transfer's amount: lognormal with log-sd 0.7 (an
 assumption, the remittance spread of ``flowlens.synth``). When the panel has
-``n_transfers``, a period's scale is floored at the sampling noise of a sum of n such
-transfers, ``AMOUNT_CV / sqrt(n)`` (relative), so sparse corridors do not raise false
-alarms."""
-METHODS = ("rolling", "seasonal", "calendar")
+``n_transfers``, a period's scale is floored at the sampling noise of a sum of about n
+such transfers whose number varies too (a compound Poisson sum),
+``SUM_CV / sqrt(n)`` (relative), so sparse corridors do not raise false alarms."""
+SUM_CV = float(np.sqrt(1.0 + AMOUNT_CV**2))
+"""Coefficient of variation of a compound Poisson sum of one expected transfer:
+``sqrt(1 + AMOUNT_CV ** 2)`` (about 1.28), since Var(sum) = n E[amount^2]."""
 _SEASON = {"1mo": 12, "1q": 4, "1w": 52, "1d": 365, "1y": 1}
 
 
@@ -108,7 +110,7 @@ def _score_rolling(
     if counts is not None:  # the sampling noise of a sum of n transfers
         typical_n, _, _ = rolling_median_mad(counts, window, min_periods=min_periods)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = _floor(scale, AMOUNT_CV * np.abs(median) / np.sqrt(typical_n))
+            scale = _floor(scale, SUM_CV * np.abs(median) / np.sqrt(typical_n))
     scale = np.where(scale > 0, scale, np.nan)
     score = (values - median) / scale
     return median, scale, score, count
@@ -141,7 +143,7 @@ def _score_seasonal(
         last_count = np.full_like(counts, np.nan)
         last_count[:, season:] = counts[:, :-season]
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = _floor(scale, AMOUNT_CV * np.sqrt(2.0 / last_count))
+            scale = _floor(scale, SUM_CV * np.sqrt(2.0 / last_count))
     score = (change - median) / scale
     baseline = np.exp(last_year + median + effect)
     return baseline, scale, score, count

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -38,6 +38,20 @@ class SurgeResult:
     method: str
     threshold: float
     window: int
+
+    def with_threshold(self, threshold: float) -> SurgeResult:
+        """The same scores flagged at another threshold (nothing is recomputed).
+
+        Examples
+        --------
+        >>> import flowlens as fl
+        >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+        >>> strict = result.with_threshold(5.0)
+        >>> int(strict.scored["flag"].sum()) <= int(result.scored["flag"].sum())
+        True
+        """
+        flag = pl.col("score").fill_null(float("-inf")) > threshold
+        return replace(self, scored=self.scored.with_columns(flag=flag), threshold=threshold)
 
     def __repr__(self) -> str:
         n_flags = int(self.scored["flag"].sum())

@@ -11,23 +11,16 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError
 from flowlens.panel import _normalise_freq
-from flowlens.surge._baselines import (
-    _SEASON,
-    DEFAULT_THRESHOLD,
-    F64,
-    METHODS,
-    _holiday_share,
-    _score_rolling,
-    _score_seasonal,
-)
+from flowlens.surge._baselines import _SEASON, DEFAULT_THRESHOLD, F64
 from flowlens.surge._common import SurgeResult, _period_number
+from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
 def detect_surges(
     panel: Any,
     *,
     freq: str = "1mo",
-    method: str = "seasonal",
+    method: str | SurgeMethod = "seasonal",
     window: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     min_periods: int | None = None,
@@ -48,10 +41,13 @@ def detect_surges(
     freq
         The panel's period length (``month``, ``quarter``, ``week``, ``day``).
     method
-        ``seasonal`` (default) or ``rolling``; see the module notes.
+        ``seasonal`` (default), ``calendar`` or ``rolling`` (see the module notes),
+        the name of a method added with :func:`flowlens.surge.register_method`, or
+        a :class:`flowlens.surge.SurgeMethod`.
     window
         Baseline length in periods. Default: 12 periods for ``rolling`` and 3 years
-        of year-over-year changes for ``seasonal`` (36 months, 12 quarters).
+        of year-over-year changes for ``seasonal`` and ``calendar`` (36 months, 12
+        quarters).
     threshold
         Flag when the score exceeds it (default 3.5, Iglewicz and Hoaglin 1993).
     min_periods
@@ -92,9 +88,7 @@ def detect_surges(
     >>> "2021-05" in flagged(fl.detect_surges(monthly, level="destination", method="seasonal"))
     False
     """
-    if method not in METHODS:
-        msg = f"method {method!r} is not one of {list(METHODS)}"
-        raise SchemaError(msg)
+    scoring = _resolve(method)
     if level not in ("corridor", "destination"):
         msg = f"level {level!r} is not 'corridor' or 'destination'"
         raise SchemaError(msg)
@@ -103,8 +97,8 @@ def detect_surges(
         raise SchemaError(msg)
     every = _normalise_freq(freq)
     season = _SEASON.get(every)
-    if method in ("seasonal", "calendar") and season is None:
-        msg = f"method {method!r} needs a freq of 1d, 1w, 1mo or 1q, got {freq!r}"
+    if scoring.seasonal and season is None:
+        msg = f"method {scoring.name!r} needs a freq of 1d, 1w, 1mo or 1q, got {freq!r}"
         raise SchemaError(msg)
     frame = panel.collect() if isinstance(panel, pl.LazyFrame) else panel
     if not isinstance(frame, pl.DataFrame):
@@ -115,7 +109,7 @@ def detect_surges(
         if column not in frame.columns:
             raise MissingColumnError.for_column(column, frame.columns)
     if window is None:
-        window = 12 if method == "rolling" else 3 * (season or 12)
+        window = scoring.window_for(season)
     if window < 2:
         msg = f"window must be at least 2 periods, got {window}"
         raise SchemaError(msg)
@@ -125,14 +119,18 @@ def detect_surges(
     columns = [value, "n_transfers"] if counted else [value]
     series, periods, arrays = _dense(frame, keys, columns, every, zero_fill=missing == "zero")
     values = arrays[0]
-    counts = arrays[1] if counted else None
-    if method == "rolling":
-        baseline, scale, score, n_history = _score_rolling(values, counts, window, min_periods)
-    else:
-        share = _holiday_share(series, periods, every, holidays) if method == "calendar" else None
-        baseline, scale, score, n_history = _score_seasonal(
-            values, counts, season or 12, window, min_periods, holiday_share=share
-        )
+    context = SeriesArrays(
+        values=values,
+        counts=arrays[1] if counted else None,
+        series=series,
+        periods=periods,
+        freq=every,
+        season=season,
+        window=window,
+        min_periods=min_periods,
+        holidays=holidays,
+    )
+    baseline, scale, score, n_history = _checked(scoring, context)
     flag = np.nan_to_num(score, nan=-np.inf) > threshold
     n_series, n_periods = values.shape
     scored = pl.DataFrame(
@@ -153,7 +151,23 @@ def detect_surges(
         [series[np.repeat(np.arange(n_series), n_periods)], scored.drop("series")],
         how="horizontal",
     ).with_columns(pl.col("period").cast(pl.Date))
-    return SurgeResult(scored, _diagnostics(scored, keys), method, threshold, window)
+    return SurgeResult(scored, _diagnostics(scored, keys), scoring.name, threshold, window)
+
+
+def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64]:
+    """Run a method and check that it returned four arrays shaped like the values."""
+    result = scoring.score(context)
+    shape = context.values.shape
+    arrays = tuple(np.asarray(a, dtype=np.float64) for a in result)
+    if len(arrays) != 4 or any(a.shape != shape for a in arrays):
+        got = [getattr(a, "shape", None) for a in arrays]
+        msg = (
+            f"method {scoring.name!r} must return Scores(baseline, scale, score, n_history), "
+            f"each of shape {shape}; got {got}"
+        )
+        raise SchemaError(msg)
+    baseline, scale, score, n_history = arrays
+    return baseline, scale, score, n_history
 
 
 def _keys(frame: pl.DataFrame, level: str, by_flow_type: bool) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -232,6 +233,7 @@ def evaluate_surges(
     *,
     scored: SurgeResult | None = None,
     min_uplift: float = 0.3,
+    real_uplift: float | None = None,
     tolerance: int = 1,
     freq: str = "1mo",
 ) -> dict[str, float]:
@@ -249,7 +251,13 @@ def evaluate_surges(
         The :class:`SurgeResult` the episodes come from: true surges in periods it
         could not score (too little history yet) are then not counted as missed.
     min_uplift
-        A true surge is a period whose excess is at least this share of its baseline.
+        A true surge is a period whose excess is at least this share of its baseline
+        (recall counts these).
+    real_uplift
+        An episode is correct (precision) when it matches a true surge of at least
+        this uplift. Default ``min_uplift``: then finding a real +20% surge counts
+        as a false alarm in a test of +30% surges; set it lower (0.1, say) to count
+        as false only the episodes where nothing happened.
     tolerance
         An episode matches a true surge of the same series if they start within
         this many periods of each other.
@@ -285,43 +293,31 @@ def evaluate_surges(
     if scored is not None:
         scorable = scored.scored.filter(pl.col("score").is_not_null()).select(*cast, "period")
         truth = truth.with_columns(cast).join(scorable, on=[*keys, "period"], how="semi")
-    true_flag = pl.col("excess_usd") >= min_uplift * pl.col("baseline_usd")
-    marked = (
-        truth.with_columns(cast)
-        .sort(*keys, "period")
-        .with_columns(_surge=true_flag & (pl.col("excess_usd") > 0))
-        .with_columns(
-            _run=(pl.col("_surge") != pl.col("_surge").shift(1).over(keys))
-            .fill_null(True)
-            .cast(pl.Int64)
-            .cum_sum()
-            .over(keys)
-        )
-    )
-    true_runs = (
-        marked.filter("_surge")
-        .group_by(*keys, "_run")
-        .agg(true_start=pl.col("period").min())
-        .with_columns(_true_n=_period_number(pl.col("true_start"), every))
-        .with_row_index("_true")
-    )
+    truth = truth.with_columns(cast)
+    true_runs = _true_runs(truth, keys, min_uplift, every)
+    real_runs = true_runs if real_uplift is None else _true_runs(truth, keys, real_uplift, every)
     found = (
         episodes.with_columns(cast)
         .with_row_index("_found")
         .with_columns(_found_n=_period_number(pl.col("start"), every))
     )
-    pairs = found.join(true_runs, on=keys, how="inner").filter(
-        (pl.col("_found_n") - pl.col("_true_n")).abs() <= tolerance
-    )
+
+    def matching(runs: pl.DataFrame) -> pl.DataFrame:
+        return found.join(runs, on=keys, how="inner").filter(
+            (pl.col("_found_n") - pl.col("_true_n")).abs() <= tolerance
+        )
+
+    pairs = matching(true_runs)
+    real_pairs = pairs if real_uplift is None else matching(real_runs)
     n_found, n_true = found.height, true_runs.height
-    matched_found = pairs["_found"].n_unique()
+    matched_found = real_pairs["_found"].n_unique()
     matched_true = pairs["_true"].n_unique()
     precision = matched_found / n_found if n_found else float("nan")
     recall = matched_true / n_true if n_true else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     # excess error: the true excess over each matched episode's own periods
     matched = found.join(pairs.select("_found").unique(), on="_found", how="semi")
-    within = matched.join(truth.with_columns(cast), on=keys, how="inner").filter(
+    within = matched.join(truth, on=keys, how="inner").filter(
         pl.col("period").is_between(pl.col("start"), pl.col("end"))
     )
     true_excess = within.group_by("_found").agg(true_excess_usd=pl.col("excess_usd_right").sum())
@@ -340,3 +336,28 @@ def evaluate_surges(
         "n_episodes": float(n_found),
         "n_true_surges": float(n_true),
     }
+
+
+def _true_runs(truth: pl.DataFrame, keys: Sequence[str], uplift: float, every: str) -> pl.DataFrame:
+    """Runs of consecutive periods whose true excess is at least ``uplift`` of the baseline."""
+    marked = (
+        truth.sort(*keys, "period")
+        .with_columns(
+            _surge=(pl.col("excess_usd") >= uplift * pl.col("baseline_usd"))
+            & (pl.col("excess_usd") > 0)
+        )
+        .with_columns(
+            _run=(pl.col("_surge") != pl.col("_surge").shift(1).over(keys))
+            .fill_null(True)
+            .cast(pl.Int64)
+            .cum_sum()
+            .over(keys)
+        )
+    )
+    return (
+        marked.filter("_surge")
+        .group_by(*keys, "_run")
+        .agg(true_start=pl.col("period").min())
+        .with_columns(_true_n=_period_number(pl.col("true_start"), every))
+        .with_row_index("_true")
+    )

@@ -1,0 +1,200 @@
+"""The extension point: scoring methods by name, the built-in three, and how to add another."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import polars as pl
+
+from flowlens.errors import SchemaError
+from flowlens.surge._baselines import F64, _holiday_share, _score_rolling, _score_seasonal
+
+
+@dataclass(frozen=True)
+class SeriesArrays:
+    """What a scoring method sees: every series of the panel on one dense array.
+
+    Attributes
+    ----------
+    values
+        ``(series, periods)`` float array of the observed values; NaN is missing.
+    counts
+        The same shape, transfers per period (``n_transfers``), or None when the
+        panel has no counts.
+    series
+        One row per series (its key columns), in the order of ``values``' rows.
+    periods
+        The period starts, in the order of ``values``' columns.
+    freq
+        The period length (``1d``, ``1w``, ``1mo``, ``1q``, ``1y``).
+    season
+        Periods in a year (365, 52, 12, 4), or None when a year is not a whole
+        number of periods.
+    window, min_periods
+        The baseline length and the fewest valid values it needs.
+    holidays
+        The ``holidays`` argument of :func:`detect_surges` (None: the defaults).
+    """
+
+    values: F64
+    counts: F64 | None
+    series: pl.DataFrame
+    periods: pl.Series
+    freq: str
+    season: int | None
+    window: int
+    min_periods: int
+    holidays: pl.DataFrame | None = None
+
+
+class Scores(NamedTuple):
+    """What a scoring method returns: four arrays shaped like ``SeriesArrays.values``.
+
+    ``baseline`` is the expected value, ``scale`` the spread the score divides by,
+    ``score`` how unusual the value is (a surge when above the threshold; NaN when
+    it cannot be scored), ``n_history`` how many values the baseline used.
+    """
+
+    baseline: F64
+    scale: F64
+    score: F64
+    n_history: F64
+
+
+@dataclass(frozen=True)
+class SurgeMethod:
+    """A scoring method: register it with :func:`register_method` to use it by name.
+
+    Parameters
+    ----------
+    name
+        What ``detect_surges(method=...)`` calls it.
+    score
+        ``SeriesArrays -> Scores``. It must use, for period t, only periods before
+        t (or say in its name and docstring that it looks ahead); it must be
+        vectorised over series (no Python loop per series).
+    seasonal
+        It compares a period with the same period of earlier years, so it needs a
+        frequency with a whole number of periods a year.
+    default_window
+        Baseline length in periods when the caller gives none; None means 3 years
+        of periods for a seasonal method, otherwise 12.
+
+    Examples
+    --------
+    A method that compares each period with the mean of the three before it:
+
+    >>> import numpy as np
+    >>> import flowlens as fl
+    >>> from flowlens.surge import Scores, SurgeMethod, register_method
+    >>> def last_three(arrays):
+    ...     v = arrays.values
+    ...     past = np.full_like(v, np.nan)
+    ...     past[:, 3:] = (v[:, :-3] + v[:, 1:-2] + v[:, 2:-1]) / 3
+    ...     scale = 0.1 * past
+    ...     return Scores(past, scale, (v - past) / scale, np.full_like(v, 3.0))
+    >>> register_method(SurgeMethod("last_three", last_three, default_window=3), replace=True)
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination",
+    ...                           method="last_three")
+    >>> result.method, result.window
+    ('last_three', 3)
+    """
+
+    name: str
+    score: Callable[[SeriesArrays], Scores]
+    seasonal: bool = False
+    default_window: int | None = None
+
+    def window_for(self, season: int | None) -> int:
+        """The default baseline length for a frequency with ``season`` periods a year."""
+        if self.default_window is not None:
+            return self.default_window
+        return 3 * (season or 12) if self.seasonal else 12
+
+
+def _rolling(arrays: SeriesArrays) -> Scores:
+    return Scores(*_score_rolling(arrays.values, arrays.counts, arrays.window, arrays.min_periods))
+
+
+def _seasonal(arrays: SeriesArrays) -> Scores:
+    return Scores(
+        *_score_seasonal(
+            arrays.values, arrays.counts, arrays.season or 12, arrays.window, arrays.min_periods
+        )
+    )
+
+
+def _calendar(arrays: SeriesArrays) -> Scores:
+    share = _holiday_share(arrays.series, arrays.periods, arrays.freq, arrays.holidays)
+    return Scores(
+        *_score_seasonal(
+            arrays.values,
+            arrays.counts,
+            arrays.season or 12,
+            arrays.window,
+            arrays.min_periods,
+            holiday_share=share,
+        )
+    )
+
+
+_REGISTRY: dict[str, SurgeMethod] = {
+    "rolling": SurgeMethod("rolling", _rolling, default_window=12),
+    "seasonal": SurgeMethod("seasonal", _seasonal, seasonal=True),
+    "calendar": SurgeMethod("calendar", _calendar, seasonal=True),
+}
+BUILT_IN = tuple(_REGISTRY)
+
+
+def register_method(method: SurgeMethod, *, replace: bool = False) -> None:
+    """Make ``method`` usable as ``detect_surges(method=method.name)``.
+
+    Parameters
+    ----------
+    method
+        The :class:`SurgeMethod`.
+    replace
+        Allow replacing a method registered earlier under the same name (the
+        built-in methods cannot be replaced).
+
+    Examples
+    --------
+    See :class:`SurgeMethod`.
+    """
+    if not isinstance(method, SurgeMethod):
+        msg = f"register_method takes a SurgeMethod, got {type(method).__name__}"
+        raise SchemaError(msg)
+    if method.name in BUILT_IN:
+        msg = f"{method.name!r} is a built-in method; register yours under another name"
+        raise SchemaError(msg)
+    if method.name in _REGISTRY and not replace:
+        msg = f"a method named {method.name!r} is already registered; pass replace=True"
+        raise SchemaError(msg)
+    _REGISTRY[method.name] = method
+
+
+def surge_methods() -> tuple[str, ...]:
+    """The names ``detect_surges(method=...)`` accepts: the built-in ones, then the registered.
+
+    Examples
+    --------
+    >>> from flowlens.surge import surge_methods
+    >>> surge_methods()[:3]
+    ('rolling', 'seasonal', 'calendar')
+    """
+    return tuple(_REGISTRY)
+
+
+def _resolve(method: str | SurgeMethod) -> SurgeMethod:
+    if isinstance(method, SurgeMethod):
+        return method
+    found = _REGISTRY.get(method)
+    if found is None:
+        msg = (
+            f"method {method!r} is not one of {list(_REGISTRY)}; "
+            "add your own with flowlens.surge.register_method"
+        )
+        raise SchemaError(msg)
+    return found
