@@ -17,7 +17,7 @@ corridor and destination level, and the episodes are compared with the truth:
 - median excess-volume error over the matched episodes.
 
 Each is reported for all series and by series size, the median number of
-transfers a month: below 100, 100 to 600, 600 and more. A 30% rise is about
+transfers a month: below 100, 100 to 600, 600 and more, 2,000 and more. A 30% rise is about
 3.5 noise standard deviations of a year-over-year log change only from about 600
 transfers a month (a sum of n transfers of CV 0.8 varies by sqrt(1 + 0.8^2) /
 sqrt(n)), so below that a detector that keeps its false alarms low must miss
@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +42,21 @@ import polars as pl
 
 import flowlens as fl
 from flowlens.cli import parse_count
+from flowlens.surge import SurgeResult
 from flowlens.synth import SynthConfig, generate
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "_data" / "surge_accuracy"
-SIZE_BANDS = {"all": (0, None), "<100": (0, 100), "100-600": (100, 600), ">=600": (600, None)}
+SIZE_BANDS = {
+    "all": (0, None),
+    "<100": (0, 100),
+    "100-600": (100, 600),
+    ">=600": (600, None),
+    ">=2000": (2000, None),
+}
 THRESHOLDS = (3.0, 3.5, 4.0, 4.5, 5.0)
 UPLIFTS = (0.1, 0.2, 0.3, 0.5)
+DETECT_UPLIFTS = (0.0, 0.3)
 
 
 def panels(rows: int, seed: int, crises: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -93,6 +103,14 @@ def monthly_episodes(episodes: pl.DataFrame) -> pl.DataFrame:
     return episodes.with_columns(pl.col("start", "end").dt.truncate("1mo"))
 
 
+def by_month(result: SurgeResult, keys: list[str]) -> SurgeResult:
+    """A daily result's months, scored when any of their days is (for the scorable truth)."""
+    months = result.scored.group_by(*keys, "flow_type", pl.col("period").dt.truncate("1mo")).agg(
+        pl.col("score").max()
+    )
+    return replace(result, scored=months)
+
+
 def evaluations(
     monthly: pl.DataFrame, daily: pl.DataFrame, truth: pl.DataFrame
 ) -> Iterator[dict[str, Any]]:
@@ -117,8 +135,12 @@ def evaluations(
                 threshold=min(THRESHOLDS),
             )
             seconds = time.perf_counter() - started
-            for threshold in THRESHOLDS:
-                episodes = fl.surge_episodes(scored.with_threshold(threshold))
+            scorable = scored if freq == "1mo" else by_month(scored, keys)
+            detect_uplifts = DETECT_UPLIFTS if freq == "1mo" else (0.0,)
+            for threshold, detect_uplift in itertools.product(THRESHOLDS, detect_uplifts):
+                episodes = fl.surge_episodes(
+                    scored.with_threshold(threshold, min_uplift=detect_uplift)
+                )
                 if freq == "1d":
                     episodes = monthly_episodes(episodes)
                 for band in SIZE_BANDS:
@@ -128,13 +150,13 @@ def evaluations(
                         strict = fl.evaluate_surges(
                             band_episodes,
                             band_truth,
-                            scored=scored if freq == "1mo" else None,
+                            scored=scorable,
                             min_uplift=uplift,
                         )
                         lenient = fl.evaluate_surges(
                             band_episodes,
                             band_truth,
-                            scored=scored if freq == "1mo" else None,
+                            scored=scorable,
                             min_uplift=uplift,
                             real_uplift=min(0.1, uplift),
                         )
@@ -143,6 +165,7 @@ def evaluations(
                             "freq": freq,
                             "method": method,
                             "threshold": threshold,
+                            "detect_min_uplift": detect_uplift,
                             "size": band,
                             "min_uplift": uplift,
                             "precision": strict["precision"],
@@ -158,7 +181,7 @@ def evaluations(
 
 def pooled(results: pl.DataFrame) -> pl.DataFrame:
     """Sum the counts over seeds and recompute the rates from them."""
-    group = ["level", "freq", "method", "threshold", "size", "min_uplift"]
+    group = ["level", "freq", "method", "threshold", "detect_min_uplift", "size", "min_uplift"]
     return (
         results.with_columns(
             hits=pl.col("precision").fill_nan(0) * pl.col("n_episodes"),
@@ -205,7 +228,7 @@ def main() -> None:
     out.write_text(json.dumps(payload, indent=1) + "\n")
     headline = results.filter(
         pl.col("min_uplift") == 0.3, pl.col("threshold").is_in([3.5, 4.0, 4.5])
-    ).sort("level", "freq", "method", "threshold", "size")
+    ).sort("level", "freq", "method", "threshold", "detect_min_uplift", "size")
     with pl.Config(tbl_rows=200, tbl_cols=20, tbl_width_chars=200, float_precision=3):
         print(headline)
 

@@ -467,3 +467,20 @@ def test_evaluate_surges_by_hand_strict_and_lenient() -> None:
     assert strict["median_excess_error"] == pytest.approx(0.2)
     assert fl.evaluate_surges(found, truth, min_uplift=0.1)["recall"] == 1.0
     assert fl.evaluate_surges(found.head(1), truth, min_uplift=0.1)["recall"] == 0.5
+
+
+def test_min_uplift_asks_for_a_rise_that_matters() -> None:
+    months = pl.date_range(dt.date(2015, 1, 1), dt.date(2020, 12, 1), "1mo", eager=True)
+    rng = np.random.default_rng(5)
+    values = 1e6 * rng.lognormal(0.0, 0.01, months.len())
+    values[-3] *= 1.25  # +25%: five times the scale's floor of 5%, yet under 30%
+    values[-1] *= 1.40  # +40%
+    panel = pl.DataFrame({"period": months, "destination": "PHL", "amount_usd": values})
+    unusual = fl.detect_surges(panel, level="destination", method="rolling")
+    mattering = fl.detect_surges(panel, level="destination", method="rolling", min_uplift=0.3)
+    assert unusual.scored.filter("flag")["period"].to_list() == [months[-3], months[-1]]
+    assert mattering.scored.filter("flag")["period"].to_list() == [months[-1]]
+    assert mattering.min_uplift == 0.3
+    assert_frame_equal(unusual.with_threshold(3.5, min_uplift=0.3).scored, mattering.scored)
+    with pytest.raises(fl.SchemaError, match="min_uplift"):
+        fl.detect_surges(panel, level="destination", min_uplift=-0.1)

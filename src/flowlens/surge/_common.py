@@ -22,7 +22,7 @@ class SurgeResult:
     diagnostics
         One row per series that could not be scored in some or all periods:
         the key, ``n_periods``, ``n_scored`` and a ``reason``.
-    method, threshold, window
+    method, threshold, window, min_uplift
         The settings used.
 
     Examples
@@ -38,9 +38,12 @@ class SurgeResult:
     method: str
     threshold: float
     window: int
+    min_uplift: float = 0.0
 
-    def with_threshold(self, threshold: float) -> SurgeResult:
+    def with_threshold(self, threshold: float, *, min_uplift: float | None = None) -> SurgeResult:
         """The same scores flagged at another threshold (nothing is recomputed).
+
+        ``min_uplift`` None keeps the current one.
 
         Examples
         --------
@@ -50,8 +53,11 @@ class SurgeResult:
         >>> int(strict.scored["flag"].sum()) <= int(result.scored["flag"].sum())
         True
         """
-        flag = pl.col("score").fill_null(float("-inf")) > threshold
-        return replace(self, scored=self.scored.with_columns(flag=flag), threshold=threshold)
+        uplift = self.min_uplift if min_uplift is None else min_uplift
+        flagged = self.scored.with_columns(
+            flag=_flag(_value_column(self.scored), threshold, uplift)
+        )
+        return replace(self, scored=flagged, threshold=threshold, min_uplift=uplift)
 
     def __repr__(self) -> str:
         n_flags = int(self.scored["flag"].sum())
@@ -61,12 +67,21 @@ class SurgeResult:
         )
 
 
+def _flag(value: str, threshold: float, min_uplift: float) -> pl.Expr:
+    """A surge: the score above ``threshold`` and the value at least ``1 + min_uplift`` times the baseline."""
+    flag = pl.col("score").fill_null(float("-inf")) > threshold
+    if min_uplift > 0:
+        flag = flag & (pl.col(value) >= (1.0 + min_uplift) * pl.col("baseline")).fill_null(False)
+    return flag
+
+
 def _value_column(scored: pl.DataFrame) -> str:
     """The observed-value column of a scored panel: its one float column that detect_surges did not add."""
     return next(c for c in scored.columns if c not in _RESERVED and scored.schema[c].is_float())
 
 
-_RESERVED = {"baseline", "scale", "score", "flag", "n_history", "period"}
+SCORE_COLUMNS = ("baseline", "scale", "score", "flag", "n_history")
+_RESERVED = {*SCORE_COLUMNS, "period"}
 
 
 def _period_number(date: pl.Expr, every: str) -> pl.Expr:

@@ -12,7 +12,7 @@ from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError
 from flowlens.panel import _normalise_freq
 from flowlens.surge._baselines import _SEASON, DEFAULT_THRESHOLD, F64
-from flowlens.surge._common import SurgeResult, _period_number
+from flowlens.surge._common import SCORE_COLUMNS, SurgeResult, _flag, _period_number
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
@@ -23,6 +23,7 @@ def detect_surges(
     method: str | SurgeMethod = "seasonal",
     window: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    min_uplift: float = 0.0,
     min_periods: int | None = None,
     level: str = "corridor",
     value: str = fs.AMOUNT_USD,
@@ -50,6 +51,11 @@ def detect_surges(
         quarters).
     threshold
         Flag when the score exceeds it (default 3.5, Iglewicz and Hoaglin 1993).
+    min_uplift
+        Flag only when the value is also at least this share above its baseline
+        (0.25: 25% above). A large series passes the threshold with a rise of a
+        few percent; this asks for a rise that matters as well as one that is
+        unusual. Default 0: the score alone decides.
     min_periods
         Fewest valid values a baseline needs (default: half the window).
     level
@@ -110,6 +116,9 @@ def detect_surges(
             raise MissingColumnError.for_column(column, frame.columns)
     if window is None:
         window = scoring.window_for(season)
+    if not min_uplift >= 0:
+        msg = f"min_uplift must be a share of at least 0 (0.25 for 25%), got {min_uplift}"
+        raise SchemaError(msg)
     if window < 2:
         msg = f"window must be at least 2 periods, got {window}"
         raise SchemaError(msg)
@@ -131,27 +140,26 @@ def detect_surges(
         holidays=holidays,
     )
     baseline, scale, score, n_history = _checked(scoring, context)
-    flag = np.nan_to_num(score, nan=-np.inf) > threshold
     n_series, n_periods = values.shape
     scored = pl.DataFrame(
         {
-            "series": np.repeat(np.arange(n_series), n_periods),
             "period": np.tile(periods.to_numpy(), n_series),
             value: values.ravel(),
             "baseline": baseline.ravel(),
             "scale": scale.ravel(),
             "score": score.ravel(),
-            "flag": flag.ravel(),
             "n_history": n_history.ravel().astype(np.int64),
         },
         nan_to_null=True,
     )
     # series are in key order and periods ascending: gather the keys, no join or sort
     scored = pl.concat(
-        [series[np.repeat(np.arange(n_series), n_periods)], scored.drop("series")],
+        [series[np.repeat(np.arange(n_series), n_periods)], scored],
         how="horizontal",
-    ).with_columns(pl.col("period").cast(pl.Date))
-    return SurgeResult(scored, _diagnostics(scored, keys), scoring.name, threshold, window)
+    ).with_columns(pl.col("period").cast(pl.Date), flag=_flag(value, threshold, min_uplift))
+    scored = scored.select(*series.columns, "period", value, *SCORE_COLUMNS)
+    diagnostics = _diagnostics(series, score)
+    return SurgeResult(scored, diagnostics, scoring.name, threshold, window, min_uplift)
 
 
 def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64]:
@@ -189,20 +197,31 @@ def _dense(
     if known.height == 0:
         msg = "the panel has no rows with all of " + ", ".join(keys) + " known"
         raise SchemaError(msg)
+    # a week is numbered from its Monday, so days of one week share a number
+    period = pl.col("period").dt.truncate(every) if every == "1w" else pl.col("period")
     numbered = known.select(
-        *keys,
-        pl.col("period").dt.truncate(every).cast(pl.Date),
         (pl.struct(keys).rank("dense").cast(pl.Int64) - 1).alias("s"),
-        _period_number(pl.col("period"), every).alias("t"),
+        _period_number(period, every).alias("t"),
         *[pl.col(c).cast(pl.Float64).alias(f"_v{i}") for i, c in enumerate(columns)],
     )
     first_t = int(numbered["t"].min())  # type: ignore[arg-type]
     n_periods = int(numbered["t"].max()) - first_t + 1  # type: ignore[arg-type]
-    series = numbered.unique("s").sort("s").select(keys)
-    periods = numbered.select(
-        pl.date_range(pl.col("period").min(), pl.col("period").max(), interval=every)
-    ).to_series()
-    cell = numbered["s"].to_numpy() * n_periods + (numbered["t"].to_numpy() - first_t)
+    s_index = numbered["s"].to_numpy()
+    n_series = int(s_index.max()) + 1
+    row_of_series = np.empty(n_series, dtype=np.int64)
+    row_of_series[s_index] = np.arange(s_index.size)  # any one row of each series
+    series = known.select(keys)[row_of_series]
+    bounds = known.select(
+        first=pl.col("period").min().dt.truncate(every).cast(pl.Date),
+        last=pl.col("period").max().dt.truncate(every).cast(pl.Date),
+    )
+    periods = pl.date_range(
+        bounds["first"].item(), bounds["last"].item(), interval=every, eager=True
+    ).alias("period")
+    if periods.len() != n_periods:  # only if the period numbering and date_range disagree
+        msg = f"internal error: {periods.len()} periods from the dates, {n_periods} by number"
+        raise AssertionError(msg)
+    cell = s_index * n_periods + (numbered["t"].to_numpy() - first_t)
     size = series.height * n_periods
     present = np.bincount(cell, minlength=size) > 0
     arrays = []
@@ -214,17 +233,15 @@ def _dense(
     return series, periods, arrays
 
 
-def _diagnostics(scored: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    summary = scored.group_by(keys).agg(
-        n_periods=pl.len().cast(pl.Int64),
-        n_scored=pl.col("score").is_not_null().sum().cast(pl.Int64),
+def _diagnostics(series: pl.DataFrame, score: F64) -> pl.DataFrame:
+    """Series with periods they could not score, and why."""
+    n_scored = np.sum(~np.isnan(score), axis=1)
+    summary = series.with_columns(
+        n_periods=pl.lit(score.shape[1], dtype=pl.Int64),
+        n_scored=pl.Series(n_scored, dtype=pl.Int64),
     )
-    return (
-        summary.filter(pl.col("n_scored") < pl.col("n_periods"))
-        .with_columns(
-            reason=pl.when(pl.col("n_scored") == 0)
-            .then(pl.lit("never scored: too little history for the window (see min_periods)"))
-            .otherwise(pl.lit("some periods unscored: the first periods, or missing values"))
-        )
-        .sort(keys)
+    return summary.filter(pl.col("n_scored") < pl.col("n_periods")).with_columns(
+        reason=pl.when(pl.col("n_scored") == 0)
+        .then(pl.lit("never scored: too little history for the window (see min_periods)"))
+        .otherwise(pl.lit("some periods unscored: the first periods, or missing values"))
     )
