@@ -41,7 +41,7 @@ from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("calendar", "orgs", "synth")
+_LAZY_SUBMODULES = ("calendar", "informal", "orgs", "synth")
 """Imported on first use (``fl.synth.generate``): they pull in scipy."""
 
 

@@ -1,0 +1,239 @@
+"""Compiled Monte Carlo kernel (numba): each (destination, period) group on its own core.
+
+For every corridor-period the draws' formal, informal, lost and total flows are
+computed into a small buffer, summarised (mean, and percentiles by in-place
+selection: the median first, then the lower percentile in the left part and the
+upper in the right), and added to the group's per-draw sums. Nothing of size
+cells x draws is ever allocated. ``flowlens.informal._estimate`` holds the same
+model in numpy (the reference the tests compare with).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_CORRIDOR = np.uint64(0xD1B54A32D192ED03)
+_MIX_DRAW = np.uint64(0x94D049BB133111EB)
+
+
+@numba.njit(cache=True, nogil=True)
+def _splitmix(x: np.uint64) -> np.uint64:
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@numba.njit(cache=True, nogil=True)
+def hashed_normal(seed: int, corridor: int, draw: int) -> float:
+    """A standard normal that depends only on (seed, corridor, draw): Box-Muller on two hashed uniforms."""
+    base = (
+        np.uint64(seed) * _GOLDEN
+        + np.uint64(corridor) * _MIX_CORRIDOR
+        + np.uint64(draw) * np.uint64(2) * _MIX_DRAW
+    )
+    a = _splitmix(base)
+    b = _splitmix(base + _MIX_DRAW)
+    u1 = (float(a >> np.uint64(11)) + 0.5) / 9007199254740992.0
+    u2 = (float(b >> np.uint64(11)) + 0.5) / 9007199254740992.0
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _select(buf: F64, lo: int, hi: int, k: int) -> None:
+    """Reorder buf[lo:hi] so that buf[k] is the value of rank k, smaller ones before it."""
+    while hi - lo > 1:
+        mid = (lo + hi - 1) // 2
+        a, b, c = buf[lo], buf[mid], buf[hi - 1]
+        pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        i, j = lo, hi - 1
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j + 1
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
+@numba.njit(cache=True, nogil=True)
+def _quantiles(buf: F64, probs: F64, out: F64) -> None:
+    """numpy's default (linear) percentiles of buf, written to out; buf is reordered.
+
+    Probabilities must be ascending; each is selected within the range left by the
+    previous one, so later selections touch fewer values.
+    """
+    n = buf.size
+    lo = 0
+    for qi in range(probs.size):
+        h = probs[qi] * (n - 1)
+        below = math.floor(h)
+        _select(buf, lo, n, below)
+        value = buf[below]
+        if below + 1 < n and h > below:
+            nxt = buf[below + 1]
+            for m in range(below + 2, n):  # the next rank is the smallest above
+                nxt = min(nxt, buf[m])
+            value += (h - below) * (nxt - value)
+        out[qi] = value
+        lo = below
+
+
+@numba.njit(cache=True, parallel=True)
+def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
+    ratio: F64,
+    offset: F64,
+    log_sd_shared: F64,
+    log_sd_own: F64,
+    z_shared: F64,
+    seed: int,
+    probs: F64,
+) -> tuple[F64, F64]:
+    """Each corridor's baseline ratio per draw, and its mean and percentiles over the draws."""
+    n_corridors = ratio.size
+    draws = z_shared.size
+    table = np.empty((n_corridors, draws))
+    summary = np.empty((n_corridors, 1 + probs.size))
+    for c in numba.prange(n_corridors):
+        total = 0.0
+        for d in range(draws):
+            z = log_sd_shared[c] * z_shared[d]
+            if log_sd_own[c] > 0.0:
+                z += log_sd_own[c] * hashed_normal(seed, c, d)
+            value = max(ratio[c] * math.exp(z) - offset[c], 0.0)
+            table[c, d] = value
+            total += value
+        summary[c, 0] = total / draws
+        buf = table[c].copy()
+        out = np.empty(probs.size)
+        _quantiles(buf, probs, out)
+        summary[c, 1:] = out
+    return table, summary
+
+
+@numba.njit(cache=True, parallel=True)
+def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
+    formal: F64,
+    exposed_share: F64,
+    progress: F64,
+    cost: F64,
+    corridor: I64,
+    table: F64,
+    ratio_summary: F64,
+    group_start: I64,
+    withdrawn: F64,
+    deterred: F64,
+    split: F64,
+    probs: F64,
+) -> tuple[F64, F64]:
+    n_cells = formal.size
+    n_groups = group_start.size - 1
+    draws = withdrawn.size
+    n_q = probs.size
+    stats = np.empty((4, 1 + n_q, n_cells))
+    sums = np.zeros((n_groups, 4, draws))
+    for g in numba.prange(n_groups):
+        buf = np.empty((3, draws))
+        out = np.empty(n_q)
+        for j in range(group_start[g], group_start[g + 1]):
+            c = corridor[j]
+            f = formal[j]
+            share = exposed_share[j]
+            p = progress[j]
+            # total = f * (1 + ratio): from the corridor's own summary
+            stats[3, 0, j] = f * (1.0 + ratio_summary[c, 0])
+            for qi in range(n_q):
+                stats[3, 1 + qi, j] = f * (1.0 + ratio_summary[c, 1 + qi])
+            for d in range(draws):
+                sums[g, 3, d] += f * (1.0 + table[c, d])
+            if (
+                share == 0.0 and p == 0.0
+            ):  # nothing displaced: formal stays, informal is the baseline
+                stats[0, 0, j] = f
+                stats[2, 0, j] = 0.0
+                stats[1, 0, j] = f * ratio_summary[c, 0]
+                for qi in range(n_q):
+                    stats[0, 1 + qi, j] = f
+                    stats[2, 1 + qi, j] = 0.0
+                    stats[1, 1 + qi, j] = f * ratio_summary[c, 1 + qi]
+                for d in range(draws):
+                    sums[g, 0, d] += f
+                    sums[g, 1, d] += f * table[c, d]
+                continue
+            inverse_cost = 1.0 / cost[j]
+            for d in range(draws):
+                w = share * withdrawn[d]
+                k = p * min(1.0, deterred[d] * inverse_cost)
+                displaced = f * (w + (1.0 - w) * k)
+                buf[0, d] = f - (1.0 - split[d, 1]) * displaced
+                buf[1, d] = f * table[c, d] + split[d, 0] * displaced
+                buf[2, d] = split[d, 2] * displaced
+            for q in range(3):
+                total = 0.0
+                row = buf[q]
+                for d in range(draws):
+                    total += row[d]
+                    sums[g, q, d] += row[d]
+                stats[q, 0, j] = total / draws
+                _quantiles(row, probs, out)
+                for qi in range(n_q):
+                    stats[q, 1 + qi, j] = out[qi]
+    return stats, sums
+
+
+def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
+    formal: F64,
+    exposed_share: F64,
+    progress: F64,
+    cost: F64,
+    corridor: I64,
+    ratio: F64,
+    offset: F64,
+    log_sd_shared: F64,
+    log_sd_own: F64,
+    group_start: I64,
+    withdrawn: F64,
+    deterred: F64,
+    split: F64,
+    z_shared: F64,
+    seed: int,
+    probs: F64,
+) -> tuple[F64, F64]:
+    """(stats[quantity, 1 + len(probs), cell], sums[group, quantity, draw]); see _estimate for the model.
+
+    Memory: the corridors' ratio per draw (8 bytes x corridors x draws) and the group
+    sums (32 bytes x groups x draws); nothing of size cells x draws.
+    """
+    table, summary = _ratio_table(ratio, offset, log_sd_shared, log_sd_own, z_shared, seed, probs)
+    return _simulate_groups(
+        formal,
+        exposed_share,
+        progress,
+        cost,
+        corridor,
+        table,
+        summary,
+        group_start,
+        withdrawn,
+        deterred,
+        split,
+        probs,
+    )

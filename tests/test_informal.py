@@ -1,0 +1,276 @@
+"""Informal-channel estimation: by hand, against the numpy reference, invariants, real data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import flowlens as fl
+from flowlens.informal import (
+    CostModel,
+    DeRiskingScenario,
+    Fixed,
+    Split,
+    Triangular,
+    Uniform,
+    _estimate,
+    baseline_from_costs,
+    baseline_from_gap,
+    baseline_observed,
+    estimate_informal,
+)
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
+MONTHS = pl.date_range(dt.date(2015, 1, 1), dt.date(2015, 12, 1), "1mo", eager=True)
+
+
+def flat_baseline(panel: pl.DataFrame, ratio: float = 0.5, log_sd: float = 0.0) -> pl.DataFrame:
+    costs = panel.select("origin", "destination").unique().with_columns(cost_pct=pl.lit(7.0))
+    model = CostModel(ratio_at_reference=ratio, log_sd=log_sd)
+    return baseline_from_costs(panel, costs, model=model)
+
+
+def fixed_scenario(**changes: object) -> DeRiskingScenario:
+    scenario = DeRiskingScenario(
+        "fixed",
+        origin="USA",
+        destination="SOM",
+        start="2015-03-01",
+        ramp_days=0,
+        withdrawn=Fixed(0.6),
+        cost_increase_pp=Fixed(0.0),
+        cost_elasticity=Fixed(0.0),
+        split=Split(0.5, 0.3, concentration=None),
+    )
+    return scenario.with_(**changes)
+
+
+def one_corridor(amount: float = 100.0) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"period": MONTHS, "origin": "USA", "destination": "SOM", "amount_usd": amount}
+    )
+
+
+def test_one_corridor_by_hand() -> None:
+    panel = one_corridor()
+    result = estimate_informal(panel, fixed_scenario(), baseline=flat_baseline(panel), draws=10)
+    rows = result.corridors.sort("period")
+    before, after = rows.row(0, named=True), rows.row(5, named=True)
+    # before March: nothing displaced; informal is half the recorded flow
+    assert (before["formal_p50"], before["informal_p50"], before["lost_p50"]) == (100, 50, 0)
+    # from March: 60 displaced; 30 to informal, 18 to other formal, 12 not sent
+    assert after["formal_p50"] == pytest.approx(100 - 60 + 18)
+    assert after["informal_p50"] == pytest.approx(50 + 30)
+    assert after["lost_p50"] == pytest.approx(12)
+    assert after["total_p50"] == pytest.approx(150)
+    summary = result.summary.row(0, named=True)
+    assert summary["informal_mean"] == pytest.approx(2 * 50 + 10 * 80)
+    assert summary["recorded_formal_usd"] == pytest.approx(1200)
+
+
+def test_the_ramp_and_a_mid_month_start_are_prorated() -> None:
+    panel = one_corridor()
+    scenario = fixed_scenario(start="2015-02-06", ramp_days=0, end="2015-04-16")
+    rows = estimate_informal(
+        panel, scenario, baseline=flat_baseline(panel), draws=4
+    ).corridors.sort("period")
+    displaced = (rows["lost_p50"] / 0.2).to_list()  # lost is 20% of the displaced flow
+    # February: 23 of 28 days; March: all; April: 15 of 30 days; May: none
+    assert displaced[1] == pytest.approx(60 * 23 / 28)
+    assert displaced[2] == pytest.approx(60)
+    assert displaced[3] == pytest.approx(60 * 15 / 30)
+    assert displaced[4] == 0
+    ramped = fixed_scenario(start="2015-03-01", ramp_days=31)
+    march = estimate_informal(panel, ramped, baseline=flat_baseline(panel), draws=4).corridors
+    march_lost = march.filter(period=dt.date(2015, 3, 1))["lost_p50"].item()
+    # a 31-day ramp over March's 31 days: the mean of 1/31, 2/31, ..., 31/31 is 16/31
+    assert march_lost == pytest.approx(0.2 * 60 * 16 / 31)
+
+
+def random_panel(seed: int, n_corridors: int = 12) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    origins = ["USA", "GBR", "ARE", "SAU"]
+    destinations = ["SOM", "PAK", "MEX", "PHL", "KEN"]
+    pairs = [(o, d) for o in origins for d in destinations][:n_corridors]
+    return pl.DataFrame(
+        {
+            "period": np.tile(MONTHS.to_numpy(), len(pairs)),
+            "origin": np.repeat([o for o, _ in pairs], MONTHS.len()),
+            "destination": np.repeat([d for _, d in pairs], MONTHS.len()),
+            "amount_usd": rng.lognormal(10, 1, len(pairs) * MONTHS.len()),
+            "cost_pct": np.repeat(rng.uniform(2, 12, len(pairs)), MONTHS.len()),
+        }
+    ).with_columns(pl.col("period").cast(pl.Date))
+
+
+def test_the_compiled_kernel_equals_the_numpy_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = random_panel(1)
+    baseline = baseline_observed(
+        panel.with_columns(channel=pl.lit("mto")).vstack(
+            panel.with_columns(channel=pl.lit("informal"), amount_usd=pl.col("amount_usd") * 0.3)
+        )
+    )
+    scenario = DeRiskingScenario("usa", origin=["USA", "GBR"], start="2015-04-10")
+    compiled = estimate_informal(panel, scenario, baseline=baseline, draws=301, seed=5)
+
+    original = _estimate._simulate
+
+    def reference(*args: object, **kwargs: object) -> object:
+        return original(*args, **{**kwargs, "compiled": False})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_estimate, "_simulate", reference)
+    monkeypatch.setattr(_estimate, "CHUNK_CELLS", 5_000)  # many chunks
+    slow = estimate_informal(panel, scenario, baseline=baseline, draws=301, seed=5)
+    for name in ("corridors", "by_destination", "by_scenario", "summary"):
+        left, right = getattr(compiled, name), getattr(slow, name)
+        numeric = [c for c, t in left.schema.items() if t.is_float()]
+        assert left.drop(numeric).equals(right.drop(numeric))
+        np.testing.assert_allclose(
+            left.select(numeric).to_numpy(), right.select(numeric).to_numpy(), rtol=1e-9
+        )
+
+
+def test_flows_reconcile_and_intervals_are_ordered() -> None:
+    panel = random_panel(2)
+    scenarios = [
+        DeRiskingScenario("mild", origin="USA", start="2015-03-01", withdrawn=Uniform(0.1, 0.3)),
+        DeRiskingScenario("severe", origin="USA", start="2015-03-01"),
+    ]
+    result = estimate_informal(panel, scenarios, baseline=flat_baseline(panel, log_sd=0.2))
+    for table in (result.corridors, result.by_destination, result.by_scenario, result.summary):
+        parts = table["formal_mean"] + table["informal_mean"] + table["lost_mean"]
+        np.testing.assert_allclose(parts.to_numpy(), table["total_mean"].to_numpy(), rtol=1e-9)
+        for quantity in ("formal", "informal", "lost", "total"):
+            assert (table[f"{quantity}_p5"] <= table[f"{quantity}_p50"]).all()
+            assert (table[f"{quantity}_p50"] <= table[f"{quantity}_p95"]).all()
+    # sums of corridors reconcile with the receiving countries' table
+    assert result.by_destination["informal_mean"].sum() == pytest.approx(
+        result.corridors["informal_mean"].sum()
+    )
+    assert result.summary["scenario"].to_list() == ["mild", "severe"]
+    mild, severe = result.summary.rows(named=True)
+    assert severe["informal_p50"] > mild["informal_p50"]
+    assert severe["total_p50"] == pytest.approx(mild["total_p50"])  # the same counterfactual
+
+
+def test_no_scenario_is_the_baseline() -> None:
+    panel = random_panel(3)
+    baseline = flat_baseline(panel, ratio=0.4, log_sd=0.0)
+    result = estimate_informal(panel, None, baseline=baseline, draws=20)
+    table = result.corridors
+    assert (table["lost_p95"] == 0).all()
+    np.testing.assert_allclose(table["formal_p50"], table["recorded_formal_usd"])
+    expected = table["recorded_formal_usd"] * baseline["informal_ratio"][0]
+    np.testing.assert_allclose(table["informal_p5"], expected)
+    np.testing.assert_allclose(table["informal_p95"], expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    low=st.floats(0.0, 1.0),
+    extra=st.floats(0.0, 1.0),
+    cost_low=st.floats(0.0, 5.0),
+    cost_extra=st.floats(0.0, 5.0),
+    start_day=st.integers(0, 200),
+)
+def test_a_more_severe_scenario_never_lowers_informal(
+    low: float, extra: float, cost_low: float, cost_extra: float, start_day: int
+) -> None:
+    panel = random_panel(4, n_corridors=4)
+    baseline = flat_baseline(panel, log_sd=0.2)
+    start = dt.date(2015, 1, 1) + dt.timedelta(days=start_day)
+    common = {"start": start, "origin": "USA", "destination": None, "ramp_days": 20}
+    mild = fixed_scenario(
+        name="mild", withdrawn=Fixed(low), cost_increase_pp=Fixed(cost_low), **common
+    ).with_(cost_elasticity=Triangular(0.2, 0.8, 1.6), split=Split(0.5, 0.3, 20.0))
+    severe = mild.with_(
+        name="severe",
+        withdrawn=Fixed(min(1.0, low + extra)),
+        cost_increase_pp=Fixed(cost_low + cost_extra),
+        start=start - dt.timedelta(days=10),
+    )
+    result = estimate_informal(panel, [mild, severe], baseline=baseline, draws=50, seed=3)
+    by = result.corridors.sort("scenario", "origin", "destination", "period")
+    half = by.height // 2
+    for column in ("informal_p5", "informal_p50", "informal_p95", "informal_mean", "lost_mean"):
+        values = by[column].to_numpy()
+        assert (values[half:] >= values[:half] - 1e-9).all(), column
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers() -> None:
+    panel = random_panel(5)
+    baseline = flat_baseline(panel, log_sd=0.2)
+    scenario = DeRiskingScenario("s", origin="USA", start="2015-02-01")
+    first = estimate_informal(panel, scenario, baseline=baseline, seed=7).summary
+    again = estimate_informal(panel, scenario, baseline=baseline, seed=7).summary
+    other = estimate_informal(panel, scenario, baseline=baseline, seed=8).summary
+    assert first.equals(again)
+    assert not first.equals(other)
+
+
+def test_errors_name_the_fix() -> None:
+    panel = one_corridor()
+    baseline = flat_baseline(panel)
+    with pytest.raises(fl.FlowlensError, match="baseline has no row"):
+        estimate_informal(
+            panel.with_columns(origin=pl.lit("GBR")), fixed_scenario(), baseline=baseline
+        )
+    with pytest.raises(fl.FlowlensError, match="must be >= 0"):
+        estimate_informal(
+            panel.with_columns(amount_usd=pl.lit(-1.0)), fixed_scenario(), baseline=baseline
+        )
+    with pytest.raises(fl.FlowlensError, match="names must differ"):
+        estimate_informal(panel, [fixed_scenario(), fixed_scenario()], baseline=baseline)
+    with pytest.raises(fl.FlowlensError, match="withdrawn must lie"):
+        fixed_scenario(withdrawn=Uniform(0.5, 1.5))
+    with pytest.raises(fl.FlowlensError, match="ISO date"):
+        DeRiskingScenario("x", start="6 Feb 2015")
+    with pytest.raises(fl.FlowlensError, match="needs costs"):
+        baseline_from_costs(panel)
+    with pytest.raises(fl.MissingColumnError, match="channel"):
+        baseline_observed(panel)
+
+
+def test_gap_estimator_by_hand() -> None:
+    recorded = pl.DataFrame(
+        {"origin": ["USA", "GBR"], "destination": ["SOM", "SOM"], "amount_usd": [100e6, 50e6]}
+    )
+    migrants = pl.DataFrame(
+        {"origin": ["USA", "GBR"], "destination": ["SOM", "SOM"], "migrants": [100_000, 10_000]}
+    )
+    table = baseline_from_gap(recorded, migrants, share_remitting=0.5, annual_amount_usd=3000.0)
+    gbr, usa = table.sort("origin").rows(named=True)
+    assert usa["expected_usd"] == 150e6 and usa["informal_ratio"] - 1 == pytest.approx(0.5)
+    assert gbr["expected_usd"] == 15e6
+    # GBR: 15m expected against 50m recorded: no informal gap
+    panel = recorded.with_columns(period=pl.lit(dt.date(2017, 1, 1)))
+    result = estimate_informal(panel, None, baseline=table, freq="1y", draws=10)
+    informal = dict(zip(*result.corridors.select("origin", "informal_p50"), strict=True))
+    assert informal["USA"] == pytest.approx(50e6) and informal["GBR"] == 0
+
+
+def test_real_data_lands_in_the_published_range() -> None:
+    """World Bank 2017 bilateral matrix, with Remittance Prices Worldwide costs for 2017."""
+    recorded = fl.read_wb_bilateral_matrix(REAL / "wb_bilateral_remittance_2017.xlsx").panel
+    costs = fl.read_rpw_corridors(REAL / "wb_rpw_corridors_2011_2020.csv").panel.filter(
+        pl.col("period").dt.year() == 2017
+    )
+    baseline = baseline_from_costs(recorded, costs)
+    weighted = (
+        recorded.group_by(pl.col("origin").cast(pl.String), pl.col("destination").cast(pl.String))
+        .agg(pl.col("amount_usd").sum())
+        .join(baseline, on=["origin", "destination"])
+        .select(
+            (pl.col("informal_ratio") * pl.col("amount_usd")).sum() / pl.col("amount_usd").sum()
+        )
+        .item()
+    )
+    assert 0.35 <= weighted <= 0.75  # Freund and Spatafora (2008): 35-75% of recorded flows
+    share_surveyed = baseline.filter(cost_source="corridor").height / baseline.height
+    assert 0 < share_surveyed < 1
