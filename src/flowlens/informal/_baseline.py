@@ -343,7 +343,9 @@ def baseline_observed(
     ----------
     flows
         A panel or transfers with ``origin``, ``destination``, ``channel`` and
-        ``value`` (and ``n_transfers``, if a panel, for the sampling noise).
+        ``value``. A panel should carry ``n_transfers`` for the sampling noise;
+        without it each row counts as one transfer, which overstates the noise of
+        a panel's informal sums.
     before
         Only periods before this ISO date (the pre-scenario baseline).
 

@@ -67,8 +67,8 @@ class DeRiskingScenario:
         Sending and receiving countries affected (an ISO3 code, a list, or None
         for all).
     start, end
-        When capacity starts to be withdrawn, and when it is restored (None: not
-        within the panel).
+        When capacity starts to be withdrawn (default 2000-01-01: before any panel,
+        so throughout), and when it is restored (None: not within the panel).
     ramp_days
         Days until the full share is withdrawn (linear).
     channels

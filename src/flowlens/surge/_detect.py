@@ -148,7 +148,7 @@ def detect_surges(
             "baseline": baseline.ravel(),
             "scale": scale.ravel(),
             "score": score.ravel(),
-            "n_history": n_history.ravel().astype(np.int64),
+            "n_history": np.nan_to_num(n_history.ravel(), nan=0.0).astype(np.int64),
         },
         nan_to_null=True,
     )
