@@ -81,6 +81,24 @@ class MissingColumnError(SchemaError):
         self.present = present
 
     @classmethod
+    def require(cls, present: Iterable[str], *columns: str) -> None:
+        """Raise for the first of ``columns`` that is not among ``present``.
+
+        Examples
+        --------
+        >>> from flowlens.errors import MissingColumnError
+        >>> MissingColumnError.require(["origin", "amount_usd"], "origin", "amount_usd")
+        >>> MissingColumnError.require(["orign"], "origin")
+        Traceback (most recent call last):
+        ...
+        flowlens.errors.MissingColumnError: required column 'origin' is missing; columns present: ['orign']. Did you mean 'orign'? Rename it, or pass columns={'orign': 'origin'}.
+        """
+        present = list(present)
+        for column in columns:
+            if column not in present:
+                raise cls.for_column(column, present)
+
+    @classmethod
     def for_column(cls, column: str, present: Iterable[str]) -> MissingColumnError:
         """Build the error for a missing ``column`` given the ``present`` columns.
 

@@ -33,6 +33,8 @@ BASELINE_COLUMNS = (
     "log_sd_own",
     "method",
 )
+_CORRIDOR_KEYS = (pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String))
+"""Corridor keys as text, so that Enum- and String-typed inputs join."""
 _Z90 = 1.6449  # the normal 95th percentile: a 90% interval is +-1.645 sd
 INFORMAL_CHANNELS = ("informal", "cash_carry")
 
@@ -98,12 +100,8 @@ class CostModel:
 
 
 def _corridors(recorded: pl.DataFrame, value: str) -> pl.DataFrame:
-    for column in (fs.ORIGIN, fs.DESTINATION, value):
-        if column not in recorded.columns:
-            raise MissingColumnError.for_column(column, recorded.columns)
-    return recorded.group_by(
-        pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String)
-    ).agg(recorded_usd=pl.col(value).sum())
+    MissingColumnError.require(recorded.columns, fs.ORIGIN, fs.DESTINATION, value)
+    return recorded.group_by(*_CORRIDOR_KEYS).agg(recorded_usd=pl.col(value).sum())
 
 
 def baseline_from_costs(
@@ -164,12 +162,8 @@ def baseline_from_costs(
         costs = recorded.select(
             fs.ORIGIN, fs.DESTINATION, cost_pct=100.0 * pl.col("cost_ratio")
         ).filter(pl.col("cost_pct").is_finite())
-    for column in (fs.ORIGIN, fs.DESTINATION, "cost_pct"):
-        if column not in costs.columns:
-            raise MissingColumnError.for_column(column, costs.columns)
-    per_corridor = costs.group_by(
-        pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String)
-    ).agg(pl.col("cost_pct").mean())
+    MissingColumnError.require(costs.columns, fs.ORIGIN, fs.DESTINATION, "cost_pct")
+    per_corridor = costs.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
     known = corridors.join(per_corridor, on=[fs.ORIGIN, fs.DESTINATION], how="inner")
     if known.height == 0:
         msg = "no corridor of recorded has a cost: check that both use ISO3 codes"
@@ -196,9 +190,7 @@ def baseline_from_costs(
         )
     )
     if premium is not None:
-        for column in (fs.DESTINATION, "premium_pct"):
-            if column not in premium.columns:
-                raise MissingColumnError.for_column(column, premium.columns)
+        MissingColumnError.require(premium.columns, fs.DESTINATION, "premium_pct")
         table = table.join(
             premium.select(pl.col(fs.DESTINATION).cast(pl.String), "premium_pct"),
             on=fs.DESTINATION,
@@ -282,19 +274,13 @@ def baseline_from_gap(
     """
     share = as_prior(share_remitting, "share_remitting")
     amount = as_prior(annual_amount_usd, "annual_amount_usd")
-    for column in (fs.ORIGIN, fs.DESTINATION, "migrants"):
-        if column not in migrants.columns:
-            raise MissingColumnError.for_column(column, migrants.columns)
+    MissingColumnError.require(migrants.columns, fs.ORIGIN, fs.DESTINATION, "migrants")
     corridors = _corridors(recorded, value)
-    stock = migrants.group_by(
-        pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String)
-    ).agg(pl.col("migrants").sum())
+    stock = migrants.group_by(*_CORRIDOR_KEYS).agg(pl.col("migrants").sum())
     table = corridors.join(stock, on=[fs.ORIGIN, fs.DESTINATION], how="left")
     amount_per_origin = pl.lit(amount.mean)
     if annual_amount is not None:
-        for column in (fs.ORIGIN, "annual_amount_usd"):
-            if column not in annual_amount.columns:
-                raise MissingColumnError.for_column(column, annual_amount.columns)
+        MissingColumnError.require(annual_amount.columns, fs.ORIGIN, "annual_amount_usd")
         table = table.join(
             annual_amount.select(pl.col(fs.ORIGIN).cast(pl.String), "annual_amount_usd"),
             on=fs.ORIGIN,
@@ -366,9 +352,7 @@ def baseline_observed(
     >>> baseline_observed(flows)["informal_ratio"].item()
     0.4
     """
-    for column in (fs.ORIGIN, fs.DESTINATION, fs.CHANNEL, value):
-        if column not in flows.columns:
-            raise MissingColumnError.for_column(column, flows.columns)
+    MissingColumnError.require(flows.columns, fs.ORIGIN, fs.DESTINATION, fs.CHANNEL, value)
     if before is not None:
         if "period" not in flows.columns and fs.DATE not in flows.columns:
             raise MissingColumnError.for_column("period", flows.columns)
@@ -376,9 +360,7 @@ def baseline_observed(
         flows = flows.filter(pl.col(when) < pl.lit(before).str.to_date())
     informal = pl.col(fs.CHANNEL).cast(pl.String).is_in(list(INFORMAL_CHANNELS))
     count = pl.col("n_transfers") if "n_transfers" in flows.columns else pl.lit(1)
-    per = flows.group_by(
-        pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String)
-    ).agg(
+    per = flows.group_by(*_CORRIDOR_KEYS).agg(
         informal_usd=pl.col(value).filter(informal).sum(),
         formal_usd=pl.col(value).filter(~informal).sum(),
         n_informal=count.filter(informal).sum(),

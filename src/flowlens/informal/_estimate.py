@@ -143,6 +143,7 @@ def estimate_informal(
         out of the recorded formal flow and a scenario's ``channels`` decide which
         formal flow loses capacity. With ``cost_pct`` or ``cost_ratio``, that is the
         cost the elasticity applies to (else the baseline's ``cost_pct``, else 7%).
+        A row whose value is null is unknown, not zero: it is left out.
     scenario
         One :class:`DeRiskingScenario`, several (compared side by side, with the
         same random numbers), or None: the baseline alone.
@@ -259,12 +260,8 @@ def _cells(
 ) -> _Cells:
     if isinstance(panel, pl.LazyFrame):
         panel = panel.collect()
-    for column in ("period", fs.ORIGIN, fs.DESTINATION, value):
-        if column not in panel.columns:
-            raise MissingColumnError.for_column(column, panel.columns)
-    for column in BASELINE_COLUMNS:
-        if column not in baseline.columns:
-            raise MissingColumnError.for_column(column, baseline.columns)
+    MissingColumnError.require(panel.columns, "period", fs.ORIGIN, fs.DESTINATION, value)
+    MissingColumnError.require(baseline.columns, *BASELINE_COLUMNS)
     keys = [fs.ORIGIN, fs.DESTINATION]
     amount = pl.col(value).cast(pl.Float64)
     channel = pl.col(fs.CHANNEL).cast(pl.String) if fs.CHANNEL in panel.columns else None
@@ -283,6 +280,15 @@ def _cells(
         cost_aggs.append(pl.col("cost_pct").cast(pl.Float64).mean().alias("_cost"))
     elif "cost_ratio" in panel.columns:
         cost_aggs.append((100.0 * pl.col("cost_ratio").cast(pl.Float64)).mean().alias("_cost"))
+    # a negative row is an error even where positive rows of its cell would hide it
+    negative = panel.filter(pl.col(value) < 0)
+    if negative.height:
+        row = negative.row(0, named=True)
+        msg = (
+            f"{value} is negative for {row[fs.ORIGIN]} -> {row[fs.DESTINATION]} in "
+            f"{row['period']} ({row[value]:,.2f}): recorded flows must be >= 0"
+        )
+        raise FlowlensError(msg)
     grouped = (
         panel.filter(pl.col(value).is_not_null())
         .group_by(
@@ -292,14 +298,6 @@ def _cells(
         )
         .agg(amount.filter(formal_rows).sum().alias("_formal"), *exposed_aggs, *cost_aggs)
     )
-    negative = grouped.filter(pl.col("_formal") < 0)
-    if negative.height:
-        row = negative.row(0, named=True)
-        msg = (
-            f"{value} is negative for {row[fs.ORIGIN]} -> {row[fs.DESTINATION]} in "
-            f"{row['period']} ({row['_formal']:,.2f}): recorded flows must be >= 0"
-        )
-        raise FlowlensError(msg)
     base = baseline.select(
         pl.col(fs.ORIGIN).cast(pl.String),
         pl.col(fs.DESTINATION).cast(pl.String),
@@ -393,35 +391,6 @@ def _progress(scenario: DeRiskingScenario, cells: _Cells) -> F64:
     return result
 
 
-def _hashed_normal(seed: int, draws: int, corridors: I64) -> F64:
-    """Standard normals per (corridor, draw) from a counter-based hash (splitmix64, then
-    Box-Muller), so a corridor's noise depends only on the seed and its index, never on
-    chunking; the same numbers as the compiled kernel's ``hashed_normal``."""
-
-    def mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-    with np.errstate(over="ignore"):
-        base = (
-            np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-            + corridors.astype(np.uint64)[:, None] * np.uint64(0xD1B54A32D192ED03)
-            + np.arange(draws, dtype=np.uint64)[None, :]
-            * np.uint64(2)
-            * np.uint64(0x94D049BB133111EB)
-        )
-        a = mix(base)
-        b = mix(base + np.uint64(0x94D049BB133111EB))
-    scale = float(1 << 53)
-    u1 = ((a >> np.uint64(11)).astype(np.float64) + 0.5) / scale
-    u2 = ((b >> np.uint64(11)).astype(np.float64) + 0.5) / scale
-    normal: F64 = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-    return normal
-
-
 def _chunks(n_cells: int, draws: int) -> Iterator[slice]:
     size = max(1, CHUNK_CELLS // max(draws, 1))
     for start in range(0, n_cells, size):
@@ -464,6 +433,8 @@ def _simulate(
             np.array(QUANTILES),
         )
         return _stats_frame(stats), group_sums
+    from flowlens.informal._kernel import hashed_normals
+
     n_cells = cells.formal.size
     draws = params.withdrawn.size
     n_stats = len(QUANTILES) + 1
@@ -475,7 +446,7 @@ def _simulate(
         formal = cells.formal[part][:, None]
         corridor = cells.corridor[part]
         unique, position = np.unique(corridor, return_inverse=True)
-        z_own = _hashed_normal(seed, draws, unique)
+        z_own = hashed_normals(seed, draws, unique)
         log_ratio = (
             cells.log_sd_shared[unique][:, None] * params.z_shared[None, :]
             + cells.log_sd_own[unique][:, None] * z_own

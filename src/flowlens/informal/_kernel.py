@@ -22,16 +22,42 @@ I64 = npt.NDArray[np.int64]
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_CORRIDOR = np.uint64(0xD1B54A32D192ED03)
 _MIX_DRAW = np.uint64(0x94D049BB133111EB)
+_MIX_OUT = np.uint64(0xBF58476D1CE4E5B9)
+_UNIT = 9007199254740992.0  # 2 ** 53: the top 53 bits of a hash as a uniform in (0, 1)
 
 
 @numba.njit(cache=True, nogil=True)
 def _splitmix(x: np.uint64) -> np.uint64:
     x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x *= _MIX_OUT
     x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
+    x *= _MIX_DRAW
     x ^= x >> np.uint64(31)
     return x
+
+
+def hashed_normals(seed: int, draws: int, corridors: I64) -> F64:
+    """``hashed_normal`` for every (corridor, draw) at once, in numpy (the reference path)."""
+
+    def mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+        x = x ^ (x >> np.uint64(30))
+        x = x * _MIX_OUT
+        x = x ^ (x >> np.uint64(27))
+        x = x * _MIX_DRAW
+        return x ^ (x >> np.uint64(31))
+
+    with np.errstate(over="ignore"):
+        base = (
+            np.uint64(seed) * _GOLDEN
+            + corridors.astype(np.uint64)[:, None] * _MIX_CORRIDOR
+            + np.arange(draws, dtype=np.uint64)[None, :] * np.uint64(2) * _MIX_DRAW
+        )
+        a = mix(base)
+        b = mix(base + _MIX_DRAW)
+    u1 = ((a >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
+    u2 = ((b >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
+    normal: F64 = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return normal
 
 
 @numba.njit(cache=True, nogil=True)
@@ -44,8 +70,8 @@ def hashed_normal(seed: int, corridor: int, draw: int) -> float:
     )
     a = _splitmix(base)
     b = _splitmix(base + _MIX_DRAW)
-    u1 = (float(a >> np.uint64(11)) + 0.5) / 9007199254740992.0
-    u2 = (float(b >> np.uint64(11)) + 0.5) / 9007199254740992.0
+    u1 = (float(a >> np.uint64(11)) + 0.5) / _UNIT
+    u2 = (float(b >> np.uint64(11)) + 0.5) / _UNIT
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 

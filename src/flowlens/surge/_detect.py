@@ -111,9 +111,7 @@ def detect_surges(
         msg = f"detect_surges takes a polars DataFrame or LazyFrame, got {type(panel).__name__}"
         raise SchemaError(msg)
     keys = _keys(frame, level, by_flow_type)
-    for column in ("period", value, *keys):
-        if column not in frame.columns:
-            raise MissingColumnError.for_column(column, frame.columns)
+    MissingColumnError.require(frame.columns, "period", value, *keys)
     if window is None:
         window = scoring.window_for(season)
     if not min_uplift >= 0:

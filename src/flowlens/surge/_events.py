@@ -85,9 +85,7 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
     raw = raw.rename(
         {k: v for k, v in renames.items() if k in raw.columns and v not in raw.columns}
     )
-    for column in ("event_id", "country", "start"):
-        if column not in raw.columns:
-            raise MissingColumnError.for_column(column, raw.columns)
+    MissingColumnError.require(raw.columns, "event_id", "country", "start")
     return (
         raw.with_columns(
             pl.col("country").str.split(";"),
@@ -132,12 +130,8 @@ def attribute_surges(
     [('NPL', 'EQ', 1), ('MEX', None, None)]
     """
     every = _normalise_freq(freq)
-    for column in (fs.DESTINATION, "start"):
-        if column not in episodes.columns:
-            raise MissingColumnError.for_column(column, episodes.columns)
-    for column in ("event_id", "country", "start"):
-        if column not in events.columns:
-            raise MissingColumnError.for_column(column, events.columns)
+    MissingColumnError.require(episodes.columns, fs.DESTINATION, "start")
+    MissingColumnError.require(events.columns, "event_id", "country", "start")
     numbered = episodes.with_row_index("_episode").with_columns(
         _n=_period_number(pl.col("start"), every), _dest=pl.col(fs.DESTINATION).cast(pl.String)
     )
@@ -286,9 +280,7 @@ def evaluate_surges(
     """
     every = _normalise_freq(freq)
     keys = [c for c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE) if c in episodes.columns]
-    for column in (*keys, "period", "baseline_usd", "excess_usd"):
-        if column not in truth.columns:
-            raise MissingColumnError.for_column(column, truth.columns)
+    MissingColumnError.require(truth.columns, *keys, "period", "baseline_usd", "excess_usd")
     cast = [pl.col(k).cast(pl.String) for k in keys]
     if scored is not None:
         scorable = scored.scored.filter(pl.col("score").is_not_null()).select(*cast, "period")
