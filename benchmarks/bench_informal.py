@@ -4,7 +4,8 @@
 
 240M draw-cells. Times ``estimate_informal`` end to end (a scenario that withdraws
 capacity from every corridor from mid-March, ramping over 30 days) with the
-compiled kernel, after one warm-up call that compiles it, and the numpy reference
+compiled kernel, after one warm-up call that compiles it; again with a cost per
+row, so that no two cells share a profile (the kernel's worst case); and the numpy reference
 path on a twentieth of the corridors (scaled up). Memory is the peak resident set
 of the process. Writes JSON under benchmarks/results/.
 """
@@ -57,6 +58,13 @@ def main() -> None:
     started = time.perf_counter()
     result = estimate_informal(panel, scenario, baseline=baseline, draws=1000, seed=1)
     compiled_s = time.perf_counter() - started
+    # the worst case for the kernel: a cost per row makes every cell its own profile
+    distinct = panel.with_columns(
+        cost_pct=pl.Series(np.random.default_rng(2).uniform(2, 15, panel.height))
+    )
+    started = time.perf_counter()
+    estimate_informal(distinct, scenario, baseline=baseline, draws=1000, seed=1)
+    distinct_s = time.perf_counter() - started
     small, small_costs = panel_of(1_000)
     small_baseline = baseline_from_costs(small, small_costs)
     original = _estimate._simulate
@@ -72,6 +80,7 @@ def main() -> None:
     results = {
         "draw_cells": 1000 * panel.height,
         "compiled_s": compiled_s,
+        "compiled_every_cell_distinct_s": distinct_s,
         "numpy_reference_s_scaled": numpy_s,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
         "informal_to_recorded_p50": result.summary["informal_to_recorded"].item(),

@@ -1,9 +1,10 @@
 """Compiled Monte Carlo kernel (numba): each (destination, period) group on its own core.
 
-For every corridor-period the draws' formal, informal, lost and total flows are
-computed into a small buffer, summarised (mean, and percentiles by in-place
-selection: the median first, then the lower percentile in the left part and the
-upper in the right), and added to the group's per-draw sums. Nothing of size
+Every quantity of a corridor-period is its recorded flow times a vector over the
+draws fixed by its profile (corridor, exposed share, ramp progress, cost). The
+vectors are summarised once per profile (mean, and percentiles by in-place
+selection), each cell's statistics are its profile's scaled by its flow, and the
+draws are added to the per-draw sums of the cell's (destination, period) group. Nothing of size
 cells x draws is ever allocated. ``flowlens.informal._estimate`` holds the same
 model in numpy (the reference the tests compare with).
 """
@@ -156,73 +157,111 @@ def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
 
 
 @numba.njit(cache=True, parallel=True)
+def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
+    share: F64,
+    progress: F64,
+    cost: F64,
+    corridor: I64,
+    table: F64,
+    withdrawn: F64,
+    deterred: F64,
+    split: F64,
+    probs: F64,
+) -> F64:
+    """Mean and percentiles of formal, informal and lost per unit of recorded flow, per profile.
+
+    A profile is what a cell's draws depend on besides its recorded flow f:
+    (corridor, exposed share, ramp progress, cost). Every quantity is f times a
+    vector over the draws that only the profile fixes, and scaling by f >= 0 keeps
+    the order of the draws, so the percentiles are selected once per profile
+    rather than once per cell.
+    """
+    n_profiles = share.size
+    draws = withdrawn.size
+    n_q = probs.size
+    stats = np.empty((3, 1 + n_q, n_profiles))
+    for i in numba.prange(n_profiles):
+        buf = np.empty((3, draws))
+        out = np.empty(n_q)
+        c = corridor[i]
+        inverse_cost = 1.0 / cost[i]
+        for d in range(draws):
+            w = share[i] * withdrawn[d]
+            k = progress[i] * min(1.0, deterred[d] * inverse_cost)
+            displaced = w + (1.0 - w) * k
+            buf[0, d] = 1.0 - (1.0 - split[d, 1]) * displaced
+            buf[1, d] = table[c, d] + split[d, 0] * displaced
+            buf[2, d] = split[d, 2] * displaced
+        for q in range(3):
+            row = buf[q]
+            total = 0.0
+            for d in range(draws):
+                total += row[d]
+            stats[q, 0, i] = total / draws
+            _quantiles(row, probs, out)
+            for qi in range(n_q):
+                stats[q, 1 + qi, i] = out[qi]
+    return stats
+
+
+@numba.njit(cache=True, parallel=True)
 def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     formal: F64,
     exposed_share: F64,
     progress: F64,
     cost: F64,
     corridor: I64,
+    profile: I64,
+    profile_stats: F64,
     table: F64,
     ratio_summary: F64,
     group_start: I64,
     withdrawn: F64,
     deterred: F64,
     split: F64,
-    probs: F64,
 ) -> tuple[F64, F64]:
+    """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums."""
     n_cells = formal.size
     n_groups = group_start.size - 1
     draws = withdrawn.size
-    n_q = probs.size
-    stats = np.empty((4, 1 + n_q, n_cells))
+    n_stats = profile_stats.shape[1]
+    stats = np.empty((4, n_stats, n_cells))
     sums = np.zeros((n_groups, 4, draws))
     for g in numba.prange(n_groups):
-        buf = np.empty((3, draws))
-        out = np.empty(n_q)
         for j in range(group_start[g], group_start[g + 1]):
             c = corridor[j]
             f = formal[j]
+            for si in range(n_stats):
+                stats[3, si, j] = f * (1.0 + ratio_summary[c, si])
+                for q in range(3):
+                    stats[q, si, j] = f * profile_stats[q, si, profile[j]]
             share = exposed_share[j]
             p = progress[j]
-            # total = f * (1 + ratio): from the corridor's own summary
-            stats[3, 0, j] = f * (1.0 + ratio_summary[c, 0])
-            for qi in range(n_q):
-                stats[3, 1 + qi, j] = f * (1.0 + ratio_summary[c, 1 + qi])
-            for d in range(draws):
-                sums[g, 3, d] += f * (1.0 + table[c, d])
-            if (
-                share == 0.0 and p == 0.0
-            ):  # nothing displaced: formal stays, informal is the baseline
-                stats[0, 0, j] = f
-                stats[2, 0, j] = 0.0
-                stats[1, 0, j] = f * ratio_summary[c, 0]
-                for qi in range(n_q):
-                    stats[0, 1 + qi, j] = f
-                    stats[2, 1 + qi, j] = 0.0
-                    stats[1, 1 + qi, j] = f * ratio_summary[c, 1 + qi]
+            if share == 0.0 and p == 0.0:  # nothing displaced
                 for d in range(draws):
+                    informal = f * table[c, d]
                     sums[g, 0, d] += f
-                    sums[g, 1, d] += f * table[c, d]
+                    sums[g, 1, d] += informal
+                    sums[g, 3, d] += f + informal
                 continue
             inverse_cost = 1.0 / cost[j]
             for d in range(draws):
                 w = share * withdrawn[d]
                 k = p * min(1.0, deterred[d] * inverse_cost)
                 displaced = f * (w + (1.0 - w) * k)
-                buf[0, d] = f - (1.0 - split[d, 1]) * displaced
-                buf[1, d] = f * table[c, d] + split[d, 0] * displaced
-                buf[2, d] = split[d, 2] * displaced
-            for q in range(3):
-                total = 0.0
-                row = buf[q]
-                for d in range(draws):
-                    total += row[d]
-                    sums[g, q, d] += row[d]
-                stats[q, 0, j] = total / draws
-                _quantiles(row, probs, out)
-                for qi in range(n_q):
-                    stats[q, 1 + qi, j] = out[qi]
+                informal = f * table[c, d]
+                sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
+                sums[g, 1, d] += informal + split[d, 0] * displaced
+                sums[g, 2, d] += split[d, 2] * displaced
+                sums[g, 3, d] += f + informal
     return stats, sums
+
+
+def _profiles(exposed_share: F64, progress: F64, cost: F64, corridor: I64) -> tuple[I64, I64]:
+    """The distinct (corridor, share, progress, cost) rows: each cell's profile, and one cell per profile."""
+    rows = np.stack([corridor.astype(np.float64), exposed_share, progress, cost], axis=1)
+    _, first, index = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return index.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
 def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
@@ -249,17 +288,30 @@ def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
     sums (32 bytes x groups x draws); nothing of size cells x draws.
     """
     table, summary = _ratio_table(ratio, offset, log_sd_shared, log_sd_own, z_shared, seed, probs)
+    profile, first = _profiles(exposed_share, progress, cost, corridor)
+    profile_stats = _profile_stats(
+        exposed_share[first],
+        progress[first],
+        cost[first],
+        corridor[first],
+        table,
+        withdrawn,
+        deterred,
+        split,
+        probs,
+    )
     return _simulate_groups(
         formal,
         exposed_share,
         progress,
         cost,
         corridor,
+        profile,
+        profile_stats,
         table,
         summary,
         group_start,
         withdrawn,
         deterred,
         split,
-        probs,
     )
