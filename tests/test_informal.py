@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flowlens as fl
+from flowlens.errors import FlowlensError
 from flowlens.informal import (
     CostModel,
     DeRiskingScenario,
@@ -23,7 +24,9 @@ from flowlens.informal import (
     baseline_from_costs,
     baseline_from_gap,
     baseline_observed,
+    derisking_exposure,
     estimate_informal,
+    sensitivity,
 )
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
@@ -274,3 +277,104 @@ def test_real_data_lands_in_the_published_range() -> None:
     assert 0.35 <= weighted <= 0.75  # Freund and Spatafora (2008): 35-75% of recorded flows
     share_surveyed = baseline.filter(cost_source="corridor").height / baseline.height
     assert 0 < share_surveyed < 1
+
+
+def hand_baseline(
+    ratio: float, log_sd_shared: float, origins: tuple[str, ...] = ("USA",)
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "origin": list(origins),
+            "destination": "SOM",
+            "informal_ratio": ratio,
+            "offset": 0.0,
+            "log_sd_shared": log_sd_shared,
+            "log_sd_own": 0.1,
+            "method": "by hand",
+        }
+    )
+
+
+def test_sensitivity_by_hand() -> None:
+    panel = one_corridor().head(3)  # Jan-Mar 2015, after a start in 2000: fully withdrawn
+    scenario = DeRiskingScenario(
+        "tornado",
+        withdrawn=Uniform(0.2, 0.6),
+        cost_increase_pp=Fixed(2.0),
+        cost_elasticity=Fixed(1.0),
+        split=Split(0.5, 0.3, concentration=None),
+    )
+    table = sensitivity(
+        panel, scenario, baseline=hand_baseline(0.4, 0.2), quantity="informal"
+    ).sort("parameter")
+    rows = {row["parameter"]: row for row in table.iter_rows(named=True)}
+    deterred = min(1.0, 1.0 * 2.0 / 7.0)  # elasticity x rise / the default 7% cost
+
+    def informal(withdrawn: float, ratio: float = 0.4) -> float:
+        return 300 * ratio + 0.5 * 300 * (withdrawn + (1 - withdrawn) * deterred)
+
+    assert rows["withdrawn"]["low_value"] == pytest.approx(0.22)
+    assert rows["withdrawn"]["at_low"] == pytest.approx(informal(0.22))
+    assert rows["withdrawn"]["at_high"] == pytest.approx(informal(0.58))
+    assert rows["withdrawn"]["central"] == pytest.approx(informal(0.4))
+    low_ratio = 0.4 * np.exp(-0.2 * 1.6448536)
+    assert rows["baseline_ratio"]["low_value"] == pytest.approx(low_ratio)
+    assert rows["baseline_ratio"]["at_low"] == pytest.approx(informal(0.4, low_ratio))
+    # fixed parameters do not move anything
+    for fixed in ("cost_increase_pp", "cost_elasticity", "split_informal"):
+        assert rows[fixed]["swing"] == pytest.approx(0.0)
+    assert table["swing_share"].sum() == pytest.approx(1.0)
+    # the widest swing comes first
+    ordered = sensitivity(panel, scenario, baseline=hand_baseline(0.4, 0.2))
+    assert ordered["swing"].to_list() == sorted(ordered["swing"].to_list(), reverse=True)
+    with pytest.raises(FlowlensError, match="quantity must be one of"):
+        sensitivity(panel, scenario, baseline=hand_baseline(0.4, 0.2), quantity="total")
+
+
+def test_sensitivity_split_keeps_the_ratio_of_the_other_shares() -> None:
+    panel = one_corridor().head(1)
+    scenario = fixed_scenario(start="2000-01-01", split=Split(0.5, 0.3, concentration=20.0))
+    table = sensitivity(panel, scenario, baseline=hand_baseline(0.0, 0.0), quantity="lost")
+    row = table.filter(pl.col("parameter") == "split_informal").row(0, named=True)
+    # Beta(10, 10) percentiles; the lost share is (1 - informal) x 0.2 / 0.5
+    assert row["low_value"] == pytest.approx(0.3203, abs=1e-3)
+    assert row["at_low"] == pytest.approx(60 * (1 - row["low_value"]) * 0.4)
+    assert row["at_high"] == pytest.approx(60 * (1 - row["high_value"]) * 0.4)
+
+
+def test_exposure_ranks_receivers_by_what_they_lose() -> None:
+    panel = pl.DataFrame(
+        {
+            "period": dt.date(2015, 1, 1),
+            "origin": ["USA", "USA", "GBR", "GBR", "GBR"],
+            "destination": ["SOM", "KEN", "SOM", "KEN", "ETH"],
+            "amount_usd": [100.0, 10.0, 50.0, 400.0, 30.0],
+        }
+    )
+    baseline = pl.concat(
+        [
+            hand_baseline(0.5, 0.0, ("USA", "GBR")),
+            hand_baseline(0.5, 0.0, ("USA", "GBR")).with_columns(destination=pl.lit("KEN")),
+            hand_baseline(0.5, 0.0, ("GBR",)).with_columns(destination=pl.lit("ETH")),
+        ]
+    ).with_columns(log_sd_own=0.0)
+    scenario = DeRiskingScenario(
+        "US banks",
+        withdrawn=Fixed(0.6),
+        cost_increase_pp=Fixed(0.0),
+        cost_elasticity=Fixed(0.0),
+        split=Split(0.5, 0.3, concentration=None),
+    )
+    table = derisking_exposure(panel, "usa", baseline=baseline, scenario=scenario, draws=20)
+    assert table["destination"].to_list() == ["SOM", "KEN", "ETH"]
+    som = table.row(0, named=True)
+    assert som["inflow_usd"] == pytest.approx(150)
+    assert som["exposed_share"] == pytest.approx(100 / 150)
+    # 60 displaced from USA -> SOM: 12 not sent, 30 to informal channels
+    assert som["lost_p50"] == pytest.approx(12)
+    assert som["informal_added_p50"] == pytest.approx(30)
+    assert som["lost_to_inflow_p50"] == pytest.approx(12 / 150)
+    eth = table.row(2, named=True)
+    assert (eth["lost_p95"], eth["informal_added_p95"]) == (0.0, 0.0)
+    with pytest.raises(FlowlensError, match="no recorded flow from FRA"):
+        derisking_exposure(panel, "FRA", baseline=baseline)

@@ -8,7 +8,9 @@ channels (:func:`baseline_observed`). A :class:`DeRiskingScenario` says which
 corridors lose formal capacity, when and how much, with its behavioural
 parameters as priors; :func:`estimate_informal` runs a vectorised Monte Carlo and
 returns formal, informal, lost and total flow with intervals per corridor and
-period, per receiving country and per scenario.
+period, per receiving country and per scenario; :func:`sensitivity` says which
+parameter drives the interval, and :func:`derisking_exposure` which receiving
+countries lose most if one sending country's banks de-risk.
 """
 
 from flowlens.informal._baseline import (
@@ -20,6 +22,7 @@ from flowlens.informal._baseline import (
     baseline_observed,
 )
 from flowlens.informal._estimate import InformalEstimate, estimate_informal
+from flowlens.informal._exposure import derisking_exposure
 from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform
 from flowlens.informal._scenario import (
     COST_ELASTICITY_DEFAULT,
@@ -28,6 +31,7 @@ from flowlens.informal._scenario import (
     WITHDRAWN_DEFAULT,
     DeRiskingScenario,
 )
+from flowlens.informal._sensitivity import sensitivity
 
 __all__ = [
     "ANNUAL_AMOUNT_DEFAULT",
@@ -47,5 +51,7 @@ __all__ = [
     "baseline_from_costs",
     "baseline_from_gap",
     "baseline_observed",
+    "derisking_exposure",
     "estimate_informal",
+    "sensitivity",
 ]

@@ -194,12 +194,7 @@ def estimate_informal(
     corridor_frames, group_frames, period_frames, summary_frames = [], [], [], []
     for scenario_ in scenarios:
         params = _draw(scenario_, draws, seed, z_shared)
-        progress = _progress(scenario_, cells)
-        exposed = cells.exposed[scenario_.channels] * progress
-        if scenario_.origin is not None or scenario_.destination is not None:
-            selected = cells.keys.select(scenario_.corridor_filter()).to_series().to_numpy()
-            exposed = exposed * selected
-            progress = progress * selected
+        progress, exposed = _reach(scenario_, cells)
         stats, group_sums = _simulate(cells, params, progress, exposed, seed=seed, threads=threads)
         label = pl.lit(scenario_.name).alias("scenario")
         corridor_frames.append(
@@ -389,6 +384,17 @@ def _progress(scenario: DeRiskingScenario, cells: _Cells) -> F64:
     covered = np.maximum(integral(last) - integral(np.minimum(first, last)), 0.0)
     result: F64 = np.clip(covered / cells.period_days, 0.0, 1.0)
     return result
+
+
+def _reach(scenario: DeRiskingScenario, cells: _Cells) -> tuple[F64, F64]:
+    """Per cell: the scenario's ramp progress, and the formal flow it withdraws capacity from."""
+    progress = _progress(scenario, cells)
+    exposed = cells.exposed[scenario.channels] * progress
+    if scenario.origin is not None or scenario.destination is not None:
+        selected = cells.keys.select(scenario.corridor_filter()).to_series().to_numpy()
+        exposed = exposed * selected
+        progress = progress * selected
+    return progress, exposed
 
 
 def _chunks(n_cells: int, draws: int) -> Iterator[slice]:
