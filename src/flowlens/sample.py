@@ -14,11 +14,15 @@ __all__ = ["SAMPLES", "load_sample", "sample_path"]
 SAMPLES: dict[str, str] = {
     "flows": "flows_sample.csv",
     "mexico_monthly": "mexico_monthly.csv",
+    "derisking_events": "derisking_events.csv",
 }
 """Sample name -> file. ``flows``: about 4,000 synthetic transfers (seeded) in 14 real
 corridors, 2023-2024, with a dozen deliberately broken rows. ``mexico_monthly``: Banco
 de Mexico's monthly remittance inflows (from 1995) and outflows (from 2013), in US
-dollars, as published (source: Banco de Mexico, SIE; reshaped by github.com/lapanquecita/remesas)."""
+dollars, as published (source: Banco de Mexico, SIE; reshaped by github.com/lapanquecita/remesas).
+``derisking_events``: bank and regulator closures of money-transfer accounts in
+Somalia corridors, 2011-2015, with the press and NGO reports each row cites
+(data/samples/real/PROVENANCE.md); one closure was announced and reversed (a placebo)."""
 
 
 def sample_path(name: str = "flows") -> Path:
@@ -42,7 +46,8 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
     ``flows`` returns the raw transaction table, every column as text, exactly as a
     CSV extract arrives (pass it to :func:`flowlens.load_flows`). ``mexico_monthly``
     returns the tidy corridor panel of Banco de Mexico's monthly series (see
-    :func:`flowlens.read_banxico_monthly`).
+    :func:`flowlens.read_banxico_monthly`); ``derisking_events`` the events table
+    of :func:`flowlens.informal.read_derisking_events`.
 
     Examples
     --------
@@ -54,6 +59,10 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
     ['period', 'origin', 'destination', 'flow_type', 'amount_usd', 'n_transfers']
     """
     path = sample_path(name)
+    if name == "derisking_events":
+        from flowlens.informal import read_derisking_events
+
+        return read_derisking_events(path)
     if name == "mexico_monthly":
         from flowlens.official import read_banxico_monthly
 

@@ -10,7 +10,9 @@ parameters as priors; :func:`estimate_informal` runs a vectorised Monte Carlo an
 returns formal, informal, lost and total flow with intervals per corridor and
 period, per receiving country and per scenario; :func:`sensitivity` says which
 parameter drives the interval, and :func:`derisking_exposure` which receiving
-countries lose most if one sending country's banks de-risk.
+countries lose most if one sending country's banks de-risk. :func:`derisking_effect`
+reads a past event in recorded data: the drop against a counterfactual, and the
+informal flow it implies.
 """
 
 from flowlens.informal._baseline import (
@@ -24,6 +26,7 @@ from flowlens.informal._baseline import (
 from flowlens.informal._estimate import InformalEstimate, estimate_informal
 from flowlens.informal._exposure import derisking_exposure
 from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform
+from flowlens.informal._recorded import DeRiskingEffect, derisking_effect, read_derisking_events
 from flowlens.informal._scenario import (
     COST_ELASTICITY_DEFAULT,
     COST_INCREASE_DEFAULT,
@@ -41,6 +44,7 @@ __all__ = [
     "SPLIT_DEFAULT",
     "WITHDRAWN_DEFAULT",
     "CostModel",
+    "DeRiskingEffect",
     "DeRiskingScenario",
     "Fixed",
     "InformalEstimate",
@@ -51,7 +55,9 @@ __all__ = [
     "baseline_from_costs",
     "baseline_from_gap",
     "baseline_observed",
+    "derisking_effect",
     "derisking_exposure",
     "estimate_informal",
+    "read_derisking_events",
     "sensitivity",
 ]
