@@ -374,7 +374,7 @@ def _one_event(  # noqa: PLR0917 - one event's fit takes the run's settings
     draws = shares.shape[0]
     coef_draws = rng.multivariate_normal(coef, covariance, draws, method="eigh")
     # one circular block of residuals per draw keeps their autocorrelation
-    first_residual: npt.NDArray[np.int64] = rng.integers(0, history, size=draws)
+    first_residual = np.asarray(rng.integers(0, history, size=draws), dtype=np.int64)
     block = (first_residual[:, None] + np.arange(after.height)[None, :]) % history
     log_cf = coef_draws @ x_after.T + residuals[block]
     counterfactual = np.exp(log_cf)  # (draws, horizon periods)
