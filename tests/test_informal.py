@@ -112,8 +112,14 @@ def random_panel(seed: int, n_corridors: int = 12) -> pl.DataFrame:
     ).with_columns(pl.col("period").cast(pl.Date))
 
 
-def test_the_compiled_kernel_equals_the_numpy_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("counts", [False, True], ids=["no counts", "sampling noise"])
+def test_the_compiled_kernel_equals_the_numpy_reference(
+    monkeypatch: pytest.MonkeyPatch, counts: bool
+) -> None:
     panel = random_panel(1)
+    if counts:  # some cells noisy, some not (no formal transfers counted)
+        n = np.random.default_rng(3).integers(0, 300, panel.height)
+        panel = panel.with_columns(n_transfers=pl.Series(np.where(n < 40, 0, n)))
     baseline = baseline_observed(
         panel.with_columns(channel=pl.lit("mto")).vstack(
             panel.with_columns(channel=pl.lit("informal"), amount_usd=pl.col("amount_usd") * 0.3)
@@ -378,3 +384,23 @@ def test_exposure_ranks_receivers_by_what_they_lose() -> None:
     assert (eth["lost_p95"], eth["informal_added_p95"]) == (0.0, 0.0)
     with pytest.raises(FlowlensError, match="no recorded flow from FRA"):
         derisking_exposure(panel, "FRA", baseline=baseline)
+
+
+def test_sampling_noise_widens_one_period_not_the_year() -> None:
+    panel = one_corridor(1000.0).with_columns(n_transfers=pl.lit(100))
+    baseline = flat_baseline(panel, ratio=0.5)
+    result = estimate_informal(panel, None, baseline=baseline, draws=4000, seed=2)
+    sd = 1.28062 * np.sqrt(1 / 50 + 1 / 100)  # SUM_CV x sqrt(1 / n_informal + 1 / n_formal)
+    cell = result.corridors.row(0, named=True)
+    width = np.log(cell["informal_p95"] / cell["informal_p5"]) / (2 * 1.6449)
+    assert width == pytest.approx(sd, rel=0.05)
+    assert cell["informal_mean"] == pytest.approx(500, rel=0.01)  # the noise keeps the mean
+    assert cell["total_p50"] - cell["informal_p50"] == pytest.approx(1000, rel=1e-9)
+    # twelve independent months: the year's relative spread is sd / sqrt(12)
+    year = result.summary.row(0, named=True)
+    year_width = np.log(year["informal_p95"] / year["informal_p5"]) / (2 * 1.6449)
+    assert year_width == pytest.approx(sd / np.sqrt(12), rel=0.1)
+    plain = estimate_informal(
+        panel, None, baseline=baseline, draws=50, seed=2, sampling_noise=False
+    ).corridors
+    assert (plain["informal_p5"] == plain["informal_p95"]).all()

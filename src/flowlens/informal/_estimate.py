@@ -7,7 +7,7 @@ after ``end``), the share e of formal flow in the channels that lose capacity, a
 per draw the withdrawn share w, cost rise dc (pp), cost elasticity eps and split
 (s_informal, s_other_formal, s_lost):
 
-    I0       = F * R                                     baseline informal
+    I0       = F * R * exp(sd * z - sd^2 / 2)            baseline informal
     W        = e * p * w                                 formal capacity withdrawn
     k        = p * min(1, eps * dc / cost)               remaining flow deterred by cost
     D        = F * (W + (1 - W) * k)                     displaced formal flow
@@ -15,6 +15,14 @@ per draw the withdrawn share w, cost rise dc (pp), cost elasticity eps and split
     informal = I0 + s_informal * D
     lost     = s_lost * D
     total    = F + I0 = formal + informal + lost         the counterfactual total
+
+where z is a standard normal of the cell and draw, and sd the sampling noise of one
+period's informal sum against the recorded flow it is estimated from: with n formal
+transfers in the cell (the panel's ``n_transfers``) and about n * R informal ones,
+sd = SUM_CV * sqrt(1 / (n R) + 1 / n), SUM_CV = sqrt(1 + 0.8^2) the relative
+spread of a sum of transfers per sqrt(count) (``flowlens.surge``'s noise floor; the
+count ratio taken equal to the value ratio R is an assumption). Without
+``n_transfers``, sd = 0.
 
 Every quantity is non-decreasing in w, dc, eps and p, and formal + informal + lost
 equals the counterfactual total in every draw.
@@ -36,6 +44,7 @@ from flowlens.errors import FlowlensError, MissingColumnError
 from flowlens.informal._baseline import BASELINE_COLUMNS, INFORMAL_CHANNELS
 from flowlens.informal._scenario import NO_SCENARIO, DeRiskingScenario
 from flowlens.panel import _normalise_freq
+from flowlens.surge._baselines import SUM_CV
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -105,6 +114,7 @@ class _Cells:
     offset: F64
     log_sd_shared: F64
     log_sd_own: F64
+    noise_sd: F64  # sampling noise of the cell's informal sum (log scale)
     groups: pl.DataFrame  # destination, period per group index
     periods: pl.DataFrame  # period per period index
     period_of_group: I64
@@ -131,6 +141,7 @@ def estimate_informal(
     freq: str = "1mo",
     value: str = fs.AMOUNT_USD,
     threads: int = 2,
+    sampling_noise: bool = True,
 ) -> InformalEstimate:
     """Formal, informal and lost flow per corridor and period under de-risking scenarios, with intervals.
 
@@ -156,6 +167,11 @@ def estimate_informal(
         The panel's period length.
     threads
         Chunks computed at once (numpy releases the interpreter lock).
+    sampling_noise
+        When the panel has ``n_transfers``, widen each corridor-period's informal
+        flow by the sampling noise of a sum of that many transfers (the interval
+        then covers what one period realises, not only its expectation; sums over
+        many cells are hardly affected). See the module's equations.
 
     Returns
     -------
@@ -188,7 +204,7 @@ def estimate_informal(
         raise FlowlensError(msg)
     scenarios = _scenarios(scenario)
     every = _normalise_freq(freq)
-    cells = _cells(panel, baseline, scenarios, every, value)
+    cells = _cells(panel, baseline, scenarios, every, value, sampling_noise=sampling_noise)
     baseline_rng = np.random.default_rng([seed, 1])
     z_shared = baseline_rng.standard_normal(draws)
     corridor_frames, group_frames, period_frames, summary_frames = [], [], [], []
@@ -252,6 +268,8 @@ def _cells(
     scenarios: Sequence[DeRiskingScenario],
     every: str,
     value: str,
+    *,
+    sampling_noise: bool = False,
 ) -> _Cells:
     if isinstance(panel, pl.LazyFrame):
         panel = panel.collect()
@@ -275,6 +293,10 @@ def _cells(
         cost_aggs.append(pl.col("cost_pct").cast(pl.Float64).mean().alias("_cost"))
     elif "cost_ratio" in panel.columns:
         cost_aggs.append((100.0 * pl.col("cost_ratio").cast(pl.Float64)).mean().alias("_cost"))
+    count_aggs = []
+    if sampling_noise and "n_transfers" in panel.columns:
+        count = pl.col("n_transfers").cast(pl.Float64)
+        count_aggs.append(count.filter(formal_rows).sum().alias("_n_formal"))
     # a negative row is an error even where positive rows of its cell would hide it
     negative = panel.filter(pl.col(value) < 0)
     if negative.height:
@@ -291,7 +313,12 @@ def _cells(
             pl.col(fs.DESTINATION).cast(pl.String),
             pl.col("period").dt.truncate(every).cast(pl.Date),
         )
-        .agg(amount.filter(formal_rows).sum().alias("_formal"), *exposed_aggs, *cost_aggs)
+        .agg(
+            amount.filter(formal_rows).sum().alias("_formal"),
+            *exposed_aggs,
+            *cost_aggs,
+            *count_aggs,
+        )
     )
     base = baseline.select(
         pl.col(fs.ORIGIN).cast(pl.String),
@@ -343,10 +370,23 @@ def _cells(
         offset=base["offset"].to_numpy(),
         log_sd_shared=base["log_sd_shared"].to_numpy(),
         log_sd_own=base["log_sd_own"].to_numpy(),
+        noise_sd=_noise_sd(joined, base["informal_ratio"].to_numpy()),
         groups=groups.drop("_group"),
         periods=periods.drop("_period"),
         period_of_group=period_of_group,
     )
+
+
+def _noise_sd(joined: pl.DataFrame, ratio: F64) -> F64:
+    """Per cell, the log-scale sampling noise of its informal sum (0 without transfer counts)."""
+    if "_n_formal" not in joined.columns:
+        return np.zeros(joined.height)
+    n_formal = joined["_n_formal"].fill_null(0.0).to_numpy().astype(np.float64)
+    n_informal = n_formal * ratio[joined["_corridor"].cast(pl.Int64).to_numpy()]
+    with np.errstate(divide="ignore"):
+        variance = 1.0 / np.maximum(n_informal, 1.0) + 1.0 / n_formal
+    noise: F64 = np.where(n_formal > 0, SUM_CV * np.sqrt(variance), 0.0)
+    return noise
 
 
 def _draw(scenario: DeRiskingScenario, draws: int, seed: int, z_shared: F64) -> _Draws:
@@ -437,9 +477,10 @@ def _simulate(
             params.z_shared,
             seed,
             np.array(QUANTILES),
+            cells.noise_sd,
         )
         return _stats_frame(stats), group_sums
-    from flowlens.informal._kernel import hashed_normals
+    from flowlens.informal._kernel import hashed_normals, noise_seed
 
     n_cells = cells.formal.size
     draws = params.withdrawn.size
@@ -460,6 +501,11 @@ def _simulate(
         ratio = np.maximum(
             cells.ratio[unique][:, None] * np.exp(log_ratio) - cells.offset[unique][:, None], 0.0
         )[position]
+        sd = cells.noise_sd[part][:, None]
+        if sd.any():
+            cell_ids = np.arange(part.start, part.stop, dtype=np.int64)
+            z_cell = hashed_normals(noise_seed(seed), draws, cell_ids)
+            ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
         p = progress[part][:, None]
         withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]
         k = p * np.minimum(1.0, deterred / cells.cost_pct[part][:, None])

@@ -219,8 +219,16 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     withdrawn: F64,
     deterred: F64,
     split: F64,
+    noise_sd: F64,
+    noise_seed: int,
+    probs: F64,
 ) -> tuple[F64, F64]:
-    """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums."""
+    """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums.
+
+    A cell with sampling noise (``noise_sd > 0``) has its baseline informal flow
+    multiplied, per draw, by a mean-one lognormal of its own: its informal and
+    total flows are then summarised cell by cell.
+    """
     n_cells = formal.size
     n_groups = group_start.size - 1
     draws = withdrawn.size
@@ -228,6 +236,8 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     stats = np.empty((4, n_stats, n_cells))
     sums = np.zeros((n_groups, 4, draws))
     for g in numba.prange(n_groups):
+        noisy = np.empty((2, draws))
+        out = np.empty(probs.size)
         for j in range(group_start[g], group_start[g + 1]):
             c = corridor[j]
             f = formal[j]
@@ -237,6 +247,30 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                     stats[q, si, j] = f * profile_stats[q, si, profile[j]]
             share = exposed_share[j]
             p = progress[j]
+            sd = noise_sd[j]
+            if sd > 0.0:
+                inverse_cost = 1.0 / cost[j]
+                for d in range(draws):
+                    w = share * withdrawn[d]
+                    k = p * min(1.0, deterred[d] * inverse_cost)
+                    displaced = f * (w + (1.0 - w) * k)
+                    factor = math.exp(sd * hashed_normal(noise_seed, j, d) - 0.5 * sd * sd)
+                    informal = f * table[c, d] * factor
+                    noisy[0, d] = informal + split[d, 0] * displaced
+                    noisy[1, d] = f + informal
+                    sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
+                    sums[g, 1, d] += noisy[0, d]
+                    sums[g, 2, d] += split[d, 2] * displaced
+                    sums[g, 3, d] += noisy[1, d]
+                for row, q in ((0, 1), (1, 3)):
+                    total = 0.0
+                    for d in range(draws):
+                        total += noisy[row, d]
+                    stats[q, 0, j] = total / draws
+                    _quantiles(noisy[row], probs, out)
+                    for qi in range(probs.size):
+                        stats[q, 1 + qi, j] = out[qi]
+                continue
             if share == 0.0 and p == 0.0:  # nothing displaced
                 for d in range(draws):
                     informal = f * table[c, d]
@@ -281,6 +315,7 @@ def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
     z_shared: F64,
     seed: int,
     probs: F64,
+    noise_sd: F64,
 ) -> tuple[F64, F64]:
     """(stats[quantity, 1 + len(probs), cell], sums[group, quantity, draw]); see _estimate for the model.
 
@@ -314,4 +349,12 @@ def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
         withdrawn,
         deterred,
         split,
+        noise_sd,
+        noise_seed(seed),
+        probs,
     )
+
+
+def noise_seed(seed: int) -> int:
+    """The seed of the cells' sampling noise: apart from the corridors' stream of the same seed."""
+    return (seed * 2654435761 + 0x5DEECE66D) % (1 << 62)
