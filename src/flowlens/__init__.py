@@ -26,6 +26,7 @@ from flowlens.official import (
     read_wb_migrant_stock,
 )
 from flowlens.panel import corridor_panel
+from flowlens.privacy import pseudonymize
 from flowlens.sample import load_sample, sample_path
 from flowlens.surge import (
     SurgeResult,
@@ -79,6 +80,7 @@ __all__ = [
     "level_shifts",
     "load_flows",
     "load_sample",
+    "pseudonymize",
     "read_banxico_monthly",
     "read_banxico_quarterly_by_country",
     "read_crisis_events",
