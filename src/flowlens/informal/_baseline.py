@@ -35,7 +35,7 @@ BASELINE_COLUMNS = (
 )
 _CORRIDOR_KEYS = (pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String))
 """Corridor keys as text, so that Enum- and String-typed inputs join."""
-_Z90 = 1.6449  # the normal 95th percentile: a 90% interval is +-1.645 sd
+Z90 = 1.6448536269514722  # the normal 95th percentile: a 90% interval is +-1.645 sd
 INFORMAL_CHANNELS = ("informal", "cash_carry")
 
 
@@ -80,7 +80,7 @@ class CostModel:
     reference_cost_pct: float = 7.0
     cost_slope: float = 0.1
     premium_slope: float = 0.01
-    log_sd: float = math.log(0.75 / 0.35) / (2 * _Z90)
+    log_sd: float = math.log(0.75 / 0.35) / (2 * Z90)
 
     def ratio(self, cost_pct: float, premium_pct: float = 0.0) -> float:
         """The median ratio for one corridor's cost and premium."""
@@ -317,7 +317,7 @@ def baseline_from_gap(
 def _log_spread(prior: Prior) -> float:
     if prior.low <= 0 or prior.high <= 0:
         return 0.0
-    return math.log(prior.high / prior.low) / (2 * _Z90)
+    return math.log(prior.high / prior.low) / (2 * Z90)
 
 
 def baseline_observed(

@@ -79,7 +79,7 @@ def derisking_exposure(
     if fs.CHANNEL in panel.columns:
         recorded = panel.filter(~pl.col(fs.CHANNEL).cast(pl.String).is_in(list(INFORMAL_CHANNELS)))
     graph = CorridorGraph.from_panel(recorded.filter(pl.col(value).is_not_null()), weight=value)
-    shares = graph.exposure(origins=[origin]).rename({value: "inflow_usd"}, strict=False)
+    shares = graph.exposure(origins=[origin])
     if shares.filter(pl.col("exposed_usd") > 0).is_empty():
         msg = f"the panel has no recorded flow from {origin}: nothing to de-risk"
         raise FlowlensError(msg)

@@ -156,6 +156,16 @@ def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
     return table, summary
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _displaced_share(
+    share: float, progress: float, withdrawn: float, deterred: float, inverse_cost: float
+) -> float:
+    """Share of a cell's recorded flow displaced in one draw: capacity withdrawn, then cost-deterred."""
+    w = share * withdrawn
+    k = progress * min(1.0, deterred * inverse_cost)
+    return w + (1.0 - w) * k
+
+
 @numba.njit(cache=True, parallel=True)
 def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
     share: F64,
@@ -186,9 +196,9 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
         c = corridor[i]
         inverse_cost = 1.0 / cost[i]
         for d in range(draws):
-            w = share[i] * withdrawn[d]
-            k = progress[i] * min(1.0, deterred[d] * inverse_cost)
-            displaced = w + (1.0 - w) * k
+            displaced = _displaced_share(
+                share[i], progress[i], withdrawn[d], deterred[d], inverse_cost
+            )
             buf[0, d] = 1.0 - (1.0 - split[d, 1]) * displaced
             buf[1, d] = table[c, d] + split[d, 0] * displaced
             buf[2, d] = split[d, 2] * displaced
@@ -248,20 +258,21 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
             share = exposed_share[j]
             p = progress[j]
             sd = noise_sd[j]
-            if sd > 0.0:
-                inverse_cost = 1.0 / cost[j]
-                for d in range(draws):
-                    w = share * withdrawn[d]
-                    k = p * min(1.0, deterred[d] * inverse_cost)
-                    displaced = f * (w + (1.0 - w) * k)
-                    factor = math.exp(sd * hashed_normal(noise_seed, j, d) - 0.5 * sd * sd)
-                    informal = f * table[c, d] * factor
+            inverse_cost = 1.0 / cost[j]
+            for d in range(draws):
+                displaced = f * _displaced_share(share, p, withdrawn[d], deterred[d], inverse_cost)
+                informal = f * table[c, d]
+                if sd > 0.0:
+                    informal *= math.exp(sd * hashed_normal(noise_seed, j, d) - 0.5 * sd * sd)
                     noisy[0, d] = informal + split[d, 0] * displaced
                     noisy[1, d] = f + informal
-                    sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
-                    sums[g, 1, d] += noisy[0, d]
-                    sums[g, 2, d] += split[d, 2] * displaced
-                    sums[g, 3, d] += noisy[1, d]
+                sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
+                sums[g, 1, d] += informal + split[d, 0] * displaced
+                sums[g, 2, d] += split[d, 2] * displaced
+                sums[g, 3, d] += f + informal
+            if (
+                sd > 0.0
+            ):  # the noise is the cell's own: its informal and total flows summarised here
                 for row, q in ((0, 1), (1, 3)):
                     total = 0.0
                     for d in range(draws):
@@ -270,24 +281,6 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                     _quantiles(noisy[row], probs, out)
                     for qi in range(probs.size):
                         stats[q, 1 + qi, j] = out[qi]
-                continue
-            if share == 0.0 and p == 0.0:  # nothing displaced
-                for d in range(draws):
-                    informal = f * table[c, d]
-                    sums[g, 0, d] += f
-                    sums[g, 1, d] += informal
-                    sums[g, 3, d] += f + informal
-                continue
-            inverse_cost = 1.0 / cost[j]
-            for d in range(draws):
-                w = share * withdrawn[d]
-                k = p * min(1.0, deterred[d] * inverse_cost)
-                displaced = f * (w + (1.0 - w) * k)
-                informal = f * table[c, d]
-                sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
-                sums[g, 1, d] += informal + split[d, 0] * displaced
-                sums[g, 2, d] += split[d, 2] * displaced
-                sums[g, 3, d] += f + informal
     return stats, sums
 
 

@@ -10,14 +10,11 @@ from scipy import stats
 
 from flowlens import schema as fs
 from flowlens.errors import FlowlensError
+from flowlens.informal._baseline import Z90
 from flowlens.informal._estimate import QUANTITIES, _Cells, _cells, _Draws, _reach, _simulate
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import DeRiskingScenario
 from flowlens.panel import _normalise_freq
-
-_Z90 = 1.6448536269514722
-"""The 95th percentile of the standard normal: the baseline ratio's 5th and 95th
-percentiles lie this many log standard deviations from its median."""
 
 
 def sensitivity(
@@ -90,7 +87,7 @@ def sensitivity(
         "cost_increase_pp": (scenario.cost_increase_prior.low, scenario.cost_increase_prior.high),
         "cost_elasticity": (scenario.elasticity_prior.low, scenario.elasticity_prior.high),
         "split_informal": (split_low, split_high),
-        "baseline_ratio": (-_Z90, _Z90),
+        "baseline_ratio": (-Z90, Z90),
     }
     central = {
         "withdrawn": scenario.withdrawn_prior.mean,
@@ -114,7 +111,7 @@ def sensitivity(
     _, group_sums = _simulate(cells, params, progress, exposed, seed=0, threads=1, compiled=False)
     totals = group_sums.sum(axis=0)[QUANTITIES.index(quantity)]  # one total per setting
     # the baseline ratio is reported as the recorded-flow-weighted ratio, not as z
-    varied["baseline_ratio"] = (_mean_ratio(cells, -_Z90), _mean_ratio(cells, _Z90))
+    varied["baseline_ratio"] = (_mean_ratio(cells, -Z90), _mean_ratio(cells, Z90))
     rows = []
     for i, (name, (low, high)) in enumerate(varied.items()):
         at_low, at_high = float(totals[1 + 2 * i]), float(totals[2 + 2 * i])
