@@ -26,7 +26,7 @@ from flowlens.official import (
     read_wb_migrant_stock,
 )
 from flowlens.panel import corridor_panel
-from flowlens.privacy import pseudonymize
+from flowlens.privacy import SuppressedPanel, pseudonymize, suppress_small_cells
 from flowlens.sample import load_sample, sample_path
 from flowlens.surge import (
     SurgeResult,
@@ -63,6 +63,7 @@ __all__ = [
     "OfficialTable",
     "ReferenceDataError",
     "SchemaError",
+    "SuppressedPanel",
     "SurgeResult",
     "ValidationFailedError",
     "ValidationReport",
@@ -91,5 +92,6 @@ __all__ = [
     "reference",
     "sample_path",
     "schema",
+    "suppress_small_cells",
     "surge_episodes",
 ]

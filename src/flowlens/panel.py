@@ -21,7 +21,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens.errors import MissingColumnError, SchemaError
 
-__all__ = ["FREQ_ALIASES", "STATS", "corridor_panel", "period_expr"]
+__all__ = ["FREQ_ALIASES", "STATS", "TOP_SENDER_COLUMNS", "corridor_panel", "period_expr"]
 
 FREQ_ALIASES: dict[str, str] = {
     "day": "1d",
@@ -43,11 +43,18 @@ FREQ_ALIASES: dict[str, str] = {
 }
 """Readable names for the period lengths; any polars duration such as ``"2w"`` works too."""
 
-STATS = ("sum", "count", "mean", "median", "fees", "cost_ratio", "senders")
+STATS = ("sum", "count", "mean", "median", "fees", "cost_ratio", "senders", "top_senders")
 """Statistics :func:`corridor_panel` can compute. ``sum`` -> ``amount_usd``, ``count`` ->
 ``n_transfers``, ``mean`` -> ``amount_usd_mean``, ``median`` -> ``amount_usd_median``
 (exact), ``fees`` -> ``fee_usd``, ``cost_ratio`` -> ``fee_usd`` and ``cost_ratio`` (fees /
-amount), ``senders`` -> ``n_senders`` (distinct ``sender_id``)."""
+amount), ``senders`` -> ``n_senders`` (distinct ``sender_id``), ``top_senders`` ->
+:data:`TOP_SENDER_COLUMNS`, the amounts of the cell's largest senders (for
+:func:`flowlens.privacy.suppress_small_cells`; never publish them)."""
+
+TOP_SENDER_COLUMNS = ("sender_top1_usd", "sender_top2_usd", "sender_top3_usd")
+"""The ``top_senders`` statistic: each cell's largest per-sender totals, largest first,
+0.0 where the cell has fewer senders. Rows without a ``sender_id`` count as one sender
+(they may all be one person)."""
 
 _DURATION = re.compile(r"^\d+(d|w|mo|q|y)$")
 
@@ -70,6 +77,7 @@ def period_expr(date: str | pl.Expr = fs.DATE, *, freq: str = "1mo") -> pl.Expr:
 
 
 _PACKED = "__flowlens_key"
+_PLACEHOLDER = "__flowlens_count"
 _CALENDAR_UNITS = {"1mo": 1, "1q": 3, "1y": 12}  # months per period
 
 
@@ -226,7 +234,7 @@ def corridor_panel(
     needed = [date_col, origin_col, destination_col, amount_col, *by]
     if "fees" in stats or "cost_ratio" in stats:
         needed.append(fs.FEE_USD)
-    if "senders" in stats:
+    if "senders" in stats or "top_senders" in stats:
         needed.append(fs.SENDER_ID)
     for column in needed:
         if column not in schema:
@@ -259,15 +267,23 @@ def corridor_panel(
         aggs.append((pl.col(fs.FEE_USD).sum() / amount.sum()).alias("cost_ratio"))
     if "senders" in stats:
         aggs.append(pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64).alias("n_senders"))
-    if not aggs:
+    if not aggs and "top_senders" not in stats:
         msg = "stats is empty; ask for at least one of " + str(list(STATS))
         raise SchemaError(msg)
+    if not aggs:  # a group-by needs one aggregate; the count is dropped again below
+        aggs.append(pl.len().alias(_PLACEHOLDER))
 
     keys = ["period", origin_col, destination_col, *by]
+    top_senders = (
+        _top_senders(frame, period_expr(date_col, freq=freq), keys, amount_col)
+        if "top_senders" in stats
+        else None
+    )
     packed = _PackedKey.build(schema, date_col, _normalise_freq(freq), keys[1:])
     if packed is None:
         grouped = frame.group_by(period_expr(date_col, freq=freq).alias("period"), *keys[1:])
-        return _finish(grouped.agg(aggs).sort(keys), eager=source.eager)
+        panel = _with_top_senders(grouped.agg(aggs).sort(keys), top_senders, keys)
+        return _finish(panel, eager=source.eager)
     panel = (
         frame.group_by(packed.key.alias(_PACKED))
         .agg(aggs)
@@ -287,7 +303,31 @@ def corridor_panel(
             schema=output_schema,
         )
         panel = pl.defer(spilled, schema=output_schema)
-    return _finish(panel, eager=source.eager)
+    return _finish(_with_top_senders(panel, top_senders, keys), eager=source.eager)
+
+
+def _top_senders(
+    frame: pl.LazyFrame, period: pl.Expr, keys: list[str], amount_col: str
+) -> pl.LazyFrame:
+    """Each cell's largest per-sender totals (a second group-by, per cell and sender)."""
+    per_sender = frame.group_by(period.alias(keys[0]), *keys[1:], fs.SENDER_ID).agg(
+        pl.col(amount_col).sum().alias("_sender_usd")
+    )
+    # top_k does not order what it returns (a group of up to k values comes back as is)
+    top = pl.col("_sender_usd").top_k(len(TOP_SENDER_COLUMNS)).sort(descending=True)
+    return per_sender.group_by(keys).agg(
+        top.get(i, null_on_oob=True).fill_null(0.0).alias(name)
+        for i, name in enumerate(TOP_SENDER_COLUMNS)
+    )
+
+
+def _with_top_senders(
+    panel: pl.LazyFrame, top_senders: pl.LazyFrame | None, keys: list[str]
+) -> pl.LazyFrame:
+    if top_senders is None:
+        return panel
+    joined = panel.join(top_senders, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop(_PLACEHOLDER, strict=False)
 
 
 def _finish(panel: pl.LazyFrame, *, eager: bool) -> pl.DataFrame | pl.LazyFrame:

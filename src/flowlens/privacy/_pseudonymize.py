@@ -1,4 +1,4 @@
-"""Sender privacy: keyed pseudonyms for identifiers.
+"""Keyed pseudonyms for identifiers.
 
 Pseudonymisation is not anonymisation: whoever holds the key can link a pseudonym
 back to a known identifier by recomputing it, and the same sender keeps the same
