@@ -53,6 +53,7 @@ def test_panel_writes_the_panel(tmp_path: Path) -> None:
             "sum,count,median",
             "--out",
             str(out),
+            "--unsafe",  # the sample has sender ids: without this, small cells are withheld
         ]
     )
     assert code == 0

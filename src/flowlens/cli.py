@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from flowlens.errors import FlowlensError
+from flowlens.errors import DisclosureWarning, FlowlensError
 
 __all__ = ["main"]
 
@@ -104,6 +105,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     import flowlens as fl
+    from flowlens.io import write_frame
 
     report = fl.load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
     stem = Path(args.file).name.split(".")[0]
@@ -116,7 +118,7 @@ def _validate(args: argparse.Namespace) -> int:
         clean.sink_parquet(clean_path, engine="streaming")
     else:
         clean.write_parquet(clean_path)
-    report.rejects.write_csv(rejects_path)
+    write_frame(report.rejects, rejects_path)  # raw text from the source: escaped
     sys.stdout.write(
         f"{report.n_rows_in:,} rows in: {report.n_clean:,} clean -> {clean_path}; "
         f"{report.n_rejected:,} rejected -> {rejects_path}\n"
@@ -132,16 +134,53 @@ def _panel(args: argparse.Namespace) -> int:
     from flowlens.io import write_frame
 
     report = fl.load_flows(args.file, columns=_parse_mapping(args.map))
-    panel = fl.corridor_panel(
-        report, freq=args.freq, by=tuple(args.by), stats=tuple(args.stats.split(","))
-    )
+    stats = [s.strip() for s in args.stats.split(",") if s.strip()]
+    clean_columns = report.clean.collect_schema().names()
+    controlled = "sender_id" in clean_columns and not args.unsafe
+    if controlled:
+        stats += [s for s in ("senders", "top_senders") if s not in stats]
+    panel = fl.corridor_panel(report, freq=args.freq, by=tuple(args.by), stats=tuple(stats))
     frame = report.collect(panel) if isinstance(panel, pl.LazyFrame) else panel
-    write_frame(frame, args.out)
     sys.stdout.write(
         f"{report.n_clean:,} clean rows ({report.n_rejected:,} rejected) -> "
         f"{frame.height:,} panel rows -> {args.out}\n"
     )
+    if controlled:
+        safe = fl.suppress_small_cells(
+            frame, min_senders=args.min_senders, dominance=_dominance(args.dominance)
+        )
+        write_frame(safe.panel, args.out)
+        if args.margins:
+            write_frame(safe.margins, args.margins)
+        cells = safe.summary.filter(pl.col("table") == "cells")
+        withheld = cells.filter(pl.col("reason") != "published")
+        sys.stdout.write(
+            f"small-cell suppression (senders < {args.min_senders}, dominance "
+            f"{args.dominance}): {safe.n_suppressed:,} of {frame.height:,} cells withheld, "
+            f"{withheld['share_of_amount'].sum():.1%} of the amount\n"
+        )
+        sys.stdout.write(_table(cells.select("reason", "n_cells", "share_of_amount")))
+        sys.stdout.write("\n")
+        return 0
+    if args.unsafe and "sender_id" in clean_columns:
+        sys.stderr.write(
+            "flowlens: warning: --unsafe: no small-cell suppression; do not publish this file\n"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DisclosureWarning)  # said once, above
+        write_frame(frame, args.out, unsafe=args.unsafe)
     return 0
+
+
+def _dominance(text: str) -> tuple[int, float] | None:
+    if text.strip().lower() == "none":
+        return None
+    n, _, k = text.partition(",")
+    try:
+        return int(n), float(k)
+    except ValueError:
+        msg = f"--dominance takes N,K such as 2,0.85 (or none), got {text!r}"
+        raise FlowlensError(msg) from None
 
 
 _SUFFIXES = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
@@ -248,8 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="sum,count",
         help="comma-separated: sum,count,mean,median,fees,cost_ratio,senders",
     )
-    panel.add_argument("--out", required=True, help="output .parquet or .csv")
+    panel.add_argument("--out", required=True, help="output .parquet, .csv or .xlsx")
     panel.add_argument("--map", action="append", default=[], metavar="YOURS=CANONICAL")
+    panel.add_argument(
+        "--min-senders",
+        type=int,
+        default=10,
+        help="with sender ids: withhold cells with fewer distinct senders (default 10)",
+    )
+    panel.add_argument(
+        "--dominance",
+        default="2,0.85",
+        help="with sender ids: withhold cells whose N largest senders hold over K (default 2,0.85)",
+    )
+    panel.add_argument("--margins", help="with sender ids: also write the suppressed totals here")
+    panel.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="no small-cell suppression (files that stay with the data holder)",
+    )
     panel.set_defaults(run=_panel)
 
     synth = sub.add_parser("synth", help="generate synthetic flows with ground truth to Parquet")

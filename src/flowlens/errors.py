@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "DisclosureWarning",
     "FlowlensError",
     "InputFormatError",
     "MissingColumnError",
@@ -163,3 +164,14 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
         return lowered[hits[0]]
     contains = [c for c in candidates if name.lower() in c.lower() or c.lower() in name.lower()]
     return contains[0] if contains else None
+
+
+class DisclosureWarning(UserWarning):
+    """Output written without small-cell suppression (``unsafe=True``).
+
+    Examples
+    --------
+    >>> from flowlens.errors import DisclosureWarning
+    >>> issubclass(DisclosureWarning, UserWarning)
+    True
+    """

@@ -10,18 +10,26 @@ inference.
 from __future__ import annotations
 
 import glob
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from flowlens.errors import InputFormatError
+from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError
 
-__all__ = ["FlowSource", "as_lazy", "write_frame"]
+__all__ = ["FORMULA_PREFIXES", "FlowSource", "as_lazy", "escape_formulas", "write_frame"]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
+_EXCEL_SUFFIXES = {".xlsx"}
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with one of these is read as a formula by spreadsheet programs (CSV
+injection, OWASP); :func:`escape_formulas` prefixes such text with an apostrophe."""
+
+_SENDER_LEVEL = ("n_senders", "sender_top1_usd", "sender_top2_usd", "sender_top3_usd")
 
 FlowSource = Any
 """Anything :func:`as_lazy` accepts (a path, a polars/pyarrow/pandas frame)."""
@@ -106,8 +114,58 @@ def _scan_path(path: Path) -> LazySource:
     raise InputFormatError(msg)
 
 
-def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV or Parquet, chosen by the suffix of ``path``.
+def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix with ``'`` every text value that a spreadsheet would run as a formula.
+
+    Text columns (String, Categorical, Enum) only; a value starting with one of
+    :data:`FORMULA_PREFIXES` gets a leading apostrophe, which spreadsheets show as
+    text. Numbers, dates and other text are unchanged. The escape is one-way: a
+    value that really began with ``=`` reads back with the apostrophe.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens.io import escape_formulas
+    >>> escape_formulas(pl.DataFrame({"a": ["=HYPERLINK(1)", "-2", "ok"], "n": [-1, 2, 3]})).rows()
+    [("'=HYPERLINK(1)", -1), ("'-2", 2), ('ok', 3)]
+    """
+    pattern = "^[" + "".join(FORMULA_PREFIXES).replace("-", "\\-") + "]"
+    escaped = [
+        pl.when(pl.col(name).cast(pl.String).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(name).cast(pl.String))
+        .otherwise(pl.col(name).cast(pl.String))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+    ]
+    return frame.with_columns(escaped) if escaped else frame
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path, *, unsafe: bool = False) -> Path:
+    """Write ``frame`` as CSV, TSV, Excel (.xlsx) or Parquet, chosen by the suffix of ``path``.
+
+    Two protections apply by default:
+
+    - A corridor panel that carries sender-level statistics (``n_senders``, the
+      ``top_senders`` amounts) is written through
+      :func:`flowlens.privacy.suppress_small_cells` with its defaults: the file
+      holds the publishable panel, never the sender-level columns. A panel with
+      ``n_senders`` but without the ``top_senders`` amounts is refused (the
+      dominance rule needs them).
+    - CSV, TSV and Excel text that a spreadsheet would run as a formula is escaped
+      (:func:`escape_formulas`). Parquet keeps values as they are.
+
+    Parameters
+    ----------
+    frame
+        What to write.
+    path
+        Destination; ``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.parquet`` or ``.pq``.
+        Excel needs the ``xlsxwriter`` package (``pip install flowlens[excel]``).
+    unsafe
+        Write sender-level statistics as they are, without suppression, with a
+        :class:`~flowlens.errors.DisclosureWarning`. For files that stay with the
+        data holder, never for publication.
 
     Examples
     --------
@@ -120,11 +178,47 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in _PARQUET_SUFFIXES | _CSV_SUFFIXES | _EXCEL_SUFFIXES:
+        msg = f"cannot write {str(path)!r}: use a .csv, .tsv, .xlsx or .parquet suffix"
+        raise InputFormatError(msg)
+    frame = _disclosure_controlled(frame, unsafe=unsafe)
     if suffix in _PARQUET_SUFFIXES:
         frame.write_parquet(path)
     elif suffix in _CSV_SUFFIXES:
-        frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
+        escape_formulas(frame).write_csv(path, separator="\t" if suffix == ".tsv" else ",")
     else:
-        msg = f"cannot write {str(path)!r}: use a .csv, .tsv or .parquet suffix"
-        raise InputFormatError(msg)
+        try:
+            import xlsxwriter  # noqa: F401 (polars writes Excel through it)
+        except ImportError as exc:
+            msg = (
+                f"writing {str(path)!r} needs the xlsxwriter package: pip install "
+                "'flowlens[excel]', or write .csv or .parquet instead"
+            )
+            raise InputFormatError(msg) from exc
+        escape_formulas(frame).write_excel(path, autofit=True)
     return path
+
+
+def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame:
+    sender_level = [c for c in _SENDER_LEVEL if c in frame.columns]
+    if not sender_level or "suppressed" in frame.columns:
+        return frame
+    if unsafe:
+        warnings.warn(
+            f"writing sender-level statistics {sender_level} without small-cell suppression "
+            "(unsafe=True): keep this file with the data holder, do not publish it",
+            DisclosureWarning,
+            stacklevel=3,
+        )
+        return frame
+    from flowlens.privacy import suppress_small_cells
+
+    try:
+        return suppress_small_cells(frame).panel
+    except MissingColumnError as exc:
+        msg = (
+            f"{exc} The frame carries sender-level statistics, so it is written through "
+            "small-cell suppression: suppress it yourself with suppress_small_cells(...) and "
+            "write its .panel, or pass unsafe=True for a file that will not be published."
+        )
+        raise MissingColumnError(msg, column=exc.column, present=exc.present) from exc
