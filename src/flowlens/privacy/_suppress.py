@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import polars as pl
 
 from flowlens import schema as fs
@@ -87,6 +86,24 @@ class SuppressedPanel:
         total amount too (null for the margins, which overlap one another).
     min_senders, dominance
         The rules applied.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> panel = pl.DataFrame({
+    ...     "period": [dt.date(2024, 1, 1)] * 4,
+    ...     "origin": ["USA", "USA", "CAN", "CAN"],
+    ...     "destination": ["MEX", "GTM", "MEX", "GTM"],
+    ...     "amount_usd": [900.0, 80.0, 500.0, 400.0],
+    ...     "n_senders": [40, 3, 25, 30],
+    ... })
+    >>> safe = fl.suppress_small_cells(panel, dominance=None)
+    >>> safe.panel["suppressed"].to_list()  # USA->GTM has 3 senders; three more protect it
+    [True, True, True, True]
+    >>> safe
+    SuppressedPanel(cells=4: published=0, senders=1, dominance=0, secondary=3; margins withheld=0 of 5)
     """
 
     panel: pl.DataFrame
@@ -314,6 +331,8 @@ def _augmented(cells: pl.DataFrame, slice_keys: list[str], values: list[str]) ->
 
 def _bridges(suppressed: pl.DataFrame) -> pl.DataFrame:
     """The withheld cells that lie on no cycle (their values could be worked out)."""
+    import networkx as nx  # not at import time: `import flowlens` stays light
+
     slices, rows, columns = (suppressed[c].to_list() for c in ("_slice", "_r", "_c"))
     graph = nx.Graph()
     # rows and columns share index values: a side marker tells the two node kinds apart
