@@ -36,7 +36,8 @@ def test_bad_amounts_are_rejected_naming_the_value(amount: str | None) -> None:
     assert row["row"] == 1
     assert row["rule"] == "amount"
     shown = "<missing>" if amount is None else amount
-    assert row["reason"] == f"amount: '{shown}' is not a positive finite number"
+    hint = " (thousands separators: write 1234.5)" if amount == "1,000" else ""
+    assert row["reason"] == f"amount: '{shown}' is not a positive finite number{hint}"
     assert row["amount"] == amount
 
 

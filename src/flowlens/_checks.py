@@ -36,6 +36,14 @@ and its ``reason`` lists every failure."""
 _ROW = "__flowlens_row"
 _P = "__flowlens_p_"  # prefix of parsed columns, so they never clash with the user's names
 
+MAX_AMOUNT_USD = 1e12
+"""Largest amount one transfer may have, in USD: a trillion, about nine times the largest
+yearly remittance inflow of any country (India, USD 111 bn in 2022, World Bank/KNOMAD
+inflows, June 2023, bundled in data/samples/real). Above it, a row is a unit or parsing
+error, not a transfer."""
+
+_SHOWN_CHARS = 80  # a reason quotes at most this much of a value
+
 _TIME_SUFFIX = r"^([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 
 
@@ -104,8 +112,9 @@ class ValidationPlan:
                 "date",
                 pl.col(parsed(fs.DATE)).is_null(),
                 pl.format(
-                    "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time)",
+                    "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time){}",
                     _shown(raw_text(fs.DATE)),
+                    _date_hint(raw_text(fs.DATE)),
                 ),
             )
         )
@@ -173,7 +182,23 @@ class ValidationPlan:
                 "amount",
                 amount_col.is_null() | ~amount_col.is_finite() | (amount_col <= 0),
                 pl.format(
-                    "amount: '{}' is not a positive finite number", _shown(raw_text(fs.AMOUNT))
+                    "amount: '{}' is not a positive finite number{}",
+                    _shown(raw_text(fs.AMOUNT)),
+                    _number_hint(raw_text(fs.AMOUNT)),
+                ),
+            )
+        )
+        amount_usd_col = pl.col(parsed(fs.AMOUNT_USD))
+        checks.append(
+            (
+                "amount",
+                amount_usd_col.is_finite() & (amount_usd_col > MAX_AMOUNT_USD),
+                pl.format(
+                    f"amount: '{{}}' {{}} is {{}} USD, above {MAX_AMOUNT_USD:,.0f} USD for one "
+                    "transfer (a unit or scale error?)",
+                    _shown(raw_text(fs.AMOUNT)),
+                    pl.col(parsed(fs.CURRENCY)).cast(pl.String),
+                    amount_usd_col.cast(pl.String),
                 ),
             )
         )
@@ -333,9 +358,25 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
             raise SchemaError(msg)
         to_source[target] = user
     mapped_away = set(columns)
+    loose: dict[str, list[str]] = {}
+    for column in present:
+        if column not in mapped_away:
+            loose.setdefault(column.strip().lower(), []).append(column)
     for name in canonical:
-        if name not in to_source and name in present and name not in mapped_away:
+        if name in to_source:
+            continue
+        if name in present and name not in mapped_away:
             to_source[name] = name
+            continue
+        candidates = loose.get(name, [])
+        if len(candidates) > 1:
+            msg = (
+                f"columns {candidates} all read as {name!r} once case and spaces are ignored; "
+                f"keep one, or map one explicitly with columns={{{candidates[0]!r}: {name!r}}}"
+            )
+            raise SchemaError(msg)
+        if candidates:  # ' Date ' or 'AMOUNT' in a header: unambiguous, so accepted
+            to_source[name] = candidates[0]
     for name in fs.REQUIRED_COLUMNS:
         if name not in to_source:
             raise MissingColumnError.for_column(name, present)
@@ -343,7 +384,55 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
 
 
 def _shown(text: pl.Expr) -> pl.Expr:
-    return text.fill_null("<missing>")
+    """The raw value as a reason quotes it: ``<missing>`` for null, long text cut short."""
+    cut = pl.format("{}... ({} characters)", text.str.slice(0, _SHOWN_CHARS), text.str.len_chars())
+    return (
+        pl.when(text.str.len_chars() > _SHOWN_CHARS)
+        .then(cut)
+        .otherwise(text)
+        .fill_null("<missing>")
+    )
+
+
+def _hint(text: pl.Expr, patterns: Sequence[tuple[str, str]]) -> pl.Expr:
+    """The first matching pattern's hint (with a leading space), else empty text."""
+    stripped = text.str.strip_chars()
+    hint: pl.Expr = pl.lit("")
+    for pattern, message in reversed(patterns):
+        hint = pl.when(stripped.str.contains(pattern)).then(pl.lit(f" ({message})")).otherwise(hint)
+    return hint.fill_null("")
+
+
+def _number_hint(text: pl.Expr) -> pl.Expr:
+    return _hint(
+        text,
+        [
+            (r"^#", "a spreadsheet error value: fix the formula in the source"),
+            (r"^-?\d{1,3}(,\d{3})+(\.\d+)?$", "thousands separators: write 1234.5"),
+            (r"^-?\d{1,3}(\.\d{3})+(,\d+)?$", "dots and a decimal comma: write 1234.5"),
+            (r"^-?\d+,\d+$", "a decimal comma: write 1234.5"),
+            (r"^[$€£¥₹]|[$€£¥₹]$", "a currency symbol: put the code in 'currency'"),
+            (
+                r"^-?\d+(\.\d+)?\s*[A-Za-z]{3}$",
+                "a currency code in the amount: put it in 'currency'",
+            ),
+        ],
+    )
+
+
+def _date_hint(text: pl.Expr) -> pl.Expr:
+    return _hint(
+        text,
+        [
+            (r"^#", "a spreadsheet error value: fix the formula in the source"),
+            (r"^\d{5}(\.\d+)?$", "a spreadsheet serial number? format the column as a date"),
+            (
+                r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}",
+                "day and month order is ambiguous: write YYYY-MM-DD",
+            ),
+            (r"^\d{4}/\d{1,2}/\d{1,2}", "write YYYY-MM-DD with hyphens"),
+        ],
+    )
 
 
 def _parse_date(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:

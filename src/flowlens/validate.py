@@ -8,7 +8,8 @@ memory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -16,7 +17,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._checks import RULES, ValidationPlan, collect_side_by_side
 from flowlens.errors import ValidationFailedError
-from flowlens.io import FlowSource, as_lazy
+from flowlens.io import FlowSource, as_lazy, read_error
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
 
 __all__ = ["RULES", "ValidationReport", "load_flows"]
@@ -103,9 +104,12 @@ class ValidationReport:
     def clean_amount_usd(self) -> float:
         """Total ``amount_usd`` of the clean rows (for a lazy source, a pass over it on first use)."""
         if "clean_amount_usd" not in self._results:
-            total = (
-                self.clean.lazy().select(pl.col(fs.AMOUNT_USD).sum()).collect(engine="streaming")
-            )
+            with _reading(self.source):
+                total = (
+                    self.clean.lazy()
+                    .select(pl.col(fs.AMOUNT_USD).sum())
+                    .collect(engine="streaming")
+                )
             self._results["clean_amount_usd"] = total
         return float(self._results["clean_amount_usd"].item())
 
@@ -125,17 +129,19 @@ class ValidationReport:
         >>> report.is_computed, report.n_rejected, panel.height > 0
         (True, 12, True)
         """
-        if self.is_computed:
-            return frame.collect(engine="streaming")
-        result, rejects, summary = collect_side_by_side(
-            [frame, self._rejects_plan, self._count_plan]
-        )
+        with _reading(self.source):
+            if self.is_computed:
+                return frame.collect(engine="streaming")
+            result, rejects, summary = collect_side_by_side(
+                [frame, self._rejects_plan, self._count_plan]
+            )
         self._store(rejects, summary)
         return result
 
     def _computed(self) -> dict[str, pl.DataFrame]:
         if not self.is_computed:
-            rejects, summary = collect_side_by_side([self._rejects_plan, self._count_plan])
+            with _reading(self.source):
+                rejects, summary = collect_side_by_side([self._rejects_plan, self._count_plan])
             self._store(rejects, summary)
         return self._results
 
@@ -241,30 +247,31 @@ def load_flows(
     "date: '2024-13-01' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
     """
     lazy = as_lazy(source)
-    plan = ValidationPlan.build(
-        lazy.frame,
-        columns=columns,
-        fx=fx,
-        max_fx_staleness_days=max_fx_staleness_days,
-        keep=keep,
-    )
-    checked = plan.checked
-    if lazy.eager:
-        frame = checked.collect().lazy()
-        report = ValidationReport(
-            clean=plan.select_clean(frame).collect(),
-            source=lazy.description,
-            _rejects_plan=plan.select_rejects(frame),
-            _count_plan=frame.select(pl.len()),
+    with _reading(lazy.description):
+        plan = ValidationPlan.build(
+            lazy.frame,
+            columns=columns,
+            fx=fx,
+            max_fx_staleness_days=max_fx_staleness_days,
+            keep=keep,
         )
-        report.summary  # noqa: B018 (in memory already: compute now, cheaply)
-    else:
-        report = ValidationReport(
-            clean=plan.select_clean(checked),
-            source=lazy.description,
-            _rejects_plan=plan.select_rejects(checked),
-            _count_plan=lazy.frame.select(pl.len()),
-        )
+        checked = plan.checked
+        if lazy.eager:
+            frame = checked.collect().lazy()
+            report = ValidationReport(
+                clean=plan.select_clean(frame).collect(),
+                source=lazy.description,
+                _rejects_plan=plan.select_rejects(frame),
+                _count_plan=frame.select(pl.len()),
+            )
+            report.summary  # noqa: B018 (in memory already: compute now, cheaply)
+        else:
+            report = ValidationReport(
+                clean=plan.select_clean(checked),
+                source=lazy.description,
+                _rejects_plan=plan.select_rejects(checked),
+                _count_plan=lazy.frame.select(pl.len()),
+            )
     if strict and report.n_rejected:
         summary = report.summary
         counts = {
@@ -279,6 +286,15 @@ def load_flows(
         )
         raise ValidationFailedError(msg, counts=counts, examples=examples)
     return report
+
+
+@contextmanager
+def _reading(source: str) -> Iterator[None]:
+    """Raise polars' errors from reading ``source`` as InputFormatError (with the fix)."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        raise read_error(exc, source) from exc
 
 
 def _summarise(rejects: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
