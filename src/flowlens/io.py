@@ -168,12 +168,6 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
     if not head:
         msg = f"file {text!r} is empty (0 bytes); a CSV needs at least a header row"
         raise InputFormatError(msg)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(0) > len(head[:200]) // 4:
-        msg = (
-            f"file {text!r} is UTF-16 (or UTF-32) text; save it as UTF-8 (in a spreadsheet: "
-            "'CSV UTF-8'), or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv"
-        )
-        raise InputFormatError(msg)
     if head.startswith(b"PK\x03\x04"):
         msg = (
             f"file {text!r} is a ZIP archive (an Excel workbook renamed .csv?); save the "
@@ -182,6 +176,12 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
         raise InputFormatError(msg)
     if head.startswith(b"\x1f\x8b"):  # gzip: polars decompresses it
         return default
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(0) > len(head[:200]) // 4:
+        msg = (
+            f"file {text!r} is UTF-16 (or UTF-32) text; save it as UTF-8 (in a spreadsheet: "
+            "'CSV UTF-8'), or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv"
+        )
+        raise InputFormatError(msg)
     decoded = _decoded_head(head, whole=whole, path=text)
     header = decoded.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
     if not header.strip():
@@ -193,7 +193,10 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
     separator = default
     if default not in header:
         separator = next((s for s in _SEPARATORS if s in header), default)
-    names = next(csv.reader([header], delimiter=separator))
+    try:
+        names = next(csv.reader([header], delimiter=separator))
+    except csv.Error:  # a stray carriage return or NUL: the scan will judge the file
+        names = header.split(separator)
     seen: dict[str, str] = {}
     for name in names:
         key = name.strip().lower()
