@@ -16,6 +16,7 @@ from flowlens.errors import (
     ValidationFailedError,
 )
 from flowlens.graph import CorridorGraph, corridor_changes, graphs_by_period, inflow_context
+from flowlens.io import write_frame
 from flowlens.official import (
     OfficialTable,
     read_banxico_monthly,
@@ -94,4 +95,5 @@ __all__ = [
     "schema",
     "suppress_small_cells",
     "surge_episodes",
+    "write_frame",
 ]
