@@ -224,3 +224,14 @@ def test_no_withheld_value_can_be_worked_out(cells: dict) -> None:
         panel, on=["period", "origin", "destination"], suffix="_in"
     )
     assert (shown["amount_usd"] == shown["amount_usd_in"]).all()
+
+
+def test_an_empty_panel_and_a_lone_cell() -> None:
+    lone = panel_of([("USA", "MEX", 5.0, 2, 3.0, 2.0)])
+    safe = suppress_small_cells(lone)
+    # one cell equals its row, column and grand totals: all four are withheld
+    assert safe.panel["suppressed"].to_list() == [True]
+    assert safe.margins["suppressed"].to_list() == [True, True, True]
+    empty = suppress_small_cells(lone.clear())
+    assert empty.panel.is_empty() and empty.margins.is_empty()
+    assert empty.summary["share_of_amount"].null_count() == empty.summary.height

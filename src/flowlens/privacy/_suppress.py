@@ -488,5 +488,5 @@ def _summary(audit: pl.DataFrame, margins_table: pl.DataFrame) -> pl.DataFrame:
         pl.col("n_cells").fill_null(0).cast(pl.Int64),
         amount,
         # a share of the table's total for the cells; the margins overlap each other
-        share_of_amount=pl.when(pl.col("table") == "cells").then(amount / total),
+        share_of_amount=pl.when((pl.col("table") == "cells") & (total > 0)).then(amount / total),
     )
