@@ -168,7 +168,9 @@ def corridor_panel(
     flows
         Clean flows: a :class:`~flowlens.ValidationReport`, a polars DataFrame or
         LazyFrame, or a pyarrow Table, with at least the date, origin, destination
-        and ``amount_usd`` columns (as :func:`~flowlens.load_flows` produces).
+        and ``amount_usd`` columns (as :func:`~flowlens.load_flows` produces). A
+        PySpark or Dask DataFrame is aggregated on its engine (extras ``spark``,
+        ``dask``; see :mod:`flowlens.engines`), and a polars DataFrame comes back.
     freq
         Period length: ``day``, ``week`` (Monday start), ``month``, ``quarter``,
         ``year`` or a polars duration (``"1mo"``, ``"2w"``).
@@ -216,11 +218,25 @@ def corridor_panel(
     [(datetime.date(2024, 1, 1), 'USA', 'MEX', 'remittance', 400.0, 2, 200.0),
      (datetime.date(2024, 2, 1), 'USA', 'MEX', 'remittance', 50.0, 1, 50.0)]
     """
+    from flowlens.engines import engine_of
     from flowlens.io import as_lazy
     from flowlens.validate import ValidationReport
 
     if isinstance(flows, ValidationReport):
         flows = flows.clean
+    engine = engine_of(flows)
+    if engine is not None:
+        return _on_engine(
+            flows,
+            engine,
+            freq=freq,
+            by=by,
+            stats=stats,
+            date_col=date_col,
+            origin_col=origin_col,
+            destination_col=destination_col,
+            amount_col=amount_col,
+        )
     source = as_lazy(flows)
     frame = source.frame
     schema = frame.collect_schema()
@@ -304,6 +320,48 @@ def corridor_panel(
         )
         panel = pl.defer(spilled, schema=output_schema)
     return _finish(_with_top_senders(panel, top_senders, keys), eager=source.eager)
+
+
+def _on_engine(
+    flows: Any,
+    engine: str,
+    *,
+    freq: str,
+    by: Sequence[str],
+    stats: Sequence[str],
+    date_col: str,
+    origin_col: str,
+    destination_col: str,
+    amount_col: str,
+) -> pl.DataFrame:
+    """The panel of a Spark or Dask DataFrame, computed on that engine (see flowlens.engines)."""
+    from flowlens.engines import _partial
+
+    _normalise_freq(freq)
+    unknown = [s for s in stats if s not in STATS]
+    if unknown or not stats:
+        msg = f"stats {list(stats)} not usable; choose from {list(STATS)}"
+        raise SchemaError(msg)
+    spec = _partial.PanelSpec(
+        freq=freq,
+        by=tuple(by),
+        stats=tuple(stats),
+        date_col=date_col,
+        origin_col=origin_col,
+        destination_col=destination_col,
+        amount_col=amount_col,
+    )
+    present = list(flows.columns)
+    for column in spec.input_columns:
+        if column not in present:
+            raise MissingColumnError.for_column(column, present)
+    if engine == "spark":
+        from flowlens.engines import _spark
+
+        return _spark.corridor_panel(flows, spec)
+    from flowlens.engines import _dask
+
+    return _dask.corridor_panel(flows, spec)
 
 
 def _top_senders(
