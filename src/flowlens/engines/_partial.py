@@ -262,12 +262,3 @@ def _fits(values: pl.Series, column: str) -> bool:
         return False
     known = set(enum.categories.to_list())
     return all(v is None or v in known for v in values.unique().to_list())
-
-
-def combine(parts: list[pl.DataFrame], group: list[str]) -> pl.DataFrame:
-    """Merge partial tables of one kind: sum every non-``group`` column, or deduplicate."""
-    frame = pl.concat(parts) if parts else pl.DataFrame()
-    values = [c for c in frame.columns if c not in group]
-    if not values:
-        return frame.unique()
-    return frame.group_by(group).agg(pl.col(values).sum())

@@ -3,6 +3,7 @@ group-by to merge the partial aggregates."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -24,14 +25,15 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     empty = _polars(to_arrow_schema(source.schema).empty_table())
     keys = spec.keys
 
-    def each_partition(partial: Partial, group: list[str]) -> Any:
-        """Run ``partial`` on every Arrow batch, merged within the partition."""
+    def each_partition(partial: Partial) -> Any:
+        """Run ``partial`` once per partition, on its Arrow batches together."""
         out_schema = _arrow(partial(empty)).schema
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            parts = [partial(_polars(batch)) for batch in batches]
-            if parts:
-                yield from _arrow(_partial.combine(parts, group)).to_batches()
+            # one polars call per partition, not per Arrow batch (10,000 rows by default)
+            rows = [_polars(batch) for batch in batches]
+            if rows:
+                yield from _arrow(partial(pl.concat(rows, rechunk=False))).to_batches()
 
         return source.mapInArrow(run, from_arrow_schema(out_schema))
 
@@ -41,25 +43,27 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
         return _partial.normalised(_polars(summed.toArrow()), spec)
 
     def sums_of(partial: Partial, group: list[str]) -> pl.DataFrame:
-        return merged(each_partition(partial, group), group)
+        return merged(each_partition(partial), group)
 
     sums = sums_of(lambda f: _partial.partial_sums(f, spec), keys)
     median = senders = top = None
     if "median" in spec.stats:
         bins = sums_of(lambda f: _partial.partial_bins(f, spec), [*keys, _partial.BIN])
         targets = _partial.median_targets(bins, spec)
+        # one row per cell: shipped once per worker as a broadcast, not in every task
+        shared = frame.sparkSession.sparkContext.broadcast(_ipc(targets))
         values = sums_of(
-            lambda f: _partial.partial_bin_values(f, spec, targets),
+            lambda f: _partial.partial_bin_values(f, spec, _from_ipc(shared.value)),
             [*keys, _partial.BIN, _partial.VALUE],
         )
         median = _partial.medians(targets, values, spec)
     if "senders" in spec.stats:
-        pairs = each_partition(lambda f: _partial.partial_senders(f, spec), [*keys, fs.SENDER_ID])
+        pairs = each_partition(lambda f: _partial.partial_senders(f, spec))
         counted = pairs.distinct().groupBy(*keys).agg(F.count(F.lit(1)).alias("n_senders"))
         senders = _partial.normalised(_polars(counted.toArrow()), spec)
     if "top_senders" in spec.stats:
         group = [*keys, fs.SENDER_ID]
-        totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec), group)
+        totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec))
         complete = totals.groupBy(*group).agg(F.sum(_partial.SENDER_USD).alias(_partial.SENDER_USD))
         top_schema = _arrow(_partial.top_three(_polars(_empty_of(complete)), spec)).schema
 
@@ -86,3 +90,13 @@ def _empty_of(frame: Any) -> pa.Table:
     from pyspark.sql.pandas.types import to_arrow_schema
 
     return to_arrow_schema(frame.schema).empty_table()
+
+
+def _ipc(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="lz4")
+    return buffer.getvalue()
+
+
+def _from_ipc(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))
