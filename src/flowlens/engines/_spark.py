@@ -50,12 +50,13 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     if "median" in spec.stats:
         bins = sums_of(lambda f: _partial.partial_bins(f, spec), [*keys, _partial.BIN])
         targets = _partial.median_targets(bins, spec)
-        # one row per cell: shipped once per worker as a broadcast, not in every task
+        # up to two rows per cell: shipped once per worker as a broadcast, not in every task
         shared = frame.sparkSession.sparkContext.broadcast(_ipc(targets))
         values = sums_of(
             lambda f: _partial.partial_bin_values(f, spec, _from_ipc(shared.value)),
             [*keys, _partial.BIN, _partial.VALUE],
         )
+        shared.destroy()  # the values are collected: free the workers' copies
         median = _partial.medians(targets, values, spec)
     if "senders" in spec.stats:
         pairs = each_partition(lambda f: _partial.partial_senders(f, spec))
