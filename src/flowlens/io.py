@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError
+from flowlens.panel import TOP_SENDER_COLUMNS
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -39,7 +40,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """Text starting with one of these is read as a formula by spreadsheet programs (CSV
 injection, OWASP); :func:`escape_formulas` prefixes such text with an apostrophe."""
 
-_SENDER_LEVEL = ("n_senders", "sender_top1_usd", "sender_top2_usd", "sender_top3_usd")
+_SENDER_LEVEL = ("n_senders", *TOP_SENDER_COLUMNS)
 
 FlowSource = Any
 """Anything :func:`as_lazy` accepts (a path, a polars/pyarrow/pandas frame)."""

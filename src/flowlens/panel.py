@@ -224,6 +224,11 @@ def corridor_panel(
 
     if isinstance(flows, ValidationReport):
         flows = flows.clean
+    unknown = [s for s in stats if s not in STATS]
+    if unknown or not stats:
+        msg = f"stats {list(stats)} not usable; choose from {list(STATS)}"
+        raise SchemaError(msg)
+    _normalise_freq(freq)  # a bad freq fails here, before any engine or scan starts
     engine = engine_of(flows)
     if engine is not None:
         return _on_engine(
@@ -242,10 +247,6 @@ def corridor_panel(
     schema = frame.collect_schema()
     if spill_partitions < 1:
         msg = f"spill_partitions must be >= 1, got {spill_partitions}"
-        raise SchemaError(msg)
-    unknown = [s for s in stats if s not in STATS]
-    if unknown:
-        msg = f"stats {unknown} not recognised; choose from {list(STATS)}"
         raise SchemaError(msg)
     needed = [date_col, origin_col, destination_col, amount_col, *by]
     if "fees" in stats or "cost_ratio" in stats:
@@ -283,9 +284,6 @@ def corridor_panel(
         aggs.append((pl.col(fs.FEE_USD).sum() / amount.sum()).alias("cost_ratio"))
     if "senders" in stats:
         aggs.append(pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64).alias("n_senders"))
-    if not aggs and "top_senders" not in stats:
-        msg = "stats is empty; ask for at least one of " + str(list(STATS))
-        raise SchemaError(msg)
     if not aggs:  # a group-by needs one aggregate; the count is dropped again below
         aggs.append(pl.len().alias(_PLACEHOLDER))
 
@@ -337,11 +335,6 @@ def _on_engine(
     """The panel of a Spark or Dask DataFrame, computed on that engine (see flowlens.engines)."""
     from flowlens.engines import _partial
 
-    _normalise_freq(freq)
-    unknown = [s for s in stats if s not in STATS]
-    if unknown or not stats:
-        msg = f"stats {list(stats)} not usable; choose from {list(STATS)}"
-        raise SchemaError(msg)
     spec = _partial.PanelSpec(
         freq=freq,
         by=tuple(by),

@@ -260,5 +260,4 @@ def _fits(values: pl.Series, column: str) -> bool:
     enum = _CANONICAL_ENUMS.get(column)
     if enum is None:
         return False
-    known = set(enum.categories.to_list())
-    return all(v is None or v in known for v in values.unique().to_list())
+    return bool(values.drop_nulls().cast(pl.String).is_in(enum.categories).all())
