@@ -138,3 +138,131 @@ def test_engine_errors_name_the_fix(parquet_dir: Path) -> None:
         fl.corridor_panel(frame, freq="fortnightly")
     with pytest.raises(SchemaError, match="choose from"):
         fl.corridor_panel(frame, stats=("sum", "mode"))
+
+
+# --- validation (load_flows) on the engines ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled raw sample (13 bad rows among 4,013) shuffled over five Parquet files,
+    plus rows whose tx_id repeats one in another file, and rows without a tx_id."""
+    raw = fl.load_sample("flows").sample(fraction=1.0, shuffle=True, seed=5)
+    repeated = raw.head(40).with_columns(pl.col("amount").str.replace(r"$", "1"))
+    unnamed = raw.slice(100, 30).with_columns(tx_id=pl.lit(None, pl.String))
+    both = pl.concat([raw.head(2_000), unnamed, raw.tail(raw.height - 2_000), repeated])
+    out = tmp_path_factory.mktemp("raw")
+    for i, part in enumerate(both.iter_slices(1_000)):
+        part.write_parquet(out / f"part-{i}.parquet")
+    return out
+
+
+ENGINES = [
+    pytest.param("spark", marks=pytest.mark.spark),
+    pytest.param("dask", marks=pytest.mark.dask),
+]
+
+
+def on_engine(
+    engine: str, request: pytest.FixtureRequest, raw_dir: Path
+) -> tuple[Any, pl.DataFrame]:
+    """The raw files as an engine DataFrame, and the same rows in the engine's order in polars."""
+    if engine == "spark":
+        frame = request.getfixturevalue("spark").read.parquet(str(raw_dir))
+        return frame, pl.from_arrow(frame.toArrow())  # type: ignore[return-value]
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.read_parquet(str(raw_dir))
+    return frame, pl.from_pandas(frame.compute())
+
+
+def to_polars(engine: str, frame: Any) -> pl.DataFrame:
+    if engine == "spark":
+        return pl.from_arrow(frame.toArrow())  # type: ignore[return-value]
+    return pl.from_pandas(frame.compute())
+
+
+def as_on_engine(report: fl.ValidationReport) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The local report's clean rows and rejects with an engine's types (codes as text)."""
+    clean = report.clean
+    assert isinstance(clean, pl.DataFrame)
+    return (
+        clean.with_columns(pl.col(pl.Enum).cast(pl.String)),
+        report.rejects.with_columns(pl.col("row").cast(pl.Int64)),
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_validation_on_engine_equals_polars(
+    engine: str, request: pytest.FixtureRequest, raw_dir: Path
+) -> None:
+    frame, ordered = on_engine(engine, request, raw_dir)
+    report = fl.load_flows(frame)
+    local = fl.load_flows(ordered)
+    assert isinstance(report, fl.EngineValidationReport)
+    assert report.engine == engine
+    assert report.n_rows_in == ordered.height == 4_013 + 30 + 40
+    clean, rejects = as_on_engine(local)
+    assert_frame_equal(to_polars(engine, report.clean), clean)
+    assert_frame_equal(to_polars(engine, report.rejects), rejects)
+    assert_frame_equal(report.summary, local.summary)
+    # by hand: every non-null tx_id beyond its first occurrence is a duplicate, wherever it is
+    ids = ordered["tx_id"].drop_nulls()
+    repeats = ids.len() - ids.n_unique()
+    assert repeats >= 40
+    named = to_polars(engine, report.rejects).filter(pl.col("reason").str.contains("repeats an"))
+    assert named.height == repeats
+    assert report.n_clean + report.n_rejected == report.n_rows_in
+    assert report.clean_amount_usd == pytest.approx(local.clean_amount_usd, rel=1e-12)
+    assert_frame_equal(
+        fl.corridor_panel(report, freq="quarter", stats=("sum", "count", "median")),
+        fl.corridor_panel(local, freq="quarter", stats=("sum", "count", "median")),
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rejects_are_written_on_the_engine(
+    engine: str, request: pytest.FixtureRequest, raw_dir: Path, tmp_path: Path
+) -> None:
+    frame, ordered = on_engine(engine, request, raw_dir)
+    report = fl.load_flows(frame)
+    _, rejects = as_on_engine(fl.load_flows(ordered))
+    target = tmp_path / "rejects"
+    report.write_rejects(target)
+    written = pl.read_parquet(target / "*.parquet").sort("row")
+    assert_frame_equal(written, rejects)
+    assert report.n_rejected == rejects.height
+    assert_frame_equal(report.first_rejects(3), rejects.head(3))
+    with pytest.raises(FileExistsError, match="new directory"):
+        report.write_rejects(target)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_validation_fails_early_and_strictly(
+    engine: str, request: pytest.FixtureRequest, raw_dir: Path
+) -> None:
+    frame, ordered = on_engine(engine, request, raw_dir)
+    without_amount = frame.drop("amount") if engine == "spark" else frame.drop(columns=["amount"])
+    with pytest.raises(MissingColumnError, match="amount"):
+        fl.load_flows(without_amount)
+    with pytest.raises(fl.ValidationFailedError) as failed:
+        fl.load_flows(frame, strict=True)
+    with pytest.raises(fl.ValidationFailedError) as expected:
+        fl.load_flows(ordered, strict=True)
+    assert failed.value.counts == expected.value.counts
+    assert str(failed.value) == str(expected.value)
+
+
+@pytest.mark.dask
+def test_dask_validation_of_typed_pandas_partitions() -> None:
+    """Numbers and datetimes (not text) in pandas partitions check as in polars."""
+    dd = pytest.importorskip("dask.dataframe")
+    raw = fl.load_sample("flows").with_columns(
+        pl.col("amount").cast(pl.Float64, strict=False),
+        pl.col("date").str.to_datetime(strict=False),
+    )
+    pdf = raw.to_pandas()
+    report = fl.load_flows(dd.from_pandas(pdf, npartitions=3, sort=False))
+    local = fl.load_flows(pdf)
+    clean, rejects = as_on_engine(local)
+    assert_frame_equal(pl.from_pandas(report.clean.compute()), clean)
+    assert_frame_equal(pl.from_pandas(report.rejects.compute()), rejects)

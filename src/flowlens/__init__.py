@@ -7,6 +7,7 @@ need them.
 
 from flowlens import reference, schema
 from flowlens.bilateral import compare_bilateral, estimate_bilateral
+from flowlens.engines._validation import EngineValidationReport
 from flowlens.errors import (
     FlowlensError,
     InputFormatError,
@@ -58,6 +59,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "CorridorGraph",
+    "EngineValidationReport",
     "FlowlensError",
     "InputFormatError",
     "MissingColumnError",

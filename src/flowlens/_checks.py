@@ -34,6 +34,7 @@ RULES: tuple[str, ...] = (
 and its ``reason`` lists every failure."""
 
 _ROW = "__flowlens_row"
+_FIRST = "__flowlens_first_row"  # given positions: the first row holding this row's tx_id
 _P = "__flowlens_p_"  # prefix of parsed columns, so they never clash with the user's names
 
 MAX_AMOUNT_USD = 1e12
@@ -64,6 +65,7 @@ class ValidationPlan:
     source_columns: tuple[str, ...]
     clean_columns: tuple[tuple[str, str], ...]  # (parsed name, canonical name)
     reason: pl.Expr  # every failed check's message, joined; evaluated on rejected rows only
+    tx_column: str | None  # the source column read as tx_id, if any
 
     @classmethod
     def build(
@@ -74,9 +76,18 @@ class ValidationPlan:
         fx: pl.DataFrame | pl.LazyFrame | None,
         max_fx_staleness_days: int,
         keep: Sequence[str],
+        positions_given: bool = False,
     ) -> ValidationPlan:
+        """The plan over ``frame``.
+
+        With ``positions_given`` (a distributed engine, where one partition is not
+        the whole input) ``frame`` carries the input-wide row position in ``_ROW`` and,
+        for rows whose ``tx_id`` repeats, the first position holding it in ``_FIRST``;
+        otherwise positions are numbered here and duplicates found in ``frame``.
+        """
         schema = frame.collect_schema()
-        present = list(schema.names())
+        helpers = (_ROW, _FIRST) if positions_given else ()
+        present = [name for name in schema.names() if name not in helpers]
         to_source = _resolve_columns(present, columns or {})
         for extra in keep:
             if extra not in schema:
@@ -232,8 +243,13 @@ class ValidationPlan:
         order_dependent: list[pl.Expr] = []
         if fs.TX_ID in to_source:
             tx = pl.col(parsed(fs.TX_ID))
-            # materialised before any filter: "first" refers to the whole input's order
-            order_dependent.append((tx.is_not_null() & ~tx.is_first_distinct()).alias(_P + "dup"))
+            if positions_given:
+                first = pl.col(_FIRST)
+                repeats = first.is_not_null() & (pl.col(_ROW) != first)
+            else:
+                # materialised before any filter: "first" refers to the whole input's order
+                repeats = ~tx.is_first_distinct()
+            order_dependent.append((tx.is_not_null() & repeats).alias(_P + "dup"))
             checks.append(
                 (
                     "duplicate_tx_id",
@@ -250,7 +266,7 @@ class ValidationPlan:
             fx_date, pl.col(parsed(fs.CURRENCY)), fx, max_staleness_days=max_fx_staleness_days
         )
         staged = (
-            frame.with_row_index(_ROW)
+            (frame if positions_given else frame.with_row_index(_ROW))
             .with_columns(exprs)
             .with_columns(fx_date.alias(_P + "fx_date"), rate_expr.alias(_P + "usd_per_unit"))
         )
@@ -305,7 +321,7 @@ class ValidationPlan:
             (parsed(n), n) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if n in to_source
         ]
         clean_cols += [(extra, extra) for extra in keep]
-        return cls(checked, tuple(present), tuple(clean_cols), reason)
+        return cls(checked, tuple(present), tuple(clean_cols), reason, to_source.get(fs.TX_ID))
 
     def select_clean(self, checked: pl.LazyFrame) -> pl.LazyFrame:
         return checked.filter(pl.col(_P + "rule").is_null()).select(

@@ -166,7 +166,8 @@ def corridor_panel(
     Parameters
     ----------
     flows
-        Clean flows: a :class:`~flowlens.ValidationReport`, a polars DataFrame or
+        Clean flows: a :class:`~flowlens.ValidationReport` (or
+        :class:`~flowlens.EngineValidationReport`), a polars DataFrame or
         LazyFrame, or a pyarrow Table, with at least the date, origin, destination
         and ``amount_usd`` columns (as :func:`~flowlens.load_flows` produces). A
         PySpark or Dask DataFrame is aggregated on its engine (extras ``spark``,
@@ -219,10 +220,11 @@ def corridor_panel(
      (datetime.date(2024, 2, 1), 'USA', 'MEX', 'remittance', 50.0, 1, 50.0)]
     """
     from flowlens.engines import engine_of
+    from flowlens.engines._validation import EngineValidationReport
     from flowlens.io import as_lazy
     from flowlens.validate import ValidationReport
 
-    if isinstance(flows, ValidationReport):
+    if isinstance(flows, ValidationReport | EngineValidationReport):
         flows = flows.clean
     unknown = [s for s in stats if s not in STATS]
     if unknown or not stats:

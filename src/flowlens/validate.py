@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import polars as pl
 
@@ -19,6 +21,9 @@ from flowlens._checks import RULES, ValidationPlan, collect_side_by_side
 from flowlens.errors import ValidationFailedError
 from flowlens.io import FlowSource, as_lazy, read_error
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
+
+if TYPE_CHECKING:
+    from flowlens.engines._validation import EngineValidationReport
 
 __all__ = ["RULES", "ValidationReport", "load_flows"]
 
@@ -169,6 +174,19 @@ class ValidationReport:
         )
 
 
+@overload
+def load_flows(
+    source: str | Path | pl.DataFrame | pl.LazyFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    max_fx_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
+    keep: Sequence[str] = (),
+) -> ValidationReport: ...
+
+
+@overload
 def load_flows(
     source: FlowSource,
     *,
@@ -177,14 +195,29 @@ def load_flows(
     fx: pl.DataFrame | pl.LazyFrame | None = None,
     max_fx_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
     keep: Sequence[str] = (),
-) -> ValidationReport:
+) -> ValidationReport | EngineValidationReport: ...
+
+
+def load_flows(
+    source: FlowSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    max_fx_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
+    keep: Sequence[str] = (),
+) -> ValidationReport | EngineValidationReport:
     """Read, validate and normalise transaction-level flows into the canonical schema.
 
     Parameters
     ----------
     source
         A CSV or Parquet path, a glob or directory of Parquet files, a polars
-        DataFrame or LazyFrame, a pyarrow Table, or a pandas DataFrame.
+        DataFrame or LazyFrame, a pyarrow Table, or a pandas DataFrame. A PySpark
+        or Dask DataFrame is validated on its engine, partition by partition
+        (extras ``spark``, ``dask``), and gives an
+        :class:`~flowlens.EngineValidationReport` whose clean rows and rejects
+        stay on the engine.
     columns
         Mapping from your column names to canonical ones, e.g.
         ``{"sender_country": "origin"}``.
@@ -246,6 +279,21 @@ def load_flows(
     >>> report.rejects["reason"].item()
     "date: '2024-13-01' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
     """
+    from flowlens.engines import engine_of
+
+    engine = engine_of(source)
+    if engine is not None:
+        from flowlens.engines._validation import load_flows_on
+
+        return load_flows_on(
+            engine,
+            source,
+            columns=columns,
+            strict=strict,
+            fx=fx,
+            max_fx_staleness_days=max_fx_staleness_days,
+            keep=tuple(keep),
+        )
     lazy = as_lazy(source)
     with _reading(lazy.description):
         plan = ValidationPlan.build(
@@ -273,19 +321,11 @@ def load_flows(
                 _count_plan=lazy.frame.select(pl.len()),
             )
     if strict and report.n_rejected:
-        summary = report.summary
-        counts = {
-            str(row["outcome"]): int(row["n_rows"])
-            for row in summary.filter(pl.col("outcome") != "clean").iter_rows(named=True)
-        }
-        examples = report.rejects.head(5).to_dicts()
-        shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
-        msg = (
-            f"{report.n_rejected} of {report.n_rows_in} rows rejected ({counts}); first: {shown}. "
-            "Fix the source, or call with strict=False to get the rejects as a table."
-        )
-        raise ValidationFailedError(msg, counts=counts, examples=examples)
+        raise_if_rejected(report.summary, report.rejects.head(_EXAMPLES).to_dicts())
     return report
+
+
+_EXAMPLES = 5  # rejected rows quoted by the error of strict=True
 
 
 @contextmanager
@@ -298,9 +338,31 @@ def _reading(source: str) -> Iterator[None]:
 
 
 def _summarise(rejects: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
-    """Rows per outcome: ``clean`` first, then each rule with rejects, in rule order."""
-    per_rule = rejects.group_by("rule").agg(n_rows=pl.len().cast(pl.Int64))
+    return summary_of(rejects.group_by("rule").agg(n_rows=pl.len()), n_rows_in)
+
+
+def summary_of(per_rule: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
+    """Rows per outcome from rejects counted per rule (``rule``, ``n_rows``): ``clean``
+    first, then each rule with rejects, in rule order."""
     order = {name: i for i, name in enumerate(RULES)}
-    per_rule = per_rule.sort(pl.col("rule").replace_strict(order, return_dtype=pl.Int64))
-    clean = pl.DataFrame({"outcome": ["clean"], "n_rows": [n_rows_in - rejects.height]})
+    per_rule = per_rule.select("rule", pl.col("n_rows").cast(pl.Int64)).sort(
+        pl.col("rule").replace_strict(order, return_dtype=pl.Int64)
+    )
+    n_rejected = int(per_rule["n_rows"].sum())
+    clean = pl.DataFrame({"outcome": ["clean"], "n_rows": [n_rows_in - n_rejected]})
     return pl.concat([clean, per_rule.rename({"rule": "outcome"})])
+
+
+def raise_if_rejected(summary: pl.DataFrame, examples: list[dict[str, object]]) -> None:
+    """The error of ``strict=True``: counts per rule and the first rejected rows."""
+    n_rows_in = int(summary["n_rows"].sum())
+    rejected = summary.filter(pl.col("outcome") != "clean")
+    if rejected.is_empty():
+        return
+    counts = {str(row["outcome"]): int(row["n_rows"]) for row in rejected.iter_rows(named=True)}
+    shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
+    msg = (
+        f"{sum(counts.values())} of {n_rows_in} rows rejected ({counts}); first: {shown}. "
+        "Fix the source, or call with strict=False to get the rejects as a table."
+    )
+    raise ValidationFailedError(msg, counts=counts, examples=examples)

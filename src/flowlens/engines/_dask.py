@@ -1,14 +1,17 @@
-"""The corridor panel on Dask: flowlens' polars code per partition, Dask's group-by to merge."""
+"""Dask: flowlens' polars code per partition; Dask's group-by merges the partial aggregates of
+the corridor panel, and Dask numbers the rows for validation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
 from flowlens.engines import _partial
+from flowlens.engines._validation import FIRST, ROW, CheckSpec
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -59,3 +62,73 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
         best_rows = _partial.normalised(pl.from_pandas(best.compute()), spec)
         top = _partial.top_sender_columns(best_rows, spec)
     return _partial.finish(sums, spec, median=median, senders=senders, top=top)
+
+
+def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, Any, int]:
+    """Clean rows and rejects of a Dask DataFrame (lazy, on Dask) and its row count."""
+    import pandas as pd
+
+    columns = list(frame.columns)
+    sizes = frame.map_partitions(len).compute().to_numpy()
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+    def numbered(pdf: Any, partition_info: dict[str, Any] | None = None) -> Any:
+        start = starts[partition_info["number"]] if partition_info else 0
+        return pdf.assign(**{ROW: np.arange(start, start + len(pdf), dtype=np.int64)})
+
+    positioned = frame.map_partitions(numbered, meta=numbered(frame._meta))
+    if tx_column is not None:
+        ids = positioned[positioned[tx_column].notnull()]
+        seen = ids.groupby(tx_column)[ROW].agg(["min", "count"], split_out=1)
+        firsts = seen[seen["count"] > 1]["min"].astype(pd.Int64Dtype()).rename(FIRST)
+        # one partition of repeated ids: each partition of rows is merged with it in place
+        positioned = positioned.merge(
+            firsts.reset_index(), on=tx_column, how="left", npartitions=positioned.npartitions
+        )[[*columns, ROW, FIRST]]
+    clean = _each_partition(positioned, spec.clean)
+    rejects = _each_partition(positioned, spec.rejects)
+    return clean, rejects, int(sizes.sum())
+
+
+def polars_schema(frame: Any) -> pl.Schema:
+    """The polars schema of a Dask DataFrame (from its metadata)."""
+    return pl.from_pandas(frame._meta).schema
+
+
+def describe(frame: Any) -> str:
+    return f"a Dask DataFrame ({frame.npartitions} partitions)"
+
+
+def rule_counts(rejects: Any) -> pl.DataFrame:
+    """Rejected rows per rule (``rule``, ``n_rows``), counted on Dask."""
+    counted = rejects.groupby("rule").size(split_out=1).rename("n_rows").reset_index()
+    return pl.from_pandas(counted.compute())
+
+
+def first_rows(rejects: Any, n: int) -> pl.DataFrame:
+    # each partition's rejects are in row order, and the partitions follow the input
+    return pl.from_pandas(rejects.head(n, npartitions=-1))
+
+
+def total(frame: Any, column: str) -> float:
+    return float(frame[column].sum().compute())
+
+
+def write(frame: Any, path: str) -> Any:
+    """Write ``frame`` as Parquet at ``path`` (which must not exist); the written table."""
+    import dask.dataframe as dd
+    from fsspec.core import url_to_fs
+
+    filesystem, where = url_to_fs(path)
+    if filesystem.exists(where):
+        msg = f"{path} exists already; write the rejects to a new directory"
+        raise FileExistsError(msg)
+    frame.to_parquet(path, write_index=False)
+    return dd.read_parquet(path)
+
+
+def _each_partition(frame: Any, partial: Partial) -> Any:
+    def apply(pdf: Any) -> Any:
+        return partial(pl.from_pandas(pdf)).to_pandas(use_pyarrow_extension_array=True)
+
+    return frame.map_partitions(apply, meta=apply(frame._meta))

@@ -1,5 +1,5 @@
-"""The corridor panel on Spark: flowlens' polars code per partition (``mapInArrow``), Spark's
-group-by to merge the partial aggregates."""
+"""Spark: flowlens' polars code per partition (``mapInArrow``); Spark's group-by merges the
+partial aggregates of the corridor panel, and Spark numbers the rows for validation."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from flowlens import schema as fs
 from flowlens.engines import _partial
+from flowlens.engines._validation import FIRST, ROW, CheckSpec
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -19,23 +21,12 @@ Partial = Callable[[pl.DataFrame], pl.DataFrame]
 def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     """Aggregate a PySpark DataFrame of clean flows into the corridor panel (a polars frame)."""
     from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
-    from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     source = frame.select(*spec.input_columns)
-    empty = _polars(to_arrow_schema(source.schema).empty_table())
     keys = spec.keys
 
     def each_partition(partial: Partial) -> Any:
-        """Run ``partial`` once per partition, on its Arrow batches together."""
-        out_schema = _arrow(partial(empty)).schema
-
-        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            # one polars call per partition, not per Arrow batch (10,000 rows by default)
-            rows = [_polars(batch) for batch in batches]
-            if rows:
-                yield from _arrow(partial(pl.concat(rows, rechunk=False))).to_batches()
-
-        return source.mapInArrow(run, from_arrow_schema(out_schema))
+        return _each_partition(source, partial)
 
     def merged(parts: Any, group: list[str]) -> pl.DataFrame:
         values = [c for c in parts.columns if c not in group]
@@ -66,16 +57,98 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
         group = [*keys, fs.SENDER_ID]
         totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec))
         complete = totals.groupBy(*group).agg(F.sum(_partial.SENDER_USD).alias(_partial.SENDER_USD))
-        top_schema = _arrow(_partial.top_three(_polars(_empty_of(complete)), spec)).schema
-
-        def best(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            rows = [_polars(batch) for batch in batches]
-            if rows:
-                yield from _arrow(_partial.top_three(pl.concat(rows), spec)).to_batches()
-
-        best_rows = complete.mapInArrow(best, from_arrow_schema(top_schema)).toArrow()
+        best = _each_partition(complete, lambda f: _partial.top_three(f, spec))
+        best_rows = best.toArrow()
         top = _partial.top_sender_columns(_partial.normalised(_polars(best_rows), spec), spec)
     return _partial.finish(sums, spec, median=median, senders=senders, top=top)
+
+
+def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, Any, int]:
+    """Clean rows and rejects of a PySpark DataFrame (lazy, on Spark) and its row count."""
+    from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
+
+    columns = frame.columns
+    partition = F.spark_partition_id()
+    sizes = dict(frame.select(partition.alias("p")).groupBy("p").count().collect())
+    n_partitions = max(sizes, default=0) + 1
+    starts = np.cumsum([0] + [sizes.get(p, 0) for p in range(n_partitions - 1)])
+    # monotonically_increasing_id is (partition << 33) + the place in the partition
+    place = F.monotonically_increasing_id() - F.shiftleft(partition.cast("long"), 33)
+    start = F.element_at(F.array(*(F.lit(int(s)) for s in starts)), partition + 1)
+    positioned = frame.withColumn(ROW, start + place)
+    if tx_column is not None:
+        tx = F.col(f"`{tx_column}`")
+        firsts = (
+            positioned.where(tx.isNotNull())
+            .groupBy(tx.alias(_TX))
+            .agg(F.min(ROW).alias(FIRST), F.count(F.lit(1)).alias(_SEEN))
+            .where(F.col(_SEEN) > 1)
+            .drop(_SEEN)
+        )
+        positioned = positioned.join(firsts, tx == F.col(_TX), how="left").select(
+            *(F.col(f"`{c}`") for c in columns), ROW, FIRST
+        )
+    clean = _each_partition(positioned, spec.clean)
+    rejects = _each_partition(positioned, spec.rejects)
+    return clean, rejects, int(sum(sizes.values()))
+
+
+def polars_schema(frame: Any) -> pl.Schema:
+    """The polars schema of a PySpark DataFrame (through Arrow)."""
+    return _polars(_empty_of(frame)).schema
+
+
+def describe(frame: Any) -> str:
+    return f"a Spark DataFrame ({len(frame.columns)} columns)"
+
+
+def rule_counts(rejects: Any) -> pl.DataFrame:
+    """Rejected rows per rule (``rule``, ``n_rows``), counted on Spark."""
+    counted = rejects.groupBy("rule").count().withColumnRenamed("count", "n_rows")
+    return _polars(counted.toArrow())
+
+
+def first_rows(rejects: Any, n: int) -> pl.DataFrame:
+    return _polars(rejects.orderBy("row").limit(n).toArrow())
+
+
+def total(frame: Any, column: str) -> float:
+    from pyspark.sql import functions as F  # noqa: N812
+
+    value = frame.agg(F.sum(F.col(column))).collect()[0][0]
+    return float(value or 0.0)
+
+
+def write(frame: Any, path: str) -> Any:
+    """Write ``frame`` as Parquet at ``path`` (which must not exist); the written table."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        frame.write.parquet(path, mode="errorifexists")
+    except AnalysisException as exc:
+        if exc.getCondition() == "PATH_ALREADY_EXISTS":
+            msg = f"{path} exists already; write the rejects to a new directory"
+            raise FileExistsError(msg) from exc
+        raise
+    return frame.sparkSession.read.parquet(path)
+
+
+def _each_partition(frame: Any, partial: Partial) -> Any:
+    """Run ``partial`` once per partition of ``frame``, on its Arrow batches together."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    out_schema = _arrow(partial(_polars(_empty_of(frame)))).schema
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        # one polars call per partition, not per Arrow batch (10,000 rows by default)
+        rows = [_polars(batch) for batch in batches]
+        if rows:
+            yield from _arrow(partial(pl.concat(rows, rechunk=False))).to_batches()
+
+    return frame.mapInArrow(run, from_arrow_schema(out_schema))
+
+
+_TX, _SEEN = "__flowlens_tx", "__flowlens_seen"
 
 
 def _polars(data: pa.RecordBatch | pa.Table) -> pl.DataFrame:

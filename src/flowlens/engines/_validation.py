@@ -1,0 +1,243 @@
+"""``load_flows`` on a distributed engine: flowlens' validation plan per partition.
+
+Validation is row-wise except for two things that look across the whole input: a
+row's *position* (the ``row`` a reject reports) and whether its ``tx_id`` was seen at
+an earlier position. On an engine both are settled before the per-partition plan
+runs:
+
+1. the rows of each partition are counted (on Parquet no column is read), which
+   gives every partition its first position; a row's position is that plus its
+   place in the partition, so positions run ``0 .. n-1`` in the engine's order of
+   rows, partition after partition;
+2. for each ``tx_id`` that occurs more than once, the engine's group-by finds the
+   first position holding it (only repeated ids are kept, so the table is small
+   and joins back by broadcast; a large one is a shuffle join, which Spark's
+   adaptive execution splits where one id is heavily repeated).
+
+Each partition then runs the same polars plan as the local path, through Arrow,
+yielding its clean rows or its rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import polars as pl
+
+from flowlens._checks import _FIRST, _ROW, ValidationPlan
+from flowlens.validate import raise_if_rejected, summary_of
+
+ROW, FIRST = _ROW, _FIRST
+"""The helper columns an engine adds before the per-partition plan: the row's position,
+and (for a repeated ``tx_id``) the first position holding it."""
+
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What :func:`flowlens.load_flows` was asked, for an engine to run per partition."""
+
+    columns: Mapping[str, str] | None
+    fx: pl.DataFrame | None
+    max_fx_staleness_days: int
+    keep: tuple[str, ...]
+
+    def plan(self, frame: pl.DataFrame) -> ValidationPlan:
+        """The validation plan over one partition carrying ``ROW`` (and ``FIRST``)."""
+        return ValidationPlan.build(
+            frame.lazy(),
+            columns=self.columns,
+            fx=self.fx,
+            max_fx_staleness_days=self.max_fx_staleness_days,
+            keep=self.keep,
+            positions_given=True,
+        )
+
+    def clean(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """One partition's clean rows; codes as text (engines have no polars Enum)."""
+        plan = self.plan(frame)
+        clean = plan.select_clean(plan.checked).collect()
+        return clean.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+
+    def rejects(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """One partition's rejects, in row order."""
+        plan = self.plan(frame)
+        return plan.select_rejects(plan.checked).collect()
+
+
+def with_positions(schema: pl.Schema, tx_column: str | None) -> pl.Schema:
+    """``schema`` with the helper columns an engine adds."""
+    helpers = {ROW: pl.Int64(), **({FIRST: pl.Int64()} if tx_column else {})}
+    return pl.Schema({**schema, **helpers})
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class EngineValidationReport:
+    """The outcome of :func:`~flowlens.load_flows` on a PySpark or Dask DataFrame.
+
+    Attributes
+    ----------
+    clean
+        The clean rows as a DataFrame of the same engine, with the canonical
+        columns (country, flow type, channel and currency codes as text). Nothing
+        is computed until it is used: pass it (or this report) to
+        :func:`~flowlens.corridor_panel` to aggregate it on the engine.
+    rejects
+        The rejected rows as a DataFrame of the same engine: ``row`` (Int64, the
+        position in the input in the engine's order, partition after partition),
+        ``rule``, ``reason`` and the raw values as text, as
+        :attr:`ValidationReport.rejects <flowlens.ValidationReport.rejects>`.
+        Write them with :meth:`write_rejects`.
+    engine
+        ``"spark"`` or ``"dask"``.
+    source
+        A description of the source.
+    n_rows_in
+        Rows in the source (counted when the report was made).
+
+    Notes
+    -----
+    Each use of ``clean`` or ``rejects`` runs the validation on the engine again
+    (engines recompute what is not cached). :attr:`summary` counts the rejects in
+    one such run; after :meth:`write_rejects` it is read from the written table
+    instead, so the counts are those of the rows on disk.
+
+    Examples
+    --------
+    The same with a PySpark DataFrame (``spark.read.parquet(...)``) and a path
+    such as ``s3a://bucket/rejects/2024-06``:
+
+    >>> import tempfile
+    >>> import dask.dataframe as dd
+    >>> import flowlens as fl
+    >>> frame = dd.from_pandas(fl.load_sample("flows").to_pandas(), npartitions=4)
+    >>> report = fl.load_flows(frame)
+    >>> written = report.write_rejects(tempfile.mkdtemp() + "/rejects")
+    >>> report.n_rows_in, report.n_rejected
+    (4013, 12)
+    >>> report.first_rejects(1)["reason"].item()
+    "date: '2024-02-30' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
+    >>> panel = fl.corridor_panel(report, freq="year")
+    >>> panel.height > 0
+    True
+    """
+
+    clean: Any
+    rejects: Any
+    engine: str
+    source: str
+    n_rows_in: int
+    _results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> pl.DataFrame:
+        """Rows per outcome (``clean``, then each rule with rejects): ``outcome``, ``n_rows``."""
+        if "summary" not in self._results:
+            per_rule = _backend(self.engine).rule_counts(self._results.get("written", self.rejects))
+            self._results["summary"] = summary_of(per_rule, self.n_rows_in)
+        summary: pl.DataFrame = self._results["summary"]
+        return summary
+
+    @property
+    def n_clean(self) -> int:
+        """Rows in ``clean``."""
+        return int(self.summary.filter(pl.col("outcome") == "clean")["n_rows"].sum())
+
+    @property
+    def n_rejected(self) -> int:
+        """Rows in ``rejects``."""
+        return self.n_rows_in - self.n_clean
+
+    @property
+    def clean_amount_usd(self) -> float:
+        """Total ``amount_usd`` of the clean rows (a run on the engine, on first use)."""
+        if "clean_amount_usd" not in self._results:
+            self._results["clean_amount_usd"] = _backend(self.engine).total(
+                self.clean, "amount_usd"
+            )
+        return float(self._results["clean_amount_usd"])
+
+    def first_rejects(self, n: int = _EXAMPLES) -> pl.DataFrame:
+        """The ``n`` rejected rows with the lowest positions, as a polars frame."""
+        first: pl.DataFrame = _backend(self.engine).first_rows(
+            self._results.get("written", self.rejects), n
+        )
+        return first
+
+    def write_rejects(self, path: str | Path) -> Any:
+        """Write the rejects as Parquet with the engine's writer; return the written table.
+
+        ``path`` is a directory (local, or any URL the engine can write, such as
+        ``s3a://`` for Spark or ``s3://`` for Dask); it must not exist yet, so
+        that no earlier run's rejects are mixed in. Afterwards :attr:`summary`
+        counts the written rows.
+        """
+        written = _backend(self.engine).write(self.rejects, str(path))
+        self._results["written"] = written
+        self._results.pop("summary", None)
+        return written
+
+    def __repr__(self) -> str:
+        counted = "summary" in self._results
+        detail = (
+            f"clean={self.n_clean}, rejected={self.n_rejected}" if counted else "not counted yet"
+        )
+        return (
+            f"EngineValidationReport(source={self.source!r}, engine={self.engine!r}, "
+            f"rows_in={self.n_rows_in}, {detail})"
+        )
+
+
+def load_flows_on(
+    engine: str,
+    frame: Any,
+    *,
+    columns: Mapping[str, str] | None,
+    strict: bool,
+    fx: pl.DataFrame | pl.LazyFrame | None,
+    max_fx_staleness_days: int,
+    keep: tuple[str, ...],
+) -> EngineValidationReport:
+    """Validate a Spark or Dask DataFrame on its engine (see the module notes)."""
+    spec = CheckSpec(
+        columns=dict(columns) if columns else None,
+        fx=fx.collect() if isinstance(fx, pl.LazyFrame) else fx,
+        max_fx_staleness_days=max_fx_staleness_days,
+        keep=keep,
+    )
+    backend = _backend(engine)
+    # the plan over no rows: a missing column or a bad FX table fails here, at once
+    schema = backend.polars_schema(frame)
+    tx_column = ValidationPlan.build(
+        pl.LazyFrame(schema=schema),
+        columns=spec.columns,
+        fx=spec.fx,
+        max_fx_staleness_days=max_fx_staleness_days,
+        keep=keep,
+    ).tx_column
+    clean, rejects, n_rows_in = backend.validate(frame, spec, tx_column)
+    report = EngineValidationReport(
+        clean=clean,
+        rejects=rejects,
+        engine=engine,
+        source=backend.describe(frame),
+        n_rows_in=n_rows_in,
+    )
+    if strict:
+        raise_if_rejected(report.summary, report.first_rejects().to_dicts())
+    return report
+
+
+def _backend(engine: str) -> ModuleType:
+    if engine == "spark":
+        from flowlens.engines import _spark
+
+        return _spark
+    from flowlens.engines import _dask
+
+    return _dask
