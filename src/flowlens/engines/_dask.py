@@ -18,6 +18,8 @@ Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
 def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     """Aggregate a Dask DataFrame of clean flows into the corridor panel (a polars frame)."""
+    from dask.base import compute
+
     source = frame[spec.input_columns]
     keys = spec.keys
     spread = max(1, source.npartitions // 2)  # output partitions of shuffles by a finer key
@@ -28,40 +30,41 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
 
         return source.map_partitions(apply, meta=apply(source._meta))
 
-    def merged(parts: Any, group: list[str]) -> pl.DataFrame:
-        summed = parts.groupby(group, dropna=False).sum(split_out=1).reset_index()
-        return _partial.normalised(pl.from_pandas(summed.compute()), spec)
+    def summed(parts: Any, group: list[str]) -> Any:
+        return parts.groupby(group, dropna=False).sum(split_out=1).reset_index()
 
-    sums = merged(each_partition(lambda f: _partial.partial_sums(f, spec)), keys)
-    median = senders = top = None
+    # everything but the medians' second pass in one run, which reads the input once
+    wanted = {"sums": summed(each_partition(lambda f: _partial.partial_sums(f, spec)), keys)}
     if "median" in spec.stats:
-        bins = merged(
-            each_partition(lambda f: _partial.partial_bins(f, spec)), [*keys, _partial.BIN]
-        )
-        targets = _partial.median_targets(bins, spec)
-        values = merged(
-            each_partition(lambda f: _partial.partial_bin_values(f, spec, targets)),
-            [*keys, _partial.BIN, _partial.VALUE],
-        )
-        median = _partial.medians(targets, values, spec)
+        bins = each_partition(lambda f: _partial.partial_bins(f, spec))
+        wanted["bins"] = summed(bins, [*keys, _partial.BIN])
     if "senders" in spec.stats:
         pairs = each_partition(lambda f: _partial.partial_senders(f, spec))
         distinct = pairs.drop_duplicates(split_out=spread)
         counted = distinct.groupby(keys, dropna=False).size(split_out=1).rename("n_senders")
-        senders = _partial.normalised(pl.from_pandas(counted.reset_index().compute()), spec)
-        senders = senders.with_columns(pl.col("n_senders").cast(pl.Int64))
+        wanted["senders"] = counted.reset_index()
     if "top_senders" in spec.stats:
         totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec))
         complete = (
             totals.groupby([*keys, fs.SENDER_ID], dropna=False).sum(split_out=spread).reset_index()
         )
-        best = complete.map_partitions(
+        wanted["top"] = complete.map_partitions(
             lambda pdf: _partial.top_three(pl.from_pandas(pdf), spec).to_pandas(),
             meta=_partial.top_three(pl.from_pandas(complete._meta), spec).to_pandas(),
         )
-        best_rows = _partial.normalised(pl.from_pandas(best.compute()), spec)
-        top = _partial.top_sender_columns(best_rows, spec)
-    return _partial.finish(sums, spec, median=median, senders=senders, top=top)
+    computed = dict(zip(wanted, compute(*wanted.values()), strict=True))  # type: ignore[no-untyped-call]
+    got = {name: _partial.normalised(pl.from_pandas(pdf), spec) for name, pdf in computed.items()}
+    median = senders = top = None
+    if "median" in spec.stats:
+        targets = _partial.median_targets(got["bins"], spec)
+        values = each_partition(lambda f: _partial.partial_bin_values(f, spec, targets))
+        merged = summed(values, [*keys, _partial.BIN, _partial.VALUE]).compute()
+        median = _partial.medians(targets, _partial.normalised(pl.from_pandas(merged), spec), spec)
+    if "senders" in spec.stats:
+        senders = got["senders"].with_columns(pl.col("n_senders").cast(pl.Int64))
+    if "top_senders" in spec.stats:
+        top = _partial.top_sender_columns(got["top"], spec)
+    return _partial.finish(got["sums"], spec, median=median, senders=senders, top=top)
 
 
 def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, Any, int]:

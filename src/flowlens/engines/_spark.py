@@ -20,9 +20,23 @@ Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
 def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     """Aggregate a PySpark DataFrame of clean flows into the corridor panel (a polars frame)."""
-    from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
+    from pyspark import StorageLevel
 
     source = frame.select(*spec.input_columns)
+    several_passes = bool({"median", "senders", "top_senders"} & set(spec.stats))
+    if not several_passes:
+        return _panel(source, spec)
+    # each pass would otherwise recompute the input: a validation, or any upstream plan
+    source = source.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        return _panel(source, spec)
+    finally:
+        source.unpersist()
+
+
+def _panel(source: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
+    from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
+
     keys = spec.keys
 
     def each_partition(partial: Partial) -> Any:
@@ -42,7 +56,7 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
         bins = sums_of(lambda f: _partial.partial_bins(f, spec), [*keys, _partial.BIN])
         targets = _partial.median_targets(bins, spec)
         # up to two rows per cell: shipped once per worker as a broadcast, not in every task
-        shared = frame.sparkSession.sparkContext.broadcast(_ipc(targets))
+        shared = source.sparkSession.sparkContext.broadcast(_ipc(targets))
         values = sums_of(
             lambda f: _partial.partial_bin_values(f, spec, _from_ipc(shared.value)),
             [*keys, _partial.BIN, _partial.VALUE],
