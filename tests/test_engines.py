@@ -266,3 +266,31 @@ def test_dask_validation_of_typed_pandas_partitions() -> None:
     clean, rejects = as_on_engine(local)
     assert_frame_equal(pl.from_pandas(report.clean.compute()), clean)
     assert_frame_equal(pl.from_pandas(report.rejects.compute()), rejects)
+
+
+def test_partitions_of_many_arrow_batches_validate() -> None:
+    """A Spark partition arrives as many Arrow batches; rejects' reasons must still be built
+    (polars 2.1 panics formatting text filtered from many imported chunks, unless joined)."""
+    from flowlens.engines._spark import partition_frame
+    from flowlens.engines._validation import FIRST, ROW, CheckSpec
+
+    n = 20_000
+    raw = pl.DataFrame(
+        {
+            "date": "2024-01-15",
+            "origin": "USA",
+            "destination": "MEX",
+            "flow_type": "remittance",
+            "amount": pl.Series([str(-i if i % 1000 == 7 else i + 1) for i in range(n)]),
+            "currency": "USD",
+            "tx_id": pl.Series([f"T{i}" for i in range(n)]),
+        }
+    ).with_columns(pl.int_range(n, dtype=pl.Int64).alias(ROW), pl.lit(None, pl.Int64).alias(FIRST))
+    batches = raw.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches(max_chunksize=100)
+    rows = partition_frame(iter(batches))
+    assert rows is not None
+    spec = CheckSpec(columns=None, fx=None, max_fx_staleness_days=7, keep=())
+    rejects = spec.rejects(rows)
+    assert rejects["row"].to_list() == list(range(7, n, 1000))
+    assert rejects["reason"][0] == "amount: '-7' is not a positive finite number"
+    assert partition_frame(iter([])) is None

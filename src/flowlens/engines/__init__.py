@@ -1,9 +1,12 @@
-"""The corridor panel on a distributed engine (Spark, Dask); everything after it stays local.
+"""Validation and the corridor panel on a distributed engine (Spark, Dask); the rest stays local.
 
-:func:`flowlens.corridor_panel` hands a PySpark or Dask DataFrame here. The engine
-runs flowlens' polars code on each partition through Arrow, merges the partial
-aggregates with its own group-by, and the small merged tables come back as one
-polars panel with the schema and values of the local path.
+:func:`flowlens.load_flows` and :func:`flowlens.corridor_panel` hand a PySpark or
+Dask DataFrame here. The engine runs flowlens' polars code on each partition
+through Arrow. Validation gives an :class:`~flowlens.EngineValidationReport`
+whose clean rows and rejects stay on the engine (the rejects written by the
+engine's own writer); the panel's partial aggregates are merged with the
+engine's group-by, and the small merged tables come back as one polars panel
+with the schema and values of the local path.
 """
 
 from __future__ import annotations

@@ -155,11 +155,23 @@ def _each_partition(frame: Any, partial: Partial) -> Any:
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # one polars call per partition, not per Arrow batch (10,000 rows by default)
-        rows = [_polars(batch) for batch in batches]
-        if rows:
-            yield from _arrow(partial(pl.concat(rows, rechunk=False))).to_batches()
+        rows = partition_frame(batches)
+        if rows is not None:
+            yield from _arrow(partial(rows)).to_batches()
 
     return frame.mapInArrow(run, from_arrow_schema(out_schema))
+
+
+def partition_frame(batches: Iterator[pa.RecordBatch]) -> pl.DataFrame | None:
+    """A partition's Arrow batches as one contiguous polars frame (None for no batches).
+
+    Contiguous, not one chunk per batch: polars 2.1 panics ("assertion failed:
+    i < self.len()") formatting text (``pl.format``, as in a reject's reason) from
+    rows filtered out of a text column made of many imported Arrow chunks; one
+    copy per partition avoids it (tests/test_engines.py keeps the case).
+    """
+    rows = [_polars(batch) for batch in batches]
+    return pl.concat(rows, rechunk=True) if rows else None
 
 
 _TX, _SEEN = "__flowlens_tx", "__flowlens_seen"
