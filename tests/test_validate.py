@@ -213,6 +213,19 @@ def test_negative_fee_is_rejected_missing_fee_is_fine() -> None:
     assert clean["fee_usd"].to_list() == [5.0, None]
 
 
+def test_numeric_fee_column_checks_like_text() -> None:
+    fees = pl.Series([5.0, None, -1.0, float("nan"), float("inf")], dtype=pl.Float64)
+    report = fl.load_flows(raw_flows(fee=fees.to_list(), amount=["100"] * 5))
+    rejects = report.rejects
+    assert rejects["row"].to_list() == [2, 3, 4]
+    assert rejects["reason"].to_list() == [
+        "fee: '-1.0' is not a finite number >= 0",
+        "fee: 'NaN' is not a finite number >= 0",
+        "fee: 'inf' is not a finite number >= 0",
+    ]
+    assert collected(report.clean)["fee"].to_list() == [5.0, None]
+
+
 def test_duplicate_tx_ids_keep_the_first_occurrence() -> None:
     report = fl.load_flows(
         raw_flows(tx_id=["a", "b", "a", None, None], amount=["1", "2", "3", "4", "5"])

@@ -223,8 +223,12 @@ class ValidationPlan:
         has_fee = fs.FEE in to_source
         if has_fee:
             fee_dtype = schema[to_source[fs.FEE]]
-            fee_text = raw_text(fs.FEE).str.strip_chars()
-            fee_given = fee_text.fill_null("") != ""
+            if fee_dtype.is_numeric():
+                # a number column: any value is given (NaN too); no per-row text (measured:
+                # the cast to text was 80% of the checks' time on 10M numeric fees)
+                fee_given = src(fs.FEE).is_not_null()
+            else:
+                fee_given = raw_text(fs.FEE).str.strip_chars().fill_null("") != ""
             exprs.append(
                 _parse_number(src(fs.FEE), fee_dtype, to_source[fs.FEE]).alias(parsed(fs.FEE))
             )
