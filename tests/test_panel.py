@@ -292,3 +292,12 @@ def test_spill_partitions_must_be_positive() -> None:
         fl.corridor_panel(
             fl.load_flows(fl.load_sample("flows").lazy()), stats=("median",), spill_partitions=0
         )
+
+
+@given(st.lists(st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)), min_size=1))
+def test_month_index_by_calendar_cycle_equals_year_and_month(dates: list[dt.date]) -> None:
+    from flowlens.panel import _month_index
+
+    frame = pl.DataFrame({"date": dates}, schema={"date": pl.Date})
+    got = frame.select(_month_index(pl.col("date"))).to_series().to_list()
+    assert got == [d.year * 12 + d.month - 1 for d in dates]
