@@ -158,16 +158,18 @@ def _months_in_cycle() -> pl.Series:
 
 
 def _month_index(date: pl.Expr) -> pl.Expr:
-    """Months since year 0 (year * 12 + month - 1) of a Date, exact for every date.
+    """Months since year 0 (year * 12 + month - 1) of a Date, exact for every date polars
+    represents (years -262,144 to 262,143, where days and months fit 32 bits).
 
     A lookup in one 400-year cycle of the calendar plus 4,800 months per whole cycle:
-    five times faster than ``dt.year()`` and ``dt.month()`` (measured: 0.03 s against
-    0.10 s on 10M rows), which was a quarter of a monthly panel's time.
+    several times faster than ``dt.year()`` and ``dt.month()`` (measured at 50M rows:
+    0.06 s against 0.33 s of arithmetic, the scan apart), which was a quarter of a
+    monthly panel's time.
     """
-    offset = date.cast(pl.Int32).cast(pl.Int64) - (_CYCLE_START - dt.date(1970, 1, 1)).days
+    offset = date.cast(pl.Int32) - (_CYCLE_START - dt.date(1970, 1, 1)).days
     cycles = offset.floordiv(_CYCLE_DAYS)
     within = pl.lit(_months_in_cycle()).gather(offset - cycles * _CYCLE_DAYS)
-    return within.cast(pl.Int64) + cycles * _CYCLE_MONTHS + _CYCLE_START.year * 12
+    return (within + cycles * _CYCLE_MONTHS + _CYCLE_START.year * 12).cast(pl.Int64)
 
 
 def _normalise_freq(freq: str) -> str:
@@ -230,11 +232,12 @@ def corridor_panel(
     With a median over a lazy input, holding every group's values in one
     in-memory group-by would take about 60 bytes per row (3.5 GB at 50M rows).
     Instead the one streaming pass writes (group key, values) to
-    ``spill_partitions`` Parquet files split by a hash of the group key, in a
+    ``spill_partitions`` Arrow IPC files split by a hash of the group key, in a
     temporary directory removed afterwards, and each partition is then
     aggregated on its own: exact, with a peak near 1/16 of that (0.3 GB at 50M
-    rows, 2 cores), at the cost of writing the values once (about 12 bytes per
-    row of disk, LZ4-compressed).
+    rows, 2 cores), at the cost of writing the values once (16 bytes per row of
+    disk per value column: 4.8 GB for 300M rows; point ``spill_dir`` at a disk
+    with room).
 
     Examples
     --------
@@ -434,15 +437,16 @@ def _spilled_panel(
 ) -> pl.DataFrame:
     """Exact aggregates (medians included) via hash partitions spilled to disk (see Notes)."""
     with tempfile.TemporaryDirectory(prefix="flowlens-panel-", dir=spill_dir) as tmp:
-        keyed.with_columns((pl.col(_PACKED).hash() % partitions).alias(_PARTITION)).sink_parquet(
+        # Arrow IPC, uncompressed: written and read back about a third faster than Parquet
+        # with LZ4 (measured at 50M rows: 2.8 s against 4.1 s), for twice the disk
+        keyed.with_columns((pl.col(_PACKED).hash() % partitions).alias(_PARTITION)).sink_ipc(
             pl.PartitionBy(tmp, key=_PARTITION, include_key=False),
-            compression="lz4",
             engine="streaming",
             mkdir=True,
         )
         # one partition at a time, so that only one partition's values are in memory
         parts = [
-            pl.scan_parquet(directory).group_by(_PACKED).agg(aggs).collect()
+            pl.scan_ipc(directory).group_by(_PACKED).agg(aggs).collect()
             for directory in sorted(Path(tmp).glob(f"{_PARTITION}=*"))
         ]
     if not parts:
