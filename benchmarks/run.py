@@ -518,13 +518,15 @@ def table(report: dict[str, Any]) -> str:
     ]
     for rows, stages in report["sizes"].items():
         for name, e in stages.items():
-            peak = e.get("peak_gb")
-            ratio = e.get("memory_ratio")
+            peak, ratio = e.get("peak_gb"), e.get("memory_ratio")
+            if peak is not None and (peak < 0.01 or (e.get("baseline_peak_gb") or 1) < 0.01):
+                ratio = None  # a few MB is noise in a resident-set measure
+            peak_text = "" if peak is None else ("< 0.01" if peak < 0.01 else f"{peak:.2f}")
             agree = {None: "", True: "yes", False: "**no**"}[e["results_agree"]]
             lines.append(
                 f"| {int(rows):,} | {name} | {e['seconds']:.2f} | {e['per_second']:,.0f} {e['unit']} "
                 f"| {e['baseline']} | {e['baseline_seconds']:.2f} | {e['time_ratio']:.2f}x "
-                f"| {'' if peak is None else f'{peak:.2f}'} "
+                f"| {peak_text} "
                 f"| {'' if ratio is None else f'{ratio:.2f}x'} | {agree} |"
             )
     lines += ["", "| target | size | seconds | at most | met |", "|---|---|---|---|---|"]
@@ -567,11 +569,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and table go")
     parser.add_argument("--readme", action="store_true", help="put the table into README.md")
+    parser.add_argument("--table", type=Path, help="only render the table of this suite.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         run_child(args.child, parse_rows(args.rows))
         return {}
+    if args.table:
+        saved: dict[str, Any] = json.loads(args.table.read_text())
+        print(table(saved))
+        if args.readme:
+            put_in_readme(table(saved))
+        return saved
     sizes = [parse_rows(r) for r in args.rows.split(",")]
     stages = [s.strip() for s in args.stages.split(",")]
     unknown = [s for s in stages if s not in STAGES]
