@@ -447,7 +447,7 @@ def fixed_targets(smoke: bool) -> list[dict[str, Any]]:
     ]
     rows = []
     for name, size, target, job in checks:
-        seconds, _ = best_of(1 if smoke else 2, job)
+        seconds, _ = best_of(1 if smoke else 3, job)
         rows.append(
             {
                 "check": name,
@@ -577,9 +577,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     if args.table:
         saved: dict[str, Any] = json.loads(args.table.read_text())
-        print(table(saved))
+        markdown = table(saved)
+        args.table.with_name("suite.md").write_text(markdown)
+        print(markdown)
         if args.readme:
-            put_in_readme(table(saved))
+            put_in_readme(markdown)
         return saved
     sizes = [parse_rows(r) for r in args.rows.split(",")]
     stages = [s.strip() for s in args.stages.split(",")]
