@@ -484,3 +484,13 @@ def test_min_uplift_asks_for_a_rise_that_matters() -> None:
     assert_frame_equal(unusual.with_threshold(3.5, min_uplift=0.3).scored, mattering.scored)
     with pytest.raises(fl.SchemaError, match="min_uplift"):
         fl.detect_surges(panel, level="destination", min_uplift=-0.1)
+
+
+def test_event_study_takes_iso_text_for_the_start() -> None:
+    flows = fl.synth.generate(50_000, seed=3).flows
+    result = fl.detect_surges(fl.corridor_panel(flows), level="corridor")
+    by_date = fl.event_study(result, country="MEX", start=dt.date(2020, 3, 1))
+    by_text = fl.event_study(result, country="MEX", start="2020-03-01")
+    assert by_text.equals(by_date)
+    with pytest.raises(fl.SchemaError, match="not a date"):
+        fl.event_study(result, country="MEX", start="March 2020")

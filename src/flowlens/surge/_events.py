@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -173,7 +174,7 @@ def event_study(
     result
         Scored corridors (``level="corridor"``) from :func:`detect_surges`.
     country, start
-        The receiving country and the event's date.
+        The receiving country and the event's date (a date or 'YYYY-MM-DD').
 
     Returns
     -------
@@ -200,7 +201,7 @@ def event_study(
         msg = "event_study needs corridor-level scores: detect_surges(..., level='corridor')"
         raise SchemaError(msg)
     value = _value_column(scored)
-    onset = pl.select(_period_number(pl.lit(start).cast(pl.Date), every)).item()
+    onset = pl.select(_period_number(pl.lit(_as_date(start)), every)).item()
     keys = [c for c in (fs.ORIGIN, fs.FLOW_TYPE) if c in scored.columns]
     window = (
         scored.filter(pl.col(fs.DESTINATION).cast(pl.String) == country)
@@ -353,3 +354,16 @@ def _true_runs(truth: pl.DataFrame, keys: Sequence[str], uplift: float, every: s
         .with_columns(_true_n=_period_number(pl.col("true_start"), every))
         .with_row_index("_true")
     )
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date from a date, a datetime or ISO text (``"2020-03-01"``), or a SchemaError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError as exc:
+        msg = f"start {value!r} is not a date; pass a datetime.date or 'YYYY-MM-DD'"
+        raise SchemaError(msg) from exc

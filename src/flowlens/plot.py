@@ -1,0 +1,423 @@
+"""Charts of flowlens results, as matplotlib figures (extra ``plot``: ``pip install 'flowlens[plot]'``).
+
+Every function returns a :class:`matplotlib.figure.Figure`: it shows itself in a
+notebook, and ``fig.savefig("chart.png")`` (or ``.svg``, ``.pdf``) writes it offline.
+matplotlib was chosen over altair because it renders PNG and SVG with no browser
+or JavaScript runtime, which is what a laptop without network and a CI machine
+have.
+
+Examples
+--------
+>>> import flowlens as fl
+>>> from flowlens import plot
+>>> panel = fl.corridor_panel(fl.load_flows(fl.load_sample("flows")), freq="year")
+>>> fig = plot.top_corridors(fl.CorridorGraph.from_panel(panel), n=5)
+>>> [t.get_text() for t in fig.axes[0].get_yticklabels()][-1]  # the top bar
+'USA → MEX'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from flowlens import schema as fs
+from flowlens.errors import FlowlensError, SchemaError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from flowlens.graph import CorridorGraph
+    from flowlens.informal import InformalEstimate
+    from flowlens.surge import SurgeResult
+
+__all__ = ["corridor_network", "event_response", "fan_chart", "surge_timeline", "top_corridors"]
+
+_BLUE, _GREY, _RED, _ORANGE = "#1f5a96", "#8a8a8a", "#c0392b", "#d68910"
+
+
+def top_corridors(
+    flows: CorridorGraph | pl.DataFrame, n: int = 15, *, weight: str = fs.AMOUNT_USD
+) -> Figure:
+    """The ``n`` largest corridors as horizontal bars, largest on top.
+
+    Parameters
+    ----------
+    flows
+        A :class:`~flowlens.CorridorGraph` or a panel (``origin``, ``destination``
+        and ``weight``; periods and flow types are summed).
+    n
+        How many corridors.
+    weight
+        The column to rank and draw (USD by default).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens.plot import top_corridors
+    >>> panel = pl.DataFrame({"origin": ["USA", "GBR"], "destination": ["MEX", "PAK"],
+    ...                       "amount_usd": [3e9, 1e9]})
+    >>> len(top_corridors(panel).axes[0].patches)
+    2
+    """
+    edges = flows if isinstance(flows, pl.DataFrame) else flows.edges
+    _require(edges, [fs.ORIGIN, fs.DESTINATION, weight], "top_corridors")
+    top = (
+        edges.group_by(fs.ORIGIN, fs.DESTINATION)
+        .agg(pl.col(weight).sum())
+        .sort(weight, descending=True)
+        .head(n)
+        .reverse()
+    )
+    fig, ax = _figure(width=7.0, height=0.9 + 0.32 * max(top.height, 1))
+    labels = [f"{o} → {d}" for o, d in zip(top[fs.ORIGIN], top[fs.DESTINATION], strict=True)]
+    ax.barh(labels, top[weight].to_list(), color=_BLUE)
+    ax.set_xlabel(_money_label(weight))
+    ax.set_title(f"Largest {top.height} corridors")
+    _money_axis(ax, "x")
+    return fig
+
+
+def surge_timeline(
+    result: SurgeResult,
+    *,
+    series: Mapping[str, str] | None = None,
+    events: Sequence[dt.date | str] | pl.DataFrame | None = None,
+) -> Figure:
+    """One series' observed values, its baseline band, the flagged periods and events.
+
+    The band is ``baseline ± threshold * scale``: a period is flagged when its
+    score (distance from the baseline in scales) passes the threshold.
+
+    Parameters
+    ----------
+    result
+        What :func:`~flowlens.detect_surges` returned.
+    series
+        Which series, by its key values (``{"destination": "MEX"}``); may be left
+        out when the result holds one series.
+    events
+        Dates to mark (a crisis, a closure), or a frame with ``date`` and an
+        optional ``label``.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.plot import surge_timeline
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    >>> fig = surge_timeline(result, events=["2020-03-01"])
+    >>> fig.axes[0].get_title()
+    'MEX, remittance: seasonal method, threshold 3.5'
+    """
+    scored = result.scored
+    keys = [
+        c
+        for c in scored.columns
+        if scored.schema[c] in (pl.String, pl.Categorical) or isinstance(scored.schema[c], pl.Enum)
+    ]
+    rows = scored
+    for column, value in (series or {}).items():
+        if column not in scored.columns:
+            msg = f"series: {column!r} is not a key of this result; its keys are {keys}"
+            raise SchemaError(msg)
+        rows = rows.filter(pl.col(column).cast(pl.String) == value)
+    distinct = rows.select(keys).unique() if keys else pl.DataFrame()
+    if rows.is_empty():
+        msg = f"no series matches {dict(series or {})}; keys are {keys}"
+        raise SchemaError(msg)
+    if distinct.height > 1:
+        example = distinct.row(0, named=True)
+        msg = (
+            f"{distinct.height} series match {dict(series or {})}; pick one with "
+            f"series={ {k: str(v) for k, v in example.items()} }"
+        )
+        raise SchemaError(msg)
+    rows = rows.sort("period")
+    value = (
+        next(c for c in rows.columns if c == fs.AMOUNT_USD)
+        if fs.AMOUNT_USD in rows.columns
+        else _value_of(rows)
+    )
+    fig, ax = _figure(width=9.0, height=3.8)
+    period = rows["period"].to_list()
+    half = (rows["scale"] * result.threshold).to_list()
+    baseline = rows["baseline"].to_list()
+    lower = [None if b is None or h is None else b - h for b, h in zip(baseline, half, strict=True)]
+    upper = [None if b is None or h is None else b + h for b, h in zip(baseline, half, strict=True)]
+    ax.fill_between(
+        period,
+        [float("nan") if v is None else v for v in lower],
+        [float("nan") if v is None else v for v in upper],
+        color=_GREY,
+        alpha=0.25,
+        linewidth=0,
+        label=f"baseline ± {result.threshold:g} scales",
+    )
+    ax.plot(period, baseline, color=_GREY, linewidth=1.0, label="baseline")
+    ax.plot(period, rows[value].to_list(), color=_BLUE, linewidth=1.3, label="observed")
+    flagged = rows.filter(pl.col("flag"))
+    ax.scatter(
+        flagged["period"].to_list(),
+        flagged[value].to_list(),
+        color=_RED,
+        zorder=3,
+        s=22,
+        label=f"surge ({flagged.height})",
+    )
+    for date, label in _events(events):
+        ax.axvline(date, color=_ORANGE, linestyle="--", linewidth=1.0)  # type: ignore[arg-type]
+        if label:
+            ax.annotate(
+                label,
+                (date, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=8,
+                color=_ORANGE,
+            )
+    name = ", ".join(str(v) for v in distinct.row(0)) if keys else "series"
+    ax.set_title(f"{name}: {result.method} method, threshold {result.threshold:g}")
+    ax.set_ylabel(_money_label(value))
+    _money_axis(ax, "y")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def event_response(
+    study: pl.DataFrame, *, value: str = "cumulative_excess_usd", n: int = 8
+) -> Figure:
+    """Response curves after an event, one line per diaspora (the ``n`` largest responses).
+
+    Parameters
+    ----------
+    study
+        What :func:`~flowlens.event_study` returned (``origin``, ``k`` and ``value``).
+    value
+        ``cumulative_excess_usd`` (default) or ``excess_usd``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens.plot import event_response
+    >>> study = pl.DataFrame({"origin": ["USA"] * 3, "k": [0, 1, 2],
+    ...                       "cumulative_excess_usd": [1e6, 3e6, 4e6]})
+    >>> event_response(study).axes[0].get_legend_handles_labels()[1]
+    ['USA']
+    """
+    _require(study, [fs.ORIGIN, "k", value], "event_response")
+    totals = study.group_by(fs.ORIGIN).agg(pl.col(value).abs().max().alias("_size"))
+    largest = totals.sort("_size", descending=True).head(n)[fs.ORIGIN]
+    fig, ax = _figure(width=7.5, height=4.0)
+    for origin in largest.to_list():
+        curve = (
+            study.filter(pl.col(fs.ORIGIN) == origin)
+            .group_by("k")
+            .agg(pl.col(value).sum())
+            .sort("k")
+        )
+        ax.plot(
+            curve["k"].to_list(),
+            curve[value].to_list(),
+            marker="o",
+            markersize=3,
+            label=str(origin),
+        )
+    ax.axhline(0, color=_GREY, linewidth=0.8)
+    ax.set_xlabel("periods after the event")
+    ax.set_ylabel(_money_label(value))
+    ax.set_title("Response by diaspora (country of origin)")
+    _money_axis(ax, "y")
+    ax.legend(fontsize=8, frameon=False, ncols=2)
+    return fig
+
+
+def fan_chart(
+    estimate: InformalEstimate, *, scenario: str | None = None, quantity: str = "informal"
+) -> Figure:
+    """A scenario's estimate over time: the 5-95% band, the median, and the recorded flow.
+
+    Parameters
+    ----------
+    estimate
+        What :func:`flowlens.informal.estimate_informal` returned.
+    scenario
+        Which scenario (default: the only one, or the first).
+    quantity
+        ``informal``, ``formal``, ``lost`` or ``total``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.informal import DeRiskingScenario, baseline_from_costs, estimate_informal
+    >>> from flowlens.plot import fan_chart
+    >>> months = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 6, 1), "1mo", eager=True)
+    >>> panel = pl.DataFrame({"period": months, "origin": "USA", "destination": "SOM",
+    ...                       "amount_usd": 1e7})
+    >>> costs = pl.DataFrame({"origin": ["USA"], "destination": ["SOM"], "cost_pct": [7.0]})
+    >>> estimate = estimate_informal(panel, DeRiskingScenario("closure", start="2024-03-01"),
+    ...                              baseline=baseline_from_costs(panel, costs), draws=200)
+    >>> fan_chart(estimate).axes[0].get_title()
+    'informal flows: closure (draws: 200)'
+    """
+    table = estimate.by_scenario
+    names = table["scenario"].unique(maintain_order=True).to_list()
+    chosen = scenario if scenario is not None else names[0]
+    if chosen not in names:
+        msg = f"scenario {chosen!r} is not in this estimate; it has {names}"
+        raise SchemaError(msg)
+    columns = [f"{quantity}_p5", f"{quantity}_p50", f"{quantity}_p95"]
+    _require(table, columns, "fan_chart")
+    rows = table.filter(pl.col("scenario") == chosen).sort("period")
+    period = rows["period"].to_list()
+    fig, ax = _figure(width=8.0, height=3.8)
+    ax.fill_between(
+        period,
+        rows[columns[0]].to_list(),
+        rows[columns[2]].to_list(),
+        color=_BLUE,
+        alpha=0.2,
+        linewidth=0,
+        label="5-95%",
+    )
+    ax.plot(period, rows[columns[1]].to_list(), color=_BLUE, linewidth=1.5, label="median")
+    if "recorded_formal_usd" in rows.columns:
+        ax.plot(
+            period,
+            rows["recorded_formal_usd"].to_list(),
+            color=_GREY,
+            linewidth=1.0,
+            linestyle="--",
+            label="recorded formal",
+        )
+    ax.set_title(f"{quantity} flows: {chosen} (draws: {estimate.draws})")
+    ax.set_ylabel("USD")
+    _money_axis(ax, "y")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return fig
+
+
+def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Figure:
+    """The ``n`` largest corridors as a network: arrows from sender to receiver, width by USD.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> from flowlens.plot import corridor_network
+    >>> panel = pl.DataFrame({"origin": ["USA", "USA", "GBR"], "destination": ["MEX", "IND", "IND"],
+    ...                       "amount_usd": [6e10, 2e10, 5e9]})
+    >>> corridor_network(fl.CorridorGraph.from_panel(panel)).axes[0].get_title()
+    'Largest 3 corridors'
+    """
+    import networkx as nx
+
+    top = graph.edges.sort(fs.AMOUNT_USD, descending=True).head(n)
+    network = nx.DiGraph()
+    for origin, destination, amount in top.select(
+        fs.ORIGIN, fs.DESTINATION, fs.AMOUNT_USD
+    ).iter_rows():
+        network.add_edge(str(origin), str(destination), weight=float(amount))
+    fig, ax = _figure(width=8.0, height=6.5)
+    if network.number_of_edges():
+        positions = nx.spring_layout(network, seed=seed, weight=None)
+        largest = max(d["weight"] for _, _, d in network.edges(data=True))
+        widths = [0.5 + 5.0 * d["weight"] / largest for _, _, d in network.edges(data=True)]
+        senders = {str(o) for o in top[fs.ORIGIN]}
+        colours = [_ORANGE if node in senders else _BLUE for node in network.nodes]
+        nx.draw_networkx_nodes(
+            network, positions, ax=ax, node_color=colours, node_size=380, alpha=0.9
+        )
+        nx.draw_networkx_labels(network, positions, ax=ax, font_size=7, font_color="white")
+        nx.draw_networkx_edges(
+            network,
+            positions,
+            ax=ax,
+            width=widths,
+            edge_color=_GREY,
+            arrows=True,
+            arrowsize=10,
+            connectionstyle="arc3,rad=0.08",
+        )
+    ax.set_title(f"Largest {top.height} corridors")
+    ax.set_axis_off()
+    return fig
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _figure(*, width: float, height: float) -> tuple[Figure, Axes]:
+    # a Figure without pyplot: no global state, no GUI backend; it renders itself
+    # in a notebook and to PNG or SVG with savefig
+    try:
+        from matplotlib.figure import Figure as FigureClass
+    except ImportError as exc:
+        msg = "flowlens.plot needs matplotlib: pip install 'flowlens[plot]'"
+        raise FlowlensError(msg) from exc
+    fig = FigureClass(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def _money_axis(ax: Axes, which: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda v, _: _short_money(v))
+    (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def _short_money(value: float) -> str:
+    for size, suffix in ((1e12, "T"), (1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.3g}{suffix}"
+    return f"{value:,.3g}"
+
+
+def _money_label(column: str) -> str:
+    return column.replace("_usd", "").replace("_", " ") + (" (USD)" if "usd" in column else "")
+
+
+def _value_of(rows: pl.DataFrame) -> str:
+    from flowlens.surge._common import _value_column
+
+    return _value_column(rows)
+
+
+def _events(events: Sequence[dt.date | str] | pl.DataFrame | None) -> list[tuple[dt.date, str]]:
+    if events is None:
+        return []
+    if isinstance(events, pl.DataFrame):
+        if "date" not in events.columns:
+            msg = f"events needs a 'date' column; it has {events.columns}"
+            raise SchemaError(msg)
+        labels = (
+            events["label"].cast(pl.String).to_list()
+            if "label" in events.columns
+            else [""] * events.height
+        )
+        dates = events["date"].cast(pl.String).to_list()
+    else:
+        dates, labels = [str(e) for e in events], [""] * len(events)
+    out = []
+    for text, label in zip(dates, labels, strict=True):
+        try:
+            out.append((dt.date.fromisoformat(str(text)[:10]), label or ""))
+        except ValueError as exc:
+            msg = f"events: {text!r} is not a date; write YYYY-MM-DD"
+            raise SchemaError(msg) from exc
+    return out
+
+
+def _require(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{what} needs columns {missing}; the frame has {frame.columns}"
+        raise SchemaError(msg)
