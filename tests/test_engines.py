@@ -262,10 +262,14 @@ def test_dask_validation_of_typed_pandas_partitions() -> None:
     )
     pdf = raw.to_pandas()
     report = fl.load_flows(dd.from_pandas(pdf, npartitions=3, sort=False))
+    assert "not counted yet" in report._repr_html_()  # showing it runs nothing
     local = fl.load_flows(pdf)
     clean, rejects = as_on_engine(local)
     assert_frame_equal(pl.from_pandas(report.clean.compute()), clean)
     assert_frame_equal(pl.from_pandas(report.rejects.compute()), rejects)
+    assert report.n_rejected == rejects.height  # counted on the engine, then shown
+    assert f"{rejects.height:,} rejected" in report._repr_html_()
+    assert "<td>fx</td>" in report._repr_html_()
 
 
 def test_partitions_of_many_arrow_batches_validate() -> None:

@@ -18,6 +18,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._checks import RULES, ValidationPlan, collect_side_by_side
+from flowlens._display import card
 from flowlens.errors import ValidationFailedError
 from flowlens.io import FlowSource, as_lazy, read_error
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
@@ -154,6 +155,35 @@ class ValidationReport:
         # a memo of results that are fixed by the plan: they can never go stale
         self._results["rejects"] = rejects
         self._results["summary"] = _summarise(rejects, int(count.item()))
+
+    def _repr_html_(self) -> str:
+        kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "in memory"
+        if not self.is_computed:
+            return card(
+                "ValidationReport",
+                [self.source, kind, "not computed yet"],
+                note="Use .summary or .rejects, or .collect(panel) to compute it with a panel.",
+            )
+        rejected = self.summary.filter(pl.col("outcome") != "clean")
+        return card(
+            "ValidationReport",
+            [
+                self.source,
+                f"{self.n_rows_in:,} rows in",
+                f"{self.n_clean:,} clean ({kind})",
+                f"{self.n_rejected:,} rejected",
+            ],
+            ["rule", "rows rejected", "first reason"],
+            [
+                (row["outcome"], row["n_rows"], self._first_reason(str(row["outcome"])))
+                for row in rejected.iter_rows(named=True)
+            ],
+            note="Every input row is in .clean or in .rejects (with the reason).",
+        )
+
+    def _first_reason(self, rule: str) -> str:
+        reasons = self.rejects.filter(pl.col("rule") == rule)["reason"]
+        return str(reasons[0]) if reasons.len() else ""
 
     def __repr__(self) -> str:
         kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "eager"

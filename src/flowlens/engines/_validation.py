@@ -182,6 +182,28 @@ class EngineValidationReport:
         self._results.pop("summary", None)
         return written
 
+    def _repr_html_(self) -> str:
+        from flowlens._display import card
+
+        if "summary" not in self._results:
+            return card(
+                "EngineValidationReport",
+                [self.source, self.engine, f"{self.n_rows_in:,} rows in", "not counted yet"],
+                note="Use .summary (a run on the engine) or .write_rejects(path).",
+            )
+        rejected = self.summary.filter(pl.col("outcome") != "clean")
+        return card(
+            "EngineValidationReport",
+            [
+                self.source,
+                self.engine,
+                f"{self.n_rows_in:,} rows in",
+                f"{self.n_rejected:,} rejected",
+            ],
+            ["rule", "rows rejected"],
+            [(row["outcome"], row["n_rows"]) for row in rejected.iter_rows(named=True)],
+        )
+
     def __repr__(self) -> str:
         counted = "summary" in self._results
         detail = (

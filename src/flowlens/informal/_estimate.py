@@ -91,6 +91,26 @@ class InformalEstimate:
     seed: int
     baseline: pl.DataFrame
 
+    def _repr_html_(self) -> str:
+        from flowlens._display import card
+
+        columns = ["scenario", "recorded_formal_usd", "informal_p5", "informal_p50", "informal_p95"]
+        present = [c for c in columns if c in self.summary.columns]
+        extra = ["informal_to_recorded"] if "informal_to_recorded" in self.summary.columns else []
+        return card(
+            "InformalEstimate",
+            [
+                f"{self.summary.height} scenario(s)",
+                f"{self.corridors.height:,} corridor-periods",
+                f"{self.draws:,} draws",
+                f"seed {self.seed}",
+            ],
+            [*present, *extra],
+            [tuple(row) for row in self.summary.select(*present, *extra).iter_rows()],
+            note="USD over the whole panel; 5th/50th/95th percentiles of the draws. "
+            "Per corridor: .corridors; per receiving country: .by_destination.",
+        )
+
     def __repr__(self) -> str:
         return (
             f"InformalEstimate(scenarios={self.summary.height}, corridor_periods="

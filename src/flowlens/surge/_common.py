@@ -59,6 +59,32 @@ class SurgeResult:
         )
         return replace(self, scored=flagged, threshold=threshold, min_uplift=uplift)
 
+    def _repr_html_(self) -> str:
+        from flowlens._display import card
+
+        flagged = self.scored.filter(pl.col("flag"))
+        value = _value_column(self.scored)
+        keys = [c for c in self.scored.columns if c not in _RESERVED and c != value]
+        keys = [c for c in keys if not self.scored.schema[c].is_numeric()]
+        top = flagged.sort("score", descending=True).head(5)
+        return card(
+            "SurgeResult",
+            [
+                f"{self.method} method",
+                f"window {self.window}",
+                f"threshold {self.threshold:g}",
+                f"{self.scored.height:,} series-periods",
+                f"{flagged.height:,} flagged",
+                f"{self.diagnostics.height:,} series with diagnostics",
+            ],
+            [*keys, "period", value, "baseline", "score"],
+            [
+                (*(str(r[k]) for k in keys), str(r["period"]), r[value], r["baseline"], r["score"])
+                for r in top.iter_rows(named=True)
+            ],
+            note="The strongest flags; fl.surge_episodes(result) groups them into episodes.",
+        )
+
     def __repr__(self) -> str:
         n_flags = int(self.scored["flag"].sum())
         return (
