@@ -260,4 +260,4 @@ def _fits(values: pl.Series, column: str) -> bool:
     enum = _CANONICAL_ENUMS.get(column)
     if enum is None:
         return False
-    return bool(values.drop_nulls().cast(pl.String).is_in(enum.categories).all())
+    return bool(values.drop_nulls().cast(pl.String).is_in(enum.categories.implode()).all())
