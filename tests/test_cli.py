@@ -108,13 +108,14 @@ def test_synth_writes_parts_and_truth_and_summarises(
             str(config),
             "--chunk-rows",
             "6k",
+            "--progress",
         ]
     )
     assert code == 0
     captured = capsys.readouterr()
     assert "rows: 20,000 written" in captured.out
     assert "corridors: 31" in captured.out  # 30 plus the de-risked USA -> SOM corridor
-    assert "20,000/20,000 rows" in captured.err
+    assert "synth: 100%" in captured.err and "20.0k/20.0k" in captured.err  # the bar
     assert len(list(out.glob("part-*.parquet"))) == 4
     assert pl.read_parquet(out / "truth" / "panel.parquet")["n_transfers"].sum() == 20_000
 

@@ -215,3 +215,21 @@ def test_to_parquet_refuses_a_directory_with_parts(tmp_path: Path) -> None:
     (tmp_path / "part-00000.parquet").write_bytes(b"")
     with pytest.raises(fl.FlowlensError, match="already holds"):
         generate_to_parquet(tmp_path, 10, seed=0)
+
+
+def test_progress_is_opt_in_and_reports_every_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowlens.synth import SynthConfig, generate_to_parquet
+
+    config = SynthConfig(n_corridors=10, end="2015-03-31")
+    seen: list[tuple[int, int]] = []
+    generate_to_parquet(tmp_path / "a", 2_500, seed=1, config=config, chunk_rows=1_000,
+                        progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert sorted(seen) == [(1_000, 2_500), (2_000, 2_500), (2_500, 2_500)]
+    generate_to_parquet(tmp_path / "b", 2_500, seed=1, config=config, chunk_rows=1_000)
+    assert capsys.readouterr().err == ""  # silent unless asked
+    generate_to_parquet(
+        tmp_path / "c", 2_500, seed=1, config=config, chunk_rows=1_000, progress=True
+    )
+    assert "2.50k/2.50k" in capsys.readouterr().err

@@ -210,7 +210,6 @@ def parse_count(text: str) -> int:
 
 def _synth(args: argparse.Namespace) -> int:
     import json
-    import time
 
     from flowlens.synth import SynthConfig, generate_to_parquet
 
@@ -225,22 +224,10 @@ def _synth(args: argparse.Namespace) -> int:
     if args.observe:
         config = replace(config, observe=args.observe)
     n_rows = parse_count(args.rows)
-    started = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        seconds = time.perf_counter() - started
-        sys.stderr.write(
-            f"\rsynth [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows, {seconds:.1f} s"
-        )
-        sys.stderr.flush()
-
     result = generate_to_parquet(
         args.out, n_rows, seed=args.seed, config=config,
-        chunk_rows=parse_count(args.chunk_rows), progress=progress,
+        chunk_rows=parse_count(args.chunk_rows), progress=sys.stderr.isatty() or args.progress,
     )  # fmt: skip
-    sys.stderr.write("\n")
     truth = result.truth
     sys.stdout.write(
         f"rows: {result.n_rows_written:,} written ({n_rows:,} drawn)\n"
@@ -315,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--config", help="JSON file of flowlens.synth.SynthConfig fields")
     synth.add_argument("--chunk-rows", default="1M", help="rows per Parquet file (memory)")
     synth.add_argument("--observe", choices=["all", "formal"], help="drop informal rows if formal")
+    synth.add_argument(
+        "--progress", action="store_true", help="a progress bar even when stderr is not a terminal"
+    )
     synth.set_defaults(run=_synth)
     return parser
 

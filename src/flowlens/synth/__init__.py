@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice, pairwise
@@ -192,7 +193,7 @@ def generate_to_parquet(
     seed: int,
     config: SynthConfig | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    progress: Callable[[int, int], None] | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> SynthResult:
     """Stream ``n_rows`` synthetic transfers to a directory of Parquet files.
 
@@ -208,7 +209,8 @@ def generate_to_parquet(
     path
         Output directory (created; existing ``part-*.parquet`` files are an error).
     progress
-        Called as ``progress(rows_done, n_rows)`` after each chunk.
+        True for a progress bar (a widget in Jupyter, a line in a terminal), or a
+        function called as ``progress(rows_done, n_rows)`` after each chunk.
 
     Examples
     --------
@@ -233,13 +235,13 @@ def generate_to_parquet(
     tasks = [(span, out / f"part-{i:05d}.parquet") for i, span in enumerate(spans)]
     totals = np.zeros((*plan.world.baseline_m.shape, 3))
     written = written_bytes = done = 0
-    for (first, last), realised, rows, size in _in_threads(plan, tasks):
-        totals += realised
-        written += rows
-        written_bytes += size
-        done += last - first
-        if progress is not None:
-            progress(done, n_rows)
+    with _progress_bar(progress, n_rows) as report:
+        for (first, last), realised, rows, size in _in_threads(plan, tasks):
+            totals += realised
+            written += rows
+            written_bytes += size
+            done += last - first
+            report(done, n_rows)
     truth = _truth(plan.world, plan, totals)
     truth_dir = out / "truth"
     truth_dir.mkdir(exist_ok=True)
@@ -284,6 +286,27 @@ def _bounded(pool: Executor, fn: Callable[[_T], _R], items: list[_T]) -> Iterato
         for item in islice(queue, 1):
             pending.append(pool.submit(fn, item))
         yield result
+
+
+@contextmanager
+def _progress_bar(
+    progress: bool | Callable[[int, int], None], total: int
+) -> Iterator[Callable[[int, int], None]]:
+    """What to call after each chunk: the user's function, a tqdm bar, or nothing."""
+    if callable(progress):
+        yield progress
+        return
+    if not progress:
+        yield lambda done, total: None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="rows", unit_scale=True, desc="synth") as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        yield advance
 
 
 def _spans(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
