@@ -404,3 +404,24 @@ def test_sampling_noise_widens_one_period_not_the_year() -> None:
         panel, None, baseline=baseline, draws=50, seed=2, sampling_noise=False
     ).corridors
     assert (plain["informal_p5"] == plain["informal_p95"]).all()
+
+
+def test_progress_over_scenarios_is_opt_in(capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    from flowlens.informal import DeRiskingScenario, baseline_from_costs, estimate_informal
+
+    months = pl.date_range(dt.date(2015, 1, 1), dt.date(2015, 6, 1), "1mo", eager=True)
+    panel = pl.DataFrame(
+        {"period": months, "origin": "USA", "destination": "SOM", "amount_usd": 1e7}
+    )
+    costs = pl.DataFrame({"origin": ["USA"], "destination": ["SOM"], "cost_pct": [7.0]})
+    base = baseline_from_costs(panel, costs)
+    scenarios = [
+        DeRiskingScenario(n, start=s) for n, s in (("a", "2015-02-01"), ("b", "2015-04-01"))
+    ]
+    quiet = estimate_informal(panel, scenarios, baseline=base, draws=100, seed=3)
+    assert capsys.readouterr().err == ""
+    shown = estimate_informal(panel, scenarios, baseline=base, draws=100, seed=3, progress=True)
+    assert shown.summary.equals(quiet.summary)
+    assert "2/2" in capsys.readouterr().err

@@ -301,3 +301,13 @@ def test_month_index_by_calendar_cycle_equals_year_and_month(dates: list[dt.date
     frame = pl.DataFrame({"date": dates}, schema={"date": pl.Date})
     got = frame.select(_month_index(pl.col("date"))).to_series().to_list()
     assert got == [d.year * 12 + d.month - 1 for d in dates]
+
+
+def test_progress_of_a_lazy_median_panel_is_opt_in(capsys: pytest.CaptureFixture[str]) -> None:
+    flows = fl.synth.generate(20_000, seed=6).flows.lazy()
+    quiet = fl.corridor_panel(flows, stats=("sum", "median"), spill_partitions=4).collect()
+    assert capsys.readouterr().err == ""
+    shown = fl.corridor_panel(flows, stats=("sum", "median"), spill_partitions=4, progress=True)
+    assert_frame_equal(shown.collect(), quiet)
+    err = capsys.readouterr().err
+    assert "panel medians: 100%" in err and "5/5" in err  # the spill, then 4 partitions

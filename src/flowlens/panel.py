@@ -195,6 +195,7 @@ def corridor_panel(
     amount_col: str = fs.AMOUNT_USD,
     spill_dir: str | Path | None = None,
     spill_partitions: int = 16,
+    progress: bool = False,
 ) -> Any:
     """Aggregate clean transactions into a corridor panel.
 
@@ -219,6 +220,10 @@ def corridor_panel(
     spill_dir, spill_partitions
         Where and in how many hash partitions a lazy input's exact medians are
         computed (see Notes). Default: the system temporary directory, 16.
+    progress
+        For a lazy input with ``median``: a progress bar over the spill and the
+        partitions (the other aggregates are one streaming query, with no steps
+        to report).
 
     Returns
     -------
@@ -353,6 +358,7 @@ def corridor_panel(
             spill_dir=spill_dir,
             partitions=spill_partitions,
             schema=output_schema,
+            progress=progress,
         )
         panel = pl.defer(spilled, schema=output_schema)
     return _finish(_with_top_senders(panel, top_senders, keys), eager=source.eager)
@@ -434,9 +440,13 @@ def _spilled_panel(
     spill_dir: str | Path | None,
     partitions: int,
     schema: pl.Schema,
+    progress: bool = False,
 ) -> pl.DataFrame:
     """Exact aggregates (medians included) via hash partitions spilled to disk (see Notes)."""
-    with tempfile.TemporaryDirectory(prefix="flowlens-panel-", dir=spill_dir) as tmp:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=partitions + 1, desc="panel medians", unit="step", disable=not progress)
+    with bar, tempfile.TemporaryDirectory(prefix="flowlens-panel-", dir=spill_dir) as tmp:
         # Arrow IPC, uncompressed: written and read back about a third faster than Parquet
         # with LZ4 (measured at 50M rows: 2.8 s against 4.1 s), for twice the disk
         keyed.with_columns((pl.col(_PACKED).hash() % partitions).alias(_PARTITION)).sink_ipc(
@@ -444,11 +454,14 @@ def _spilled_panel(
             engine="streaming",
             mkdir=True,
         )
+        bar.update()  # the spill: the one pass over the input
         # one partition at a time, so that only one partition's values are in memory
-        parts = [
-            pl.scan_ipc(directory).group_by(_PACKED).agg(aggs).collect()
-            for directory in sorted(Path(tmp).glob(f"{_PARTITION}=*"))
-        ]
+        directories = sorted(Path(tmp).glob(f"{_PARTITION}=*"))  # empty buckets write nothing
+        bar.total = 1 + len(directories)
+        parts = []
+        for directory in directories:
+            parts.append(pl.scan_ipc(directory).group_by(_PACKED).agg(aggs).collect())
+            bar.update()
     if not parts:
         return pl.DataFrame(schema=schema)
     combined = pl.concat(parts).sort(_PACKED)

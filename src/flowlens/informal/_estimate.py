@@ -162,6 +162,7 @@ def estimate_informal(
     value: str = fs.AMOUNT_USD,
     threads: int = 2,
     sampling_noise: bool = True,
+    progress: bool = False,
 ) -> InformalEstimate:
     """Formal, informal and lost flow per corridor and period under de-risking scenarios, with intervals.
 
@@ -192,6 +193,9 @@ def estimate_informal(
         flow by the sampling noise of a sum of that many transfers (the interval
         then covers what one period realises, not only its expectation; sums over
         many cells are hardly affected). See the module's equations.
+    progress
+        Show a progress bar over the scenarios (a widget in Jupyter, a line in a
+        terminal): each scenario is one pass of ``draws`` over every cell.
 
     Returns
     -------
@@ -228,10 +232,13 @@ def estimate_informal(
     baseline_rng = np.random.default_rng([seed, 1])
     z_shared = baseline_rng.standard_normal(draws)
     corridor_frames, group_frames, period_frames, summary_frames = [], [], [], []
-    for scenario_ in scenarios:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario", disable=not progress)
+    for scenario_ in bar:
         params = _draw(scenario_, draws, seed, z_shared)
-        progress, exposed = _reach(scenario_, cells)
-        stats, group_sums = _simulate(cells, params, progress, exposed, seed=seed, threads=threads)
+        ramp, exposed = _reach(scenario_, cells)
+        stats, group_sums = _simulate(cells, params, ramp, exposed, seed=seed, threads=threads)
         label = pl.lit(scenario_.name).alias("scenario")
         corridor_frames.append(
             cells.keys.with_columns(label, recorded_formal_usd=pl.Series(cells.formal)).hstack(
