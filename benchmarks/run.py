@@ -53,6 +53,11 @@ import polars as pl
 import flowlens as fl
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the loop baselines of the single-topic benchmarks
+import bench_graph  # noqa: E402
+import bench_informal  # noqa: E402
+import bench_surge  # noqa: E402
+
 DATA = HERE / "_data"
 RESULTS = HERE / "results"
 README = HERE.parent / "README.md"
@@ -194,15 +199,6 @@ def dense(panel: pl.DataFrame, period: str) -> np.ndarray:
     return wide.drop("origin", "destination", "flow_type").fill_null(0.0).to_numpy()
 
 
-def loop_median_mad(values: np.ndarray, window: int) -> None:
-    """The reference: trailing median and MAD per series and period, one numpy call each."""
-    for s in range(values.shape[0]):
-        for t in range(window, values.shape[1]):
-            past = values[s, t - window : t]
-            median = np.median(past)
-            np.median(np.abs(past - median))
-
-
 def stage_surges(files: list[str], *, daily: bool) -> Stage:
     freq, window, method = ("day", 90, "rolling") if daily else ("1mo", 12, "seasonal")
     panel = fl.corridor_panel(pl.scan_parquet(files), freq=freq).collect(engine="streaming")
@@ -217,24 +213,10 @@ def stage_surges(files: list[str], *, daily: bool) -> Stage:
         values.size,
         "series-periods",
         lambda: fl.detect_surges(panel, **kwargs),
-        lambda: loop_median_mad(values[:sample], window),
+        lambda: bench_surge.naive(values[:sample], window),
         f"numpy loop per series ({sample} series, scaled)",
         baseline_scale=values.shape[0] / sample,
     )
-
-
-def naive_hhi(panel: pl.DataFrame) -> dict[str, float]:
-    """Source concentration of every receiving country with dictionaries."""
-    inflow: dict[str, dict[str, float]] = {}
-    for origin, destination, amount in panel.select(
-        "origin", "destination", "amount_usd"
-    ).iter_rows():
-        sources = inflow.setdefault(destination, {})
-        sources[origin] = sources.get(origin, 0.0) + amount
-    return {
-        destination: sum((v / sum(sources.values())) ** 2 for v in sources.values())
-        for destination, sources in inflow.items()
-    }
 
 
 def all_measures(panel: pl.DataFrame) -> fl.CorridorGraph:
@@ -257,7 +239,7 @@ def stage_graph(files: list[str]) -> Stage:
         panel.height,
         "panel rows",
         lambda: fl.CorridorGraph.from_panel(panel).concentration(),
-        lambda: naive_hhi(panel),
+        lambda: bench_graph.naive_hhi(panel),
         "Python loop with dictionaries",
     )
 
@@ -388,10 +370,6 @@ def import_overhead_s(repeat: int = 5) -> float:
 
 def fixed_targets(smoke: bool) -> list[dict[str, Any]]:
     """The speed targets of issues 4-6 at their own sizes (smaller with --smoke: not checked)."""
-    sys.path.insert(0, str(HERE))
-    import bench_graph
-    import bench_informal
-
     from flowlens.informal import DeRiskingScenario, baseline_from_costs, estimate_informal
     from flowlens.surge._baselines import rolling_median_mad
 
