@@ -137,11 +137,7 @@ def surge_timeline(
         )
         raise SchemaError(msg)
     rows = rows.sort("period")
-    value = (
-        next(c for c in rows.columns if c == fs.AMOUNT_USD)
-        if fs.AMOUNT_USD in rows.columns
-        else _value_of(rows)
-    )
+    value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
     fig, ax = _figure(width=9.0, height=3.8)
     period = rows["period"].to_list()
     half = (rows["scale"] * result.threshold).to_list()
