@@ -140,14 +140,16 @@ def surge_timeline(
     value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
     fig, ax = _figure(width=9.0, height=3.8)
     period = rows["period"].to_list()
-    half = (rows["scale"] * result.threshold).to_list()
+    half = pl.col("scale") * result.threshold
+    band = rows.select(  # NaN where there is no baseline yet: matplotlib leaves a gap
+        lower=(pl.col("baseline") - half).fill_null(float("nan")),
+        upper=(pl.col("baseline") + half).fill_null(float("nan")),
+    )
     baseline = rows["baseline"].to_list()
-    lower = [None if b is None or h is None else b - h for b, h in zip(baseline, half, strict=True)]
-    upper = [None if b is None or h is None else b + h for b, h in zip(baseline, half, strict=True)]
     ax.fill_between(
         period,
-        [float("nan") if v is None else v for v in lower],
-        [float("nan") if v is None else v for v in upper],
+        band["lower"].to_list(),
+        band["upper"].to_list(),
         color=_GREY,
         alpha=0.25,
         linewidth=0,

@@ -165,6 +165,10 @@ class ValidationReport:
                 note="Use .summary or .rejects, or .collect(panel) to compute it with a panel.",
             )
         rejected = self.summary.filter(pl.col("outcome") != "clean")
+        # one pass over the rejects (sorted by row): each rule's earliest reason
+        first_reasons = self.rejects.group_by("rule", maintain_order=True).agg(
+            pl.col("reason").first()
+        )
         return card(
             "ValidationReport",
             [
@@ -174,16 +178,9 @@ class ValidationReport:
                 f"{self.n_rejected:,} rejected",
             ],
             ["rule", "rows rejected", "first reason"],
-            [
-                (row["outcome"], row["n_rows"], self._first_reason(str(row["outcome"])))
-                for row in rejected.iter_rows(named=True)
-            ],
+            rejected.join(first_reasons, left_on="outcome", right_on="rule", how="left").rows(),
             note="Every input row is in .clean or in .rejects (with the reason).",
         )
-
-    def _first_reason(self, rule: str) -> str:
-        reasons = self.rejects.filter(pl.col("rule") == rule)["reason"]
-        return str(reasons[0]) if reasons.len() else ""
 
     def __repr__(self) -> str:
         kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "eager"
@@ -351,11 +348,11 @@ def load_flows(
                 _count_plan=lazy.frame.select(pl.len()),
             )
     if strict and report.n_rejected:
-        raise_if_rejected(report.summary, report.rejects.head(_EXAMPLES).to_dicts())
+        raise_if_rejected(report.summary, report.rejects.head(EXAMPLES).to_dicts())
     return report
 
 
-_EXAMPLES = 5  # rejected rows quoted by the error of strict=True
+EXAMPLES = 5  # rejected rows quoted by the error of strict=True
 
 
 @contextmanager

@@ -29,13 +29,11 @@ from typing import Any
 import polars as pl
 
 from flowlens._checks import _FIRST, _ROW, ValidationPlan
-from flowlens.validate import raise_if_rejected, summary_of
+from flowlens.validate import EXAMPLES, raise_if_rejected, summary_of
 
 ROW, FIRST = _ROW, _FIRST
 """The helper columns an engine adds before the per-partition plan: the row's position,
 and (for a repeated ``tx_id``) the first position holding it."""
-
-_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -68,12 +66,6 @@ class CheckSpec:
         """One partition's rejects, in row order."""
         plan = self.plan(frame)
         return plan.select_rejects(plan.checked).collect()
-
-
-def with_positions(schema: pl.Schema, tx_column: str | None) -> pl.Schema:
-    """``schema`` with the helper columns an engine adds."""
-    helpers = {ROW: pl.Int64(), **({FIRST: pl.Int64()} if tx_column else {})}
-    return pl.Schema({**schema, **helpers})
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -162,7 +154,7 @@ class EngineValidationReport:
             )
         return float(self._results["clean_amount_usd"])
 
-    def first_rejects(self, n: int = _EXAMPLES) -> pl.DataFrame:
+    def first_rejects(self, n: int = EXAMPLES) -> pl.DataFrame:
         """The ``n`` rejected rows with the lowest positions, as a polars frame."""
         first: pl.DataFrame = _backend(self.engine).first_rows(
             self._results.get("written", self.rejects), n
