@@ -5,13 +5,15 @@ dependencies (networkx, scipy, plotting) are imported only by the functions that
 need them.
 """
 
-from flowlens import reference, schema
+from flowlens import freq, reference, schema
+from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.bilateral import compare_bilateral, estimate_bilateral
 from flowlens.engines._validation import EngineValidationReport
 from flowlens.errors import (
     FlowlensError,
     InputFormatError,
     MissingColumnError,
+    ParameterError,
     ReferenceDataError,
     SchemaError,
     ValidationFailedError,
@@ -44,8 +46,9 @@ from flowlens.validate import ValidationReport, load_flows
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("calendar", "informal", "orgs", "synth")
-"""Imported on first use (``fl.synth.generate``): they pull in scipy."""
+_LAZY_SUBMODULES = ("calendar", "informal", "orgs", "plot", "synth")
+"""Imported on first use (``fl.synth.generate``, ``fl.plot.top_corridors``): they pull in
+scipy or matplotlib."""
 
 
 def __getattr__(name: str) -> object:
@@ -64,6 +67,8 @@ __all__ = [
     "InputFormatError",
     "MissingColumnError",
     "OfficialTable",
+    "PanelSpec",
+    "ParameterError",
     "ReferenceDataError",
     "SchemaError",
     "SuppressedPanel",
@@ -79,11 +84,13 @@ __all__ = [
     "estimate_bilateral",
     "evaluate_surges",
     "event_study",
+    "freq",
     "graphs_by_period",
     "inflow_context",
     "level_shifts",
     "load_flows",
     "load_sample",
+    "panel_spec",
     "pseudonymize",
     "read_banxico_monthly",
     "read_banxico_quarterly_by_country",

@@ -14,6 +14,7 @@ __all__ = [
     "FlowlensError",
     "InputFormatError",
     "MissingColumnError",
+    "ParameterError",
     "ReferenceDataError",
     "SchemaError",
     "ValidationFailedError",
@@ -27,6 +28,22 @@ class FlowlensError(ValueError):
     --------
     >>> import flowlens
     >>> issubclass(flowlens.MissingColumnError, flowlens.FlowlensError)
+    True
+    """
+
+
+class ParameterError(FlowlensError):
+    """An argument is out of its range or contradicts the data (a negative elasticity, a
+    ``freq`` that is not the panel's, an unknown method name).
+
+    Nothing is clipped or ignored: a bad argument raises this, with the value and the
+    range or the choices.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.errors import ParameterError
+    >>> issubclass(ParameterError, fl.FlowlensError) and issubclass(ParameterError, ValueError)
     True
     """
 

@@ -24,10 +24,13 @@ from flowlens.reference import country_codes, currency_codes
 __all__ = [
     "AMOUNT",
     "AMOUNT_USD",
+    "AMOUNT_USD_MEAN",
+    "AMOUNT_USD_MEDIAN",
     "CANONICAL_SCHEMA",
     "CHANNEL",
     "CHANNELS",
     "CHANNEL_ENUM",
+    "COST_RATIO",
     "COUNTRY_ENUM",
     "CURRENCY",
     "CURRENCY_ENUM",
@@ -38,11 +41,19 @@ __all__ = [
     "FLOW_TYPE",
     "FLOW_TYPES",
     "FLOW_TYPE_ENUM",
+    "FORMAL_CHANNELS",
+    "INFORMAL_CHANNELS",
+    "N_SENDERS",
+    "N_TRANSFERS",
     "OPTIONAL_COLUMNS",
     "ORG_ID",
     "ORIGIN",
+    "PANEL_KEYS",
+    "PERIOD",
     "REQUIRED_COLUMNS",
     "SENDER_ID",
+    "SUPPRESSED",
+    "TOP_SENDER_COLUMNS",
     "TX_ID",
 ]
 
@@ -60,8 +71,28 @@ SENDER_ID: Final = "sender_id"
 ORG_ID: Final = "org_id"
 TX_ID: Final = "tx_id"
 
+# The corridor panel's columns (corridor_panel, the official readers, every analysis).
+PERIOD: Final = "period"
+"""The start date of each period of a panel."""
+N_TRANSFERS: Final = "n_transfers"
+N_SENDERS: Final = "n_senders"
+AMOUNT_USD_MEAN: Final = "amount_usd_mean"
+AMOUNT_USD_MEDIAN: Final = "amount_usd_median"
+COST_RATIO: Final = "cost_ratio"
+SUPPRESSED: Final = "suppressed"
+TOP_SENDER_COLUMNS: Final = ("sender_top1_usd", "sender_top2_usd", "sender_top3_usd")
+"""The ``top_senders`` statistic: each cell's largest per-sender totals, largest first,
+0.0 where the cell has fewer senders. Rows without a ``sender_id`` count as one sender
+(they may all be one person)."""
+PANEL_KEYS: Final = (PERIOD, ORIGIN, DESTINATION)
+"""The keys every corridor panel has; ``by`` adds more (``flow_type`` by default)."""
+
 FLOW_TYPES: Final = ("remittance", "philanthropy", "trade_investment")
 CHANNELS: Final = ("bank", "mto", "mobile_money", "post", "informal", "cash_carry", "unknown")
+INFORMAL_CHANNELS: Final = ("informal", "cash_carry")
+"""Channels outside the recorded, regulated system: hawala-type transfers and cash carried
+by hand."""
+FORMAL_CHANNELS: Final = tuple(c for c in CHANNELS if c not in (*INFORMAL_CHANNELS, "unknown"))
 
 COUNTRY_ENUM: Final = pl.Enum(country_codes())
 CURRENCY_ENUM: Final = pl.Enum(currency_codes())
