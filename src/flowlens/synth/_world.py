@@ -137,13 +137,84 @@ def _country_table() -> pl.DataFrame:
 
 
 def build_world(config: SynthConfig, seed: int) -> World:
-    """Draw the world for ``seed``: corridors, mixes, fees, amounts and daily intensities."""
+    """Draw the world for ``seed``: corridors, mixes, fees, amounts and daily intensities.
+
+    The steps draw from one generator in a fixed order (corridors, channel mixes,
+    fees, amounts, growth, crises), so a seed always gives the same world.
+    """
     rng = np.random.default_rng([seed, 0x5EED])
     table = _country_table()
     iso = table["iso3"].to_list()
     region = dict(zip(iso, table["region"].to_list(), strict=True))
     muslim = dict(zip(iso, table["muslim_majority"].to_list(), strict=True))
+    chosen, receiver_mass = _choose_corridors(config, rng, iso, region)
+    n_corridors = len(chosen)
+    weight: F64 = 1.0 / np.arange(1, n_corridors + 1, dtype=np.float64) ** config.zipf_exponent
+    origins = [o for o, _ in chosen]
+    destinations = [d for _, d in chosen]
+    currencies = [SENDERS[o][0] for o in origins]
+    mix, fee, mu = _mixes_fees_amounts(rng, origins, destinations, region)
+    sigma = np.array(
+        [config.remittance_sigma, AMOUNT_SIGMA["philanthropy"], AMOUNT_SIGMA["trade_investment"]]
+    )
+    dest_muslim = np.array([muslim[d] for d in destinations], dtype=float)
+    daily = _daily_intensities(
+        config,
+        rng,
+        weight,
+        mix,
+        chosen=chosen,
+        receiver_mass=receiver_mass,
+        dest_muslim=dest_muslim,
+    )
+    corridor_table = pl.DataFrame(
+        {
+            "corridor": np.arange(n_corridors),
+            "origin": pl.Series(origins).cast(fs.COUNTRY_ENUM),
+            "destination": pl.Series(destinations).cast(fs.COUNTRY_ENUM),
+            "currency": pl.Series(currencies).cast(fs.CURRENCY_ENUM),
+            "weight": weight / weight.sum(),
+            "destination_region": [region[d] for d in destinations],
+            "muslim_majority_destination": dest_muslim.astype(bool),
+            "informal_share": mix[:, 0, INFORMAL] + mix[:, 0, CASH],
+            "cost_pct_bank": fee[:, BANK],
+            "cost_pct_mto": fee[:, MTO],
+            "median_remittance_usd": np.exp(mu[:, 0]),
+        }
+    )
+    country_pos = {c: i for i, c in enumerate(fs.COUNTRY_ENUM.categories)}
+    currency_pos = {c: i for i, c in enumerate(fs.CURRENCY_ENUM.categories)}
+    return World(
+        config=config,
+        first_day=daily.first_day,
+        n_days=config.n_days,
+        corridors=corridor_table,
+        origin_code=np.array([country_pos[o] for o in origins], dtype=np.int64),
+        destination_code=np.array([country_pos[d] for d in destinations], dtype=np.int64),
+        currency_code=np.array([currency_pos[c] for c in currencies], dtype=np.int64),
+        mix=mix,
+        mix_cdf=np.cumsum(mix, axis=2),
+        fee_pct=fee,
+        mu=mu,
+        sigma=sigma,
+        cell_cdf=daily.cell_cdf,
+        day_total=daily.day_total,
+        month_index=daily.month_index,
+        month_starts=daily.month_starts,
+        baseline_m=daily.baseline_m,
+        crisis_m=daily.crisis_m,
+        lost_m=daily.lost_m,
+        events=daily.events,
+        derisk_corridor=daily.derisk_corridor,
+        derisk_ramp=daily.derisk_ramp,
+    )
 
+
+def _choose_corridors(
+    config: SynthConfig, rng: np.random.Generator, iso: list[str], region: dict[str, str]
+) -> tuple[list[tuple[str, str]], dict[str, float]]:
+    """The ``n_corridors`` largest (origin, destination) pairs by a gravity score, plus
+    the de-risked corridors the config names; and each receiving country's mass."""
     receiver_mass = {
         c: RECEIVER_ANCHORS.get(c, float(rng.lognormal(0.0, 1.0)) * 0.3) * REGION_SIZE[region[c]]
         for c in iso
@@ -166,15 +237,14 @@ def build_world(config: SynthConfig, seed: int) -> World:
     order = np.argsort(-score, kind="stable")
     chosen = [pairs[i] for i in order[: config.n_corridors]]
     chosen += [p for p in forced if p not in chosen]
-    n_corridors = len(chosen)
-    weight = 1.0 / np.arange(1, n_corridors + 1) ** config.zipf_exponent
+    return chosen, receiver_mass
 
-    origins = [o for o, _ in chosen]
-    destinations = [d for _, d in chosen]
-    country_pos = {c: i for i, c in enumerate(fs.COUNTRY_ENUM.categories)}
-    currency_pos = {c: i for i, c in enumerate(fs.CURRENCY_ENUM.categories)}
-    currencies = [SENDERS[o][0] for o in origins]
 
+def _mixes_fees_amounts(
+    rng: np.random.Generator, origins: list[str], destinations: list[str], region: dict[str, str]
+) -> tuple[F64, F64, F64]:
+    """Channel mix (C, 3, 6), fee % per channel (C, 6) and log-median amounts (C, 3)."""
+    n_corridors = len(origins)
     mix = np.empty((n_corridors, 3, 6))
     for i, d in enumerate(destinations):
         base = np.array(REGION_MIX[region[d]])
@@ -185,7 +255,6 @@ def build_world(config: SynthConfig, seed: int) -> World:
     ssa = np.array([region[d] == "Sub-Saharan Africa" for d in destinations])
     fee[ssa] += SSA_PREMIUM_PP * FORMAL
     fee *= np.exp(rng.normal(0.0, 0.2, (n_corridors, 1)))
-
     high_income_gulf = {"SAU", "ARE", "KWT", "QAT", "OMN", "BHR"}
     median = np.array(
         [MEDIAN_AMOUNT["remittance"] * (0.85 if o in high_income_gulf else 1.0) for o in origins]
@@ -198,11 +267,40 @@ def build_world(config: SynthConfig, seed: int) -> World:
         ],
         axis=1,
     )
-    sigma = np.array(
-        [config.remittance_sigma, AMOUNT_SIGMA["philanthropy"], AMOUNT_SIGMA["trade_investment"]]
-    )
+    return mix, fee, mu
 
-    # --- daily intensities ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Daily:
+    """The daily side of the world: where each day's rows go, and the monthly truth."""
+
+    first_day: int
+    cell_cdf: F64
+    day_total: F64
+    month_index: I64
+    month_starts: list[dt.date]
+    baseline_m: F64
+    crisis_m: F64
+    lost_m: F64
+    events: pl.DataFrame
+    derisk_corridor: I64
+    derisk_ramp: F64
+
+
+def _daily_intensities(
+    config: SynthConfig,
+    rng: np.random.Generator,
+    weight: F64,
+    mix: F64,
+    *,
+    chosen: list[tuple[str, str]],
+    receiver_mass: dict[str, float],
+    dest_muslim: F64,
+) -> _Daily:
+    """Expected rows per (cell, day): trend x season x crises x de-risking, and the
+    monthly baseline, crisis excess and de-risking loss that are the ground truth."""
+    origins = [o for o, _ in chosen]
+    destinations = [d for _, d in chosen]
     start = config.start_date
     first_day = (start - dt.date(1970, 1, 1)).days
     n_days = config.n_days
@@ -210,36 +308,73 @@ def build_world(config: SynthConfig, seed: int) -> World:
     dates = pl.Series(days + first_day, dtype=pl.Int32).cast(pl.Date)
     month = dates.dt.month().to_numpy()
     year = dates.dt.year().to_numpy()
-    years_since = days / 365.25
-    growth = rng.normal(config.annual_growth, 0.02, n_corridors)
-    trend = np.exp(growth[:, None] * years_since[None, :])
-
+    growth = rng.normal(config.annual_growth, 0.02, len(chosen))
+    trend = np.exp(growth[:, None] * (days / 365.25)[None, :])
     eid_window = _holiday_window(config, first_day, n_days)
     mothers = ((month == 5) & (dates.dt.day().to_numpy() <= 10)).astype(float)
-    dest_muslim = np.array([muslim[d] for d in destinations], dtype=float)
     dest_mex = np.array([d == "MEX" for d in destinations], dtype=float)
     season = (
         (1.0 + config.december_boost * (month == 12))[None, :]
         * (1.0 + config.eid_boost * dest_muslim[:, None] * eid_window[None, :])
         * (1.0 + config.mothers_day_boost * dest_mex[:, None] * mothers[None, :])
     )
-
     crises = _crises(config, rng, destinations, receiver_mass, start)
     hit, response = _crisis_response(
         crises, origins, destinations, rng, first_day=first_day, n_days=n_days
     )
-
-    shares = np.array(config.flow_type_shares)
     derisk_corridor, derisk_ramp = _derisking(config, chosen, first_day, n_days)
     month_index = ((year - year[0]) * 12 + month - month[0]).astype(np.int64)
     month_bounds = np.flatnonzero(np.r_[True, month_index[1:] != month_index[:-1]])
-    # cells are flow-type-major (cell = flow * C + corridor), days are rows: each
-    # day's CDF over cells is one contiguous row
+    by_day, baseline_m, crisis_m, lost_m = _cells_by_day(
+        config,
+        weight[:, None] * trend,
+        season,
+        mix,
+        crisis=(hit, response),
+        derisking=(derisk_corridor, derisk_ramp),
+        month_bounds=month_bounds,
+    )
+    day_total = by_day.sum(axis=1)
+    cell_cdf = np.cumsum(by_day, axis=1, out=by_day)
+    cell_cdf /= cell_cdf[:, -1:]
+    return _Daily(
+        first_day=first_day,
+        cell_cdf=cell_cdf,
+        day_total=day_total,
+        month_index=month_index,
+        month_starts=[dt.date(int(year[b]), int(month[b]), 1) for b in month_bounds],
+        baseline_m=baseline_m,
+        crisis_m=crisis_m,
+        lost_m=lost_m,
+        events=_events_table(crises, config.derisking),
+        derisk_corridor=derisk_corridor,
+        derisk_ramp=derisk_ramp,
+    )
+
+
+def _cells_by_day(
+    config: SynthConfig,
+    trended: F64,
+    season: F64,
+    mix: F64,
+    *,
+    crisis: tuple[I64, F64],
+    derisking: tuple[I64, F64],
+    month_bounds: I64,
+) -> tuple[F64, F64, F64, F64]:
+    """Rows per (day, cell) and the monthly baseline, crisis excess and loss per cell.
+
+    Cells are flow-type-major (cell = flow * C + corridor) and days are rows, so each
+    day's CDF over cells is one contiguous row.
+    """
+    hit, response = crisis
+    derisk_corridor, derisk_ramp = derisking
+    n_corridors, n_days = trended.shape
+    shares = np.array(config.flow_type_shares)
     by_day = np.empty((n_days, 3 * n_corridors))
     baseline_m = np.empty((n_corridors, 3, len(month_bounds)))
     crisis_m = np.empty_like(baseline_m)
     lost_m = np.zeros_like(baseline_m)
-    trended = weight[:, None] * trend
     seasonal = trended * season
     for f in range(3):  # three flow types, each a (C, D) array operation
         normal = (seasonal if f == 0 else trended) * shares[f]
@@ -254,51 +389,7 @@ def build_world(config: SynthConfig, seed: int) -> World:
         baseline_m[:, f] = np.add.reduceat(normal, month_bounds, axis=1)
         crisis_m[:, f] = np.add.reduceat(full, month_bounds, axis=1) - baseline_m[:, f]
         by_day[:, f * n_corridors : (f + 1) * n_corridors] = full.T
-    del trended, seasonal, normal, full
-
-    corridor_table = pl.DataFrame(
-        {
-            "corridor": np.arange(n_corridors),
-            "origin": pl.Series(origins).cast(fs.COUNTRY_ENUM),
-            "destination": pl.Series(destinations).cast(fs.COUNTRY_ENUM),
-            "currency": pl.Series(currencies).cast(fs.CURRENCY_ENUM),
-            "weight": weight / weight.sum(),
-            "destination_region": [region[d] for d in destinations],
-            "muslim_majority_destination": dest_muslim.astype(bool),
-            "informal_share": mix[:, 0, INFORMAL] + mix[:, 0, CASH],
-            "cost_pct_bank": fee[:, BANK],
-            "cost_pct_mto": fee[:, MTO],
-            "median_remittance_usd": np.exp(mu[:, 0]),
-        }
-    )
-    events = _events_table(crises, config.derisking)
-    day_total = by_day.sum(axis=1)
-    cell_cdf = np.cumsum(by_day, axis=1, out=by_day)
-    cell_cdf /= cell_cdf[:, -1:]
-    return World(
-        config=config,
-        first_day=first_day,
-        n_days=n_days,
-        corridors=corridor_table,
-        origin_code=np.array([country_pos[o] for o in origins], dtype=np.int64),
-        destination_code=np.array([country_pos[d] for d in destinations], dtype=np.int64),
-        currency_code=np.array([currency_pos[c] for c in currencies], dtype=np.int64),
-        mix=mix,
-        mix_cdf=np.cumsum(mix, axis=2),
-        fee_pct=fee,
-        mu=mu,
-        sigma=sigma,
-        cell_cdf=cell_cdf,
-        day_total=day_total,
-        month_index=month_index,
-        month_starts=[dt.date(int(year[b]), int(month[b]), 1) for b in month_bounds],
-        baseline_m=baseline_m,
-        crisis_m=crisis_m,
-        lost_m=lost_m,
-        events=events,
-        derisk_corridor=derisk_corridor,
-        derisk_ramp=derisk_ramp,
-    )
+    return by_day, baseline_m, crisis_m, lost_m
 
 
 def _holiday_window(config: SynthConfig, first_day: int, n_days: int) -> F64:
