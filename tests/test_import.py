@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
+
+import pytest
 
 import flowlens as fl
 
@@ -32,6 +36,60 @@ def test_every_public_name_has_a_docstring_with_examples() -> None:
         obj = getattr(fl, name)
         if inspect.ismodule(obj):
             continue
+        doc = inspect.getdoc(obj) or ""
+        if "Examples" not in doc:
+            missing.append(name)
+    assert missing == []
+
+
+PUBLIC_MODULES = (
+    "flowlens",
+    "flowlens.errors",
+    "flowlens.freq",
+    "flowlens.schema",
+    "flowlens.reference",
+    "flowlens.reference.countries",
+    "flowlens.reference.currencies",
+    "flowlens.engines",
+    "flowlens.export",
+    "flowlens.graph",
+    "flowlens.informal",
+    "flowlens.privacy",
+    "flowlens.surge",
+    "flowlens.synth",
+    "flowlens.calendar",
+    "flowlens.orgs",
+    "flowlens.plot",
+)
+"""Every public module (a subpackage or module whose name has no leading underscore) that
+exports names; their ``__all__`` is the public API (docs/api.md)."""
+
+
+def test_every_public_module_is_listed() -> None:
+    package = Path(fl.__file__).parent
+    found = {"flowlens"}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if any(p.startswith("_") and p != "__init__" for p in parts) or "__main__" in parts:
+            continue
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        module = importlib.import_module(name)
+        if getattr(module, "__all__", None):
+            found.add(name)
+    helpers = {"flowlens.io", "flowlens.validate", "flowlens.panel", "flowlens.normalise"}
+    helpers |= {"flowlens.official", "flowlens.bilateral", "flowlens.sample", "flowlens.cli"}
+    assert found - helpers - set(PUBLIC_MODULES) == set()
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_name_of_every_public_module_has_examples(module_name: str) -> None:
+    pytest.importorskip("matplotlib")
+    module = importlib.import_module(module_name)
+    missing = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue  # constants are documented in the module's docstring
         doc = inspect.getdoc(obj) or ""
         if "Examples" not in doc:
             missing.append(name)
