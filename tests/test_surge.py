@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import flowlens as fl
-from flowlens.surge import MAD_SCALE, rolling_median_mad
+from flowlens.surge import MAD_SCALE, Scores, SeriesArrays, SurgeMethod, rolling_median_mad
 
 
 def slow_median_mad(
@@ -116,7 +116,7 @@ def test_rolling_score_by_hand() -> None:
             "amount_usd": [100.0, 110.0, 90.0, 100.0, 300.0],
         }
     )
-    result = fl.detect_surges(panel, method="rolling", level="destination", window=4, min_periods=4)
+    result = fl.detect_surges(panel, method="rolling", by=["destination"], window=4, min_periods=4)
     may = result.scored.row(4, named=True)
     # window 100, 110, 90, 100: median 100, deviations 0, 10, 10, 0: MAD 5
     assert may["baseline"] == 100.0
@@ -209,11 +209,11 @@ def test_episodes_by_hand() -> None:
 
 def test_errors_name_the_fix() -> None:
     panel = monthly_panel()
-    with pytest.raises(fl.SchemaError, match="method 'prophet'"):
+    with pytest.raises(fl.ParameterError, match="method 'prophet' is not one of"):
         fl.detect_surges(panel, method="prophet")
-    with pytest.raises(fl.SchemaError, match="level"):
-        fl.detect_surges(panel, level="region")
-    with pytest.raises(fl.SchemaError, match="missing"):
+    with pytest.raises(fl.MissingColumnError, match="'region'"):
+        fl.detect_surges(panel, by=["region"])
+    with pytest.raises(fl.ParameterError, match="missing"):
         fl.detect_surges(panel, missing="interpolate")
     with pytest.raises(fl.MissingColumnError, match="'period'"):
         fl.detect_surges(panel.drop("period"))
@@ -224,8 +224,8 @@ def test_real_mexico_series(real: Any) -> None:
         real / "banxico_mexico_remittances_monthly_1995_2026.csv"
     ).panel
     inflows = monthly.filter(destination="MEX")
-    rolling = fl.detect_surges(inflows, level="destination", method="rolling").scored
-    seasonal = fl.detect_surges(inflows, level="destination", method="seasonal").scored
+    rolling = fl.detect_surges(inflows, by=["destination"], method="rolling").scored
+    seasonal = fl.detect_surges(inflows, by=["destination"], method="seasonal").scored
     march_2020 = dt.date(2020, 3, 1)
     assert rolling.filter(period=march_2020)["flag"].item()
     # under the seasonal method March 2020 scores 3.2, among the two highest since 2002; the
@@ -252,11 +252,11 @@ def test_sparse_series_are_floored_at_their_sampling_noise() -> None:
             "amount_usd": [100.0, 101.0, 99.0, 100.0, 100.0, 180.0],
         }
     )
-    plain = fl.detect_surges(panel, method="rolling", level="destination", window=5, min_periods=5)
+    plain = fl.detect_surges(panel, method="rolling", by=["destination"], window=5, min_periods=5)
     counted = fl.detect_surges(
         panel.with_columns(n_transfers=pl.lit(4)),
         method="rolling",
-        level="destination",
+        by=["destination"],
         window=5,
         min_periods=5,
     )
@@ -287,14 +287,14 @@ def eid_series(spike_at: dt.date | None = None) -> pl.DataFrame:
 
 def test_calendar_method_takes_the_moving_eid_out() -> None:
     panel = eid_series()
-    seasonal = fl.detect_surges(panel, level="destination", method="seasonal").scored
-    calendar = fl.detect_surges(panel, level="destination", method="calendar").scored
+    seasonal = fl.detect_surges(panel, by=["destination"], method="seasonal").scored
+    calendar = fl.detect_surges(panel, by=["destination"], method="calendar").scored
     assert (
         seasonal["flag"].sum() >= 10
     )  # the Eid month changes: year over year it looks like a surge
     assert calendar["flag"].sum() == 0
     spiked = fl.detect_surges(
-        eid_series(dt.date(2019, 3, 1)), level="destination", method="calendar"
+        eid_series(dt.date(2019, 3, 1)), by=["destination"], method="calendar"
     )
     assert spiked.scored.filter("flag")["period"].to_list() == [dt.date(2019, 3, 1)]
 
@@ -303,7 +303,7 @@ def test_calendar_holidays_must_name_country_and_date() -> None:
     with pytest.raises(fl.SchemaError, match="'country' and 'date'"):
         fl.detect_surges(
             eid_series(),
-            level="destination",
+            by=["destination"],
             method="calendar",
             holidays=pl.DataFrame({"day": [1]}),
         )
@@ -321,7 +321,7 @@ def test_level_shifts_tell_a_step_from_a_transient() -> None:
             pl.DataFrame({"period": periods, "destination": "HTI", "amount_usd": spike}),
         ]
     )
-    shifts = fl.surge.level_shifts(fl.detect_surges(panel, level="destination", method="rolling"))
+    shifts = fl.surge.level_shifts(fl.detect_surges(panel, by=["destination"], method="rolling"))
     first = {
         r["destination"]: r
         for r in shifts.sort("period").unique("destination", keep="first").iter_rows(named=True)
@@ -350,7 +350,9 @@ def test_level_shifts_find_the_synthetic_derisking_drop() -> None:
     mto = fl.corridor_panel(flows, by=("channel",)).filter(
         origin="USA", destination="SOM", channel="mto"
     )
-    shifts = fl.surge.level_shifts(fl.detect_surges(mto, method="rolling", by_flow_type=False))
+    shifts = fl.surge.level_shifts(
+        fl.detect_surges(mto, method="rolling", by=["origin", "destination"])
+    )
     downs = shifts.filter(direction="down", kind="step")
     assert downs.height >= 1
     assert dt.date(2015, 2, 1) <= downs["period"].min() <= dt.date(2015, 8, 1)
@@ -400,46 +402,38 @@ def test_with_threshold_flags_as_detect_surges_would() -> None:
     assert loose.scored["flag"].sum() > strict.scored["flag"].sum()
 
 
-def test_a_registered_method_is_used_by_name() -> None:
-    from flowlens.surge import Scores, SeriesArrays, SurgeMethod, register_method, surge_methods
+def previous_period(arrays: SeriesArrays) -> Scores:
+    """A method of one's own: each period against the one before, with a 10% scale."""
+    v = arrays.values
+    past = np.full_like(v, np.nan)
+    past[:, 1:] = v[:, :-1]
+    scale = 0.1 * past
+    return Scores(past, scale, (v - past) / scale, np.where(np.isnan(past), 0.0, 1.0))
 
-    def previous_period(arrays: SeriesArrays) -> Scores:
-        v = arrays.values
-        past = np.full_like(v, np.nan)
-        past[:, 1:] = v[:, :-1]
-        scale = 0.1 * past
-        return Scores(past, scale, (v - past) / scale, np.where(np.isnan(past), 0.0, 1.0))
 
-    register_method(SurgeMethod("previous_period", previous_period), replace=True)
-    assert "previous_period" in surge_methods()
-    result = fl.detect_surges(monthly_panel(), method="previous_period", threshold=5.0)
+def test_a_method_of_ones_own_is_passed_not_registered() -> None:
+    method = SurgeMethod("previous_period", previous_period)
+    result = fl.detect_surges(monthly_panel(), method=method, threshold=5.0)
     usa = result.scored.filter(origin="USA")
     values = usa["amount_usd"].to_numpy()
     # by hand: the spike at month 40 is 80% above month 39, 8 times the 10% scale
     assert usa["score"][40] == pytest.approx((values[40] - values[39]) / (0.1 * values[39]))
     assert usa.filter("flag")["period"].to_list() == [usa["period"][40]]
     assert result.method == "previous_period" and result.window == 12
-    # the object itself works too, without registering
-    direct = fl.detect_surges(monthly_panel(), method=SurgeMethod("p", previous_period))
-    assert_frame_equal(direct.scored, result.with_threshold(3.5).scored)
+    # nothing was stored: the name alone means nothing to a later caller
+    with pytest.raises(fl.ParameterError, match="SurgeMethod"):
+        fl.detect_surges(monthly_panel(), method="previous_period")
+    assert not hasattr(fl.surge, "register_method")
+    assert fl.surge.BUILT_IN == ("rolling", "seasonal", "calendar")
 
 
-def test_method_registration_and_results_are_checked() -> None:
-    from flowlens.surge import Scores, SeriesArrays, SurgeMethod, register_method
-
+def test_a_methods_output_is_checked() -> None:
     def wrong_shape(arrays: SeriesArrays) -> Scores:
         flat = arrays.values[:, :1]
         return Scores(flat, flat, flat, flat)
 
-    with pytest.raises(fl.SchemaError, match="each of shape"):
+    with pytest.raises(fl.ParameterError, match="each of shape"):
         fl.detect_surges(monthly_panel(), method=SurgeMethod("wrong", wrong_shape))
-    with pytest.raises(fl.SchemaError, match="built-in"):
-        register_method(SurgeMethod("rolling", wrong_shape))
-    register_method(SurgeMethod("once", wrong_shape), replace=True)
-    with pytest.raises(fl.SchemaError, match="replace=True"):
-        register_method(SurgeMethod("once", wrong_shape))
-    with pytest.raises(fl.SchemaError, match="register_method"):
-        fl.detect_surges(monthly_panel(), method="nonesuch")
 
 
 def test_evaluate_surges_by_hand_strict_and_lenient() -> None:
@@ -476,21 +470,21 @@ def test_min_uplift_asks_for_a_rise_that_matters() -> None:
     values[-3] *= 1.25  # +25%: five times the scale's floor of 5%, yet under 30%
     values[-1] *= 1.40  # +40%
     panel = pl.DataFrame({"period": months, "destination": "PHL", "amount_usd": values})
-    unusual = fl.detect_surges(panel, level="destination", method="rolling")
-    mattering = fl.detect_surges(panel, level="destination", method="rolling", min_uplift=0.3)
+    unusual = fl.detect_surges(panel, by=["destination"], method="rolling")
+    mattering = fl.detect_surges(panel, by=["destination"], method="rolling", min_uplift=0.3)
     assert unusual.scored.filter("flag")["period"].to_list() == [months[-3], months[-1]]
     assert mattering.scored.filter("flag")["period"].to_list() == [months[-1]]
     assert mattering.min_uplift == 0.3
     assert_frame_equal(unusual.with_threshold(3.5, min_uplift=0.3).scored, mattering.scored)
-    with pytest.raises(fl.SchemaError, match="min_uplift"):
-        fl.detect_surges(panel, level="destination", min_uplift=-0.1)
+    with pytest.raises(fl.ParameterError, match="min_uplift"):
+        fl.detect_surges(panel, by=["destination"], min_uplift=-0.1)
 
 
 def test_event_study_takes_iso_text_for_the_start() -> None:
     flows = fl.synth.generate(50_000, seed=3).flows
-    result = fl.detect_surges(fl.corridor_panel(flows), level="corridor")
+    result = fl.detect_surges(fl.corridor_panel(flows), by=None)
     by_date = fl.event_study(result, country="MEX", start=dt.date(2020, 3, 1))
     by_text = fl.event_study(result, country="MEX", start="2020-03-01")
     assert by_text.equals(by_date)
-    with pytest.raises(fl.SchemaError, match="not a date"):
+    with pytest.raises(fl.ParameterError, match="not a date"):
         fl.event_study(result, country="MEX", start="March 2020")

@@ -57,8 +57,6 @@ from flowlens.surge._methods import (
     Scores,
     SeriesArrays,
     SurgeMethod,
-    register_method,
-    surge_methods,
 )
 from flowlens.surge._shifts import CUSUM_DRIFT, CUSUM_THRESHOLD, level_shifts
 
@@ -82,8 +80,6 @@ __all__ = [
     "event_study",
     "level_shifts",
     "read_crisis_events",
-    "register_method",
     "rolling_median_mad",
     "surge_episodes",
-    "surge_methods",
 ]

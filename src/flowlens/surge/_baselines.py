@@ -10,7 +10,8 @@ import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
 
 from flowlens import schema as fs
-from flowlens.errors import SchemaError
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError
 
 F64 = npt.NDArray[np.float64]
 
@@ -32,7 +33,6 @@ such transfers whose number varies too (a compound Poisson sum),
 SUM_CV = float(np.sqrt(1.0 + AMOUNT_CV**2))
 """Coefficient of variation of a compound Poisson sum of one expected transfer:
 ``sqrt(1 + AMOUNT_CV ** 2)`` (about 1.28), since Var(sum) = n E[amount^2]."""
-_SEASON = {"1mo": 12, "1q": 4, "1w": 52, "1d": 365, "1y": 1}
 
 
 def rolling_median_mad(values: F64, window: int, *, min_periods: int) -> tuple[F64, F64, F64]:
@@ -185,9 +185,15 @@ def _holiday_share(
     last_year = last.year if isinstance(last, dt.date) else 2100
     if holidays is None:
         holidays = holiday_windows(first_year, last_year + 1, countries=destinations.unique())
-    elif not {"country", "date"} <= set(holidays.columns):
-        msg = "holidays needs columns 'country' and 'date' (the days before holidays)"
-        raise SchemaError(msg)
+    else:
+        holidays = from_any(holidays, what="holidays").eager()
+        absent = [c for c in ("country", "date") if c not in holidays.columns]
+        if absent:
+            msg = (
+                "holidays needs columns 'country' and 'date' (the days before holidays); "
+                f"it has {holidays.columns}"
+            )
+            raise MissingColumnError(msg, column=absent[0], present=holidays.columns)
     period_days = (
         periods.to_frame("period")
         .with_row_index("t")

@@ -2,75 +2,104 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
-from flowlens.errors import SchemaError
+from flowlens._panelspec import PanelSpec
+from flowlens.errors import ParameterError
+from flowlens.freq import months_per_period, normalise_freq
+
+MISSING = ("null", "zero")
+"""How ``detect_surges`` reads a period without a row: unknown (null) or no flow (zero)."""
 
 
 @dataclass(frozen=True, repr=False)
 class SurgeResult:
-    """The output of :func:`detect_surges`.
+    """The output of :func:`detect_surges`, with the settings it was computed with.
+
+    Frozen: nothing recomputes or changes it in place; :meth:`with_threshold`
+    returns a new result.
 
     Attributes
     ----------
     scored
         The panel (one row per series and period, missing periods included as
         null values) with ``baseline``, ``scale`` (1.4826 x MAD, floored),
-        ``score``, ``flag`` and ``n_history`` (values the baseline used).
+        ``score``, ``flag`` and ``n_history`` (values the baseline used). A polars
+        DataFrame, whatever kind of table came in.
     diagnostics
         One row per series that could not be scored in some or all periods:
-        the key, ``n_periods``, ``n_scored`` and a ``reason``.
-    method, threshold, window, min_uplift
-        The settings used.
+        the key, ``n_periods``, ``n_scored`` and a ``reason`` (a polars DataFrame).
+    spec
+        What the panel was, as read from it: ``freq``, ``value`` and its ``keys``
+        (:class:`flowlens.PanelSpec`).
+    method, threshold, window, min_periods, min_uplift, by, missing
+        The settings used: ``by`` is the key columns of one series.
 
     Examples
     --------
     >>> import flowlens as fl
-    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination"])
     >>> result.scored.columns[-5:]
     ['baseline', 'scale', 'score', 'flag', 'n_history']
+    >>> result.freq, result.value, result.by, result.window
+    ('1mo', 'amount_usd', ('destination',), 36)
     """
 
     scored: pl.DataFrame
     diagnostics: pl.DataFrame
+    spec: PanelSpec
     method: str
     threshold: float
     window: int
+    min_periods: int
     min_uplift: float = 0.0
+    by: tuple[str, ...] = ()
+    missing: str = "null"
+
+    @property
+    def freq(self) -> str:
+        """The period length of the scores (``spec.freq``)."""
+        return self.spec.freq
+
+    @property
+    def value(self) -> str:
+        """The measured column (``spec.value``)."""
+        return self.spec.value
 
     def with_threshold(self, threshold: float, *, min_uplift: float | None = None) -> SurgeResult:
         """The same scores flagged at another threshold (nothing is recomputed).
 
-        ``min_uplift`` None keeps the current one.
+        ``min_uplift`` None keeps the current one. Returns a new result.
 
         Examples
         --------
         >>> import flowlens as fl
-        >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+        >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination"])
         >>> strict = result.with_threshold(5.0)
         >>> int(strict.scored["flag"].sum()) <= int(result.scored["flag"].sum())
         True
         """
         uplift = self.min_uplift if min_uplift is None else min_uplift
-        flagged = self.scored.with_columns(
-            flag=_flag(_value_column(self.scored), threshold, uplift)
-        )
+        _check_flagging(threshold, uplift)
+        flagged = self.scored.with_columns(flag=_flag(self.value, threshold, uplift))
         return replace(self, scored=flagged, threshold=threshold, min_uplift=uplift)
 
     def _repr_html_(self) -> str:
         from flowlens._display import card
 
         flagged = self.scored.filter(pl.col("flag"))
-        value = _value_column(self.scored)
-        keys = [c for c in self.scored.columns if c not in _RESERVED and c != value]
-        keys = [c for c in keys if not self.scored.schema[c].is_numeric()]
+        keys, value = list(self.by), self.value
         top = flagged.sort("score", descending=True).head(5)
         return card(
             "SurgeResult",
             [
                 f"{self.method} method",
+                f"freq {self.freq}",
                 f"window {self.window}",
                 f"threshold {self.threshold:g}",
                 f"{self.scored.height:,} series-periods",
@@ -93,6 +122,16 @@ class SurgeResult:
         )
 
 
+def _check_flagging(threshold: float, min_uplift: float) -> None:
+    """A threshold above 0 and a min_uplift of at least 0, both numbers (NaN is neither)."""
+    if not (isinstance(threshold, int | float) and threshold > 0 and math.isfinite(threshold)):
+        msg = f"threshold must be a number above 0 (3.5 by default), got {threshold!r}"
+        raise ParameterError(msg)
+    if not (isinstance(min_uplift, int | float) and min_uplift >= 0):
+        msg = f"min_uplift must be a share of at least 0 (0.25 for 25%), got {min_uplift!r}"
+        raise ParameterError(msg)
+
+
 def _flag(value: str, threshold: float, min_uplift: float) -> pl.Expr:
     """A surge: the score above ``threshold`` and the value at least ``1 + min_uplift`` times the baseline."""
     flag = pl.col("score").fill_null(float("-inf")) > threshold
@@ -106,17 +145,45 @@ def _value_column(scored: pl.DataFrame) -> str:
     return next(c for c in scored.columns if c not in _RESERVED and scored.schema[c].is_float())
 
 
+def _key_columns(frame: pl.DataFrame) -> list[str]:
+    """The series keys of a scored frame or an episodes table: its text columns (as panel_spec reads them)."""
+    text = (pl.String, pl.Enum, pl.Categorical)
+    return [
+        c
+        for c, dtype in frame.schema.items()
+        if c not in _RESERVED and c != FREQ_COLUMN and isinstance(dtype, text)
+    ]
+
+
 SCORE_COLUMNS = ("baseline", "scale", "score", "flag", "n_history")
+FREQ_COLUMN = "freq"
+"""The column of :func:`surge_episodes` that says the period length of its dates."""
 _RESERVED = {*SCORE_COLUMNS, "period"}
 
 
 def _period_number(date: pl.Expr, every: str) -> pl.Expr:
-    """A running period number, so that differences count periods (months, quarters, days...)."""
-    months = {"1mo": 1, "1q": 3, "1y": 12}.get(every)
+    """A running period number, so that differences count periods (months, quarters, days...).
+
+    ``date`` must be a start of an ``every`` period (or is counted in the period it
+    falls in, for calendar lengths).
+    """
+    every = normalise_freq(every)
+    months = months_per_period(every)
     if months is not None:
         return (date.dt.year().cast(pl.Int64) * 12 + date.dt.month().cast(pl.Int64) - 1) // months
-    days = {"1d": 1, "1w": 7}.get(every)
-    if days is None:
-        msg = f"freq {every!r}: use day, week, month, quarter or year"
-        raise SchemaError(msg)
+    n = int(every[:-1])
+    days = 7 * n if every.endswith("w") else n
     return date.cast(pl.Date).cast(pl.Int64) // days
+
+
+def _as_date(value: Any, what: str = "start") -> dt.date:
+    """A date from a date, a datetime or ISO text (``"2020-03-01"``), or a ParameterError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError as exc:
+        msg = f"{what} {value!r} is not a date; pass a datetime.date or 'YYYY-MM-DD'"
+        raise ParameterError(msg) from exc

@@ -3,80 +3,111 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError
-from flowlens.panel import _normalise_freq
-from flowlens.surge._baselines import _SEASON, DEFAULT_THRESHOLD, F64
-from flowlens.surge._common import SCORE_COLUMNS, SurgeResult, _flag, _period_number
+from flowlens._frames import from_any
+from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
+from flowlens.freq import periods_per_year
+from flowlens.surge._baselines import DEFAULT_THRESHOLD, F64
+from flowlens.surge._common import (
+    MISSING,
+    SCORE_COLUMNS,
+    SurgeResult,
+    _check_flagging,
+    _flag,
+    _period_number,
+)
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
 def detect_surges(
     panel: Any,
     *,
-    freq: str = "1mo",
+    freq: str | None = None,
     method: str | SurgeMethod = "seasonal",
     window: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     min_uplift: float = 0.0,
     min_periods: int | None = None,
-    level: str = "corridor",
+    by: str | Sequence[str] | None = None,
     value: str = fs.AMOUNT_USD,
-    by_flow_type: bool = True,
     missing: str = "null",
-    holidays: pl.DataFrame | None = None,
+    holidays: Any = None,
 ) -> SurgeResult:
     """Score every series of a panel against its baseline and flag surges.
 
     Parameters
     ----------
     panel
-        A corridor panel (``period``, ``origin``, ``destination``, ``flow_type``,
-        ``value``) at frequency ``freq``, as :func:`flowlens.corridor_panel` or an
-        official reader returns it; a LazyFrame is collected (the panel is small).
+        A corridor panel (``period``, key columns such as ``origin``,
+        ``destination``, ``flow_type``, and ``value``), as
+        :func:`flowlens.corridor_panel` or an official reader returns it: a polars
+        DataFrame or LazyFrame (collected here: the panel is small), a pandas
+        DataFrame, a pyarrow Table or any Arrow PyCapsule table. ``period`` holds
+        dates (the period starts); text raises :class:`flowlens.SchemaError`.
     freq
-        The panel's period length (``month``, ``quarter``, ``week``, ``day``).
+        The panel's period length. None (the default) reads it from the periods
+        (:func:`flowlens.panel_spec`): a quarterly panel is scored by quarters. A
+        ``freq`` that contradicts the periods (``"1mo"`` for a quarterly panel)
+        raises :class:`flowlens.ParameterError` naming both.
     method
-        ``seasonal`` (default), ``calendar`` or ``rolling`` (see the module notes),
-        the name of a method added with :func:`flowlens.surge.register_method`, or
-        a :class:`flowlens.surge.SurgeMethod`.
+        ``"seasonal"`` (default), ``"calendar"`` or ``"rolling"`` (see the module
+        notes), or a :class:`flowlens.surge.SurgeMethod` of your own.
     window
         Baseline length in periods. Default: 12 periods for ``rolling`` and 3 years
         of year-over-year changes for ``seasonal`` and ``calendar`` (36 months, 12
-        quarters).
+        quarters). At least 2.
     threshold
-        Flag when the score exceeds it (default 3.5, Iglewicz and Hoaglin 1993).
+        Flag when the score exceeds it (default 3.5, Iglewicz and Hoaglin 1993);
+        above 0.
     min_uplift
         Flag only when the value is also at least this share above its baseline
         (0.25: 25% above). A large series passes the threshold with a rise of a
         few percent; this asks for a rise that matters as well as one that is
         unusual. Default 0: the score alone decides.
     min_periods
-        Fewest valid values a baseline needs (default: half the window).
-    level
-        ``corridor`` scores each (origin, destination) series; ``destination``
-        each receiving country's total.
-    by_flow_type
-        Keep flow types apart (default) when the panel has ``flow_type``.
+        Fewest valid values a baseline needs (default: half the window); from 1
+        to ``window``.
+    by
+        The key columns that define one series. None (the default): every key
+        column of the panel (``panel_spec(panel).keys``: ``origin``,
+        ``destination``, ``flow_type``, and ``channel`` if the panel has it).
+        ``["destination"]`` scores each receiving country's total, summing the
+        other keys; ``["destination", "flow_type"]`` keeps flow types apart.
+    value
+        The measured column (default ``amount_usd``).
     missing
-        A period without a row is ``null`` (unknown: skipped by the baselines,
-        never scored) or ``zero`` (no flow). Explicit, because a missing month is
+        A period without a row is ``"null"`` (unknown: skipped by the baselines,
+        never scored) or ``"zero"`` (no flow). Explicit, because a missing month is
         not a zero unless you say so.
     holidays
-        For ``method="calendar"``: ``country`` and ``date`` of the days before
-        holidays that move remittances. Default: the 15 days before each Eid for
-        Muslim-majority countries and the 10 days before Mother's Day for Mexico
+        For ``method="calendar"``: a table of ``country`` and ``date`` of the days
+        before holidays that move remittances. Default: the 15 days before each Eid
+        for Muslim-majority countries and the 10 days before Mother's Day for Mexico
         (:func:`flowlens.calendar.holiday_windows`).
 
     Returns
     -------
     SurgeResult
-        ``scored`` panel and ``diagnostics``.
+        ``scored`` panel and ``diagnostics`` (polars DataFrames, whatever kind came
+        in), with the settings used: ``spec`` (freq, value, keys), ``method``,
+        ``threshold``, ``window``, ``min_periods``, ``min_uplift``, ``by``,
+        ``missing``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``method`` or ``missing``, a ``threshold`` that is not above 0,
+        a ``window`` under 2, a ``freq`` that contradicts the periods, or a seasonal
+        method at a frequency with no whole number of periods a year.
+    MissingColumnError, SchemaError
+        No ``period``, ``value`` or ``by`` column; ``period`` not a date.
 
     Examples
     --------
@@ -88,56 +119,123 @@ def detect_surges(
     >>> monthly = fl.load_sample("mexico_monthly").filter(destination="MEX")
     >>> def flagged(result):
     ...     return result.scored.filter("flag")["period"].dt.strftime("%Y-%m").to_list()
-    >>> rolling = flagged(fl.detect_surges(monthly, level="destination", method="rolling"))
+    >>> rolling = flagged(fl.detect_surges(monthly, by=["destination"], method="rolling"))
     >>> "2020-03" in rolling, "2021-05" in rolling
     (True, True)
-    >>> "2021-05" in flagged(fl.detect_surges(monthly, level="destination", method="seasonal"))
+    >>> "2021-05" in flagged(fl.detect_surges(monthly, by=["destination"], method="seasonal"))
     False
     """
-    scoring = _resolve(method)
-    if level not in ("corridor", "destination"):
-        msg = f"level {level!r} is not 'corridor' or 'destination'"
-        raise SchemaError(msg)
-    if missing not in ("null", "zero"):
-        msg = f"missing {missing!r} is not 'null' or 'zero'"
-        raise SchemaError(msg)
-    every = _normalise_freq(freq)
-    season = _SEASON.get(every)
-    if scoring.seasonal and season is None:
-        msg = f"method {scoring.name!r} needs a freq of 1d, 1w, 1mo or 1q, got {freq!r}"
-        raise SchemaError(msg)
-    frame = panel.collect() if isinstance(panel, pl.LazyFrame) else panel
-    if not isinstance(frame, pl.DataFrame):
-        msg = f"detect_surges takes a polars DataFrame or LazyFrame, got {type(panel).__name__}"
-        raise SchemaError(msg)
-    keys = _keys(frame, level, by_flow_type)
-    MissingColumnError.require(frame.columns, "period", value, *keys)
-    if window is None:
-        window = scoring.window_for(season)
-    if not min_uplift >= 0:
-        msg = f"min_uplift must be a share of at least 0 (0.25 for 25%), got {min_uplift}"
-        raise SchemaError(msg)
-    if window < 2:
-        msg = f"window must be at least 2 periods, got {window}"
-        raise SchemaError(msg)
-    min_periods = max(2, window // 2) if min_periods is None else min_periods
-
-    counted = "n_transfers" in frame.columns
-    columns = [value, "n_transfers"] if counted else [value]
-    series, periods, arrays = _dense(frame, keys, columns, every, zero_fill=missing == "zero")
-    values = arrays[0]
+    frame = from_any(panel, what="detect_surges' panel").eager()
+    plan = _plan(
+        frame, freq, method, window, threshold, min_uplift, min_periods, by, value, missing
+    )
+    counted = fs.N_TRANSFERS in frame.columns and fs.N_TRANSFERS not in plan.keys
+    columns = [plan.spec.value, fs.N_TRANSFERS] if counted else [plan.spec.value]
+    every = plan.spec.freq
+    series, periods, arrays = _dense(frame, plan.keys, columns, every, zero_fill=missing == "zero")
     context = SeriesArrays(
-        values=values,
+        values=arrays[0],
         counts=arrays[1] if counted else None,
         series=series,
         periods=periods,
         freq=every,
-        season=season,
-        window=window,
-        min_periods=min_periods,
-        holidays=holidays,
+        season=periods_per_year(every),
+        window=plan.window,
+        min_periods=plan.min_periods,
+        holidays=None if holidays is None else from_any(holidays, what="holidays").eager(),
     )
-    baseline, scale, score, n_history = _checked(scoring, context)
+    scores = _checked(plan.method, context)
+    flag = _flag(plan.spec.value, threshold, min_uplift)
+    return SurgeResult(
+        scored=_scored(series, periods, plan.spec.value, arrays[0], scores, flag=flag),
+        diagnostics=_diagnostics(series, scores[2]),
+        spec=plan.spec,
+        method=plan.method.name,
+        threshold=threshold,
+        window=plan.window,
+        min_periods=plan.min_periods,
+        min_uplift=min_uplift,
+        by=plan.keys,
+        missing=missing,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """detect_surges' arguments, checked against each other and the panel."""
+
+    spec: PanelSpec
+    method: SurgeMethod
+    keys: tuple[str, ...]
+    window: int
+    min_periods: int
+
+
+def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one place
+    frame: pl.DataFrame,
+    freq: str | None,
+    method: str | SurgeMethod,
+    window: int | None,
+    threshold: float,
+    min_uplift: float,
+    min_periods: int | None,
+    by: str | Sequence[str] | None,
+    value: str,
+    missing: str,
+) -> _Plan:
+    scoring = _resolve(method)
+    if missing not in MISSING:
+        msg = f"missing={missing!r} is not one of {list(MISSING)}"
+        raise ParameterError(msg)
+    _check_flagging(threshold, min_uplift)
+    spec = panel_spec(frame, freq=freq, value=value, what="detect_surges' panel")
+    keys = _keys(frame, spec, by)
+    season = periods_per_year(spec.freq)
+    if scoring.seasonal and season is None:
+        msg = (
+            f"method {scoring.name!r} compares each period with the same period a year "
+            f"earlier, so it needs a whole number of periods a year; the panel's are {spec.freq}"
+        )
+        raise ParameterError(msg)
+    if scoring.name == "calendar" and fs.DESTINATION not in keys:
+        msg = "method 'calendar' reads each series' receiving country: include 'destination' in by"
+        raise ParameterError(msg)
+    window = scoring.window_for(season) if window is None else window
+    if not (isinstance(window, int) and window >= 2):
+        msg = f"window must be a whole number of at least 2 periods, got {window!r}"
+        raise ParameterError(msg)
+    min_periods = max(2, window // 2) if min_periods is None else min_periods
+    if not (isinstance(min_periods, int) and 1 <= min_periods <= window):
+        msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
+        raise ParameterError(msg)
+    return _Plan(spec, scoring, keys, window, min_periods)
+
+
+def _keys(frame: pl.DataFrame, spec: PanelSpec, by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The columns of one series: ``by``, checked, or every key column of the panel."""
+    keys = spec.keys if by is None else (by,) if isinstance(by, str) else tuple(by)
+    if not keys:
+        msg = "by names no column: pass the keys of one series, e.g. by=['destination']"
+        raise ParameterError(msg)
+    MissingColumnError.require(frame.columns, *keys)
+    clash = [k for k in keys if k in (fs.PERIOD, spec.value, *SCORE_COLUMNS)]
+    if clash or len(set(keys)) < len(keys):
+        msg = f"by={list(keys)}: each key once, and not 'period', the value column or a score"
+        raise ParameterError(msg)
+    return keys
+
+
+def _scored(
+    series: pl.DataFrame,
+    periods: pl.Series,
+    value: str,
+    values: F64,
+    scores: Sequence[F64],
+    *,
+    flag: pl.Expr,
+) -> pl.DataFrame:
+    """The long scored panel: series in key order, periods ascending (no join or sort)."""
+    baseline, scale, score, n_history = scores
     n_series, n_periods = values.shape
     scored = pl.DataFrame(
         {
@@ -150,14 +248,11 @@ def detect_surges(
         },
         nan_to_null=True,
     )
-    # series are in key order and periods ascending: gather the keys, no join or sort
-    scored = pl.concat(
-        [series[np.repeat(np.arange(n_series), n_periods)], scored],
-        how="horizontal",
-    ).with_columns(pl.col("period").cast(pl.Date), flag=_flag(value, threshold, min_uplift))
-    scored = scored.select(*series.columns, "period", value, *SCORE_COLUMNS)
-    diagnostics = _diagnostics(series, score)
-    return SurgeResult(scored, diagnostics, scoring.name, threshold, window, min_uplift)
+    return (
+        pl.concat([series[np.repeat(np.arange(n_series), n_periods)], scored], how="horizontal")
+        .with_columns(pl.col("period").cast(pl.Date), flag=flag)
+        .select(*series.columns, "period", value, *SCORE_COLUMNS)
+    )
 
 
 def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64]:
@@ -171,16 +266,9 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
             f"method {scoring.name!r} must return Scores(baseline, scale, score, n_history), "
             f"each of shape {shape}; got {got}"
         )
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     baseline, scale, score, n_history = arrays
     return baseline, scale, score, n_history
-
-
-def _keys(frame: pl.DataFrame, level: str, by_flow_type: bool) -> list[str]:
-    keys = [fs.ORIGIN, fs.DESTINATION] if level == "corridor" else [fs.DESTINATION]
-    if by_flow_type and fs.FLOW_TYPE in frame.columns:
-        keys.append(fs.FLOW_TYPE)
-    return keys
 
 
 def _dense(

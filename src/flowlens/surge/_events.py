@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,34 +9,58 @@ import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError
-from flowlens.panel import _normalise_freq
-from flowlens.surge._common import SurgeResult, _period_number, _value_column
+from flowlens._frames import Frame, from_any
+from flowlens.errors import MissingColumnError, ParameterError
+from flowlens.freq import normalise_freq, resolve_freq
+from flowlens.surge._common import (
+    FREQ_COLUMN,
+    SurgeResult,
+    _as_date,
+    _key_columns,
+    _period_number,
+    _value_column,
+)
 
 
-def surge_episodes(result: SurgeResult | pl.DataFrame) -> pl.DataFrame:
+def surge_episodes(result: SurgeResult | Any) -> Any:
     """One row per episode: a run of consecutive flagged periods of one series.
+
+    Parameters
+    ----------
+    result
+        A :class:`SurgeResult`, or a scored table (``period``, the value column,
+        ``baseline``, ``score``, ``flag``) of any kind; its text columns are the
+        series keys and its frequency is read from its periods.
 
     Returns
     -------
     polars.DataFrame
         The series key, ``start``, ``end``, ``n_periods``, ``peak_period``,
         ``peak_score``, ``observed_usd``, ``baseline_usd``, ``excess_usd``
-        (observed minus baseline over the episode) and ``uplift`` (excess /
-        baseline).
+        (observed minus baseline over the episode), ``uplift`` (excess /
+        baseline) and ``freq`` (the period length of the dates, which
+        :func:`attribute_surges` and :func:`evaluate_surges` read). A polars
+        DataFrame for a SurgeResult; for a table, the kind that came in.
 
     Examples
     --------
     >>> import flowlens as fl
     >>> monthly = fl.load_sample("mexico_monthly").filter(destination="MEX")
-    >>> scored = fl.detect_surges(monthly, level="destination", method="rolling")
+    >>> scored = fl.detect_surges(monthly, by=["destination"], method="rolling")
     >>> episodes = fl.surge_episodes(scored)
-    >>> "2020-03-01" in [str(d) for d in episodes["start"]]
-    True
+    >>> "2020-03-01" in [str(d) for d in episodes["start"]], episodes["freq"].unique().to_list()
+    (True, ['1mo'])
     """
-    scored = result.scored if isinstance(result, SurgeResult) else result
-    value = _value_column(scored)
-    keys = [c for c in scored.columns if c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE)]
+    if isinstance(result, SurgeResult):
+        return _episodes(result.scored, list(result.by), result.value, result.freq)
+    table = from_any(result, what="surge_episodes' scores")
+    scored = table.eager()
+    MissingColumnError.require(scored.columns, fs.PERIOD, "baseline", "score", "flag")
+    every = resolve_freq(scored[fs.PERIOD], what="surge_episodes' scores")
+    return table.back(_episodes(scored, _key_columns(scored), _value_column(scored), every))
+
+
+def _episodes(scored: pl.DataFrame, keys: list[str], value: str, every: str) -> pl.DataFrame:
     flag = pl.col("flag").fill_null(False)
     runs = scored.sort(*keys, "period").with_columns(
         run=(flag != flag.shift(1).over(keys)).fill_null(True).cast(pl.Int64).cum_sum().over(keys)
@@ -58,6 +81,7 @@ def surge_episodes(result: SurgeResult | pl.DataFrame) -> pl.DataFrame:
         .with_columns(uplift=pl.col("excess_usd") / pl.col("baseline_usd"))
         .drop("run")
         .sort(*keys, "start")
+        .with_columns(pl.lit(every, dtype=pl.String).alias(FREQ_COLUMN))
     )
 
 
@@ -105,19 +129,34 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
 
 
 def attribute_surges(
-    episodes: pl.DataFrame, events: pl.DataFrame, *, max_lag: int = 2, freq: str = "1mo"
-) -> pl.DataFrame:
+    episodes: Any, events: Any, *, max_lag: int = 2, freq: str | None = None
+) -> Any:
     """Link each surge episode to the crisis in its receiving country that most likely caused it.
 
     An episode is attributed to the latest event in its destination (or a global
     ``ALL`` event) that started at most ``max_lag`` periods before the episode
     began, and not after it.
 
+    Parameters
+    ----------
+    episodes
+        From :func:`surge_episodes` (``destination``, ``start`` and ``freq``), any
+        kind of table.
+    events
+        ``event_id``, ``country`` and ``start`` (:func:`read_crisis_events`).
+    max_lag
+        The longest delay, counted in the episodes' own periods (2: two months for
+        monthly scores, two quarters for quarterly ones).
+    freq
+        The period length of the episodes. None (the default) reads their ``freq``
+        column; given, it must agree with it. Needed only for a hand-made table
+        without that column.
+
     Returns
     -------
     polars.DataFrame
         The episodes with ``event_id``, ``event_start`` and ``lag_periods`` (null
-        where no event qualifies).
+        where no event qualifies), as the kind of table ``episodes`` came as.
 
     Examples
     --------
@@ -127,16 +166,23 @@ def attribute_surges(
     >>> episodes = pl.DataFrame({"destination": ["NPL", "MEX"],
     ...                          "start": [dt.date(2015, 5, 1), dt.date(2019, 1, 1)]})
     >>> events = pl.DataFrame({"event_id": ["EQ"], "country": ["NPL"], "start": [dt.date(2015, 4, 25)]})
-    >>> attribute_surges(episodes, events).select("destination", "event_id", "lag_periods").rows()
+    >>> attributed = attribute_surges(episodes, events, freq="1mo")
+    >>> attributed.select("destination", "event_id", "lag_periods").rows()
     [('NPL', 'EQ', 1), ('MEX', None, None)]
     """
-    every = _normalise_freq(freq)
-    MissingColumnError.require(episodes.columns, fs.DESTINATION, "start")
-    MissingColumnError.require(events.columns, "event_id", "country", "start")
-    numbered = episodes.with_row_index("_episode").with_columns(
+    if not (isinstance(max_lag, int) and max_lag >= 0):
+        msg = f"max_lag must be a whole number of periods, at least 0; got {max_lag!r}"
+        raise ParameterError(msg)
+    table = from_any(episodes, what="attribute_surges' episodes")
+    found = table.eager()
+    crises = from_any(events, what="attribute_surges' events").eager()
+    MissingColumnError.require(found.columns, fs.DESTINATION, "start")
+    MissingColumnError.require(crises.columns, "event_id", "country", "start")
+    every = _episodes_freq(found, freq, "attribute_surges")
+    numbered = found.with_row_index("_episode").with_columns(
         _n=_period_number(pl.col("start"), every), _dest=pl.col(fs.DESTINATION).cast(pl.String)
     )
-    candidates = events.select(
+    candidates = crises.select(
         "event_id",
         _country=pl.col("country").cast(pl.String),
         event_start=pl.col("start"),
@@ -148,41 +194,76 @@ def attribute_surges(
         pl.concat([local, global_.drop("_country")], how="diagonal")
         .with_columns(lag_periods=pl.col("_n") - pl.col("_event_n"))
         .filter(pl.col("lag_periods").is_between(0, max_lag))
-        .sort("_episode", "lag_periods", "event_start")
+        .sort("_episode", "lag_periods", "event_start", "event_id")
         .unique("_episode", keep="first", maintain_order=True)
         .select("_episode", "event_id", "event_start", "lag_periods")
     )
-    return (
+    attributed = (
         numbered.join(matches, on="_episode", how="left")
         .sort("_episode")
         .drop("_episode", "_n", "_dest")
     )
+    return table.back(attributed)
+
+
+def _episodes_freq(episodes: pl.DataFrame, freq: str | None, what: str) -> str:
+    """The period length of an episodes table: its ``freq`` column, checked against ``freq``."""
+    given = None if freq is None else normalise_freq(freq)
+    if FREQ_COLUMN not in episodes.columns:
+        if given is None:
+            msg = (
+                f"{what}: the episodes have no 'freq' column (surge_episodes writes one); "
+                "pass freq=... (the period length of their dates, e.g. freq='1mo')"
+            )
+            raise ParameterError(msg)
+        return given
+    found = episodes[FREQ_COLUMN].drop_nulls().unique().sort().to_list()
+    if len(found) > 1:
+        msg = f"{what}: the episodes mix period lengths {found}; take one frequency at a time"
+        raise ParameterError(msg)
+    if not found:  # no episodes: any length counts nothing
+        return given or "1mo"
+    own = normalise_freq(str(found[0]))
+    if given is not None and given != own:
+        msg = (
+            f"{what}: freq={freq!r} contradicts the episodes, which are {own} periods "
+            "(their 'freq' column). Leave freq out to read it from them."
+        )
+        raise ParameterError(msg)
+    return own
 
 
 def event_study(
-    result: SurgeResult | pl.DataFrame,
+    result: SurgeResult | Any,
     *,
     country: str,
     start: Any,
     horizon: int = 6,
-    freq: str = "1mo",
-) -> pl.DataFrame:
+    freq: str | None = None,
+) -> Any:
     """Excess over baseline by sending country for k = 0..horizon periods after an event.
 
     Parameters
     ----------
     result
-        Scored corridors (``level="corridor"``) from :func:`detect_surges`.
+        Scores by corridor (``by`` including ``origin`` and ``destination``, as by
+        default) from :func:`detect_surges`, or such a scored table of any kind.
     country, start
         The receiving country and the event's date (a date or 'YYYY-MM-DD').
+    horizon
+        The last period after the event, counted in the scores' own periods.
+    freq
+        The period length. None (the default) reads it from the result (or the
+        table's periods); given, it must agree with them.
 
     Returns
     -------
     polars.DataFrame
-        Per ``origin`` (and flow type, if scored by it) and ``k``: ``excess_usd``,
-        ``cumulative_excess_usd``, and per series ``peak_k`` (periods to the
-        largest excess) and ``total_excess_usd``: which diasporas respond fastest
-        and strongest.
+        Per ``origin`` (and the other keys but ``destination``) and ``k``:
+        ``excess_usd``, ``cumulative_excess_usd``, and per series ``peak_k``
+        (periods to the largest excess) and ``total_excess_usd``: which diasporas
+        respond fastest and strongest. A polars DataFrame for a SurgeResult; for a
+        table, the kind that came in.
 
     Examples
     --------
@@ -195,14 +276,18 @@ def event_study(
     >>> event_study(scored, country="NPL", start=dt.date(2015, 4, 25)).select("k", "excess_usd", "peak_k").rows()
     [(0, 0.0, 1), (1, 20.0, 1), (2, 2.0, 1)]
     """
-    every = _normalise_freq(freq)
-    scored = result.scored if isinstance(result, SurgeResult) else result
-    if fs.ORIGIN not in scored.columns:
-        msg = "event_study needs corridor-level scores: detect_surges(..., level='corridor')"
-        raise SchemaError(msg)
-    value = _value_column(scored)
+    if not (isinstance(horizon, int) and horizon >= 0):
+        msg = f"horizon must be a whole number of periods, at least 0; got {horizon!r}"
+        raise ParameterError(msg)
+    table, scored, keys, value, every = _scores_of(result, freq, "event_study")
+    if fs.ORIGIN not in keys or fs.DESTINATION not in keys:
+        msg = (
+            "event_study needs scores by corridor: detect_surges(...) with by=None (every key) "
+            f"or a by that includes 'origin' and 'destination'; these are by {keys}"
+        )
+        raise ParameterError(msg)
     onset = pl.select(_period_number(pl.lit(_as_date(start)), every)).item()
-    keys = [c for c in (fs.ORIGIN, fs.FLOW_TYPE) if c in scored.columns]
+    keys = [k for k in keys if k != fs.DESTINATION]
     window = (
         scored.filter(pl.col(fs.DESTINATION).cast(pl.String) == country)
         .with_columns(k=_period_number(pl.col("period"), every) - onset)
@@ -211,7 +296,7 @@ def event_study(
         .sort(*keys, "k")
     )
     excess = pl.col("excess_usd")
-    return window.select(
+    study = window.select(
         *keys,
         "k",
         "period",
@@ -220,17 +305,33 @@ def event_study(
         peak_k=pl.col("k").sort_by(excess.fill_null(-np.inf)).last().over(keys),
         total_excess_usd=excess.sum().over(keys),
     )
+    return study if table is None else table.back(study)
+
+
+def _scores_of(
+    result: SurgeResult | Any, freq: str | None, what: str
+) -> tuple[Frame | None, pl.DataFrame, list[str], str, str]:
+    """(the table, if one came in; the scores; their keys, value column and frequency)."""
+    if isinstance(result, SurgeResult):
+        if freq is not None:
+            resolve_freq(result.scored[fs.PERIOD], freq, what=f"{what}'s scores")
+        return None, result.scored, list(result.by), result.value, result.freq
+    table = from_any(result, what=f"{what}'s scores")
+    scored = table.eager()
+    MissingColumnError.require(scored.columns, fs.PERIOD, "baseline")
+    every = resolve_freq(scored[fs.PERIOD], freq, what=f"{what}'s scores")
+    return table, scored, _key_columns(scored), _value_column(scored), every
 
 
 def evaluate_surges(
-    episodes: pl.DataFrame,
-    truth: pl.DataFrame,
+    episodes: Any,
+    truth: Any,
     *,
     scored: SurgeResult | None = None,
     min_uplift: float = 0.3,
     real_uplift: float | None = None,
     tolerance: int = 1,
-    freq: str = "1mo",
+    freq: str | None = None,
 ) -> dict[str, float]:
     """Precision, recall, F1 and excess-volume error of detected episodes against known truth.
 
@@ -255,7 +356,12 @@ def evaluate_surges(
         as false only the episodes where nothing happened.
     tolerance
         An episode matches a true surge of the same series if they start within
-        this many periods of each other.
+        this many periods of each other (the truth's periods).
+    freq
+        The period length of the truth. None (the default) reads it from its
+        ``period`` column; given, it must agree with it. The episodes' ``freq``
+        column, when they have one, must agree too (move daily episodes to months
+        before comparing them with a monthly truth).
 
     Returns
     -------
@@ -279,18 +385,30 @@ def evaluate_surges(
     >>> scores["precision"], scores["recall"], scores["median_excess_error"]
     (0.5, 1.0, 0.1)
     """
-    every = _normalise_freq(freq)
-    keys = [c for c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE) if c in episodes.columns]
-    MissingColumnError.require(truth.columns, *keys, "period", "baseline_usd", "excess_usd")
+    _check_evaluation(min_uplift, real_uplift, tolerance)
+    episode_rows = from_any(episodes, what="evaluate_surges' episodes").eager()
+    truth_rows = from_any(truth, what="evaluate_surges' truth").eager()
+    # the episode_rows' text columns that key a series (not an attribution's event_id or name)
+    keys = [
+        c
+        for c in _key_columns(episode_rows)
+        if c in truth_rows.columns or c in (*fs.PANEL_KEYS, fs.FLOW_TYPE)
+    ]
+    MissingColumnError.require(truth_rows.columns, *keys, "period", "baseline_usd", "excess_usd")
+    every = resolve_freq(truth_rows[fs.PERIOD], freq, what="evaluate_surges' truth")
+    if FREQ_COLUMN in episode_rows.columns:
+        _episodes_freq(episode_rows, every, "evaluate_surges")
     cast = [pl.col(k).cast(pl.String) for k in keys]
     if scored is not None:
         scorable = scored.scored.filter(pl.col("score").is_not_null()).select(*cast, "period")
-        truth = truth.with_columns(cast).join(scorable, on=[*keys, "period"], how="semi")
-    truth = truth.with_columns(cast)
-    true_runs = _true_runs(truth, keys, min_uplift, every)
-    real_runs = true_runs if real_uplift is None else _true_runs(truth, keys, real_uplift, every)
+        truth_rows = truth_rows.with_columns(cast).join(scorable, on=[*keys, "period"], how="semi")
+    truth_rows = truth_rows.with_columns(cast)
+    true_runs = _true_runs(truth_rows, keys, min_uplift, every)
+    real_runs = (
+        true_runs if real_uplift is None else _true_runs(truth_rows, keys, real_uplift, every)
+    )
     found = (
-        episodes.with_columns(cast)
+        episode_rows.with_columns(cast)
         .with_row_index("_found")
         .with_columns(_found_n=_period_number(pl.col("start"), every))
     )
@@ -310,7 +428,7 @@ def evaluate_surges(
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     # excess error: the true excess over each matched episode's own periods
     matched = found.join(pairs.select("_found").unique(), on="_found", how="semi")
-    within = matched.join(truth, on=keys, how="inner").filter(
+    within = matched.join(truth_rows, on=keys, how="inner").filter(
         pl.col("period").is_between(pl.col("start"), pl.col("end"))
     )
     true_excess = within.group_by("_found").agg(true_excess_usd=pl.col("excess_usd_right").sum())
@@ -329,6 +447,17 @@ def evaluate_surges(
         "n_episodes": float(n_found),
         "n_true_surges": float(n_true),
     }
+
+
+def _check_evaluation(min_uplift: float, real_uplift: float | None, tolerance: int) -> None:
+    if not min_uplift >= 0 or (real_uplift is not None and not real_uplift >= 0):
+        msg = (
+            f"min_uplift and real_uplift are shares of at least 0; got {min_uplift}, {real_uplift}"
+        )
+        raise ParameterError(msg)
+    if not (isinstance(tolerance, int) and tolerance >= 0):
+        msg = f"tolerance must be a whole number of periods, at least 0; got {tolerance!r}"
+        raise ParameterError(msg)
 
 
 def _true_runs(truth: pl.DataFrame, keys: Sequence[str], uplift: float, every: str) -> pl.DataFrame:
@@ -354,16 +483,3 @@ def _true_runs(truth: pl.DataFrame, keys: Sequence[str], uplift: float, every: s
         .with_columns(_true_n=_period_number(pl.col("true_start"), every))
         .with_row_index("_true")
     )
-
-
-def _as_date(value: Any) -> dt.date:
-    """A date from a date, a datetime or ISO text (``"2020-03-01"``), or a SchemaError."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
-        msg = f"start {value!r} is not a date; pass a datetime.date or 'YYYY-MM-DD'"
-        raise SchemaError(msg) from exc

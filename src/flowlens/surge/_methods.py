@@ -1,14 +1,15 @@
-"""The extension point: scoring methods by name, the built-in three, and how to add another."""
+"""The extension point: the built-in three scoring methods, and how to pass another (no registry)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import NamedTuple
 
 import polars as pl
 
-from flowlens.errors import SchemaError
+from flowlens.errors import ParameterError
 from flowlens.surge._baselines import F64, _holiday_share, _score_rolling, _score_seasonal
 
 
@@ -30,8 +31,8 @@ class SeriesArrays:
     freq
         The period length (``1d``, ``1w``, ``1mo``, ``1q``, ``1y``).
     season
-        Periods in a year (365, 52, 12, 4), or None when a year is not a whole
-        number of periods.
+        Periods in a year (365, 52, 12, 4, 1), or None when a year is not a whole
+        number of periods (:func:`flowlens.freq.periods_per_year`).
     window, min_periods
         The baseline length and the fewest valid values it needs.
     holidays
@@ -65,12 +66,15 @@ class Scores(NamedTuple):
 
 @dataclass(frozen=True)
 class SurgeMethod:
-    """A scoring method: register it with :func:`register_method` to use it by name.
+    """A scoring method: pass it as ``detect_surges(method=SurgeMethod(...))``.
+
+    There is no registry: a method is used where it is passed, and nothing is
+    stored in the process, so two callers never see each other's methods.
 
     Parameters
     ----------
     name
-        What ``detect_surges(method=...)`` calls it.
+        How results and messages name it (``SurgeResult.method``).
     score
         ``SeriesArrays -> Scores``. It must use, for period t, only periods before
         t (or say in its name and docstring that it looks ahead); it must be
@@ -88,16 +92,16 @@ class SurgeMethod:
 
     >>> import numpy as np
     >>> import flowlens as fl
-    >>> from flowlens.surge import Scores, SurgeMethod, register_method
+    >>> from flowlens.surge import Scores, SurgeMethod
     >>> def last_three(arrays):
     ...     v = arrays.values
     ...     past = np.full_like(v, np.nan)
     ...     past[:, 3:] = (v[:, :-3] + v[:, 1:-2] + v[:, 2:-1]) / 3
     ...     scale = 0.1 * past
     ...     return Scores(past, scale, (v - past) / scale, np.full_like(v, 3.0))
-    >>> register_method(SurgeMethod("last_three", last_three, default_window=3), replace=True)
-    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination",
-    ...                           method="last_three")
+    >>> method = SurgeMethod("last_three", last_three, default_window=3)
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination"],
+    ...                           method=method)
     >>> result.method, result.window
     ('last_three', 3)
     """
@@ -140,61 +144,25 @@ def _calendar(arrays: SeriesArrays) -> Scores:
     )
 
 
-_REGISTRY: dict[str, SurgeMethod] = {
-    "rolling": SurgeMethod("rolling", _rolling, default_window=12),
-    "seasonal": SurgeMethod("seasonal", _seasonal, seasonal=True),
-    "calendar": SurgeMethod("calendar", _calendar, seasonal=True),
-}
-BUILT_IN = tuple(_REGISTRY)
-
-
-def register_method(method: SurgeMethod, *, replace: bool = False) -> None:
-    """Make ``method`` usable as ``detect_surges(method=method.name)``.
-
-    Parameters
-    ----------
-    method
-        The :class:`SurgeMethod`.
-    replace
-        Allow replacing a method registered earlier under the same name (the
-        built-in methods cannot be replaced).
-
-    Examples
-    --------
-    See :class:`SurgeMethod`.
-    """
-    if not isinstance(method, SurgeMethod):
-        msg = f"register_method takes a SurgeMethod, got {type(method).__name__}"
-        raise SchemaError(msg)
-    if method.name in BUILT_IN:
-        msg = f"{method.name!r} is a built-in method; register yours under another name"
-        raise SchemaError(msg)
-    if method.name in _REGISTRY and not replace:
-        msg = f"a method named {method.name!r} is already registered; pass replace=True"
-        raise SchemaError(msg)
-    _REGISTRY[method.name] = method
-
-
-def surge_methods() -> tuple[str, ...]:
-    """The names ``detect_surges(method=...)`` accepts: the built-in ones, then the registered.
-
-    Examples
-    --------
-    >>> from flowlens.surge import surge_methods
-    >>> surge_methods()[:3]
-    ('rolling', 'seasonal', 'calendar')
-    """
-    return tuple(_REGISTRY)
+_BUILT_IN: Mapping[str, SurgeMethod] = MappingProxyType(
+    {
+        "rolling": SurgeMethod("rolling", _rolling, default_window=12),
+        "seasonal": SurgeMethod("seasonal", _seasonal, seasonal=True),
+        "calendar": SurgeMethod("calendar", _calendar, seasonal=True),
+    }
+)
+BUILT_IN: tuple[str, ...] = tuple(_BUILT_IN)
+"""The names ``detect_surges(method=...)`` accepts; any other method is passed as a :class:`SurgeMethod`."""
 
 
 def _resolve(method: str | SurgeMethod) -> SurgeMethod:
     if isinstance(method, SurgeMethod):
         return method
-    found = _REGISTRY.get(method)
+    found = _BUILT_IN.get(method) if isinstance(method, str) else None
     if found is None:
         msg = (
-            f"method {method!r} is not one of {list(_REGISTRY)}; "
-            "add your own with flowlens.surge.register_method"
+            f"method {method!r} is not one of {list(BUILT_IN)}; "
+            "pass your own as a flowlens.surge.SurgeMethod(name, score)"
         )
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     return found

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from flowlens import schema as fs
-from flowlens.errors import SchemaError
+from flowlens.errors import ParameterError
 from flowlens.surge._common import SurgeResult
 
 CUSUM_DRIFT = 0.5
@@ -35,10 +34,13 @@ def level_shifts(
     alarm too close to the end of the series to tell is ``undetermined``. (The
     second test reads periods after the alarm: a retrospective classification.)
 
+    Periods are the result's own (``result.freq``): ``persist`` and ``built_over``
+    count them.
+
     Returns
     -------
     polars.DataFrame
-        The series key, ``period`` (of the alarm), ``direction`` (``up`` or
+        The series key (``result.by``), ``period`` (of the alarm), ``direction`` (``up`` or
         ``down``), ``built_over`` (periods the cumulative sum took to cross the
         threshold) and ``kind`` (``step``, ``transient`` or ``undetermined``).
 
@@ -51,7 +53,7 @@ def level_shifts(
     >>> periods = pl.date_range(dt.date(2015, 1, 1), dt.date(2019, 12, 1), "1mo", eager=True)
     >>> level = [100.0 + (i % 3) for i in range(36)] + [40.0 + (i % 3) for i in range(24)]
     >>> panel = pl.DataFrame({"period": periods, "destination": "SOM", "amount_usd": level})
-    >>> shifts = level_shifts(fl.detect_surges(panel, level="destination", method="rolling"))
+    >>> shifts = level_shifts(fl.detect_surges(panel, by=["destination"], method="rolling"))
     >>> shifts.select("period", "direction", "kind").row(0)
     (datetime.date(2018, 1, 1), 'down', 'step')
     """
@@ -59,12 +61,15 @@ def level_shifts(
 
     if not isinstance(result, SurgeResult):
         msg = f"level_shifts takes the SurgeResult of detect_surges, got {type(result).__name__}"
-        raise SchemaError(msg)
-    if persist < 1 or drift < 0 or threshold <= 0:
-        msg = "level_shifts needs persist >= 1, drift >= 0 and threshold > 0"
-        raise SchemaError(msg)
+        raise ParameterError(msg)
+    if not (persist >= 1 and drift >= 0 and threshold > 0):
+        msg = (
+            f"level_shifts needs persist >= 1, drift >= 0 and threshold > 0; got persist={persist}, "
+            f"drift={drift}, threshold={threshold}"
+        )
+        raise ParameterError(msg)
     scored = result.scored
-    keys = [c for c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE) if c in scored.columns]
+    keys = list(result.by)
     # scored is laid out series by series, each over the same periods (see detect_surges)
     n_periods = scored["period"].n_unique()
     scores = scored["score"].fill_null(np.nan).to_numpy().reshape(-1, n_periods)
