@@ -1,0 +1,214 @@
+"""The corridor graph over time: a graph per period, changes per corridor, inflows in context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from flowlens import schema as fs
+from flowlens._frames import from_any
+from flowlens._panelspec import panel_spec
+from flowlens.errors import MissingColumnError
+from flowlens.graph._graph import CorridorGraph, build_graph
+
+__all__ = ["corridor_changes", "graphs_by_period", "inflow_context"]
+
+
+def graphs_by_period(
+    panel: Any,
+    *,
+    value: str = fs.AMOUNT_USD,
+    flow_type: str | Sequence[str] | None = None,
+    freq: str | None = None,
+) -> dict[dt.date, CorridorGraph]:
+    """One :class:`CorridorGraph` per ``period`` of the panel, in period order.
+
+    Parameters
+    ----------
+    panel
+        A corridor panel with ``period``, ``origin``, ``destination`` and
+        ``value``; any table kind (a LazyFrame is collected here, once).
+    value, flow_type
+        As in :meth:`CorridorGraph.from_panel`.
+    freq
+        The panel's frequency, checked against its periods; None (the default)
+        reads it from them. Every graph's ``spec`` is the whole panel's.
+
+    Returns
+    -------
+    dict
+        Period start -> graph (empty for an empty panel).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import graphs_by_period
+    >>> panel = pl.DataFrame({"period": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+    ...                       "origin": ["USA", "USA"], "destination": ["MEX", "MEX"],
+    ...                       "amount_usd": [1.0, 2.0]})
+    >>> graphs = graphs_by_period(panel)
+    >>> {p: g.edges["amount_usd"].item() for p, g in graphs.items()}
+    {datetime.date(2024, 1, 1): 1.0, datetime.date(2024, 2, 1): 2.0}
+    >>> graphs[dt.date(2024, 2, 1)].spec.freq
+    '1mo'
+    """
+    frame = from_any(panel, what="graphs_by_period's panel").eager()
+    MissingColumnError.require(frame.columns, fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value)
+    spec = panel_spec(frame, freq=freq, value=value, what="graphs_by_period's panel")
+    frame = frame.with_columns(pl.col(fs.PERIOD).cast(pl.Date))
+    # one split of the panel; each part becomes its (small) graph
+    parts = frame.sort(fs.PERIOD).partition_by(fs.PERIOD, maintain_order=True)
+    graphs: dict[dt.date, CorridorGraph] = {}
+    for part in parts:  # one small graph per period
+        start = part[fs.PERIOD][0]
+        graphs[start] = build_graph(
+            part.lazy(), value=value, spec=spec, period=(start, start), flow_type=flow_type
+        )
+    return graphs
+
+
+def corridor_changes(panel: Any, *, value: str = fs.AMOUNT_USD, freq: str | None = None) -> Any:
+    """Change over time per corridor: growth from the previous period, and corridors that appear or vanish.
+
+    Every corridor is laid on every period from the panel's first to its last
+    (a missing period is a zero), so a corridor that stops is reported as
+    ``vanished`` in the first period without flows.
+
+    Parameters
+    ----------
+    panel
+        ``period``, ``origin``, ``destination`` and ``value``; any table kind.
+    value
+        The volume column (default ``amount_usd``).
+    freq
+        The panel's frequency, checked against its periods; None (the default)
+        reads it from them. It sets the periods of the grid.
+
+    Returns
+    -------
+    The kind of table that came in (lazy in, lazy out)
+        ``period``, ``origin``, ``destination``, ``value``, ``previous_usd``
+        (the previous period's ``value``), ``growth`` (value / previous - 1;
+        null without a previous volume) and ``status``: ``new``, ``vanished``,
+        ``continuing`` or ``absent``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import corridor_changes
+    >>> d1, d2 = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+    >>> panel = pl.DataFrame({"period": [d1, d2, d1], "origin": ["USA", "USA", "ESP"],
+    ...                       "destination": ["MEX", "MEX", "MEX"], "amount_usd": [100.0, 150.0, 5.0]})
+    >>> corridor_changes(panel).filter(period=d2).select("origin", "growth", "status").rows()
+    [('ESP', -1.0, 'vanished'), ('USA', 0.5, 'continuing')]
+    """
+    source = from_any(panel, what="corridor_changes' panel")
+    frame = source.lazy()
+    MissingColumnError.require(
+        frame.collect_schema().names(), fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value
+    )
+    spec = panel_spec(frame, freq=freq, value=value, what="corridor_changes' panel")
+    keys = [fs.ORIGIN, fs.DESTINATION]
+    volumes = (
+        frame.filter(pl.col(fs.ORIGIN).is_not_null() & pl.col(fs.DESTINATION).is_not_null())
+        .group_by(
+            pl.col(fs.PERIOD).cast(pl.Date),
+            pl.col(fs.ORIGIN).cast(pl.String),
+            pl.col(fs.DESTINATION).cast(pl.String),
+        )
+        .agg(pl.col(value).sum())
+    )
+    first, last = pl.col(fs.PERIOD).min(), pl.col(fs.PERIOD).max()
+    periods = volumes.select(pl.date_range(first, last, interval=spec.freq).alias(fs.PERIOD))
+    if spec.n_periods == 0:  # nothing to lay a grid on
+        periods = volumes.select(fs.PERIOD)
+    grid = volumes.select(keys).unique().join(periods, how="cross")
+    return source.back(_changes(grid, volumes, value))
+
+
+def _changes(grid: pl.LazyFrame, volumes: pl.LazyFrame, value: str) -> pl.LazyFrame:
+    keys = [fs.ORIGIN, fs.DESTINATION]
+    amount = pl.col(value)
+    previous = pl.col("previous_usd")
+    return (
+        grid.join(volumes, on=[fs.PERIOD, *keys], how="left")
+        .with_columns(amount.fill_null(0.0))
+        .with_columns(previous_usd=amount.shift(1).over(keys, order_by=fs.PERIOD))
+        .with_columns(
+            growth=pl.when(previous > 0).then(amount / previous - 1),
+            status=pl.when(previous.is_null() | (previous == 0))
+            .then(pl.when(amount > 0).then(pl.lit("new")).otherwise(pl.lit("absent")))
+            .otherwise(
+                pl.when(amount > 0).then(pl.lit("continuing")).otherwise(pl.lit("vanished"))
+            ),
+        )
+        .select(fs.PERIOD, *keys, value, "previous_usd", "growth", "status")
+        .sort(fs.PERIOD, *keys)
+    )
+
+
+def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMOUNT_USD) -> Any:
+    """Inflows per receiving country and year against another series, as a ratio.
+
+    For example humanitarian funding per country and year: the World Bank puts
+    remittances to low- and middle-income countries at about USD 656bn in 2023,
+    against about USD 43bn of international humanitarian assistance.
+
+    Parameters
+    ----------
+    panel
+        A corridor panel (``period``, ``destination``, ``value``); country totals
+        with a null origin count too. Any table kind.
+    series
+        ``country`` (ISO3), ``year`` and the column named by ``against``; any
+        table kind.
+    against
+        The column of ``series`` to set the inflows against.
+    value
+        The panel's volume column (default ``amount_usd``).
+
+    Returns
+    -------
+    The kind of table ``panel`` came as
+        ``country``, ``year``, ``inflow_usd`` (the sum of ``value``), the
+        ``against`` column, and ``ratio`` (inflows / against), for the
+        country-years in both.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.graph import inflow_context
+    >>> panel = pl.DataFrame({"period": [dt.date(2023, 1, 1)], "origin": [None], "destination": ["HTI"],
+    ...                       "amount_usd": [4.0e9]})
+    >>> aid = pl.DataFrame({"country": ["HTI"], "year": [2023], "humanitarian_usd": [0.5e9]})
+    >>> inflow_context(panel, aid, against="humanitarian_usd")["ratio"].item()
+    8.0
+    """
+    source = from_any(panel, what="inflow_context's panel")
+    frame = source.lazy()
+    MissingColumnError.require(frame.collect_schema().names(), fs.PERIOD, fs.DESTINATION, value)
+    context = from_any(series, what="inflow_context's series").lazy()
+    MissingColumnError.require(context.collect_schema().names(), "country", "year", against)
+    inflows = (
+        frame.filter(pl.col(fs.DESTINATION).is_not_null())
+        .group_by(
+            country=pl.col(fs.DESTINATION).cast(pl.String),
+            year=pl.col(fs.PERIOD).dt.year().cast(pl.Int64),
+        )
+        .agg(inflow_usd=pl.col(value).sum())
+    )
+    context = context.select(
+        pl.col("country").cast(pl.String), pl.col("year").cast(pl.Int64), against
+    )
+    result = (
+        inflows.join(context, on=["country", "year"], how="inner")
+        .with_columns(ratio=pl.col("inflow_usd") / pl.col(against))
+        .sort("country", "year")
+    )
+    return source.back(result)
