@@ -132,13 +132,13 @@ def main() -> None:
 
     def validate_locally() -> pl.DataFrame:
         report = fl.load_flows(pl.scan_parquet(raw_files))
-        panel = report.collect(fl.corridor_panel(report, stats=STATS))
+        panel, report = report.collect(fl.corridor_panel(report, stats=STATS))
         report.rejects.write_parquet(scratch / f"rejects-{next(runs)}.parquet")
         return panel
 
     def validated_panel(frame: Any) -> pl.DataFrame:
         report = fl.load_flows(frame)
-        report.write_rejects(scratch / f"rejects-{next(runs)}")
+        report = report.write_rejects(scratch / f"rejects-{next(runs)}")
         panel = fl.corridor_panel(report, stats=STATS)
         checked.append(report.summary)
         return panel

@@ -127,7 +127,7 @@ def generate(n_rows: int, keys: str, seed: int = 42) -> Path:
 def flowlens_job(path: Path, stats: tuple[str, ...]) -> pl.DataFrame:
     report = fl.load_flows(path)
     panel = fl.corridor_panel(report, freq="1mo", stats=stats)
-    result = report.collect(panel)  # panel, rejects and summary in one run
+    result, report = report.collect(panel)  # panel, rejects and summary in one run
     assert report.n_rows_in == path_rows(path)
     return result
 

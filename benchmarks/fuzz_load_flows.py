@@ -36,9 +36,10 @@ def one_input(data: bytes) -> None:
     path.write_bytes(data or SEED)
     try:
         report = fl.load_flows(path)
-        clean = (
-            report.collect(report.clean) if isinstance(report.clean, pl.LazyFrame) else report.clean
-        )
+        if isinstance(report.clean, pl.LazyFrame):
+            clean, report = report.collect(report.clean)
+        else:
+            clean = report.clean
         rejects = report.rejects
         n_in = report.n_rows_in
     except FlowlensError:

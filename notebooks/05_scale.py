@@ -47,7 +47,7 @@ synthetic
 # %%
 started = time.perf_counter()
 report = fl.load_flows(folder / "part-*.parquet")
-panel = report.collect(fl.corridor_panel(report, stats=("sum", "count", "median")))
+panel, report = report.collect(fl.corridor_panel(report, stats=("sum", "count", "median")))
 seconds = time.perf_counter() - started
 print(
     f"{ROWS:,} rows -> {panel.height:,} panel rows in {seconds:.1f} s ({ROWS / seconds:,.0f} rows/s)"

@@ -8,6 +8,7 @@ corridor on one task. Deselect with -m "not spark" or -m "not dask"; CI runs the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -22,7 +23,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import flowlens as fl
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.panel import STATS
 
 SHAPES = [("1mo", ("flow_type",)), ("quarter", ()), ("year", ("flow_type", "channel"))]
@@ -134,9 +135,9 @@ def test_engine_errors_name_the_fix(parquet_dir: Path) -> None:
     frame = dd.read_parquet(str(parquet_dir))
     with pytest.raises(MissingColumnError, match="sender_id"):
         fl.corridor_panel(frame.drop(columns=["sender_id"]), stats=("sum", "senders"))
-    with pytest.raises(SchemaError, match="freq"):
+    with pytest.raises(ParameterError, match="freq"):
         fl.corridor_panel(frame, freq="fortnightly")
-    with pytest.raises(SchemaError, match="choose from"):
+    with pytest.raises(ParameterError, match="choose from"):
         fl.corridor_panel(frame, stats=("sum", "mode"))
 
 
@@ -227,11 +228,15 @@ def test_rejects_are_written_on_the_engine(
     report = fl.load_flows(frame)
     _, rejects = as_on_engine(fl.load_flows(ordered))
     target = tmp_path / "rejects"
-    report.write_rejects(target)
+    before = report.summary
+    written_report = report.write_rejects(target)
     written = pl.read_parquet(target / "*.parquet").sort("row")
     assert_frame_equal(written, rejects)
-    assert report.n_rejected == rejects.height
-    assert_frame_equal(report.first_rejects(3), rejects.head(3))
+    assert written_report.n_rejected == rejects.height
+    assert_frame_equal(written_report.first_rejects(3), rejects.head(3))
+    assert_frame_equal(report.summary, before)  # the original report is unchanged
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rejects = None  # type: ignore[misc]
     with pytest.raises(FileExistsError, match="new directory"):
         report.write_rejects(target)
 
@@ -275,8 +280,8 @@ def test_dask_validation_of_typed_pandas_partitions() -> None:
 def test_partitions_of_many_arrow_batches_validate() -> None:
     """A Spark partition arrives as many Arrow batches; rejects' reasons must still be built
     (polars 2.1 panics formatting text filtered from many imported chunks, unless joined)."""
+    from flowlens.engines._protocol import FIRST, ROW, CheckSpec
     from flowlens.engines._spark import partition_frame
-    from flowlens.engines._validation import FIRST, ROW, CheckSpec
 
     n = 20_000
     raw = pl.DataFrame(

@@ -88,7 +88,10 @@ def check(source: object) -> None:
     try:
         report = fl.load_flows(source)
         clean = report.clean
-        rows = report.collect(clean) if isinstance(clean, pl.LazyFrame) else clean
+        if isinstance(clean, pl.LazyFrame):
+            rows, report = report.collect(clean)
+        else:
+            rows = clean
         rejects = report.rejects
         n_in = report.n_rows_in
     except FlowlensError:

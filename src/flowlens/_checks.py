@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError, closest
+from flowlens.errors import MissingColumnError, SchemaError, ValidationFailedError, closest
 from flowlens.normalise import usd_per_unit
 from flowlens.reference import currency_codes, to_iso3
 
@@ -564,3 +564,34 @@ def _vocabulary(
         # numbers or other types are read as their text form
         expr = expr.cast(pl.String)
     return mapper(expr).cast(target)
+
+
+EXAMPLES = 5
+"""Rejected rows quoted by the error of ``strict=True``."""
+
+
+def summary_of(per_rule: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
+    """Rows per outcome from rejects counted per rule (``rule``, ``n_rows``): ``clean``
+    first, then each rule with rejects, in rule order."""
+    order = {name: i for i, name in enumerate(RULES)}
+    per_rule = per_rule.select("rule", pl.col("n_rows").cast(pl.Int64)).sort(
+        pl.col("rule").replace_strict(order, return_dtype=pl.Int64)
+    )
+    n_rejected = int(per_rule["n_rows"].sum())
+    clean = pl.DataFrame({"outcome": ["clean"], "n_rows": [n_rows_in - n_rejected]})
+    return pl.concat([clean, per_rule.rename({"rule": "outcome"})])
+
+
+def raise_if_rejected(summary: pl.DataFrame, examples: list[dict[str, object]]) -> None:
+    """The error of ``strict=True``: counts per rule and the first rejected rows."""
+    n_rows_in = int(summary["n_rows"].sum())
+    rejected = summary.filter(pl.col("outcome") != "clean")
+    if rejected.is_empty():
+        return
+    counts = {str(row["outcome"]): int(row["n_rows"]) for row in rejected.iter_rows(named=True)}
+    shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
+    msg = (
+        f"{sum(counts.values())} of {n_rows_in} rows rejected ({counts}); first: {shown}. "
+        "Fix the source, or call with strict=False to get the rejects as a table."
+    )
+    raise ValidationFailedError(msg, counts=counts, examples=examples)

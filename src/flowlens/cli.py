@@ -50,10 +50,12 @@ def _table(frame: pl.DataFrame) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import flowlens as fl
+    from flowlens.panel import corridor_panel
+    from flowlens.sample import sample_path
+    from flowlens.validate import load_flows
 
-    path = fl.sample_path("flows")
-    report = fl.load_flows(path)
+    path = sample_path("flows")
+    report = load_flows(path)
     clean = report.clean
     clean = clean.collect() if isinstance(clean, pl.LazyFrame) else clean
     out = sys.stdout
@@ -77,7 +79,7 @@ def _demo(args: argparse.Namespace) -> int:
             )
         )
         out.write("\n\n")
-    panel = fl.corridor_panel(clean, freq="1y", by=(), stats=("sum", "count"))
+    panel = corridor_panel(clean, freq="1y", by=(), stats=("sum", "count"))
     top = (
         panel.group_by("origin", "destination")
         .agg(pl.col("amount_usd").sum(), pl.col("n_transfers").sum())
@@ -94,7 +96,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     out.write("\n\nTotals by flow type, USD:\n")
     out.write(_table(by_type))
-    monthly = fl.corridor_panel(clean, freq="1mo", by=())
+    monthly = corridor_panel(clean, freq="1mo", by=())
     out.write(
         f"\n\nMonthly corridor panel: {monthly.height:,} rows; its total "
         f"{_format_usd(monthly['amount_usd'].sum())} USD equals the clean total "
@@ -104,10 +106,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import flowlens as fl
-    from flowlens.io import write_frame
+    from flowlens.export import write_frame
+    from flowlens.validate import load_flows
 
-    report = fl.load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
+    report = load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
     stem = Path(args.file).name.split(".")[0]
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,23 +132,28 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _panel(args: argparse.Namespace) -> int:
-    import flowlens as fl
-    from flowlens.io import write_frame
+    from flowlens.export import write_frame
+    from flowlens.panel import corridor_panel
+    from flowlens.privacy import suppress_small_cells
+    from flowlens.validate import load_flows
 
-    report = fl.load_flows(args.file, columns=_parse_mapping(args.map))
+    report = load_flows(args.file, columns=_parse_mapping(args.map))
     stats = [s.strip() for s in args.stats.split(",") if s.strip()]
     clean_columns = report.clean.collect_schema().names()
     controlled = "sender_id" in clean_columns and not args.unsafe
     if controlled:
         stats += [s for s in ("senders", "top_senders") if s not in stats]
-    panel = fl.corridor_panel(report, freq=args.freq, by=tuple(args.by), stats=tuple(stats))
-    frame = report.collect(panel) if isinstance(panel, pl.LazyFrame) else panel
+    panel = corridor_panel(report, freq=args.freq, by=tuple(args.by), stats=tuple(stats))
+    if isinstance(panel, pl.LazyFrame):
+        frame, report = report.collect(panel)
+    else:
+        frame = panel
     sys.stdout.write(
         f"{report.n_clean:,} clean rows ({report.n_rejected:,} rejected) -> "
         f"{frame.height:,} panel rows -> {args.out}\n"
     )
     if controlled:
-        safe = fl.suppress_small_cells(
+        safe = suppress_small_cells(
             frame, min_senders=args.min_senders, dominance=_dominance(args.dominance)
         )
         write_frame(safe.panel, args.out)

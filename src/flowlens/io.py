@@ -1,4 +1,4 @@
-"""Readers: turn any supported source into a polars LazyFrame, and write results.
+"""Readers: turn any supported source into a polars LazyFrame (reading only).
 
 Accepted sources: a CSV or Parquet path, a glob of Parquet files, a directory of
 Parquet files, a polars DataFrame or LazyFrame, a pyarrow Table or RecordBatch,
@@ -12,35 +12,20 @@ from __future__ import annotations
 import codecs
 import csv
 import glob
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError
-from flowlens.panel import TOP_SENDER_COLUMNS
+from flowlens._frames import from_any
+from flowlens.errors import InputFormatError
 
-__all__ = [
-    "FORMULA_PREFIXES",
-    "FlowSource",
-    "as_lazy",
-    "escape_formulas",
-    "read_error",
-    "sniff_csv",
-    "write_frame",
-]
+__all__ = ["FlowSource", "LazySource", "as_lazy", "read_error", "sniff_csv"]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
-_EXCEL_SUFFIXES = {".xlsx"}
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""Text starting with one of these is read as a formula by spreadsheet programs (CSV
-injection, OWASP); :func:`escape_formulas` prefixes such text with an apostrophe."""
-
-_SENDER_LEVEL = ("n_senders", *TOP_SENDER_COLUMNS)
 
 FlowSource = Any
 """Anything :func:`as_lazy` accepts (a path, a polars/pyarrow/pandas frame)."""
@@ -66,36 +51,40 @@ def as_lazy(source: FlowSource) -> LazySource:
     >>> src.eager, src.frame.collect().height
     (True, 2)
     """
-    if isinstance(source, pl.LazyFrame):
-        return LazySource(source, eager=False, description="polars LazyFrame")
-    if isinstance(source, pl.DataFrame):
-        return LazySource(source.lazy(), eager=True, description="polars DataFrame")
     if isinstance(source, str | Path):
         return _scan_path(Path(source))
-    module = type(source).__module__.split(".")[0]
-    try:
-        if module == "pyarrow":
-            frame = pl.from_arrow(source)
-            if isinstance(frame, pl.Series):
-                frame = frame.to_frame()
+    if _is_table(source):
+        table = from_any(source, what="source")
+        description = _DESCRIPTIONS.get(table.kind, type(source).__name__)
+        if table.kind == "pyarrow":
             description = f"pyarrow {type(source).__name__}"
-            return LazySource(frame.lazy(), eager=True, description=description)
-        if module == "pandas" and type(source).__name__ == "DataFrame":
-            frame = pl.from_pandas(source)
-            return LazySource(frame.lazy(), eager=True, description="pandas DataFrame")
-    except Exception as exc:  # Arrow's and pandas' own errors: one kind for the caller
-        msg = (
-            f"cannot convert the {module} table to polars: {type(exc).__name__}: {exc}. "
-            "A column probably mixes types (numbers and text in one object column): "
-            "cast it to one type, e.g. df[col].astype(str)"
-        )
-        raise InputFormatError(msg) from exc
+        return LazySource(table.lazy(), eager=not table.is_lazy, description=description)
     msg = (
         f"cannot read a source of type {type(source).__name__!r}; pass a CSV or Parquet path, "
         "a directory or glob of Parquet files, a polars DataFrame or LazyFrame, "
-        "a pyarrow Table, or a pandas DataFrame"
+        "a pyarrow Table, a pandas DataFrame, or an object with the Arrow PyCapsule "
+        "interface (a DuckDB relation)"
     )
     raise InputFormatError(msg)
+
+
+_DESCRIPTIONS = {
+    "polars": "polars DataFrame",
+    "lazy": "polars LazyFrame",
+    "pandas": "pandas DataFrame",
+    "arrow": "Arrow stream",
+}
+
+
+def _is_table(source: object) -> bool:
+    module = type(source).__module__.split(".")[0]
+    name = type(source).__name__
+    return (
+        isinstance(source, pl.DataFrame | pl.LazyFrame)
+        or (module == "pandas" and name == "DataFrame")
+        or (module == "pyarrow" and name in ("Table", "RecordBatch"))
+        or hasattr(source, "__arrow_c_stream__")
+    )
 
 
 def _scan_path(path: Path) -> LazySource:
@@ -256,111 +245,14 @@ def read_error(exc: Exception, source: str) -> InputFormatError:
     return InputFormatError(f"cannot read {source}: {fix} ({type(exc).__name__}: {text})")
 
 
-def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix with ``'`` every text value that a spreadsheet would run as a formula.
+def __getattr__(name: str) -> object:
+    # TRANSITIONAL (issue 17): writing moved to flowlens.export. This forward keeps
+    # ``from flowlens.io import write_frame`` in flowlens/__init__.py and
+    # tests/test_properties.py working until they import from flowlens.export; delete it
+    # then (it is an upward import, which tests/test_layers.py reports).
+    if name in ("write_frame", "escape_formulas", "FORMULA_PREFIXES"):
+        from flowlens import export
 
-    Text columns (String, Categorical, Enum) only; a value starting with one of
-    :data:`FORMULA_PREFIXES` gets a leading apostrophe, which spreadsheets show as
-    text. Numbers, dates and other text are unchanged. The escape is one-way: a
-    value that really began with ``=`` reads back with the apostrophe.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> from flowlens.io import escape_formulas
-    >>> escape_formulas(pl.DataFrame({"a": ["=HYPERLINK(1)", "-2", "ok"], "n": [-1, 2, 3]})).rows()
-    [("'=HYPERLINK(1)", -1), ("'-2", 2), ('ok', 3)]
-    """
-    pattern = "^[" + "".join(FORMULA_PREFIXES).replace("-", "\\-") + "]"
-    escaped = [
-        pl.when(pl.col(name).cast(pl.String).str.contains(pattern))
-        .then(pl.lit("'") + pl.col(name).cast(pl.String))
-        .otherwise(pl.col(name).cast(pl.String))
-        .alias(name)
-        for name, dtype in frame.schema.items()
-        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
-    ]
-    return frame.with_columns(escaped) if escaped else frame
-
-
-def write_frame(frame: pl.DataFrame, path: str | Path, *, unsafe: bool = False) -> Path:
-    """Write ``frame`` as CSV, TSV, Excel (.xlsx) or Parquet, chosen by the suffix of ``path``.
-
-    Two protections apply by default:
-
-    - A corridor panel that carries sender-level statistics (``n_senders``, the
-      ``top_senders`` amounts) is written through
-      :func:`flowlens.privacy.suppress_small_cells` with its defaults: the file
-      holds the publishable panel, never the sender-level columns. A panel with
-      ``n_senders`` but without the ``top_senders`` amounts is refused (the
-      dominance rule needs them).
-    - CSV, TSV and Excel text that a spreadsheet would run as a formula is escaped
-      (:func:`escape_formulas`). Parquet keeps values as they are.
-
-    Parameters
-    ----------
-    frame
-        What to write.
-    path
-        Destination; ``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.parquet`` or ``.pq``.
-        Excel needs the ``xlsxwriter`` package (``pip install flowlens[excel]``).
-    unsafe
-        Write sender-level statistics as they are, without suppression, with a
-        :class:`~flowlens.errors.DisclosureWarning`. For files that stay with the
-        data holder, never for publication.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> import polars as pl
-    >>> from flowlens.io import write_frame
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.parquet"
-    >>> write_frame(pl.DataFrame({"a": [1]}), out).suffix
-    '.parquet'
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _PARQUET_SUFFIXES | _CSV_SUFFIXES | _EXCEL_SUFFIXES:
-        msg = f"cannot write {str(path)!r}: use a .csv, .tsv, .xlsx or .parquet suffix"
-        raise InputFormatError(msg)
-    frame = _disclosure_controlled(frame, unsafe=unsafe)
-    if suffix in _PARQUET_SUFFIXES:
-        frame.write_parquet(path)
-    elif suffix in _CSV_SUFFIXES:
-        escape_formulas(frame).write_csv(path, separator="\t" if suffix == ".tsv" else ",")
-    else:
-        try:
-            import xlsxwriter  # noqa: F401 (polars writes Excel through it)
-        except ImportError as exc:
-            msg = (
-                f"writing {str(path)!r} needs the xlsxwriter package: pip install "
-                "'flowlens[excel]', or write .csv or .parquet instead"
-            )
-            raise InputFormatError(msg) from exc
-        escape_formulas(frame).write_excel(path, autofit=True)
-    return path
-
-
-def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame:
-    sender_level = [c for c in _SENDER_LEVEL if c in frame.columns]
-    if not sender_level or "suppressed" in frame.columns:
-        return frame
-    if unsafe:
-        warnings.warn(
-            f"writing sender-level statistics {sender_level} without small-cell suppression "
-            "(unsafe=True): keep this file with the data holder, do not publish it",
-            DisclosureWarning,
-            stacklevel=3,
-        )
-        return frame
-    from flowlens.privacy import suppress_small_cells
-
-    try:
-        return suppress_small_cells(frame).panel
-    except MissingColumnError as exc:
-        msg = (
-            f"{exc} The frame carries sender-level statistics, so it is written through "
-            "small-cell suppression: suppress it yourself with suppress_small_cells(...) and "
-            "write its .panel, or pass unsafe=True for a file that will not be published."
-        )
-        raise MissingColumnError(msg, column=exc.column, present=exc.present) from exc
+        return getattr(export, name)
+    msg = f"module 'flowlens.io' has no attribute {name!r}"
+    raise AttributeError(msg)

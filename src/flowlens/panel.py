@@ -9,73 +9,43 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens._frames import Frame, from_any
+from flowlens.engines import EngineValidationReport, backend_for, engine_of
+from flowlens.engines._partial import PanelPlan, stat_columns
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
+from flowlens.freq import normalise_freq, period_expr
+from flowlens.io import as_lazy
+from flowlens.schema import TOP_SENDER_COLUMNS
+from flowlens.validate import ValidationReport
 
-__all__ = ["FREQ_ALIASES", "STATS", "TOP_SENDER_COLUMNS", "corridor_panel", "period_expr"]
-
-FREQ_ALIASES: dict[str, str] = {
-    "day": "1d",
-    "daily": "1d",
-    "d": "1d",
-    "week": "1w",
-    "weekly": "1w",
-    "w": "1w",
-    "month": "1mo",
-    "monthly": "1mo",
-    "m": "1mo",
-    "quarter": "1q",
-    "quarterly": "1q",
-    "q": "1q",
-    "year": "1y",
-    "yearly": "1y",
-    "annual": "1y",
-    "y": "1y",
-}
-"""Readable names for the period lengths; any polars duration such as ``"2w"`` works too."""
+__all__ = ["STATS", "corridor_panel"]
 
 STATS = ("sum", "count", "mean", "median", "fees", "cost_ratio", "senders", "top_senders")
-"""Statistics :func:`corridor_panel` can compute. ``sum`` -> ``amount_usd``, ``count`` ->
-``n_transfers``, ``mean`` -> ``amount_usd_mean``, ``median`` -> ``amount_usd_median``
-(exact), ``fees`` -> ``fee_usd``, ``cost_ratio`` -> ``fee_usd`` and ``cost_ratio`` (fees /
-amount), ``senders`` -> ``n_senders`` (distinct ``sender_id``), ``top_senders`` ->
-:data:`TOP_SENDER_COLUMNS`, the amounts of the cell's largest senders (for
-:func:`flowlens.privacy.suppress_small_cells`; never publish them)."""
+"""Statistics :func:`corridor_panel` can compute, for ``value="amount_usd"`` (the
+default): ``sum`` -> ``amount_usd``, ``count`` -> ``n_transfers``, ``mean`` ->
+``amount_usd_mean``, ``median`` -> ``amount_usd_median`` (exact), ``fees`` ->
+``fee_usd``, ``cost_ratio`` -> ``fee_usd`` and ``cost_ratio`` (fees / amount),
+``senders`` -> ``n_senders`` (distinct ``sender_id``), ``top_senders`` ->
+:data:`flowlens.schema.TOP_SENDER_COLUMNS`, the amounts of the cell's largest senders
+(for :func:`flowlens.privacy.suppress_small_cells`; never publish them). With another
+``value`` the first names follow it (``value="amount"``: ``amount``, ``amount_mean``,
+``amount_median``)."""
 
-TOP_SENDER_COLUMNS = ("sender_top1_usd", "sender_top2_usd", "sender_top3_usd")
-"""The ``top_senders`` statistic: each cell's largest per-sender totals, largest first,
-0.0 where the cell has fewer senders. Rows without a ``sender_id`` count as one sender
-(they may all be one person)."""
+_USD_ONLY = ("cost_ratio", "top_senders")  # defined on USD amounts only
 
-_DURATION = re.compile(r"^\d+(d|w|mo|q|y)$")
-
-
-def period_expr(date: str | pl.Expr = fs.DATE, *, freq: str = "1mo") -> pl.Expr:
-    """The start date of the period that contains ``date`` (weeks start on Monday).
-
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> import polars as pl
-    >>> from flowlens.panel import period_expr
-    >>> df = pl.DataFrame({"date": [dt.date(2024, 5, 17)]})
-    >>> df.select(q=period_expr(freq="quarter"), w=period_expr(freq="1w")).row(0)
-    (datetime.date(2024, 4, 1), datetime.date(2024, 5, 13))
-    """
-    every = _normalise_freq(freq)
-    e = pl.col(date) if isinstance(date, str) else date
-    return e.dt.truncate(every).cast(pl.Date)
-
+# TRANSITIONAL (issue 17): surge/ and informal/ still import this; they move to
+# flowlens.freq.normalise_freq, and then this line goes.
+_normalise_freq = normalise_freq
 
 _PACKED = "__flowlens_key"
 _PLACEHOLDER = "__flowlens_count"
@@ -172,27 +142,74 @@ def _month_index(date: pl.Expr) -> pl.Expr:
     return (within + cycles * _CYCLE_MONTHS + _CYCLE_START.year * 12).cast(pl.Int64)
 
 
-def _normalise_freq(freq: str) -> str:
-    every = FREQ_ALIASES.get(freq.strip().lower(), freq.strip().lower())
-    if not _DURATION.match(every):
-        msg = (
-            f"freq {freq!r} is not a period length; use one of "
-            f"{sorted(set(FREQ_ALIASES))} or a polars duration such as '1mo', '2w', '1q'"
-        )
-        raise SchemaError(msg)
-    return every
-
-
+@overload
 def corridor_panel(
+    flows: pl.LazyFrame,
+    *,
+    freq: str = ...,
+    by: Sequence[str] = ...,
+    stats: Sequence[str] = ...,
+    columns: Mapping[str, str] | None = ...,
+    value: str = ...,
+    spill_dir: str | Path | None = ...,
+    spill_partitions: int = ...,
+    progress: bool = ...,
+) -> pl.LazyFrame: ...
+
+
+@overload
+def corridor_panel(
+    flows: pl.DataFrame | EngineValidationReport,
+    *,
+    freq: str = ...,
+    by: Sequence[str] = ...,
+    stats: Sequence[str] = ...,
+    columns: Mapping[str, str] | None = ...,
+    value: str = ...,
+    spill_dir: str | Path | None = ...,
+    spill_partitions: int = ...,
+    progress: bool = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def corridor_panel(
+    flows: ValidationReport,
+    *,
+    freq: str = ...,
+    by: Sequence[str] = ...,
+    stats: Sequence[str] = ...,
+    columns: Mapping[str, str] | None = ...,
+    value: str = ...,
+    spill_dir: str | Path | None = ...,
+    spill_partitions: int = ...,
+    progress: bool = ...,
+) -> pl.DataFrame | pl.LazyFrame: ...
+
+
+@overload
+def corridor_panel(
+    flows: Any,
+    *,
+    freq: str = ...,
+    by: Sequence[str] = ...,
+    stats: Sequence[str] = ...,
+    columns: Mapping[str, str] | None = ...,
+    value: str = ...,
+    spill_dir: str | Path | None = ...,
+    spill_partitions: int = ...,
+    progress: bool = ...,
+) -> Any: ...
+
+
+def corridor_panel(  # long: the public docstring (parameters, notes, example) is most of it
     flows: Any,
     *,
     freq: str = "1mo",
     by: Sequence[str] = (fs.FLOW_TYPE,),
     stats: Sequence[str] = ("sum", "count"),
-    date_col: str = fs.DATE,
-    origin_col: str = fs.ORIGIN,
-    destination_col: str = fs.DESTINATION,
-    amount_col: str = fs.AMOUNT_USD,
+    columns: Mapping[str, str] | None = None,
+    value: str = fs.AMOUNT_USD,
     spill_dir: str | Path | None = None,
     spill_partitions: int = 16,
     progress: bool = False,
@@ -204,10 +221,12 @@ def corridor_panel(
     flows
         Clean flows: a :class:`~flowlens.ValidationReport` (or
         :class:`~flowlens.EngineValidationReport`), a polars DataFrame or
-        LazyFrame, or a pyarrow Table, with at least the date, origin, destination
-        and ``amount_usd`` columns (as :func:`~flowlens.load_flows` produces). A
-        PySpark or Dask DataFrame is aggregated on its engine (extras ``spark``,
-        ``dask``; see :mod:`flowlens.engines`), and a polars DataFrame comes back.
+        LazyFrame, a pandas DataFrame, a pyarrow Table, an Arrow PyCapsule object
+        (a DuckDB relation) or a Parquet path, with at least the date, origin,
+        destination and ``value`` columns (as :func:`~flowlens.load_flows`
+        produces). A PySpark or Dask DataFrame is aggregated on its engine (extras
+        ``spark``, ``dask``; see :mod:`flowlens.engines`), and a polars DataFrame
+        comes back.
     freq
         Period length: ``day``, ``week`` (Monday start), ``month``, ``quarter``,
         ``year`` or a polars duration (``"1mo"``, ``"2w"``).
@@ -217,6 +236,15 @@ def corridor_panel(
     stats
         Any of :data:`STATS`. ``median`` is exact, and the most expensive: ask for
         it only when you need it.
+    columns
+        Mapping from your column names to canonical ones, as in
+        :func:`~flowlens.load_flows`: ``{"booked": "date", "from": "origin"}``.
+        The output always has the canonical names.
+    value
+        The column summed (after ``columns`` is applied). The aggregates are named
+        after it: ``value="amount"`` gives ``amount``, ``amount_mean`` and
+        ``amount_median``. ``cost_ratio`` and ``top_senders`` are USD statistics
+        and need ``value="amount_usd"``.
     spill_dir, spill_partitions
         Where and in how many hash partitions a lazy input's exact medians are
         computed (see Notes). Default: the system temporary directory, 16.
@@ -227,10 +255,22 @@ def corridor_panel(
 
     Returns
     -------
-    polars.DataFrame or polars.LazyFrame
-        One row per (period, origin, destination, *by), sorted by those keys; a
-        LazyFrame if ``flows`` was lazy (nothing is computed until you collect).
-        The total of ``amount_usd`` equals the total of the input.
+    polars.DataFrame, polars.LazyFrame, pandas.DataFrame or pyarrow.Table
+        One row per (period, origin, destination, *by), sorted by those keys, with
+        the canonical key names whatever ``columns`` renamed (canonical names
+        out), as the kind that came in: a LazyFrame for a lazy input (nothing is
+        computed until you collect), pandas for pandas, pyarrow for pyarrow, a
+        polars DataFrame otherwise. The total of the ``value`` column equals the
+        total of the input.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown statistic, a bad ``freq``, ``spill_partitions`` < 1, a
+        ``by`` key that repeats a key, a USD statistic with another ``value``,
+        or a ``columns`` mapping that maps two columns to one name.
+    MissingColumnError
+        For a column the panel needs and the input lacks.
 
     Notes
     -----
@@ -250,105 +290,171 @@ def corridor_panel(
     >>> import polars as pl
     >>> import flowlens as fl
     >>> flows = pl.DataFrame({
-    ...     "date": [dt.date(2024, 1, 3), dt.date(2024, 1, 20), dt.date(2024, 2, 1)],
+    ...     "booked": [dt.date(2024, 1, 3), dt.date(2024, 1, 20), dt.date(2024, 2, 1)],
     ...     "origin": ["USA", "USA", "USA"],
     ...     "destination": ["MEX", "MEX", "MEX"],
     ...     "flow_type": ["remittance"] * 3,
-    ...     "amount_usd": [100.0, 300.0, 50.0],
+    ...     "amount": [100.0, 300.0, 50.0],
     ... })
-    >>> fl.corridor_panel(flows, stats=("sum", "count", "median")).rows()
+    >>> panel = fl.corridor_panel(
+    ...     flows, columns={"booked": "date"}, value="amount", stats=("sum", "count", "median")
+    ... )
+    >>> panel.columns
+    ['period', 'origin', 'destination', 'flow_type', 'amount', 'n_transfers', 'amount_median']
+    >>> panel.rows()
     [(datetime.date(2024, 1, 1), 'USA', 'MEX', 'remittance', 400.0, 2, 200.0),
      (datetime.date(2024, 2, 1), 'USA', 'MEX', 'remittance', 50.0, 1, 50.0)]
     """
-    from flowlens.engines import engine_of
-    from flowlens.engines._validation import EngineValidationReport
-    from flowlens.io import as_lazy
-    from flowlens.validate import ValidationReport
-
+    plan = _panel_plan(freq, by, stats, columns, value)
+    if isinstance(spill_partitions, bool) or not isinstance(spill_partitions, int):
+        msg = f"spill_partitions must be an integer >= 1, got {spill_partitions!r}"
+        raise ParameterError(msg)
+    if spill_partitions < 1:
+        msg = f"spill_partitions must be >= 1, got {spill_partitions}"
+        raise ParameterError(msg)
     if isinstance(flows, ValidationReport | EngineValidationReport):
         flows = flows.clean
+    engine = engine_of(flows)
+    if engine is not None:
+        present = list(flows.columns)
+        MissingColumnError.require(present, *plan.input_columns)
+        return backend_for(engine).corridor_panel(flows, plan)
+    table = _table(flows)
+    frame = _canonical(table.lazy(), plan)
+    panel = _local_panel(
+        frame,
+        plan,
+        eager=not table.is_lazy,
+        spill_dir=spill_dir,
+        partitions=spill_partitions,
+        progress=progress,
+    )
+    return table.back(panel)
+
+
+def _panel_plan(
+    freq: str,
+    by: Sequence[str],
+    stats: Sequence[str],
+    columns: Mapping[str, str] | None,
+    value: str,
+) -> PanelPlan:
+    """The request, checked: every bad argument raises ParameterError here, before any read."""
+    if isinstance(stats, str):
+        stats = (stats,)
     unknown = [s for s in stats if s not in STATS]
     if unknown or not stats:
         msg = f"stats {list(stats)} not usable; choose from {list(STATS)}"
-        raise SchemaError(msg)
-    _normalise_freq(freq)  # a bad freq fails here, before any engine or scan starts
-    engine = engine_of(flows)
-    if engine is not None:
-        return _on_engine(
-            flows,
-            engine,
-            freq=freq,
-            by=by,
-            stats=stats,
-            date_col=date_col,
-            origin_col=origin_col,
-            destination_col=destination_col,
-            amount_col=amount_col,
+        raise ParameterError(msg)
+    every = normalise_freq(freq)  # a bad freq fails here, before any engine or scan starts
+    by = (by,) if isinstance(by, str) else tuple(by)
+    taken = [k for k in by if k in (fs.PERIOD, fs.DATE, fs.ORIGIN, fs.DESTINATION)]
+    if taken or len(set(by)) != len(by):
+        msg = (
+            f"by {list(by)} repeats a key: the panel is keyed by (period, origin, destination) "
+            "already; pass further keys such as flow_type or channel, each once"
         )
-    source = as_lazy(flows)
-    frame = source.frame
-    schema = frame.collect_schema()
-    if spill_partitions < 1:
-        msg = f"spill_partitions must be >= 1, got {spill_partitions}"
-        raise SchemaError(msg)
-    needed = [date_col, origin_col, destination_col, amount_col, *by]
-    if "fees" in stats or "cost_ratio" in stats:
-        needed.append(fs.FEE_USD)
-    if "senders" in stats or "top_senders" in stats:
-        needed.append(fs.SENDER_ID)
-    for column in needed:
-        if column not in schema:
-            error = MissingColumnError.for_column(column, schema.names())
-            if column in (fs.AMOUNT_USD, fs.FEE_USD):
-                error = MissingColumnError(
-                    f"{error} Run flowlens.load_flows first: it adds {column!r}.",
-                    column=column,
-                    present=list(schema.names()),
-                )
-            raise error
-    date_dtype = schema[date_col]
-    if not (date_dtype == pl.Date or isinstance(date_dtype, pl.Datetime)):
-        msg = f"column {date_col!r} has dtype {date_dtype}; run flowlens.load_flows to parse dates"
-        raise SchemaError(msg)
+        raise ParameterError(msg)
+    usd_only = [s for s in stats if s in _USD_ONLY]
+    if usd_only and value != fs.AMOUNT_USD:
+        msg = (
+            f"stats {usd_only} are USD statistics (fees in USD over amounts in USD); they "
+            f"need value='amount_usd', not value={value!r}"
+        )
+        raise ParameterError(msg)
+    renames = tuple((columns or {}).items())
+    targets = [target for _, target in renames]
+    if len(set(targets)) != len(targets):
+        msg = f"columns {dict(renames)} maps two columns to one name; map one to each"
+        raise ParameterError(msg)
+    return PanelPlan(
+        freq=every, by=by, stats=tuple(dict.fromkeys(stats)), value=value, renames=renames
+    )
 
-    amount = pl.col(amount_col)
-    aggs: list[pl.Expr] = []
-    if "sum" in stats:
-        aggs.append(amount.sum().alias(fs.AMOUNT_USD))
-    if "count" in stats:
-        aggs.append(pl.len().cast(pl.Int64).alias("n_transfers"))
-    if "mean" in stats:
-        aggs.append(amount.mean().alias("amount_usd_mean"))
-    if "median" in stats:
-        aggs.append(amount.median().alias("amount_usd_median"))
-    if "fees" in stats or "cost_ratio" in stats:
-        aggs.append(pl.col(fs.FEE_USD).sum().alias(fs.FEE_USD))
-    if "cost_ratio" in stats:
-        aggs.append((pl.col(fs.FEE_USD).sum() / amount.sum()).alias("cost_ratio"))
-    if "senders" in stats:
-        aggs.append(pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64).alias("n_senders"))
+
+def _table(flows: Any) -> Frame:
+    if isinstance(flows, str | Path):
+        return Frame(as_lazy(flows).frame, "lazy")
+    return from_any(flows, what="corridor_panel")
+
+
+def _canonical(frame: pl.LazyFrame, plan: PanelPlan) -> pl.LazyFrame:
+    """The columns the panel reads, under their canonical names (checked)."""
+    schema = frame.collect_schema()
+    present = schema.names()
+    for source, canonical in zip(plan.input_columns, plan.canonical_columns, strict=True):
+        if source in present:
+            continue
+        error = MissingColumnError.for_column(source, present)
+        if canonical in (fs.AMOUNT_USD, fs.FEE_USD):
+            error = MissingColumnError(
+                f"{error} Run flowlens.load_flows first: it adds {canonical!r}.",
+                column=source,
+                present=list(present),
+            )
+        raise error
+    date_source = plan.input_columns[0]
+    date_dtype = schema[date_source]
+    if not (date_dtype == pl.Date or isinstance(date_dtype, pl.Datetime)):
+        msg = (
+            f"column {date_source!r} has dtype {date_dtype}; run flowlens.load_flows to parse dates"
+        )
+        raise SchemaError(msg)
+    return frame.select(
+        pl.col(s).alias(c) for s, c in zip(plan.input_columns, plan.canonical_columns, strict=True)
+    )
+
+
+def _aggregations(plan: PanelPlan) -> list[pl.Expr]:
+    """The group-by aggregates of ``plan.stats``, named after ``plan.value``."""
+    names = stat_columns(plan.value)
+    amount = pl.col(plan.value)
+    made = {
+        "sum": amount.sum(),
+        "count": pl.len().cast(pl.Int64),
+        "mean": amount.mean(),
+        "median": amount.median(),
+        "fees": pl.col(fs.FEE_USD).sum(),
+        "cost_ratio": pl.col(fs.FEE_USD).sum() / amount.sum(),
+        "senders": pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64),
+    }
+    wanted = [s for s in made if s in plan.stats or (s == "fees" and plan.needs_fees)]
+    aggs = [made[s].alias(names[s]) for s in wanted]
     if not aggs:  # a group-by needs one aggregate; the count is dropped again below
         aggs.append(pl.len().alias(_PLACEHOLDER))
+    return aggs
 
-    keys = ["period", origin_col, destination_col, *by]
+
+def _local_panel(
+    frame: pl.LazyFrame,
+    plan: PanelPlan,
+    *,
+    eager: bool,
+    spill_dir: str | Path | None,
+    partitions: int,
+    progress: bool,
+) -> pl.DataFrame | pl.LazyFrame:
+    """The panel of a polars frame with canonical column names (lazy unless ``eager``)."""
+    aggs = _aggregations(plan)
+    keys = plan.keys
     top_senders = (
-        _top_senders(frame, period_expr(date_col, freq=freq), keys, amount_col)
-        if "top_senders" in stats
+        _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
+        if "top_senders" in plan.stats
         else None
     )
-    packed = _PackedKey.build(schema, date_col, _normalise_freq(freq), keys[1:])
+    packed = _PackedKey.build(frame.collect_schema(), fs.DATE, plan.freq, keys[1:])
     if packed is None:
-        grouped = frame.group_by(period_expr(date_col, freq=freq).alias("period"), *keys[1:])
+        grouped = frame.group_by(period_expr(fs.DATE, freq=plan.freq).alias(fs.PERIOD), *keys[1:])
         panel = _with_top_senders(grouped.agg(aggs).sort(keys), top_senders, keys)
-        return _finish(panel, eager=source.eager)
+        return panel.collect() if eager else panel
     panel = (
         frame.group_by(packed.key.alias(_PACKED))
         .agg(aggs)
         .sort(_PACKED)
         .select(*packed.decoded, pl.exclude(_PACKED))
     )
-    if "median" in stats and not source.eager:
-        inputs = [c for c in (amount_col, fs.FEE_USD, fs.SENDER_ID) if c in needed]
+    if "median" in plan.stats and not eager:
+        inputs = [c for c in (plan.value, fs.FEE_USD, fs.SENDER_ID) if c in frame.collect_schema()]
         output_schema = panel.collect_schema()
         spilled = partial(
             _spilled_panel,
@@ -356,49 +462,13 @@ def corridor_panel(
             aggs=aggs,
             packed=packed,
             spill_dir=spill_dir,
-            partitions=spill_partitions,
+            partitions=partitions,
             schema=output_schema,
             progress=progress,
         )
         panel = pl.defer(spilled, schema=output_schema)
-    return _finish(_with_top_senders(panel, top_senders, keys), eager=source.eager)
-
-
-def _on_engine(
-    flows: Any,
-    engine: str,
-    *,
-    freq: str,
-    by: Sequence[str],
-    stats: Sequence[str],
-    date_col: str,
-    origin_col: str,
-    destination_col: str,
-    amount_col: str,
-) -> pl.DataFrame:
-    """The panel of a Spark or Dask DataFrame, computed on that engine (see flowlens.engines)."""
-    from flowlens.engines import _partial
-
-    spec = _partial.PanelSpec(
-        freq=freq,
-        by=tuple(by),
-        stats=tuple(stats),
-        date_col=date_col,
-        origin_col=origin_col,
-        destination_col=destination_col,
-        amount_col=amount_col,
-    )
-    present = list(flows.columns)
-    for column in spec.input_columns:
-        if column not in present:
-            raise MissingColumnError.for_column(column, present)
-    if engine == "spark":
-        from flowlens.engines import _spark
-
-        return _spark.corridor_panel(flows, spec)
-    from flowlens.engines import _dask
-
-    return _dask.corridor_panel(flows, spec)
+    panel = _with_top_senders(panel, top_senders, keys)
+    return panel.collect() if eager else panel
 
 
 def _top_senders(
@@ -423,10 +493,6 @@ def _with_top_senders(
         return panel
     joined = panel.join(top_senders, on=keys, how="left", nulls_equal=True, maintain_order="left")
     return joined.drop(_PLACEHOLDER, strict=False)
-
-
-def _finish(panel: pl.LazyFrame, *, eager: bool) -> pl.DataFrame | pl.LazyFrame:
-    return panel.collect() if eager else panel
 
 
 _PARTITION = "__flowlens_part"

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import overload
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens._checks import RULES, ValidationPlan, collect_side_by_side
+from flowlens._checks import (
+    EXAMPLES,
+    RULES,
+    ValidationPlan,
+    collect_side_by_side,
+    raise_if_rejected,
+    summary_of,
+)
 from flowlens._display import card
-from flowlens.errors import ValidationFailedError
+from flowlens.engines import EngineValidationReport, engine_of
+from flowlens.engines._validation import load_flows_on
 from flowlens.io import FlowSource, as_lazy, read_error
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
-
-if TYPE_CHECKING:
-    from flowlens.engines._validation import EngineValidationReport
 
 __all__ = ["RULES", "ValidationReport", "load_flows"]
 
@@ -54,11 +59,14 @@ class ValidationReport:
 
     Notes
     -----
-    For a lazy source (a file, a LazyFrame) nothing is read until you ask:
-    ``rejects``, ``summary`` and the counts are computed together, in one
-    streaming pass, the first time one of them is used, and kept. To get them in
+    The report is immutable. For a lazy source (a file, a LazyFrame) nothing is
+    read until you ask: ``rejects``, ``summary`` and the counts are computed
+    together, in one streaming pass, the first time one of them is used, and
+    kept (they are fixed by the plan, so they never go stale). To get them in
     the same run as a result built on ``clean`` (a corridor panel, say), use
-    :meth:`collect`: the plans run side by side, each streaming the source.
+    :meth:`collect`: the plans run side by side, each streaming the source, and
+    a *new* report holding the counts comes back with the result; this report
+    is left as it was.
 
     Examples
     --------
@@ -74,7 +82,7 @@ class ValidationReport:
     source: str
     _rejects_plan: pl.LazyFrame
     _count_plan: pl.LazyFrame
-    _results: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _results: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False)
 
     @property
     def is_computed(self) -> bool:
@@ -119,42 +127,44 @@ class ValidationReport:
             self._results["clean_amount_usd"] = total
         return float(self._results["clean_amount_usd"].item())
 
-    def collect(self, frame: pl.LazyFrame) -> pl.DataFrame:
+    def collect(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, ValidationReport]:
         """Collect ``frame`` (built on ``clean``) together with the rejects and summary.
 
-        ``frame`` and, if not done yet, this report's rejects and summary are
-        computed in one run, side by side on the streaming engine.
+        ``frame`` and, if not done yet, the rejects and summary are computed in
+        one run, side by side on the streaming engine.
+
+        Returns
+        -------
+        tuple of (polars.DataFrame, ValidationReport)
+            The collected ``frame`` and a new report whose rejects and summary are
+            computed. This report is unchanged (still lazy, if it was).
 
         Examples
         --------
         >>> import flowlens as fl
         >>> report = fl.load_flows(fl.sample_path("flows"))
-        >>> report.is_computed
-        False
-        >>> panel = report.collect(fl.corridor_panel(report, freq="year"))
-        >>> report.is_computed, report.n_rejected, panel.height > 0
-        (True, 12, True)
+        >>> panel, computed = report.collect(fl.corridor_panel(report, freq="year"))
+        >>> report.is_computed, computed.is_computed
+        (False, True)
+        >>> computed.n_rejected, panel.height > 0
+        (12, True)
         """
         with _reading(self.source):
             if self.is_computed:
-                return frame.collect(engine="streaming")
+                return frame.collect(engine="streaming"), self
             result, rejects, summary = collect_side_by_side(
                 [frame, self._rejects_plan, self._count_plan]
             )
-        self._store(rejects, summary)
-        return result
+        computed = replace(self, _results=_results_of(rejects, summary))
+        return result, computed
 
     def _computed(self) -> dict[str, pl.DataFrame]:
         if not self.is_computed:
             with _reading(self.source):
                 rejects, summary = collect_side_by_side([self._rejects_plan, self._count_plan])
-            self._store(rejects, summary)
+            # a memo of results that are fixed by the plan: they can never go stale
+            self._results.update(_results_of(rejects, summary))
         return self._results
-
-    def _store(self, rejects: pl.DataFrame, count: pl.DataFrame) -> None:
-        # a memo of results that are fixed by the plan: they can never go stale
-        self._results["rejects"] = rejects
-        self._results["summary"] = _summarise(rejects, int(count.item()))
 
     def _repr_html_(self) -> str:
         kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "in memory"
@@ -306,12 +316,8 @@ def load_flows(
     >>> report.rejects["reason"].item()
     "date: '2024-13-01' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
     """
-    from flowlens.engines import engine_of
-
     engine = engine_of(source)
     if engine is not None:
-        from flowlens.engines._validation import load_flows_on
-
         return load_flows_on(
             engine,
             source,
@@ -352,9 +358,6 @@ def load_flows(
     return report
 
 
-EXAMPLES = 5  # rejected rows quoted by the error of strict=True
-
-
 @contextmanager
 def _reading(source: str) -> Iterator[None]:
     """Raise polars' errors from reading ``source`` as InputFormatError (with the fix)."""
@@ -364,32 +367,6 @@ def _reading(source: str) -> Iterator[None]:
         raise read_error(exc, source) from exc
 
 
-def _summarise(rejects: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
-    return summary_of(rejects.group_by("rule").agg(n_rows=pl.len()), n_rows_in)
-
-
-def summary_of(per_rule: pl.DataFrame, n_rows_in: int) -> pl.DataFrame:
-    """Rows per outcome from rejects counted per rule (``rule``, ``n_rows``): ``clean``
-    first, then each rule with rejects, in rule order."""
-    order = {name: i for i, name in enumerate(RULES)}
-    per_rule = per_rule.select("rule", pl.col("n_rows").cast(pl.Int64)).sort(
-        pl.col("rule").replace_strict(order, return_dtype=pl.Int64)
-    )
-    n_rejected = int(per_rule["n_rows"].sum())
-    clean = pl.DataFrame({"outcome": ["clean"], "n_rows": [n_rows_in - n_rejected]})
-    return pl.concat([clean, per_rule.rename({"rule": "outcome"})])
-
-
-def raise_if_rejected(summary: pl.DataFrame, examples: list[dict[str, object]]) -> None:
-    """The error of ``strict=True``: counts per rule and the first rejected rows."""
-    n_rows_in = int(summary["n_rows"].sum())
-    rejected = summary.filter(pl.col("outcome") != "clean")
-    if rejected.is_empty():
-        return
-    counts = {str(row["outcome"]): int(row["n_rows"]) for row in rejected.iter_rows(named=True)}
-    shown = "; ".join(f"row {e['row']}: {e['reason']}" for e in examples)
-    msg = (
-        f"{sum(counts.values())} of {n_rows_in} rows rejected ({counts}); first: {shown}. "
-        "Fix the source, or call with strict=False to get the rejects as a table."
-    )
-    raise ValidationFailedError(msg, counts=counts, examples=examples)
+def _results_of(rejects: pl.DataFrame, count: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    per_rule = rejects.group_by("rule").agg(n_rows=pl.len())
+    return {"rejects": rejects, "summary": summary_of(per_rule, int(count.item()))}

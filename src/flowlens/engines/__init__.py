@@ -1,8 +1,9 @@
 """Validation and the corridor panel on a distributed engine (Spark, Dask); the rest stays local.
 
 :func:`flowlens.load_flows` and :func:`flowlens.corridor_panel` hand a PySpark or
-Dask DataFrame here. The engine runs flowlens' polars code on each partition
-through Arrow. Validation gives an :class:`~flowlens.EngineValidationReport`
+Dask DataFrame here, through one typed interface, :class:`Backend`, which both
+engines implement (:func:`backend_for`). The engine runs flowlens' polars code on
+each partition through Arrow. Validation gives an :class:`EngineValidationReport`
 whose clean rows and rejects stay on the engine (the rejects written by the
 engine's own writer); the panel's partial aggregates are merged with the
 engine's group-by, and the small merged tables come back as one polars panel
@@ -11,25 +12,8 @@ with the schema and values of the local path.
 
 from __future__ import annotations
 
-from typing import Any
+from flowlens.engines._protocol import Backend
+from flowlens.engines._select import backend_for, engine_of
+from flowlens.engines._validation import EngineValidationReport
 
-__all__ = ["engine_of"]
-
-
-def engine_of(source: Any) -> str | None:
-    """``"spark"`` for a PySpark DataFrame, ``"dask"`` for a Dask DataFrame, else None.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> from flowlens.engines import engine_of
-    >>> engine_of(pl.DataFrame()) is None
-    True
-    """
-    module = type(source).__module__
-    name = type(source).__name__
-    if module.startswith("pyspark.") and name == "DataFrame":
-        return "spark"
-    if module.startswith("dask.") and name == "DataFrame":
-        return "dask"
-    return None
+__all__ = ["Backend", "EngineValidationReport", "backend_for", "engine_of"]

@@ -10,18 +10,33 @@ import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.engines import _partial
-from flowlens.engines._validation import FIRST, ROW, CheckSpec
+from flowlens.engines._partial import (
+    BIN,
+    VALUE,
+    PanelPlan,
+    finish,
+    median_targets,
+    medians,
+    normalised,
+    partial_bin_values,
+    partial_bins,
+    partial_sender_totals,
+    partial_senders,
+    partial_sums,
+    top_sender_columns,
+    top_three,
+)
+from flowlens.engines._protocol import FIRST, ROW, CheckSpec
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
+def corridor_panel(frame: Any, plan: PanelPlan) -> pl.DataFrame:
     """Aggregate a Dask DataFrame of clean flows into the corridor panel (a polars frame)."""
     from dask.base import compute
 
-    source = frame[spec.input_columns]
-    keys = spec.keys
+    source = frame[plan.input_columns]
+    keys = plan.keys
     spread = max(1, source.npartitions // 2)  # output partitions of shuffles by a finer key
 
     def each_partition(partial: Partial) -> Any:
@@ -34,37 +49,37 @@ def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
         return parts.groupby(group, dropna=False).sum(split_out=1).reset_index()
 
     # everything but the medians' second pass in one run, which reads the input once
-    wanted = {"sums": summed(each_partition(lambda f: _partial.partial_sums(f, spec)), keys)}
-    if "median" in spec.stats:
-        bins = each_partition(lambda f: _partial.partial_bins(f, spec))
-        wanted["bins"] = summed(bins, [*keys, _partial.BIN])
-    if "senders" in spec.stats:
-        pairs = each_partition(lambda f: _partial.partial_senders(f, spec))
+    wanted = {"sums": summed(each_partition(lambda f: partial_sums(f, plan)), keys)}
+    if "median" in plan.stats:
+        bins = each_partition(lambda f: partial_bins(f, plan))
+        wanted["bins"] = summed(bins, [*keys, BIN])
+    if "senders" in plan.stats:
+        pairs = each_partition(lambda f: partial_senders(f, plan))
         distinct = pairs.drop_duplicates(split_out=spread)
-        counted = distinct.groupby(keys, dropna=False).size(split_out=1).rename("n_senders")
+        counted = distinct.groupby(keys, dropna=False).size(split_out=1).rename(fs.N_SENDERS)
         wanted["senders"] = counted.reset_index()
-    if "top_senders" in spec.stats:
-        totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec))
+    if "top_senders" in plan.stats:
+        totals = each_partition(lambda f: partial_sender_totals(f, plan))
         complete = (
             totals.groupby([*keys, fs.SENDER_ID], dropna=False).sum(split_out=spread).reset_index()
         )
         wanted["top"] = complete.map_partitions(
-            lambda pdf: _partial.top_three(pl.from_pandas(pdf), spec).to_pandas(),
-            meta=_partial.top_three(pl.from_pandas(complete._meta), spec).to_pandas(),
+            lambda pdf: top_three(pl.from_pandas(pdf), plan).to_pandas(),
+            meta=top_three(pl.from_pandas(complete._meta), plan).to_pandas(),
         )
     computed = dict(zip(wanted, compute(*wanted.values()), strict=True))  # type: ignore[no-untyped-call]
-    got = {name: _partial.normalised(pl.from_pandas(pdf), spec) for name, pdf in computed.items()}
+    got = {name: normalised(pl.from_pandas(pdf), plan) for name, pdf in computed.items()}
     median = senders = top = None
-    if "median" in spec.stats:
-        targets = _partial.median_targets(got["bins"], spec)
-        values = each_partition(lambda f: _partial.partial_bin_values(f, spec, targets))
-        merged = summed(values, [*keys, _partial.BIN, _partial.VALUE]).compute()
-        median = _partial.medians(targets, _partial.normalised(pl.from_pandas(merged), spec), spec)
-    if "senders" in spec.stats:
-        senders = got["senders"].with_columns(pl.col("n_senders").cast(pl.Int64))
-    if "top_senders" in spec.stats:
-        top = _partial.top_sender_columns(got["top"], spec)
-    return _partial.finish(got["sums"], spec, median=median, senders=senders, top=top)
+    if "median" in plan.stats:
+        targets = median_targets(got["bins"], plan)
+        values = each_partition(lambda f: partial_bin_values(f, plan, targets))
+        merged = summed(values, [*keys, BIN, VALUE]).compute()
+        median = medians(targets, normalised(pl.from_pandas(merged), plan), plan)
+    if "senders" in plan.stats:
+        senders = got["senders"].with_columns(pl.col(fs.N_SENDERS).cast(pl.Int64))
+    if "top_senders" in plan.stats:
+        top = top_sender_columns(got["top"], plan)
+    return finish(got["sums"], plan, median=median, senders=senders, top=top)
 
 
 def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, Any, int]:

@@ -26,7 +26,8 @@ import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.panel import TOP_SENDER_COLUMNS, period_expr
+from flowlens.freq import period_expr
+from flowlens.schema import TOP_SENDER_COLUMNS
 
 BIN_SHIFT = 44
 """Amounts are binned by their order-preserving 64-bit pattern shifted right by this:
@@ -50,21 +51,40 @@ _CANONICAL_ENUMS = {
 }
 
 
+def stat_columns(value: str) -> dict[str, str]:
+    """The output column of each statistic of a panel summing ``value``.
+
+    The names derive from ``value``: ``value="amount"`` gives ``amount``,
+    ``amount_mean`` and ``amount_median`` (never a USD label on a non-USD sum).
+    """
+    return {
+        "sum": value,
+        "count": fs.N_TRANSFERS,
+        "mean": f"{value}_mean",
+        "median": f"{value}_median",
+        "fees": fs.FEE_USD,
+        "cost_ratio": fs.COST_RATIO,
+        "senders": fs.N_SENDERS,
+    }
+
+
 @dataclass(frozen=True)
-class PanelSpec:
-    """What :func:`flowlens.corridor_panel` was asked for, for an engine to carry out."""
+class PanelPlan:
+    """What :func:`flowlens.corridor_panel` was asked for, for an engine to carry out.
+
+    ``renames`` maps source column names to canonical ones (the ``columns``
+    argument); every other name here (``by``, ``value``, the keys) is canonical.
+    """
 
     freq: str
     by: tuple[str, ...]
     stats: tuple[str, ...]
-    date_col: str
-    origin_col: str
-    destination_col: str
-    amount_col: str
+    value: str = fs.AMOUNT_USD
+    renames: tuple[tuple[str, str], ...] = ()
 
     @property
     def keys(self) -> list[str]:
-        return ["period", self.origin_col, self.destination_col, *self.by]
+        return [fs.PERIOD, fs.ORIGIN, fs.DESTINATION, *self.by]
 
     @property
     def needs_fees(self) -> bool:
@@ -75,40 +95,52 @@ class PanelSpec:
         return "senders" in self.stats or "top_senders" in self.stats
 
     @property
-    def input_columns(self) -> list[str]:
-        columns = [self.date_col, self.origin_col, self.destination_col, self.amount_col, *self.by]
+    def canonical_columns(self) -> list[str]:
+        """The columns the panel reads, by their canonical names."""
+        columns = [fs.DATE, fs.ORIGIN, fs.DESTINATION, self.value, *self.by]
         if self.needs_fees:
             columns.append(fs.FEE_USD)
         if self.needs_senders:
             columns.append(fs.SENDER_ID)
         return list(dict.fromkeys(columns))
 
+    @property
+    def input_columns(self) -> list[str]:
+        """The columns the panel reads, by their names in the source."""
+        to_source = {canonical: source for source, canonical in self.renames}
+        return [to_source.get(c, c) for c in self.canonical_columns]
 
-def normalised(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    def canonical(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with the source columns renamed to their canonical names."""
+        present = set(frame.columns)
+        return frame.rename({s: c for s, c in self.renames if s in present and s != c})
+
+
+def normalised(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Key columns as the partial functions make them (engines hand back other types)."""
     return frame.with_columns(
-        pl.col("period").cast(pl.Date), *(pl.col(k).cast(pl.String) for k in spec.keys[1:])
+        pl.col(fs.PERIOD).cast(pl.Date), *(pl.col(k).cast(pl.String) for k in plan.keys[1:])
     )
 
 
-def _keyed(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
-    return frame.with_columns(
-        period_expr(spec.date_col, freq=spec.freq).alias("period"),
-        *(pl.col(k).cast(pl.String) for k in spec.keys[1:]),
+def _keyed(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
+    return plan.canonical(frame).with_columns(
+        period_expr(fs.DATE, freq=plan.freq).alias(fs.PERIOD),
+        *(pl.col(k).cast(pl.String) for k in plan.keys[1:]),
     )
 
 
-def partial_sums(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def partial_sums(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Per cell: the amount's sum, the row count and (if asked) the fees' sum."""
-    aggs = [pl.col(spec.amount_col).sum().alias(SUM), pl.len().cast(pl.Int64).alias(COUNT)]
-    if spec.needs_fees:
+    aggs = [pl.col(plan.value).sum().alias(SUM), pl.len().cast(pl.Int64).alias(COUNT)]
+    if plan.needs_fees:
         aggs.append(pl.col(fs.FEE_USD).sum().alias(FEE))
-    return _keyed(frame, spec).group_by(spec.keys).agg(aggs)
+    return _keyed(frame, plan).group_by(plan.keys).agg(aggs)
 
 
-def merge_sums(parts: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def merge_sums(parts: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Sums of partial sums: what an engine's group-by does, for a local merge."""
-    return parts.group_by(spec.keys).agg(pl.exclude(spec.keys).sum())
+    return parts.group_by(plan.keys).agg(pl.exclude(plan.keys).sum())
 
 
 def _bins(values: pl.Series) -> pl.Series:
@@ -119,20 +151,20 @@ def _bins(values: pl.Series) -> pl.Series:
     return pl.Series(BIN, ordered >> BIN_SHIFT)
 
 
-def partial_bins(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def partial_bins(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Median pass 1: per cell and value bin, how many amounts."""
-    keyed = _keyed(frame, spec).filter(pl.col(spec.amount_col).is_not_null())
-    keyed = keyed.with_columns(_bins(keyed[spec.amount_col]))
-    return keyed.group_by(*spec.keys, BIN).agg(pl.len().cast(pl.Int64).alias(N))
+    keyed = _keyed(frame, plan).filter(pl.col(plan.value).is_not_null())
+    keyed = keyed.with_columns(_bins(keyed[plan.value]))
+    return keyed.group_by(*plan.keys, BIN).agg(pl.len().cast(pl.Int64).alias(N))
 
 
-def median_targets(bins: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def median_targets(bins: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """The bin holding each middle rank of each cell, and how many amounts lie below it.
 
     One row per cell and middle rank (``_fl_rank`` 0 or 1: for an odd count both are
     the same rank).
     """
-    keys = spec.keys
+    keys = plan.keys
     ordered = bins.sort(*keys, BIN).with_columns(
         _fl_upto=pl.col(N).cum_sum().over(keys), _fl_total=pl.col(N).sum().over(keys)
     )
@@ -151,20 +183,20 @@ def median_targets(bins: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     return pl.concat(ranks)
 
 
-def partial_bin_values(frame: pl.DataFrame, spec: PanelSpec, targets: pl.DataFrame) -> pl.DataFrame:
+def partial_bin_values(frame: pl.DataFrame, plan: PanelPlan, targets: pl.DataFrame) -> pl.DataFrame:
     """Median pass 2: per cell, the distinct amounts inside its target bins, with counts."""
-    keyed = _keyed(frame, spec).filter(pl.col(spec.amount_col).is_not_null())
-    keyed = keyed.with_columns(_bins(keyed[spec.amount_col]))
-    wanted = normalised(targets.select(*spec.keys, BIN).unique(), spec)
-    inside = keyed.join(wanted, on=[*spec.keys, BIN], how="semi")
-    return inside.group_by(*spec.keys, BIN, pl.col(spec.amount_col).alias(VALUE)).agg(
+    keyed = _keyed(frame, plan).filter(pl.col(plan.value).is_not_null())
+    keyed = keyed.with_columns(_bins(keyed[plan.value]))
+    wanted = normalised(targets.select(*plan.keys, BIN).unique(), plan)
+    inside = keyed.join(wanted, on=[*plan.keys, BIN], how="semi")
+    return inside.group_by(*plan.keys, BIN, pl.col(plan.value).alias(VALUE)).agg(
         pl.len().cast(pl.Int64).alias(N)
     )
 
 
-def medians(targets: pl.DataFrame, values: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def medians(targets: pl.DataFrame, values: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Each cell's exact median from its middle ranks' bins (the mean of two for an even count)."""
-    keys = spec.keys
+    keys = plan.keys
     ordered = values.sort(*keys, BIN, VALUE).with_columns(
         _fl_upto=pl.col(N).cum_sum().over(*keys, BIN)
     )
@@ -175,15 +207,17 @@ def medians(targets: pl.DataFrame, values: pl.DataFrame, spec: PanelSpec) -> pl.
         .group_by(*keys, "_fl_rank", maintain_order=True)
         .first()
     )
-    return at_rank.group_by(keys).agg(pl.col(VALUE).mean().alias("amount_usd_median"))
+    return at_rank.group_by(keys).agg(
+        pl.col(VALUE).mean().alias(stat_columns(plan.value)["median"])
+    )
 
 
-def partial_senders(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def partial_senders(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Per cell, its distinct senders (a null sender is one more, as in ``n_unique``)."""
-    return _keyed(frame, spec).select(*spec.keys, fs.SENDER_ID).unique()
+    return _keyed(frame, plan).select(*plan.keys, fs.SENDER_ID).unique()
 
 
-def partial_sender_totals(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def partial_sender_totals(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Per cell and sender, the amount.
 
     Merged by the engine on (cell, sender), each sender's total is complete in one
@@ -191,27 +225,27 @@ def partial_sender_totals(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     partition (:func:`top_three`) hold the cell's top three, exactly.
     """
     return (
-        _keyed(frame, spec)
-        .group_by(*spec.keys, fs.SENDER_ID)
-        .agg(pl.col(spec.amount_col).sum().alias(SENDER_USD))
+        _keyed(frame, plan)
+        .group_by(*plan.keys, fs.SENDER_ID)
+        .agg(pl.col(plan.value).sum().alias(SENDER_USD))
     )
 
 
-def top_three(totals: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def top_three(totals: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Within each cell, the three largest sender totals (rows, not a list)."""
     return (
         totals.sort(SENDER_USD, descending=True)
-        .group_by(spec.keys, maintain_order=True)
+        .group_by(plan.keys, maintain_order=True)
         .head(len(TOP_SENDER_COLUMNS))
-        .select(*spec.keys, SENDER_USD)
+        .select(*plan.keys, SENDER_USD)
     )
 
 
-def top_sender_columns(top: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def top_sender_columns(top: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     """Each cell's three largest sender totals as :data:`TOP_SENDER_COLUMNS`."""
-    best = top_three(top, spec)
-    ranked = best.with_columns(_fl_place=pl.int_range(pl.len()).over(spec.keys))
-    return ranked.group_by(spec.keys).agg(
+    best = top_three(top, plan)
+    ranked = best.with_columns(_fl_place=pl.int_range(pl.len()).over(plan.keys))
+    return ranked.group_by(plan.keys).agg(
         pl.col(SENDER_USD).filter(pl.col("_fl_place") == i).first().fill_null(0.0).alias(name)
         for i, name in enumerate(TOP_SENDER_COLUMNS)
     )
@@ -219,40 +253,37 @@ def top_sender_columns(top: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
 
 def finish(
     sums: pl.DataFrame,
-    spec: PanelSpec,
+    plan: PanelPlan,
     *,
     median: pl.DataFrame | None = None,
     senders: pl.DataFrame | None = None,
     top: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The panel, with the columns, order and canonical key types of the local path."""
-    keys = spec.keys
+    keys = plan.keys
     panel = sums
     for extra in (median, senders, top):
         if extra is not None:
             panel = panel.join(extra, on=keys, how="left", nulls_equal=True)
-    columns: list[pl.Expr] = []
-    stats = spec.stats
-    if "sum" in stats:
-        columns.append(pl.col(SUM).alias(fs.AMOUNT_USD))
-    if "count" in stats:
-        columns.append(pl.col(COUNT).alias("n_transfers"))
-    if "mean" in stats:
-        columns.append((pl.col(SUM) / pl.col(COUNT)).alias("amount_usd_mean"))
-    if "median" in stats:
-        columns.append(pl.col("amount_usd_median"))
-    if spec.needs_fees:
-        columns.append(pl.col(FEE).alias(fs.FEE_USD))
-    if "cost_ratio" in stats:
-        columns.append((pl.col(FEE) / pl.col(SUM)).alias("cost_ratio"))
-    if "senders" in stats:
-        columns.append(pl.col("n_senders"))
+    names = stat_columns(plan.value)
+    stats = plan.stats
+    made = {
+        "sum": pl.col(SUM),
+        "count": pl.col(COUNT),
+        "mean": pl.col(SUM) / pl.col(COUNT),
+        "median": pl.col(names["median"]),
+        "fees": pl.col(FEE),
+        "cost_ratio": pl.col(FEE) / pl.col(SUM),
+        "senders": pl.col(fs.N_SENDERS),
+    }
+    wanted = [s for s in made if s in stats or (s == "fees" and plan.needs_fees)]
+    columns = [made[s].alias(names[s]) for s in wanted]
     if "top_senders" in stats:
         columns.extend(pl.col(c).fill_null(0.0) for c in TOP_SENDER_COLUMNS)
     typed = [
         pl.col(k).cast(_CANONICAL_ENUMS[k]) if _fits(panel[k], k) else pl.col(k) for k in keys[1:]
     ]
-    return panel.select(pl.col("period").cast(pl.Date), *typed, *columns).sort(keys)
+    return panel.select(pl.col(fs.PERIOD).cast(pl.Date), *typed, *columns).sort(keys)
 
 
 def _fits(values: pl.Series, column: str) -> bool:

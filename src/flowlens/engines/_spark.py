@@ -12,32 +12,48 @@ import polars as pl
 import pyarrow as pa
 
 from flowlens import schema as fs
-from flowlens.engines import _partial
-from flowlens.engines._validation import FIRST, ROW, CheckSpec
+from flowlens.engines._partial import (
+    BIN,
+    SENDER_USD,
+    VALUE,
+    PanelPlan,
+    finish,
+    median_targets,
+    medians,
+    normalised,
+    partial_bin_values,
+    partial_bins,
+    partial_sender_totals,
+    partial_senders,
+    partial_sums,
+    top_sender_columns,
+    top_three,
+)
+from flowlens.engines._protocol import FIRST, ROW, CheckSpec
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-def corridor_panel(frame: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
+def corridor_panel(frame: Any, plan: PanelPlan) -> pl.DataFrame:
     """Aggregate a PySpark DataFrame of clean flows into the corridor panel (a polars frame)."""
     from pyspark import StorageLevel
 
-    source = frame.select(*spec.input_columns)
-    several_passes = bool({"median", "senders", "top_senders"} & set(spec.stats))
+    source = frame.select(*plan.input_columns)
+    several_passes = bool({"median", "senders", "top_senders"} & set(plan.stats))
     if not several_passes:
-        return _panel(source, spec)
+        return _panel(source, plan)
     # each pass would otherwise recompute the input: a validation, or any upstream plan
     source = source.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        return _panel(source, spec)
+        return _panel(source, plan)
     finally:
         source.unpersist()
 
 
-def _panel(source: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
+def _panel(source: Any, plan: PanelPlan) -> pl.DataFrame:
     from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
 
-    keys = spec.keys
+    keys = plan.keys
 
     def each_partition(partial: Partial) -> Any:
         return _each_partition(source, partial)
@@ -45,36 +61,36 @@ def _panel(source: Any, spec: _partial.PanelSpec) -> pl.DataFrame:
     def merged(parts: Any, group: list[str]) -> pl.DataFrame:
         values = [c for c in parts.columns if c not in group]
         summed = parts.groupBy(*group).agg(*(F.sum(c).alias(c) for c in values))
-        return _partial.normalised(_polars(summed.toArrow()), spec)
+        return normalised(_polars(summed.toArrow()), plan)
 
     def sums_of(partial: Partial, group: list[str]) -> pl.DataFrame:
         return merged(each_partition(partial), group)
 
-    sums = sums_of(lambda f: _partial.partial_sums(f, spec), keys)
+    sums = sums_of(lambda f: partial_sums(f, plan), keys)
     median = senders = top = None
-    if "median" in spec.stats:
-        bins = sums_of(lambda f: _partial.partial_bins(f, spec), [*keys, _partial.BIN])
-        targets = _partial.median_targets(bins, spec)
+    if "median" in plan.stats:
+        bins = sums_of(lambda f: partial_bins(f, plan), [*keys, BIN])
+        targets = median_targets(bins, plan)
         # up to two rows per cell: shipped once per worker as a broadcast, not in every task
         shared = source.sparkSession.sparkContext.broadcast(_ipc(targets))
         values = sums_of(
-            lambda f: _partial.partial_bin_values(f, spec, _from_ipc(shared.value)),
-            [*keys, _partial.BIN, _partial.VALUE],
+            lambda f: partial_bin_values(f, plan, _from_ipc(shared.value)),
+            [*keys, BIN, VALUE],
         )
         shared.destroy()  # the values are collected: free the workers' copies
-        median = _partial.medians(targets, values, spec)
-    if "senders" in spec.stats:
-        pairs = each_partition(lambda f: _partial.partial_senders(f, spec))
-        counted = pairs.distinct().groupBy(*keys).agg(F.count(F.lit(1)).alias("n_senders"))
-        senders = _partial.normalised(_polars(counted.toArrow()), spec)
-    if "top_senders" in spec.stats:
+        median = medians(targets, values, plan)
+    if "senders" in plan.stats:
+        pairs = each_partition(lambda f: partial_senders(f, plan))
+        counted = pairs.distinct().groupBy(*keys).agg(F.count(F.lit(1)).alias(fs.N_SENDERS))
+        senders = normalised(_polars(counted.toArrow()), plan)
+    if "top_senders" in plan.stats:
         group = [*keys, fs.SENDER_ID]
-        totals = each_partition(lambda f: _partial.partial_sender_totals(f, spec))
-        complete = totals.groupBy(*group).agg(F.sum(_partial.SENDER_USD).alias(_partial.SENDER_USD))
-        best = _each_partition(complete, lambda f: _partial.top_three(f, spec))
+        totals = each_partition(lambda f: partial_sender_totals(f, plan))
+        complete = totals.groupBy(*group).agg(F.sum(SENDER_USD).alias(SENDER_USD))
+        best = _each_partition(complete, lambda f: top_three(f, plan))
         best_rows = best.toArrow()
-        top = _partial.top_sender_columns(_partial.normalised(_polars(best_rows), spec), spec)
-    return _partial.finish(sums, spec, median=median, senders=senders, top=top)
+        top = top_sender_columns(normalised(_polars(best_rows), plan), plan)
+    return finish(sums, plan, median=median, senders=senders, top=top)
 
 
 def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, Any, int]:

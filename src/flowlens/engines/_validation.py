@@ -21,51 +21,15 @@ yielding its clean rows or its rejects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import polars as pl
 
-from flowlens._checks import _FIRST, _ROW, ValidationPlan
-from flowlens.validate import EXAMPLES, raise_if_rejected, summary_of
-
-ROW, FIRST = _ROW, _FIRST
-"""The helper columns an engine adds before the per-partition plan: the row's position,
-and (for a repeated ``tx_id``) the first position holding it."""
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    """What :func:`flowlens.load_flows` was asked, for an engine to run per partition."""
-
-    columns: Mapping[str, str] | None
-    fx: pl.DataFrame | None
-    max_fx_staleness_days: int
-    keep: tuple[str, ...]
-
-    def plan(self, frame: pl.DataFrame) -> ValidationPlan:
-        """The validation plan over one partition carrying ``ROW`` (and ``FIRST``)."""
-        return ValidationPlan.build(
-            frame.lazy(),
-            columns=self.columns,
-            fx=self.fx,
-            max_fx_staleness_days=self.max_fx_staleness_days,
-            keep=self.keep,
-            positions_given=True,
-        )
-
-    def clean(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """One partition's clean rows; codes as text (engines have no polars Enum)."""
-        plan = self.plan(frame)
-        clean = plan.select_clean(plan.checked).collect()
-        return clean.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
-
-    def rejects(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """One partition's rejects, in row order."""
-        plan = self.plan(frame)
-        return plan.select_rejects(plan.checked).collect()
+from flowlens._checks import EXAMPLES, ValidationPlan, raise_if_rejected, summary_of
+from flowlens.engines._protocol import Backend, CheckSpec
+from flowlens.engines._select import Engine, backend_for
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -94,10 +58,13 @@ class EngineValidationReport:
 
     Notes
     -----
-    Each use of ``clean`` or ``rejects`` runs the validation on the engine again
-    (engines recompute what is not cached). :attr:`summary` counts the rejects in
-    one such run; after :meth:`write_rejects` it is read from the written table
-    instead, so the counts are those of the rows on disk.
+    The report is immutable. Each use of ``clean`` or ``rejects`` runs the
+    validation on the engine again (engines recompute what is not cached).
+    :attr:`summary` counts the rejects in one such run, on first use, and keeps
+    the counts (they are fixed by the plan, so they never go stale).
+    :meth:`write_rejects` leaves this report as it is and returns a *new* report
+    whose ``rejects`` is the written table, so that its counts are those of the
+    rows on disk.
 
     Examples
     --------
@@ -110,9 +77,9 @@ class EngineValidationReport:
     >>> frame = dd.from_pandas(fl.load_sample("flows").to_pandas(), npartitions=4)
     >>> report = fl.load_flows(frame)
     >>> written = report.write_rejects(tempfile.mkdtemp() + "/rejects")
-    >>> report.n_rows_in, report.n_rejected
-    (4013, 12)
-    >>> report.first_rejects(1)["reason"].item()
+    >>> written.n_rows_in, written.n_rejected, report.n_rejected
+    (4013, 12, 12)
+    >>> written.first_rejects(1)["reason"].item()
     "date: '2024-02-30' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
     >>> panel = fl.corridor_panel(report, freq="year")
     >>> panel.height > 0
@@ -121,16 +88,20 @@ class EngineValidationReport:
 
     clean: Any
     rejects: Any
-    engine: str
+    engine: Engine
     source: str
     n_rows_in: int
-    _results: dict[str, Any] = field(default_factory=dict)
+    _results: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def _backend(self) -> Backend:
+        return backend_for(self.engine)
 
     @property
     def summary(self) -> pl.DataFrame:
         """Rows per outcome (``clean``, then each rule with rejects): ``outcome``, ``n_rows``."""
         if "summary" not in self._results:
-            per_rule = _backend(self.engine).rule_counts(self._results.get("written", self.rejects))
+            per_rule = self._backend.rule_counts(self.rejects)
             self._results["summary"] = summary_of(per_rule, self.n_rows_in)
         summary: pl.DataFrame = self._results["summary"]
         return summary
@@ -149,30 +120,24 @@ class EngineValidationReport:
     def clean_amount_usd(self) -> float:
         """Total ``amount_usd`` of the clean rows (a run on the engine, on first use)."""
         if "clean_amount_usd" not in self._results:
-            self._results["clean_amount_usd"] = _backend(self.engine).total(
-                self.clean, "amount_usd"
-            )
+            self._results["clean_amount_usd"] = self._backend.total(self.clean, "amount_usd")
         return float(self._results["clean_amount_usd"])
 
     def first_rejects(self, n: int = EXAMPLES) -> pl.DataFrame:
         """The ``n`` rejected rows with the lowest positions, as a polars frame."""
-        first: pl.DataFrame = _backend(self.engine).first_rows(
-            self._results.get("written", self.rejects), n
-        )
-        return first
+        return self._backend.first_rows(self.rejects, n)
 
-    def write_rejects(self, path: str | Path) -> Any:
-        """Write the rejects as Parquet with the engine's writer; return the written table.
+    def write_rejects(self, path: str | Path) -> EngineValidationReport:
+        """Write the rejects as Parquet with the engine's writer; return a new report.
 
         ``path`` is a directory (local, or any URL the engine can write, such as
         ``s3a://`` for Spark or ``s3://`` for Dask); it must not exist yet, so
-        that no earlier run's rejects are mixed in. Afterwards :attr:`summary`
-        counts the written rows.
+        that no earlier run's rejects are mixed in. The returned report's
+        ``rejects`` is the written table (its :attr:`summary` counts the rows on
+        disk); this report is unchanged.
         """
-        written = _backend(self.engine).write(self.rejects, str(path))
-        self._results["written"] = written
-        self._results.pop("summary", None)
-        return written
+        written = self._backend.write(self.rejects, str(path))
+        return replace(self, rejects=written, _results={})
 
     def _repr_html_(self) -> str:
         from flowlens._display import card
@@ -208,7 +173,7 @@ class EngineValidationReport:
 
 
 def load_flows_on(
-    engine: str,
+    engine: Engine,
     frame: Any,
     *,
     columns: Mapping[str, str] | None,
@@ -224,7 +189,7 @@ def load_flows_on(
         max_fx_staleness_days=max_fx_staleness_days,
         keep=keep,
     )
-    backend = _backend(engine)
+    backend = backend_for(engine)
     # the plan over no rows: a missing column or a bad FX table fails here, at once
     schema = backend.polars_schema(frame)
     tx_column = ValidationPlan.build(
@@ -245,13 +210,3 @@ def load_flows_on(
     if strict:
         raise_if_rejected(report.summary, report.first_rejects().to_dicts())
     return report
-
-
-def _backend(engine: str) -> ModuleType:
-    if engine == "spark":
-        from flowlens.engines import _spark
-
-        return _spark
-    from flowlens.engines import _dask
-
-    return _dask

@@ -34,7 +34,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens.errors import FlowlensError, MissingColumnError, SchemaError
-from flowlens.panel import TOP_SENDER_COLUMNS
+from flowlens.schema import TOP_SENDER_COLUMNS
 
 __all__ = ["DEFAULT_DOMINANCE", "DEFAULT_MIN_SENDERS", "SuppressedPanel", "suppress_small_cells"]
 
