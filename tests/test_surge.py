@@ -355,7 +355,9 @@ def test_level_shifts_find_the_synthetic_derisking_drop() -> None:
     )
     downs = shifts.filter(direction="down", kind="step")
     assert downs.height >= 1
-    assert dt.date(2015, 2, 1) <= downs["period"].min() <= dt.date(2015, 8, 1)
+    first = downs["period"].min()
+    assert isinstance(first, dt.date)
+    assert dt.date(2015, 2, 1) <= first <= dt.date(2015, 8, 1)
 
 
 def compound_sums(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
