@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import flowlens as fl
-from flowlens.errors import FlowlensError
+from flowlens.errors import FlowlensError, ParameterError
 from flowlens.informal import Split, derisking_effect, read_derisking_events
 from flowlens.synth import SynthConfig, generate
 
@@ -102,7 +102,7 @@ def test_events_the_panel_cannot_support_are_listed_not_dropped() -> None:
     assert "36 periods of positive recorded flow" in effect.skipped["reason"][0]
     with pytest.raises(FlowlensError, match="no event could be estimated"):
         derisking_effect(panel, events_frame(("early", dt.date(2011, 12, 30), False)))
-    with pytest.raises(FlowlensError, match="history must be at least 6"):
+    with pytest.raises(ParameterError, match="history must be a whole number >= 6, got 3"):
         derisking_effect(panel, events_frame(("closure", dt.date(2015, 2, 6), False)), history=3)
 
 

@@ -14,14 +14,17 @@ about the method's calibration, which does not average out over corridors) and
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, MissingColumnError
-from flowlens.informal._priors import Prior, Triangular, as_prior
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError, ParameterError
+from flowlens.informal._priors import Prior, Triangular, as_prior, in_range
 from flowlens.surge._baselines import SUM_CV
 
 BASELINE_COLUMNS = (
@@ -36,7 +39,11 @@ BASELINE_COLUMNS = (
 _CORRIDOR_KEYS = (pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String))
 """Corridor keys as text, so that Enum- and String-typed inputs join."""
 Z90 = 1.6448536269514722  # the normal 95th percentile: a 90% interval is +-1.645 sd
-INFORMAL_CHANNELS = ("informal", "cash_carry")
+
+
+def _eager(table: Any, what: str) -> pl.DataFrame:
+    """Any table kind as an eager polars frame (a LazyFrame is collected here, once)."""
+    return from_any(table, what=what).eager()
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,13 @@ def _corridors(recorded: pl.DataFrame, value: str) -> pl.DataFrame:
 
 
 def baseline_from_costs(
-    recorded: pl.DataFrame,
-    costs: pl.DataFrame | None = None,
+    recorded: Any,
+    costs: Any = None,
     *,
     model: CostModel | None = None,
-    premium: pl.DataFrame | None = None,
+    premium: Any = None,
     value: str = fs.AMOUNT_USD,
-) -> pl.DataFrame:
+) -> Any:
     """Baseline informal ratio per corridor from the cost of formal transfer (Freund and Spatafora 2008).
 
     Parameters
@@ -132,8 +139,9 @@ def baseline_from_costs(
 
     Returns
     -------
-    polars.DataFrame
-        The baseline table (see the module notes), with ``cost_pct`` and
+    DataFrame
+        The kind of table ``recorded`` came as (polars, lazy, pandas, pyarrow): the
+        baseline table (see the module notes), with ``cost_pct`` and
         ``cost_source``: ``corridor``; else the mean of the receiving country's
         surveyed corridors (``destination mean``), of the sending country's
         (``origin mean``), or of all (``global mean``), each weighted by recorded flow.
@@ -150,29 +158,68 @@ def baseline_from_costs(
     [('MEX', 5.0, 'corridor', 0.45), ('SOM', 5.0, 'origin mean', 0.45)]
     """
     model = model or CostModel()
-    corridors = _corridors(recorded, value)
+    source = from_any(recorded, what="recorded")
+    frame = source.eager()
+    corridors = _corridors(frame, value)
+    per_corridor = _corridor_costs(frame, costs)
+    table = _fill_costs(corridors, per_corridor)
+    if premium is not None:
+        premium = _eager(premium, "premium")
+        MissingColumnError.require(premium.columns, fs.DESTINATION, "premium_pct")
+        table = table.join(
+            premium.select(pl.col(fs.DESTINATION).cast(pl.String), "premium_pct"),
+            on=fs.DESTINATION,
+            how="left",
+        )
+    else:
+        table = table.with_columns(premium_pct=pl.lit(0.0))
+    result = (
+        table.with_columns(pl.col("premium_pct").fill_null(0.0))
+        .select(
+            fs.ORIGIN,
+            fs.DESTINATION,
+            informal_ratio=model.ratio_expr(pl.col("cost_pct"), pl.col("premium_pct")),
+            offset=pl.lit(0.0),
+            log_sd_shared=pl.lit(model.log_sd),
+            log_sd_own=pl.lit(0.0),
+            method=pl.lit("cost"),
+            cost_pct=pl.col("cost_pct"),
+            cost_source=pl.col("cost_source"),
+        )
+        .sort(fs.ORIGIN, fs.DESTINATION)
+    )
+    return source.back(result)
+
+
+def _corridor_costs(recorded: pl.DataFrame, costs: Any) -> pl.DataFrame:
+    """Mean ``cost_pct`` per corridor, from ``costs`` or from ``recorded``'s ``cost_ratio``."""
     if costs is None:
-        if "cost_ratio" not in recorded.columns:
+        if fs.COST_RATIO not in recorded.columns:
             msg = (
                 "baseline_from_costs needs costs: pass costs= (origin, destination, cost_pct), "
                 "e.g. fl.read_rpw_corridors(...).panel, or a panel with cost_ratio "
                 "(corridor_panel(..., stats=('sum', 'cost_ratio')))"
             )
-            raise FlowlensError(msg)
+            raise ParameterError(msg)
         costs = recorded.select(
-            fs.ORIGIN, fs.DESTINATION, cost_pct=100.0 * pl.col("cost_ratio")
+            fs.ORIGIN, fs.DESTINATION, cost_pct=100.0 * pl.col(fs.COST_RATIO)
         ).filter(pl.col("cost_pct").is_finite())
+    costs = _eager(costs, "costs")
     MissingColumnError.require(costs.columns, fs.ORIGIN, fs.DESTINATION, "cost_pct")
-    per_corridor = costs.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
+    return costs.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
+
+
+def _fill_costs(corridors: pl.DataFrame, per_corridor: pl.DataFrame) -> pl.DataFrame:
+    """Every corridor's cost: its own, else its receiving, sending or all countries' mean."""
     known = corridors.join(per_corridor, on=[fs.ORIGIN, fs.DESTINATION], how="inner")
     if known.height == 0:
         msg = "no corridor of recorded has a cost: check that both use ISO3 codes"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     weighted = (pl.col("cost_pct") * pl.col("recorded_usd")).sum() / pl.col("recorded_usd").sum()
     by_destination = known.group_by(fs.DESTINATION).agg(destination_cost=weighted)
     by_origin = known.group_by(fs.ORIGIN).agg(origin_cost=weighted)
     global_cost = known.select(weighted).item()
-    table = (
+    return (
         corridors.join(per_corridor, on=[fs.ORIGIN, fs.DESTINATION], how="left")
         .join(by_destination, on=fs.DESTINATION, how="left")
         .join(by_origin, on=fs.ORIGIN, how="left")
@@ -189,30 +236,6 @@ def baseline_from_costs(
             ),
         )
     )
-    if premium is not None:
-        MissingColumnError.require(premium.columns, fs.DESTINATION, "premium_pct")
-        table = table.join(
-            premium.select(pl.col(fs.DESTINATION).cast(pl.String), "premium_pct"),
-            on=fs.DESTINATION,
-            how="left",
-        )
-    else:
-        table = table.with_columns(premium_pct=pl.lit(0.0))
-    return (
-        table.with_columns(pl.col("premium_pct").fill_null(0.0))
-        .select(
-            fs.ORIGIN,
-            fs.DESTINATION,
-            informal_ratio=model.ratio_expr(pl.col("cost_pct"), pl.col("premium_pct")),
-            offset=pl.lit(0.0),
-            log_sd_shared=pl.lit(model.log_sd),
-            log_sd_own=pl.lit(0.0),
-            method=pl.lit("cost"),
-            cost_pct=pl.col("cost_pct"),
-            cost_source=pl.col("cost_source"),
-        )
-        .sort(fs.ORIGIN, fs.DESTINATION)
-    )
 
 
 SHARE_REMITTING_DEFAULT = Triangular(0.3, 0.5, 0.7)
@@ -225,15 +248,15 @@ monthly. Pass ``annual_amount`` per sending country to reflect host incomes."""
 
 
 def baseline_from_gap(
-    recorded: pl.DataFrame,
-    migrants: pl.DataFrame,
+    recorded: Any,
+    migrants: Any,
     *,
     share_remitting: float | Prior = SHARE_REMITTING_DEFAULT,
     annual_amount_usd: float | Prior = ANNUAL_AMOUNT_DEFAULT,
-    annual_amount: pl.DataFrame | None = None,
+    annual_amount: Any = None,
     years: float = 1.0,
     value: str = fs.AMOUNT_USD,
-) -> pl.DataFrame:
+) -> Any:
     """Baseline informal ratio from the demand side: what migrants would send, less what is recorded.
 
     ``expected = migrants x share remitting x annual amount x years``;
@@ -272,14 +295,20 @@ def baseline_from_gap(
     >>> t["expected_usd"].item(), t["informal_ratio"].item(), t["offset"].item()
     (150000000.0, 1.5, 1.0)
     """
-    share = as_prior(share_remitting, "share_remitting")
-    amount = as_prior(annual_amount_usd, "annual_amount_usd")
+    share = in_range(as_prior(share_remitting, "share_remitting"), "share_remitting", 0.0, 1.0)
+    amount = in_range(as_prior(annual_amount_usd, "annual_amount_usd"), "annual_amount_usd", 0.0)
+    if not (isinstance(years, int | float) and math.isfinite(years) and years > 0):
+        msg = f"years must be a number > 0, got {years!r}"
+        raise ParameterError(msg)
+    source = from_any(recorded, what="recorded")
+    migrants = _eager(migrants, "migrants")
     MissingColumnError.require(migrants.columns, fs.ORIGIN, fs.DESTINATION, "migrants")
-    corridors = _corridors(recorded, value)
+    corridors = _corridors(source.eager(), value)
     stock = migrants.group_by(*_CORRIDOR_KEYS).agg(pl.col("migrants").sum())
     table = corridors.join(stock, on=[fs.ORIGIN, fs.DESTINATION], how="left")
     amount_per_origin = pl.lit(amount.mean)
     if annual_amount is not None:
+        annual_amount = _eager(annual_amount, "annual_amount")
         MissingColumnError.require(annual_amount.columns, fs.ORIGIN, "annual_amount_usd")
         table = table.join(
             annual_amount.select(pl.col(fs.ORIGIN).cast(pl.String), "annual_amount_usd"),
@@ -290,7 +319,7 @@ def baseline_from_gap(
     # the spread of a product of two priors, in logs: from their 5th-95th percentiles
     log_sd = math.hypot(*(_log_spread(p) for p in (share, amount)))
     expected = pl.col("migrants") * share.mean * amount_per_origin * years
-    return (
+    result = (
         table.with_columns(expected_usd=expected)
         .select(
             fs.ORIGIN,
@@ -312,6 +341,7 @@ def baseline_from_gap(
         )
         .sort(fs.ORIGIN, fs.DESTINATION)
     )
+    return source.back(result)
 
 
 def _log_spread(prior: Prior) -> float:
@@ -321,8 +351,8 @@ def _log_spread(prior: Prior) -> float:
 
 
 def baseline_observed(
-    flows: pl.DataFrame, *, value: str = fs.AMOUNT_USD, before: str | None = None
-) -> pl.DataFrame:
+    flows: Any, *, value: str = fs.AMOUNT_USD, before: str | dt.date | None = None
+) -> Any:
     """Baseline informal ratio measured where the data has informal channels (surveys, synthetic truth).
 
     Parameters
@@ -333,12 +363,13 @@ def baseline_observed(
         without it each row counts as one transfer, which overstates the noise of
         a panel's informal sums.
     before
-        Only periods before this ISO date (the pre-scenario baseline).
+        Only periods before this date (a date or an ISO string; the pre-scenario
+        baseline).
 
     Returns
     -------
-    polars.DataFrame
-        The baseline table: ratio = informal / formal per corridor, with the
+    DataFrame
+        The kind of table ``flows`` came as; the baseline table: ratio = informal / formal per corridor, with the
         sampling noise of the informal sum as ``log_sd_own`` (``SUM_CV / sqrt(n)``
         for n informal transfers). Corridors with no formal flow are left out:
         their ratio is undefined.
@@ -352,20 +383,22 @@ def baseline_observed(
     >>> baseline_observed(flows)["informal_ratio"].item()
     0.4
     """
+    source = from_any(flows, what="flows")
+    flows = source.eager()
     MissingColumnError.require(flows.columns, fs.ORIGIN, fs.DESTINATION, fs.CHANNEL, value)
     if before is not None:
-        if "period" not in flows.columns and fs.DATE not in flows.columns:
-            raise MissingColumnError.for_column("period", flows.columns)
-        when = "period" if "period" in flows.columns else fs.DATE
-        flows = flows.filter(pl.col(when) < pl.lit(before).str.to_date())
-    informal = pl.col(fs.CHANNEL).cast(pl.String).is_in(list(INFORMAL_CHANNELS))
-    count = pl.col("n_transfers") if "n_transfers" in flows.columns else pl.lit(1)
+        if fs.PERIOD not in flows.columns and fs.DATE not in flows.columns:
+            raise MissingColumnError.for_column(fs.PERIOD, flows.columns)
+        when = fs.PERIOD if fs.PERIOD in flows.columns else fs.DATE
+        flows = flows.filter(pl.col(when) < pl.lit(_as_day(before)))
+    informal = pl.col(fs.CHANNEL).cast(pl.String).is_in(list(fs.INFORMAL_CHANNELS))
+    count = pl.col(fs.N_TRANSFERS) if fs.N_TRANSFERS in flows.columns else pl.lit(1)
     per = flows.group_by(*_CORRIDOR_KEYS).agg(
         informal_usd=pl.col(value).filter(informal).sum(),
         formal_usd=pl.col(value).filter(~informal).sum(),
         n_informal=count.filter(informal).sum(),
     )
-    return (
+    result = (
         per.filter(pl.col("formal_usd") > 0)
         .select(
             fs.ORIGIN,
@@ -380,3 +413,17 @@ def baseline_observed(
         )
         .sort(fs.ORIGIN, fs.DESTINATION)
     )
+    return source.back(result)
+
+
+def _as_day(value: str | dt.date) -> dt.date:
+    """``before`` as a date: a date, a datetime's date, or an ISO string."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        msg = f"before must be a date or an ISO date 'YYYY-MM-DD', got {value!r}"
+        raise ParameterError(msg) from exc

@@ -31,19 +31,23 @@ equals the counterfactual total in every draw.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, MissingColumnError
-from flowlens.informal._baseline import BASELINE_COLUMNS, INFORMAL_CHANNELS
+from flowlens._frames import from_any
+from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens.errors import InputFormatError, MissingColumnError, ParameterError, SchemaError
+from flowlens.informal._baseline import BASELINE_COLUMNS
+from flowlens.informal._priors import checked_sample
 from flowlens.informal._scenario import NO_SCENARIO, DeRiskingScenario
-from flowlens.panel import _normalise_freq
 from flowlens.surge._baselines import SUM_CV
 
 F64 = npt.NDArray[np.float64]
@@ -55,11 +59,14 @@ DEFAULT_COST_PCT = 7.0
 the Remittance Prices Worldwide average over 2011-2020."""
 CHUNK_CELLS = 4_000_000
 """Draw-cells per chunk: each of the few float64 work arrays is then 32 MB."""
+_KEYS = [fs.ORIGIN, fs.DESTINATION]
 
 
 @dataclass(frozen=True)
 class InformalEstimate:
-    """What :func:`estimate_informal` returns.
+    """What :func:`estimate_informal` returns: the tables and the settings that made them.
+
+    Frozen: nothing computes or changes it after :func:`estimate_informal` returns.
 
     Attributes
     ----------
@@ -80,7 +87,28 @@ class InformalEstimate:
     draws, seed
         The Monte Carlo settings.
     baseline
-        The baseline table used.
+        The baseline table used (as polars).
+    spec
+        The panel's :class:`flowlens.PanelSpec` (frequency, value column, keys) as
+        read from it.
+    scenarios
+        The scenarios, in the order of the tables (the baseline alone is
+        ``NO_SCENARIO``, named ``"baseline"``).
+    sampling_noise
+        Whether the cells' sampling noise was drawn.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> from flowlens.informal import baseline_from_costs, estimate_informal
+    >>> quarters = pl.date_range(dt.date(2015, 1, 1), dt.date(2015, 10, 1), "1q", eager=True)
+    >>> panel = pl.DataFrame({"period": quarters, "origin": "USA", "destination": "SOM",
+    ...                       "amount_usd": 54e6})
+    >>> base = baseline_from_costs(panel, pl.DataFrame({"origin": ["USA"],
+    ...     "destination": ["SOM"], "cost_pct": [7.0]}))
+    >>> estimate = estimate_informal(panel, baseline=base, draws=50)
+    >>> estimate.spec.freq, estimate.spec.value, [s.name for s in estimate.scenarios]
+    ('1q', 'amount_usd', ['baseline'])
     """
 
     corridors: pl.DataFrame
@@ -90,6 +118,9 @@ class InformalEstimate:
     draws: int
     seed: int
     baseline: pl.DataFrame
+    spec: PanelSpec
+    scenarios: tuple[DeRiskingScenario, ...]
+    sampling_noise: bool = True
 
     def _repr_html_(self) -> str:
         from flowlens._display import card
@@ -102,19 +133,21 @@ class InformalEstimate:
             [
                 f"{self.summary.height} scenario(s)",
                 f"{self.corridors.height:,} corridor-periods",
+                f"freq {self.spec.freq}",
                 f"{self.draws:,} draws",
                 f"seed {self.seed}",
             ],
             [*present, *extra],
             [tuple(row) for row in self.summary.select(*present, *extra).iter_rows()],
-            note="USD over the whole panel; 5th/50th/95th percentiles of the draws. "
-            "Per corridor: .corridors; per receiving country: .by_destination.",
+            note=f"{self.spec.value} over the whole panel; 5th/50th/95th percentiles of the "
+            "draws. Per corridor: .corridors; per receiving country: .by_destination.",
         )
 
     def __repr__(self) -> str:
         return (
             f"InformalEstimate(scenarios={self.summary.height}, corridor_periods="
-            f"{self.corridors.height:,}, draws={self.draws}, seed={self.seed})"
+            f"{self.corridors.height:,}, freq={self.spec.freq!r}, value={self.spec.value!r}, "
+            f"draws={self.draws}, seed={self.seed})"
         )
 
 
@@ -152,13 +185,13 @@ class _Draws:
 
 
 def estimate_informal(
-    panel: pl.DataFrame,
+    panel: Any,
     scenario: DeRiskingScenario | Sequence[DeRiskingScenario] | None = None,
     *,
-    baseline: pl.DataFrame,
+    baseline: Any,
     draws: int = 1000,
     seed: int = 0,
-    freq: str = "1mo",
+    freq: str | None = None,
     value: str = fs.AMOUNT_USD,
     threads: int = 2,
     sampling_noise: bool = True,
@@ -175,19 +208,26 @@ def estimate_informal(
         out of the recorded formal flow and a scenario's ``channels`` decide which
         formal flow loses capacity. With ``cost_pct`` or ``cost_ratio``, that is the
         cost the elasticity applies to (else the baseline's ``cost_pct``, else 7%).
-        A row whose value is null is unknown, not zero: it is left out.
+        A row whose value is null is unknown, not zero: it is left out. Any table:
+        polars (eager or lazy, collected here once), pandas, pyarrow, or an Arrow
+        PyCapsule object.
     scenario
         One :class:`DeRiskingScenario`, several (compared side by side, with the
-        same random numbers), or None: the baseline alone.
+        same random numbers: each scenario's result does not depend on the others
+        or on their order), or None: the baseline alone.
     baseline
         The baseline informal ratio per corridor, from :func:`baseline_from_costs`,
-        :func:`baseline_from_gap` or :func:`baseline_observed`.
+        :func:`baseline_from_gap` or :func:`baseline_observed` (any table kind).
     draws, seed
-        Monte Carlo draws, and the seed that makes the result reproducible.
+        Monte Carlo draws (at least 2), and the seed (>= 0) that makes the result
+        reproducible.
     freq
-        The panel's period length.
+        The panel's period length. None (the default) reads it from the periods;
+        a ``freq`` that contradicts them raises :class:`flowlens.errors.ParameterError`.
+    value
+        The measured column (default ``amount_usd``).
     threads
-        Chunks computed at once (numpy releases the interpreter lock).
+        Chunks computed at once (numpy releases the interpreter lock), at least 1.
     sampling_noise
         When the panel has ``n_transfers``, widen each corridor-period's informal
         flow by the sampling noise of a sum of that many transfers (the interval
@@ -200,6 +240,19 @@ def estimate_informal(
     Returns
     -------
     InformalEstimate
+        Polars tables, with the settings they were computed with (``spec``,
+        ``draws``, ``seed``, ``scenarios``).
+
+    Raises
+    ------
+    ParameterError
+        A bad argument (``draws`` below 2, a negative seed, a ``freq`` that
+        contradicts the periods, two scenarios with one name, a baseline with
+        duplicate or non-finite rows or without a row for a corridor of the panel).
+    InputFormatError
+        An empty panel, or one whose values are all null.
+    SchemaError
+        A negative recorded flow.
 
     Examples
     --------
@@ -219,54 +272,86 @@ def estimate_informal(
     ('closure', True)
     >>> bool(abs(s["formal_mean"] + s["informal_mean"] + s["lost_mean"] - s["total_mean"]) < 1)
     True
+    >>> result.spec.freq
+    '1mo'
     """
-    if draws < 2:
-        msg = f"draws must be at least 2, got {draws}"
-        raise FlowlensError(msg)
-    if seed < 0:
-        msg = f"seed must be a non-negative integer, got {seed}"
-        raise FlowlensError(msg)
+    check_draws(draws, seed)
+    check_count(threads, "threads", 1)
     scenarios = _scenarios(scenario)
-    every = _normalise_freq(freq)
-    cells = _cells(panel, baseline, scenarios, every, value, sampling_noise=sampling_noise)
-    baseline_rng = np.random.default_rng([seed, 1])
-    z_shared = baseline_rng.standard_normal(draws)
-    corridor_frames, group_frames, period_frames, summary_frames = [], [], [], []
+    spec, cells, base = prepare(
+        panel,
+        baseline,
+        scenarios,
+        freq=freq,
+        value=value,
+        sampling_noise=sampling_noise,
+        what="estimate_informal's panel",
+    )
+    z_shared = shared_normals(seed, draws)
+    frames: list[tuple[pl.DataFrame, ...]] = []
     from tqdm.auto import tqdm
 
     bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario", disable=not progress)
-    for scenario_ in bar:
-        params = _draw(scenario_, draws, seed, z_shared)
-        ramp, exposed = _reach(scenario_, cells)
-        stats, group_sums = _simulate(cells, params, ramp, exposed, seed=seed, threads=threads)
-        label = pl.lit(scenario_.name).alias("scenario")
-        corridor_frames.append(
-            cells.keys.with_columns(label, recorded_formal_usd=pl.Series(cells.formal)).hstack(
-                stats
-            )
-        )
-        group_frames.append(_summarise(group_sums, cells.groups.with_columns(label)))
-        period_sums = _sum_by(group_sums, cells.period_of_group, cells.periods.height)
-        period_frames.append(_summarise(period_sums, cells.periods.with_columns(label)))
-        total = group_sums.sum(axis=0, keepdims=True)
-        summary = _summarise(total, pl.DataFrame({"scenario": [scenario_.name]}))
-        recorded = float(cells.formal.sum())
-        summary_frames.append(
-            summary.with_columns(
-                recorded_formal_usd=pl.lit(recorded),
-                informal_to_recorded=pl.col("informal_p50") / recorded if recorded else None,
-            )
-        )
+    for scenario_ in bar:  # scenarios are few; each is one vectorised pass over every cell
+        frames.append(_one_scenario(scenario_, cells, draws, seed, z_shared, threads))
+    corridors, by_destination, by_scenario, summary = (
+        pl.concat(f) for f in zip(*frames, strict=True)
+    )
     order = ["scenario"]
     return InformalEstimate(
-        corridors=_first(pl.concat(corridor_frames), order),
-        by_destination=_first(pl.concat(group_frames), order),
-        by_scenario=_first(pl.concat(period_frames), order),
-        summary=pl.concat(summary_frames),
+        corridors=_first(corridors, order),
+        by_destination=_first(by_destination, order),
+        by_scenario=_first(by_scenario, order),
+        summary=summary,
         draws=draws,
         seed=seed,
-        baseline=baseline,
+        baseline=base,
+        spec=spec,
+        scenarios=tuple(scenarios),
+        sampling_noise=sampling_noise,
     )
+
+
+def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:
+    """``draws`` a whole number >= ``minimum`` and ``seed`` one >= 0, else ParameterError."""
+    check_count(draws, "draws", minimum)
+    check_count(seed, "seed", 0)
+
+
+def check_count(number: object, what: str, minimum: int) -> None:
+    """``number`` a whole number (not a bool) >= ``minimum``, else ParameterError."""
+    if not isinstance(number, numbers.Integral) or isinstance(number, bool) or number < minimum:
+        msg = f"{what} must be a whole number >= {minimum}, got {number!r}"
+        raise ParameterError(msg)
+
+
+def shared_normals(seed: int, draws: int) -> F64:
+    """The baseline ratio's shared standard normal per draw: one stream for every scenario."""
+    z: F64 = np.random.default_rng([seed, 1]).standard_normal(draws)
+    return z
+
+
+def _one_scenario(  # noqa: PLR0917 - the run's settings, passed on
+    scenario: DeRiskingScenario, cells: _Cells, draws: int, seed: int, z_shared: F64, threads: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One scenario's four tables: per corridor-period, per destination-period, per period, overall."""
+    params = _draw(scenario, draws, seed, z_shared)
+    ramp, exposed = _reach(scenario, cells)
+    stats, group_sums = _simulate(cells, params, ramp, exposed, seed=seed, threads=threads)
+    label = pl.lit(scenario.name).alias("scenario")
+    corridors = cells.keys.with_columns(label, recorded_formal_usd=pl.Series(cells.formal)).hstack(
+        stats
+    )
+    by_destination = _summarise(group_sums, cells.groups.with_columns(label))
+    period_sums = _sum_by(group_sums, cells.period_of_group, cells.periods.height)
+    by_period = _summarise(period_sums, cells.periods.with_columns(label))
+    total = group_sums.sum(axis=0, keepdims=True)
+    recorded = float(cells.formal.sum())
+    summary = _summarise(total, pl.DataFrame({"scenario": [scenario.name]})).with_columns(
+        recorded_formal_usd=pl.lit(recorded),
+        informal_to_recorded=pl.col("informal_p50") / recorded if recorded else None,
+    )
+    return corridors, by_destination, by_period, summary
 
 
 def _first(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -280,109 +365,182 @@ def _scenarios(
         return [NO_SCENARIO]
     chosen = [scenario] if isinstance(scenario, DeRiskingScenario) else list(scenario)
     if not chosen or not all(isinstance(s, DeRiskingScenario) for s in chosen):
-        msg = "scenario must be a DeRiskingScenario, a list of them, or None"
-        raise FlowlensError(msg)
+        msg = f"scenario must be a DeRiskingScenario, a list of them, or None, got {scenario!r}"
+        raise ParameterError(msg)
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
         msg = f"scenario names must differ, got {names}"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     return chosen
 
 
-def _cells(
-    panel: pl.DataFrame,
-    baseline: pl.DataFrame,
+def prepare(
+    panel: Any,
+    baseline: Any,
     scenarios: Sequence[DeRiskingScenario],
-    every: str,
-    value: str,
     *,
-    sampling_noise: bool = False,
-) -> _Cells:
-    if isinstance(panel, pl.LazyFrame):
-        panel = panel.collect()
-    MissingColumnError.require(panel.columns, "period", fs.ORIGIN, fs.DESTINATION, value)
-    MissingColumnError.require(baseline.columns, *BASELINE_COLUMNS)
-    keys = [fs.ORIGIN, fs.DESTINATION]
-    amount = pl.col(value).cast(pl.Float64)
-    channel = pl.col(fs.CHANNEL).cast(pl.String) if fs.CHANNEL in panel.columns else None
-    formal_rows = pl.lit(True) if channel is None else ~channel.is_in(list(INFORMAL_CHANNELS))
+    freq: str | None,
+    value: str,
+    sampling_noise: bool,
+    what: str,
+) -> tuple[PanelSpec, _Cells, pl.DataFrame]:
+    """The panel's spec, its cells joined to the baseline, and the baseline as polars."""
+    frame = from_any(panel, what=what).eager()
+    spec = panel_spec(frame, freq=freq, value=value, what=what)
+    MissingColumnError.require(frame.columns, fs.ORIGIN, fs.DESTINATION)
+    base = from_any(baseline, what="the baseline").eager()
+    MissingColumnError.require(base.columns, *BASELINE_COLUMNS)
+    _check_recorded(frame, spec.value, what)
     channel_sets = sorted({s.channels for s in scenarios})
-    exposed_aggs = [
-        (
-            amount.filter(channel.is_in(list(channels))).sum()
-            if channel is not None
-            else amount.filter(formal_rows).sum()
-        ).alias(f"_exposed{i}")
-        for i, channels in enumerate(channel_sets)
-    ]
-    cost_aggs = []
-    if "cost_pct" in panel.columns:
-        cost_aggs.append(pl.col("cost_pct").cast(pl.Float64).mean().alias("_cost"))
-    elif "cost_ratio" in panel.columns:
-        cost_aggs.append((100.0 * pl.col("cost_ratio").cast(pl.Float64)).mean().alias("_cost"))
-    count_aggs = []
-    if sampling_noise and "n_transfers" in panel.columns:
-        count = pl.col("n_transfers").cast(pl.Float64)
-        count_aggs.append(count.filter(formal_rows).sum().alias("_n_formal"))
+    grouped = _aggregate(frame, spec, channel_sets, sampling_noise=sampling_noise)
+    joined, arrays = _join_baseline(grouped, _baseline_arrays(base))
+    return spec, _cells_of(joined, arrays, channel_sets, spec.freq), base
+
+
+def _check_recorded(frame: pl.DataFrame, value: str, what: str) -> None:
+    """An empty panel and a negative recorded flow are errors, not zeros."""
+    if frame.filter(pl.col(value).is_not_null()).is_empty():
+        msg = (
+            f"{what} has no rows with a {value}"
+            + (" (every value is null)" if frame.height else "")
+            + ": pass a panel with recorded flows"
+        )
+        raise InputFormatError(msg)
     # a negative row is an error even where positive rows of its cell would hide it
-    negative = panel.filter(pl.col(value) < 0)
+    negative = frame.filter(pl.col(value) < 0)
     if negative.height:
         row = negative.row(0, named=True)
         msg = (
             f"{value} is negative for {row[fs.ORIGIN]} -> {row[fs.DESTINATION]} in "
-            f"{row['period']} ({row[value]:,.2f}): recorded flows must be >= 0"
+            f"{row[fs.PERIOD]} ({row[value]:,.2f}): recorded flows must be >= 0"
         )
-        raise FlowlensError(msg)
+        raise SchemaError(msg)
+
+
+def _aggregate(
+    frame: pl.DataFrame,
+    spec: PanelSpec,
+    channel_sets: Sequence[tuple[str, ...]],
+    *,
+    sampling_noise: bool,
+) -> pl.DataFrame:
+    """One row per corridor and period: formal flow, flow in each channel set, cost, counts.
+
+    Values are sorted inside each cell before they are summed, so that the sums do
+    not depend on the order of the panel's rows (floating-point addition does).
+    """
+    amount = pl.col(spec.value).cast(pl.Float64)
+    has_channel = fs.CHANNEL in frame.columns
+    channel = pl.col(fs.CHANNEL).cast(pl.String)
+    formal_rows = ~channel.is_in(list(fs.INFORMAL_CHANNELS)) if has_channel else pl.lit(True)
+
+    def total(expr: pl.Expr, rows: pl.Expr) -> pl.Expr:
+        return expr.filter(rows).sort().sum()
+
+    aggs = [total(amount, formal_rows).alias("_formal")]
+    aggs += [
+        total(amount, channel.is_in(list(channels)) if has_channel else formal_rows).alias(
+            f"_exposed{i}"
+        )
+        for i, channels in enumerate(channel_sets)
+    ]
+    if "cost_pct" in frame.columns:
+        aggs.append(pl.col("cost_pct").cast(pl.Float64).sort().mean().alias("_cost"))
+    elif fs.COST_RATIO in frame.columns:
+        cost = 100.0 * pl.col(fs.COST_RATIO).cast(pl.Float64)
+        aggs.append(cost.sort().mean().alias("_cost"))
+    if sampling_noise and fs.N_TRANSFERS in frame.columns:
+        aggs.append(total(pl.col(fs.N_TRANSFERS).cast(pl.Float64), formal_rows).alias("_n_formal"))
     grouped = (
-        panel.filter(pl.col(value).is_not_null())
+        frame.filter(pl.col(spec.value).is_not_null())
         .group_by(
             pl.col(fs.ORIGIN).cast(pl.String),
             pl.col(fs.DESTINATION).cast(pl.String),
-            pl.col("period").dt.truncate(every).cast(pl.Date),
+            pl.col(fs.PERIOD).dt.truncate(spec.freq).cast(pl.Date),
         )
-        .agg(
-            amount.filter(formal_rows).sum().alias("_formal"),
-            *exposed_aggs,
-            *cost_aggs,
-            *count_aggs,
-        )
+        .agg(*aggs)
     )
+    cost = grouped.get_column("_cost") if "_cost" in grouped.columns else None
+    if cost is not None and ((cost < 0) | cost.is_nan()).any():
+        msg = (
+            "the panel's cost_pct (or cost_ratio) is negative or NaN in some cells: costs are >= 0"
+        )
+        raise SchemaError(msg)
+    return grouped
+
+
+def _baseline_arrays(baseline: pl.DataFrame) -> pl.DataFrame:
+    """The baseline's numbers per corridor, sorted by corridor and indexed (``_corridor``).
+
+    The index keys each corridor's random stream: sorting first makes it independent
+    of the baseline's row order (the estimators already return it sorted).
+    """
     base = baseline.select(
         pl.col(fs.ORIGIN).cast(pl.String),
         pl.col(fs.DESTINATION).cast(pl.String),
         pl.col("informal_ratio", "offset", "log_sd_shared", "log_sd_own").cast(pl.Float64),
         *([pl.col("cost_pct").alias("_base_cost")] if "cost_pct" in baseline.columns else []),
-    ).with_row_index("_corridor")
-    joined = grouped.join(base, on=keys, how="left")
+    ).sort(_KEYS)
+    duplicated = base.filter(pl.struct(_KEYS).is_duplicated())
+    if duplicated.height:
+        msg = (
+            f"the baseline has {duplicated.height} rows for corridors that appear more than once, "
+            f"e.g. {duplicated.select(_KEYS).row(0)}: one row per corridor"
+        )
+        raise ParameterError(msg)
+    numbers_ = pl.col("informal_ratio", "offset", "log_sd_shared", "log_sd_own")
+    bad = base.filter(pl.any_horizontal(~numbers_.is_finite() | (numbers_ < 0)))
+    if bad.height:
+        row = bad.row(0, named=True)
+        msg = (
+            f"the baseline's informal_ratio, offset, log_sd_shared and log_sd_own must be finite "
+            f"and >= 0; {row[fs.ORIGIN]} -> {row[fs.DESTINATION]} has {row}"
+        )
+        raise ParameterError(msg)
+    return base.with_row_index("_corridor")
+
+
+def _join_baseline(grouped: pl.DataFrame, base: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each cell with its corridor's baseline row and cost, sorted by destination, period, origin."""
+    joined = grouped.join(base, on=_KEYS, how="left")
     missing = joined.filter(pl.col("_corridor").is_null())
     if missing.height:
-        examples = missing.select(keys).unique().head(3).rows()
+        examples = missing.select(_KEYS).unique().sort(_KEYS).head(3).rows()
         msg = (
-            f"the baseline has no row for {missing.select(keys).n_unique()} corridor(s) of the "
+            f"the baseline has no row for {missing.select(_KEYS).n_unique()} corridor(s) of the "
             f"panel, e.g. {examples}: build it from the same panel, or fill the gaps "
             "(baseline_from_costs fills missing costs from regional means)"
         )
-        raise FlowlensError(msg)
-    if "_cost" not in joined.columns:
-        joined = joined.with_columns(_cost=pl.lit(None, dtype=pl.Float64))
-    if "_base_cost" not in joined.columns:
-        joined = joined.with_columns(_base_cost=pl.lit(None, dtype=pl.Float64))
+        raise ParameterError(msg)
+    for name in ("_cost", "_base_cost"):
+        if name not in joined.columns:
+            joined = joined.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
     joined = joined.with_columns(
         _cost=pl.coalesce("_cost", "_base_cost", pl.lit(DEFAULT_COST_PCT))
-    ).sort(fs.DESTINATION, "period", fs.ORIGIN)
-    groups = joined.select(fs.DESTINATION, "period").unique(maintain_order=True)
+    ).sort(fs.DESTINATION, fs.PERIOD, fs.ORIGIN)
+    return joined, base
+
+
+def _cells_of(
+    joined: pl.DataFrame, base: pl.DataFrame, channel_sets: Sequence[tuple[str, ...]], every: str
+) -> _Cells:
+    """The joined cells as flat arrays, with their (destination, period) groups and periods."""
+    groups = joined.select(fs.DESTINATION, fs.PERIOD).unique(maintain_order=True)
     groups = groups.with_row_index("_group")
-    joined = joined.join(groups, on=[fs.DESTINATION, "period"], how="left", maintain_order="left")
-    periods = joined.select("period").unique().sort("period").with_row_index("_period")
+    joined = joined.join(groups, on=[fs.DESTINATION, fs.PERIOD], how="left", maintain_order="left")
+    periods = joined.select(fs.PERIOD).unique().sort(fs.PERIOD).with_row_index("_period")
     period_of_group = (
-        groups.join(periods, on="period", how="left", maintain_order="left")["_period"]
+        groups.join(periods, on=fs.PERIOD, how="left", maintain_order="left")["_period"]
         .cast(pl.Int64)
         .to_numpy()
     )
-    starts = joined.select(pl.col("period").cast(pl.Int64)).to_series().to_numpy()
-    ends = joined.select(pl.col("period").dt.offset_by(every).cast(pl.Int64)).to_series().to_numpy()
+    starts = joined.select(pl.col(fs.PERIOD).cast(pl.Int64)).to_series().to_numpy()
+    ends = (
+        joined.select(pl.col(fs.PERIOD).dt.offset_by(every).cast(pl.Int64)).to_series().to_numpy()
+    )
+    ratio = base["informal_ratio"].to_numpy()
     return _Cells(
-        keys=joined.select(fs.ORIGIN, fs.DESTINATION, "period"),
+        keys=joined.select(fs.ORIGIN, fs.DESTINATION, fs.PERIOD),
         formal=joined["_formal"].to_numpy().astype(np.float64),
         exposed={
             channels: joined[f"_exposed{i}"].to_numpy().astype(np.float64)
@@ -393,11 +551,11 @@ def _cells(
         cost_pct=joined["_cost"].to_numpy().astype(np.float64),
         period_start=starts.astype(np.float64),
         period_days=(ends - starts).astype(np.float64),
-        ratio=base["informal_ratio"].to_numpy(),
+        ratio=ratio,
         offset=base["offset"].to_numpy(),
         log_sd_shared=base["log_sd_shared"].to_numpy(),
         log_sd_own=base["log_sd_own"].to_numpy(),
-        noise_sd=_noise_sd(joined, base["informal_ratio"].to_numpy()),
+        noise_sd=_noise_sd(joined, ratio),
         groups=groups.drop("_group"),
         periods=periods.drop("_period"),
         period_of_group=period_of_group,
@@ -417,12 +575,25 @@ def _noise_sd(joined: pl.DataFrame, ratio: F64) -> F64:
 
 
 def _draw(scenario: DeRiskingScenario, draws: int, seed: int, z_shared: F64) -> _Draws:
-    """The scenario's parameters per draw; the same stream for every scenario (common random numbers)."""
+    """The scenario's parameters per draw.
+
+    Every scenario draws from the same stream (``seed``, 2), whatever its name or
+    its place in the list: common random numbers, so that the differences between
+    scenarios are not Monte Carlo noise and each scenario's result does not depend
+    on which others are run with it. Draws outside a parameter's range raise;
+    nothing is clipped.
+    """
     rng = np.random.default_rng([seed, 2])
     return _Draws(
-        withdrawn=np.clip(scenario.withdrawn_prior.sample(rng, draws), 0.0, 1.0),
-        cost_increase=np.maximum(scenario.cost_increase_prior.sample(rng, draws), 0.0),
-        elasticity=np.maximum(scenario.elasticity_prior.sample(rng, draws), 0.0),
+        withdrawn=checked_sample(
+            scenario.withdrawn_prior, rng, draws, "withdrawn", lower=0.0, upper=1.0
+        ),
+        cost_increase=checked_sample(
+            scenario.cost_increase_prior, rng, draws, "cost_increase_pp", lower=0.0
+        ),
+        elasticity=checked_sample(
+            scenario.elasticity_prior, rng, draws, "cost_elasticity", lower=0.0
+        ),
         split=scenario.split.sample(rng, draws),
         z_shared=z_shared,
     )
@@ -507,45 +678,13 @@ def _simulate(
             cells.noise_sd,
         )
         return _stats_frame(stats), group_sums
-    from flowlens.informal._kernel import hashed_normals, noise_seed
-
     n_cells = cells.formal.size
     draws = params.withdrawn.size
-    n_stats = len(QUANTILES) + 1
-    stats = np.empty((len(QUANTITIES), n_stats, n_cells))
+    stats = np.empty((len(QUANTITIES), len(QUANTILES) + 1, n_cells))
     group_sums = np.zeros((cells.groups.height, len(QUANTITIES), draws))
-    deterred = (params.elasticity * params.cost_increase)[None, :]  # relative fall x cost
 
     def run(part: slice) -> tuple[slice, F64, I64, F64]:
-        formal = cells.formal[part][:, None]
-        corridor = cells.corridor[part]
-        unique, position = np.unique(corridor, return_inverse=True)
-        z_own = hashed_normals(seed, draws, unique)
-        log_ratio = (
-            cells.log_sd_shared[unique][:, None] * params.z_shared[None, :]
-            + cells.log_sd_own[unique][:, None] * z_own
-        )
-        ratio = np.maximum(
-            cells.ratio[unique][:, None] * np.exp(log_ratio) - cells.offset[unique][:, None], 0.0
-        )[position]
-        sd = cells.noise_sd[part][:, None]
-        if sd.any():
-            cell_ids = np.arange(part.start, part.stop, dtype=np.int64)
-            z_cell = hashed_normals(noise_seed(seed), draws, cell_ids)
-            ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
-        p = progress[part][:, None]
-        withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]
-        k = p * np.minimum(1.0, deterred / cells.cost_pct[part][:, None])
-        displaced = formal * (withdrawn + (1.0 - withdrawn) * k)
-        baseline_informal = formal * ratio
-        values = np.stack(
-            [
-                formal - (1.0 - params.split[None, :, 1]) * displaced,
-                baseline_informal + params.split[None, :, 0] * displaced,
-                params.split[None, :, 2] * displaced,
-                formal + baseline_informal,
-            ]
-        )  # (quantity, cell, draw)
+        values = _reference_values(cells, params, progress, exposed_share, part, seed)
         cut = np.quantile(values, QUANTILES, axis=2)  # (quantile, quantity, cell)
         summary = np.concatenate([values.mean(axis=2)[None], cut], axis=0)
         group = cells.group[part]
@@ -554,11 +693,50 @@ def _simulate(
         return part, summary, group[starts], sums
 
     parts = list(_chunks(n_cells, draws))
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         for part, summary, groups, sums in pool.map(run, parts):
             stats[:, :, part] = summary.transpose(1, 0, 2)
             group_sums[groups] += sums.transpose(1, 0, 2)
     return _stats_frame(stats), group_sums
+
+
+def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
+    cells: _Cells, params: _Draws, progress: F64, exposed_share: F64, part: slice, seed: int
+) -> F64:
+    """The numpy reference: (quantity, cell, draw) values for the cells in ``part``."""
+    from flowlens.informal._kernel import hashed_normals, noise_seed
+
+    draws = params.withdrawn.size
+    formal = cells.formal[part][:, None]
+    unique, position = np.unique(cells.corridor[part], return_inverse=True)
+    z_own = hashed_normals(seed, draws, unique)
+    log_ratio = (
+        cells.log_sd_shared[unique][:, None] * params.z_shared[None, :]
+        + cells.log_sd_own[unique][:, None] * z_own
+    )
+    ratio = np.maximum(
+        cells.ratio[unique][:, None] * np.exp(log_ratio) - cells.offset[unique][:, None], 0.0
+    )[position]
+    sd = cells.noise_sd[part][:, None]
+    if sd.any():
+        cell_ids = np.arange(part.start, part.stop, dtype=np.int64)
+        z_cell = hashed_normals(noise_seed(seed), draws, cell_ids)
+        ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
+    p = progress[part][:, None]
+    withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]
+    deterred = (params.elasticity * params.cost_increase)[None, :]  # relative fall x cost
+    k = p * np.minimum(1.0, deterred / cells.cost_pct[part][:, None])
+    displaced = formal * (withdrawn + (1.0 - withdrawn) * k)
+    baseline_informal = formal * ratio
+    values: F64 = np.stack(
+        [
+            formal - (1.0 - params.split[None, :, 1]) * displaced,
+            baseline_informal + params.split[None, :, 0] * displaced,
+            params.split[None, :, 2] * displaced,
+            formal + baseline_informal,
+        ]
+    )
+    return values
 
 
 def _stats_frame(stats: F64) -> pl.DataFrame:

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError
-from flowlens.graph import CorridorGraph
-from flowlens.informal._baseline import INFORMAL_CHANNELS
-from flowlens.informal._estimate import QUANTILES, QUANTITIES, _cells, _draw, _reach, _simulate
+from flowlens._frames import from_any
+from flowlens.errors import ParameterError
+from flowlens.informal._estimate import (
+    F64,
+    QUANTILES,
+    QUANTITIES,
+    _Cells,
+    _draw,
+    _reach,
+    _simulate,
+    check_count,
+    check_draws,
+    prepare,
+    shared_normals,
+)
 from flowlens.informal._scenario import DeRiskingScenario
-from flowlens.panel import _normalise_freq
 
 
 def derisking_exposure(
-    panel: pl.DataFrame,
+    panel: Any,
     origin: str,
     *,
-    baseline: pl.DataFrame,
+    baseline: Any,
     scenario: DeRiskingScenario | None = None,
     draws: int = 1000,
     seed: int = 0,
-    freq: str = "1mo",
+    freq: str | None = None,
     value: str = fs.AMOUNT_USD,
     threads: int = 2,
-) -> pl.DataFrame:
+) -> Any:
     """Receiving countries ranked by the flow they would lose if ``origin``'s banks de-risked.
 
-    The corridor graph gives each receiving country's recorded inflow and the share
-    of it that comes from ``origin`` (:meth:`CorridorGraph.exposure`); the
+    Each receiving country's recorded formal inflow and the share of it that comes
+    from ``origin`` (as :meth:`flowlens.graph.CorridorGraph.exposure` computes them); the
     Monte Carlo of :func:`estimate_informal` turns that exposure into flow not
     sent at all and flow pushed into informal channels, summed over the panel's
     periods, with intervals from the percentiles of each draw's sum.
@@ -37,7 +49,8 @@ def derisking_exposure(
     Parameters
     ----------
     panel, baseline, draws, seed, freq, value, threads
-        As for :func:`estimate_informal`.
+        As for :func:`estimate_informal` (``freq=None`` reads the period length from
+        the panel).
     origin
         The sending country whose banks de-risk (ISO3).
     scenario
@@ -47,8 +60,8 @@ def derisking_exposure(
 
     Returns
     -------
-    polars.DataFrame
-        One row per receiving country, most lost first: ``inflow_usd`` (recorded
+    DataFrame
+        The kind of table ``panel`` came as; one row per receiving country, most lost first: ``inflow_usd`` (recorded
         formal, from every sender), ``exposed_usd`` and ``exposed_share`` (from
         ``origin``), ``lost_p5``, ``lost_p50``, ``lost_p95`` (not sent),
         ``informal_added_p5``, ``informal_added_p50``, ``informal_added_p95``
@@ -71,23 +84,58 @@ def derisking_exposure(
     """
     if not isinstance(origin, str) or not origin:
         msg = f"origin must be a sending country's ISO3 code, got {origin!r}"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
+    if scenario is not None and not isinstance(scenario, DeRiskingScenario):
+        msg = f"scenario must be a DeRiskingScenario or None, got {scenario!r}"
+        raise ParameterError(msg)
+    check_draws(draws, seed)
+    check_count(threads, "threads", 1)
     origin = origin.upper()
     template = scenario if scenario is not None else DeRiskingScenario(f"{origin} de-risks")
     chosen = template.with_(origin=origin)
-    recorded = panel
-    if fs.CHANNEL in panel.columns:
-        recorded = panel.filter(~pl.col(fs.CHANNEL).cast(pl.String).is_in(list(INFORMAL_CHANNELS)))
-    graph = CorridorGraph.from_panel(recorded.filter(pl.col(value).is_not_null()), weight=value)
-    shares = graph.exposure(origins=[origin])
+    what = "derisking_exposure's panel"
+    source = from_any(panel, what=what)
+    _, cells, _ = prepare(
+        source.eager(),
+        baseline,
+        [chosen],
+        freq=freq,
+        value=value,
+        sampling_noise=False,  # totals over periods: the cells' noise averages out
+        what=what,
+    )
+    shares = _exposure_shares(cells, origin)
     if shares.filter(pl.col("exposed_usd") > 0).is_empty():
         msg = f"the panel has no recorded flow from {origin}: nothing to de-risk"
-        raise FlowlensError(msg)
-    cells = _cells(panel, baseline, [chosen], _normalise_freq(freq), value)
-    z_shared = np.random.default_rng([seed, 1]).standard_normal(draws)
-    params = _draw(chosen, draws, seed, z_shared)
+        raise ParameterError(msg)
+    params = _draw(chosen, draws, seed, shared_normals(seed, draws))
     progress, exposed = _reach(chosen, cells)
     _, group_sums = _simulate(cells, params, progress, exposed, seed=seed, threads=threads)
+    result = (
+        shares.join(_lost_and_added(cells, group_sums), on=fs.DESTINATION, how="left")
+        .with_columns(pl.col("^(lost|informal_added)_p\\d+$").fill_null(0.0))
+        .with_columns(lost_to_inflow_p50=pl.col("lost_p50") / pl.col("inflow_usd"))
+        .sort("lost_p50", fs.DESTINATION, descending=[True, False])
+    )
+    return source.back(result)
+
+
+def _exposure_shares(cells: _Cells, origin: str) -> pl.DataFrame:
+    """Per receiving country: recorded formal inflow, and the part from ``origin``."""
+    recorded = cells.keys.with_columns(_formal=pl.Series(cells.formal))
+    return (
+        recorded.group_by(fs.DESTINATION)
+        .agg(
+            inflow_usd=pl.col("_formal").sort().sum(),
+            exposed_usd=pl.col("_formal").filter(pl.col(fs.ORIGIN) == origin).sort().sum(),
+        )
+        .with_columns(exposed_share=pl.col("exposed_usd") / pl.col("inflow_usd"))
+        .sort("exposed_usd", fs.DESTINATION, descending=[True, False])
+    )
+
+
+def _lost_and_added(cells: _Cells, group_sums: F64) -> pl.DataFrame:
+    """Percentiles of each receiving country's lost flow and added informal flow over the draws."""
     destinations = cells.groups.select(pl.col(fs.DESTINATION).cast(pl.String))
     names, index = np.unique(destinations.to_series().to_numpy(), return_inverse=True)
     per_destination = np.zeros((names.size, *group_sums.shape[1:]))
@@ -112,17 +160,10 @@ def derisking_exposure(
     lost_q = np.quantile(lost, QUANTILES, axis=1)
     added_q = np.quantile(informal_added, QUANTILES, axis=1)
     labels = [f"p{round(q * 100)}" for q in QUANTILES]
-    estimates = pl.DataFrame(
+    return pl.DataFrame(
         {
             fs.DESTINATION: names,
             **{f"lost_{label}": lost_q[i] for i, label in enumerate(labels)},
             **{f"informal_added_{label}": added_q[i] for i, label in enumerate(labels)},
         }
-    )
-    return (
-        shares.with_columns(pl.col(fs.DESTINATION).cast(pl.String))
-        .join(estimates, on=fs.DESTINATION, how="left")
-        .with_columns(pl.col("^(lost|informal_added)_p\\d+$").fill_null(0.0))
-        .with_columns(lost_to_inflow_p50=pl.col("lost_p50") / pl.col("inflow_usd"))
-        .sort("lost_p50", fs.DESTINATION, descending=[True, False])
     )

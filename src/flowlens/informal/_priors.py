@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from flowlens.errors import FlowlensError
+from flowlens.errors import ParameterError
 
 F64 = npt.NDArray[np.float64]
 
@@ -52,6 +52,11 @@ class Fixed:
 
     value: float
 
+    def __post_init__(self) -> None:
+        if not _finite(self.value):
+            msg = f"Fixed needs a finite number, got {self.value!r}"
+            raise ParameterError(msg)
+
     def sample(self, rng: np.random.Generator, n: int) -> F64:
         """``n`` copies of the value."""
         return np.full(n, float(self.value))
@@ -87,9 +92,9 @@ class Uniform:
     upper: float
 
     def __post_init__(self) -> None:
-        if not self.lower <= self.upper:
+        if not (_finite(self.lower, self.upper) and self.lower <= self.upper):
             msg = f"Uniform needs lower <= upper, got {self.lower} and {self.upper}"
-            raise FlowlensError(msg)
+            raise ParameterError(msg)
 
     def sample(self, rng: np.random.Generator, n: int) -> F64:
         """``n`` draws."""
@@ -128,12 +133,14 @@ class Triangular:
     upper: float
 
     def __post_init__(self) -> None:
-        if not self.lower <= self.mode <= self.upper:
+        if not (
+            _finite(self.lower, self.mode, self.upper) and self.lower <= self.mode <= self.upper
+        ):
             msg = (
                 f"Triangular needs lower <= mode <= upper, got "
                 f"{self.lower}, {self.mode}, {self.upper}"
             )
-            raise FlowlensError(msg)
+            raise ParameterError(msg)
 
     def sample(self, rng: np.random.Generator, n: int) -> F64:
         """``n`` draws."""
@@ -188,15 +195,18 @@ class Split:
     concentration: float | None = 20.0
 
     def __post_init__(self) -> None:
-        if self.informal < 0 or self.other_formal < 0 or self.informal + self.other_formal > 1:
+        shares = (self.informal, self.other_formal)
+        if not (_finite(*shares) and min(shares) >= 0 and sum(shares) <= 1):
             msg = (
                 "Split needs informal >= 0, other_formal >= 0 and informal + other_formal <= 1, "
                 f"got {self.informal} and {self.other_formal}"
             )
-            raise FlowlensError(msg)
-        if self.concentration is not None and self.concentration <= 0:
+            raise ParameterError(msg)
+        if self.concentration is not None and not (
+            _finite(self.concentration) and self.concentration > 0
+        ):
             msg = f"Split.concentration must be positive (or None: fixed), got {self.concentration}"
-            raise FlowlensError(msg)
+            raise ParameterError(msg)
 
     @property
     def lost(self) -> float:
@@ -222,11 +232,99 @@ class Split:
         return draws
 
 
+def _finite(*values: object) -> bool:
+    """Whether every value is a real number that is not NaN or infinite (bools are not numbers)."""
+    return all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
 def as_prior(value: float | Prior, what: str) -> Prior:
     """A number becomes :class:`Fixed`; a prior is checked to be one."""
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            msg = f"{what} must be a finite number or a prior, got {value!r}"
+            raise ParameterError(msg)
         return Fixed(float(value))
     if not isinstance(value, Prior):
         msg = f"{what} must be a number or a prior (Fixed, Uniform, Triangular), got {value!r}"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     return value
+
+
+def support(prior: Prior) -> tuple[float, float]:
+    """The smallest and largest values ``prior`` draws.
+
+    :class:`Fixed`, :class:`Uniform` and :class:`Triangular` know theirs; a prior of
+    another class is read by its ``lower`` and ``upper`` attributes when it has them,
+    else by its ``low`` and ``high`` percentiles (its draws are checked too, see
+    :func:`checked_sample`).
+
+    Examples
+    --------
+    >>> from flowlens.informal._priors import Triangular, support
+    >>> support(Triangular(0.2, 0.8, 1.6))
+    (0.2, 1.6)
+    """
+    if isinstance(prior, Fixed):
+        return (float(prior.value), float(prior.value))
+    lower, upper = getattr(prior, "lower", None), getattr(prior, "upper", None)
+    if _finite(lower, upper):
+        return (float(lower), float(upper))  # type: ignore[arg-type]
+    return (float(prior.low), float(prior.high))
+
+
+def _range_text(lower: float, upper: float) -> str:
+    return f"lie in [{lower:g}, {upper:g}]" if math.isfinite(upper) else f"be >= {lower:g}"
+
+
+def in_range(prior: Prior, what: str, lower: float, upper: float = math.inf) -> Prior:
+    """``prior`` itself when every value it draws lies in ``[lower, upper]``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, the prior and the allowed range: nothing is clipped.
+
+    Examples
+    --------
+    >>> from flowlens.informal._priors import Uniform, in_range
+    >>> in_range(Uniform(-3.0, 0.0), "cost_increase_pp", 0.0)
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: cost_increase_pp must be >= 0, got Uniform(lower=-3.0, upper=0.0) (from -3 to 0)
+    """
+    low, high = support(prior)
+    if not (lower <= low and high <= upper):  # NaN fails both
+        msg = f"{what} must {_range_text(lower, upper)}, got {prior!r} (from {low:g} to {high:g})"
+        raise ParameterError(msg)
+    return prior
+
+
+def checked_sample(
+    prior: Prior,
+    rng: np.random.Generator,
+    n: int,
+    what: str,
+    *,
+    lower: float,
+    upper: float = math.inf,
+) -> F64:
+    """``n`` draws of ``prior``, checked to be finite and within ``[lower, upper]`` (never clipped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flowlens.informal._priors import Uniform, checked_sample
+    >>> checked_sample(Uniform(0.2, 0.4), np.random.default_rng(0), 3, "withdrawn", lower=0.0, upper=1.0).round(2).tolist()
+    [0.33, 0.25, 0.2]
+    """
+    values = np.asarray(prior.sample(rng, n), dtype=np.float64)
+    bad = ~(np.isfinite(values) & (values >= lower) & (values <= upper))
+    if bad.any():
+        msg = (
+            f"{what}: the prior {prior!r} drew {values[bad][0]!r}; its draws must "
+            f"{_range_text(lower, upper)}"
+        )
+        raise ParameterError(msg)
+    return values

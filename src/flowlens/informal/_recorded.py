@@ -21,35 +21,47 @@ went informal and were not sent, s_informal and s_lost, drawn from a
 
 An event is ``detected`` when the 5th percentile of its drop is above zero. A
 placebo (an announced closure that was reversed) should not be.
+
+Each event's random numbers come from its own stream, keyed by the seed and a
+stable hash of its ``event_id``: an event's interval does not depend on the other
+events or on the order of the events table. The split's draws are one stream
+shared by every event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, MissingColumnError
-from flowlens.informal._baseline import INFORMAL_CHANNELS
-from flowlens.informal._estimate import QUANTILES
+from flowlens._frames import from_any
+from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
+from flowlens.freq import periods_per_year
+from flowlens.informal._estimate import QUANTILES, check_count, check_draws
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import SPLIT_DEFAULT
-from flowlens.panel import _normalise_freq
 
 F64 = npt.NDArray[np.float64]
 EVENT_COLUMNS = ("event_id", "effective_date", fs.ORIGIN, fs.DESTINATION, "placebo")
-_PERIODS_PER_YEAR = {"1mo": 12, "1q": 4, "3mo": 4, "1w": 52, "7d": 52}
+_LABEL = ("event_id", "effective_date", fs.ORIGIN, fs.DESTINATION, "placebo")
 
 
 @dataclass(frozen=True)
 class DeRiskingEffect:
-    """What :func:`derisking_effect` found.
+    """What :func:`derisking_effect` found, and the settings it was computed with.
+
+    Frozen: nothing computes or changes it after :func:`derisking_effect` returns.
+    Rows are in the order of the events' ``effective_date`` (then ``event_id``),
+    whatever the order of the events table.
 
     Attributes
     ----------
@@ -68,6 +80,23 @@ class DeRiskingEffect:
         flow after them), with the ``reason``: none is dropped silently.
     draws, seed
         The Monte Carlo settings.
+    spec
+        The panel's :class:`flowlens.PanelSpec` (frequency, value column, keys).
+    history, horizon, split, other_formal_recorded
+        The settings of the fit and of the split of the displaced flow.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl, datetime as dt
+    >>> from flowlens.informal import derisking_effect
+    >>> quarters = pl.date_range(dt.date(2008, 1, 1), dt.date(2015, 10, 1), "1q", eager=True)
+    >>> panel = pl.DataFrame({"period": quarters, "origin": "USA", "destination": "SOM",
+    ...     "amount_usd": 50e6 * (1 + 0.03 * np.sin(np.arange(32)))})
+    >>> events = pl.DataFrame({"event_id": ["closure"], "effective_date": [dt.date(2015, 2, 6)],
+    ...     "origin": "USA", "destination": "SOM"})
+    >>> effect = derisking_effect(panel, events, history=24, horizon=2, draws=200)
+    >>> effect.spec.freq, effect.history, effect.horizon, effect.draws
+    ('1q', 24, 2, 200)
     """
 
     events: pl.DataFrame
@@ -75,12 +104,18 @@ class DeRiskingEffect:
     skipped: pl.DataFrame
     draws: int
     seed: int
+    spec: PanelSpec
+    history: int = 36
+    horizon: int = 6
+    split: Split = field(default=SPLIT_DEFAULT)
+    other_formal_recorded: bool = True
 
     def __repr__(self) -> str:
         detected = int(self.events["detected"].sum())
         return (
             f"DeRiskingEffect(events={self.events.height}, detected={detected}, "
-            f"skipped={self.skipped.height}, draws={self.draws})"
+            f"skipped={self.skipped.height}, freq={self.spec.freq!r}, draws={self.draws}, "
+            f"seed={self.seed})"
         )
 
 
@@ -146,11 +181,11 @@ def read_derisking_events(path: str | Path) -> pl.DataFrame:
 
 
 def derisking_effect(
-    panel: pl.DataFrame,
-    events: pl.DataFrame,
+    panel: Any,
+    events: Any,
     *,
     value: str = fs.AMOUNT_USD,
-    freq: str = "1mo",
+    freq: str | None = None,
     history: int = 36,
     horizon: int = 6,
     split: Split = SPLIT_DEFAULT,
@@ -164,19 +199,24 @@ def derisking_effect(
     ----------
     panel
         Recorded flows with ``period``, ``origin``, ``destination`` and ``value``;
-        with a ``channel`` column, informal and cash-carry rows are left out.
+        with a ``channel`` column, informal and cash-carry rows are left out. Any
+        table: polars (eager or lazy, collected here once), pandas, pyarrow, Arrow
+        PyCapsule.
     events
-        ``event_id``, ``effective_date``, ``origin``, ``destination`` (null: every
-        receiving country) and optionally ``placebo``, as from
-        :func:`read_derisking_events`.
+        ``event_id`` (unique), ``effective_date``, ``origin``, ``destination``
+        (null: every receiving country) and optionally ``placebo``, as from
+        :func:`read_derisking_events` (any table kind).
+    value
+        The measured column (default ``amount_usd``).
     freq
-        The period length of the series.
+        The period length of the series. None (the default) reads it from the
+        panel's periods; a ``freq`` that contradicts them raises.
     history
         Periods before the event's period used to fit the counterfactual (at
-        least 6; seasonal effects need two years of them).
+        least 6; seasonal effects need two years of them; a daily series has none).
     horizon
-        Periods from the event's period on over which the drop is summed; cut
-        short before the corridor's next event.
+        Periods from the event's period on over which the drop is summed (at
+        least 1); cut short before the corridor's next event.
     split
         Where the displaced flow went (:class:`Split`, default
         ``SPLIT_DEFAULT``, an assumption: see its docstring).
@@ -185,11 +225,23 @@ def derisking_effect(
         (True when the series is the corridor's whole formal flow; False when it
         is only the de-risked providers').
     draws, seed
-        Monte Carlo draws and the seed that makes them reproducible.
+        Monte Carlo draws (at least 2) and the seed (>= 0) that makes them
+        reproducible. Each event draws from its own stream, keyed by its
+        ``event_id``: reordering or adding events leaves every other event's
+        numbers as they were.
 
     Returns
     -------
     DeRiskingEffect
+        Rows ordered by ``effective_date`` and ``event_id``.
+
+    Raises
+    ------
+    ParameterError
+        A bad argument: ``draws``, ``seed``, ``history`` or ``horizon`` out of range,
+        a ``freq`` that contradicts the periods, duplicate or missing event ids.
+    FlowlensError
+        When no event can be estimated (the reasons of each are in the message).
 
     Examples
     --------
@@ -205,66 +257,34 @@ def derisking_effect(
     ...     "origin": "USA", "destination": "SOM", "placebo": [False, True]})
     >>> effect = derisking_effect(panel, events, horizon=6)
     >>> effect.events.select("event_id", "detected").rows()
-    [('closure', True), ('reversed', False)]
-    >>> round(effect.events["drop_share_p50"][0], 2)
+    [('reversed', False), ('closure', True)]
+    >>> round(effect.events.filter(event_id="closure")["drop_share_p50"].item(), 2)
     0.4
     """
-    if draws < 2:
-        msg = f"draws must be at least 2, got {draws}"
-        raise FlowlensError(msg)
-    if history < 6 or horizon < 1:
-        msg = f"history must be at least 6 periods and horizon at least 1, got {history} and {horizon}"
-        raise FlowlensError(msg)
+    check_draws(draws, seed)
+    check_count(history, "history", 6)
+    check_count(horizon, "horizon", 1)
     if not isinstance(split, Split):
         msg = f"split must be a flowlens.informal.Split, got {split!r}"
-        raise FlowlensError(msg)
-    every = _normalise_freq(freq)
-    MissingColumnError.require(panel.columns, "period", fs.ORIGIN, fs.DESTINATION, value)
-    MissingColumnError.require(events.columns, *EVENT_COLUMNS[:4])
-    if "placebo" not in events.columns:
-        events = events.with_columns(placebo=pl.lit(False))
-    formal_rows = panel.lazy()
-    if fs.CHANNEL in panel.columns:
-        formal_rows = formal_rows.filter(
-            ~pl.col(fs.CHANNEL).cast(pl.String).is_in(list(INFORMAL_CHANNELS))
-        )
-    recorded = formal_rows.select(
-        pl.col("period").dt.truncate(every).cast(pl.Date),
-        pl.col(fs.ORIGIN).cast(pl.String),
-        pl.col(fs.DESTINATION).cast(pl.String),
-        pl.col(value).cast(pl.Float64),
-    ).collect()
-    events = events.select(
-        pl.col("event_id").cast(pl.String),
-        pl.col("effective_date").cast(pl.Date),
-        pl.col(fs.ORIGIN).cast(pl.String).str.to_uppercase(),
-        pl.col(fs.DESTINATION).cast(pl.String).str.to_uppercase(),
-        pl.col("placebo").cast(pl.Boolean),
-    ).with_columns(event_period=pl.col("effective_date").dt.truncate(every))
-    rng = np.random.default_rng([seed, 3])
-    shares = split.sample(rng, draws)
-    season = _PERIODS_PER_YEAR.get(every, 1)
+        raise ParameterError(msg)
+    what = "derisking_effect's panel"
+    frame = from_any(panel, what=what).eager()
+    spec = panel_spec(frame, freq=freq, value=value, what=what)
+    recorded = _recorded(frame, spec)
+    table = _events(from_any(events, what="events").eager(), spec.freq)
+    shares = split.sample(np.random.default_rng([seed, 3]), draws)
+    fit = _Fit(spec.freq, history, horizon, _season(spec.freq), shares, seed)
     event_rows, period_frames, skipped = [], [], []
     # events are few (a handful per study); each is one small least-squares fit
-    for event in events.iter_rows(named=True):
-        series = _series(recorded, event, value)
-        next_event = _next_event(events, event)
+    for event in table.iter_rows(named=True):
         try:
             row, drop, periods = _one_event(
-                series, event, next_event, every, history, horizon, season, shares, rng
+                _series(recorded, event, spec.value), event, _next_event(table, event), fit
             )
         except _NotEstimableError as reason:
             skipped.append({"event_id": event["event_id"], "reason": str(reason)})
             continue
-        if other_formal_recorded:
-            displaced = np.maximum(drop, 0.0) / np.maximum(1.0 - shares[:, 1], 1e-12)
-        else:
-            displaced = np.maximum(drop, 0.0)
-        for name, share in (("informal", shares[:, 0]), ("lost", shares[:, 2])):
-            cut = np.quantile(displaced * share, QUANTILES)
-            for q, v in zip(QUANTILES, cut, strict=True):
-                row[f"{name}_p{round(q * 100)}"] = float(v)
-        event_rows.append(row)
+        event_rows.append({**row, **_implied(drop, shares, other_formal_recorded)})
         period_frames.append(periods)
     if not event_rows:
         reasons = "; ".join(row["reason"] for row in skipped)
@@ -279,11 +299,104 @@ def derisking_effect(
         skipped=pl.DataFrame(skipped, schema={"event_id": pl.String, "reason": pl.String}),
         draws=draws,
         seed=seed,
+        spec=spec,
+        history=history,
+        horizon=horizon,
+        split=split,
+        other_formal_recorded=other_formal_recorded,
     )
 
 
 class _NotEstimableError(FlowlensError):
     """An event the panel cannot support (too little history, nothing after it)."""
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The settings every event's fit shares."""
+
+    every: str
+    history: int
+    horizon: int
+    season: int
+    shares: F64  # (draws, 3): the split's draws, one stream for every event
+    seed: int
+
+
+def _season(every: str) -> int:
+    """Periods per year for the seasonal effects: none for days (365 dummies) or odd lengths."""
+    per_year = periods_per_year(every)
+    return per_year if per_year is not None and per_year <= 52 else 1
+
+
+def _recorded(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    """The formal rows of the panel: period, corridor (as text) and value."""
+    if fs.CHANNEL in frame.columns:
+        frame = frame.filter(~pl.col(fs.CHANNEL).cast(pl.String).is_in(list(fs.INFORMAL_CHANNELS)))
+    MissingColumnError.require(frame.columns, fs.ORIGIN, fs.DESTINATION)
+    return frame.select(
+        pl.col(fs.PERIOD).dt.truncate(spec.freq).cast(pl.Date),
+        pl.col(fs.ORIGIN).cast(pl.String),
+        pl.col(fs.DESTINATION).cast(pl.String),
+        pl.col(spec.value).cast(pl.Float64),
+    )
+
+
+def _events(events: pl.DataFrame, every: str) -> pl.DataFrame:
+    """The events table checked (unique ids, dates) and sorted by date and id."""
+    MissingColumnError.require(events.columns, *EVENT_COLUMNS[:4])
+    if "placebo" not in events.columns:
+        events = events.with_columns(placebo=pl.lit(False))
+    table = events.select(
+        pl.col("event_id").cast(pl.String),
+        pl.col("effective_date").cast(pl.Date),
+        pl.col(fs.ORIGIN).cast(pl.String).str.to_uppercase(),
+        pl.col(fs.DESTINATION).cast(pl.String).str.to_uppercase(),
+        pl.col("placebo").cast(pl.Boolean).fill_null(False),
+    )
+    ids = table["event_id"]
+    if ids.null_count() or ids.is_duplicated().any():
+        repeated = sorted(set(ids.filter(ids.is_duplicated()).drop_nulls().to_list()))
+        msg = (
+            f"every event needs its own event_id (it keys the event's random numbers); "
+            f"{ids.null_count()} are missing and {repeated} repeat"
+        )
+        raise ParameterError(msg)
+    undated = table.filter(pl.col("effective_date").is_null())
+    if undated.height:
+        msg = f"events {undated['event_id'].to_list()} have no effective_date"
+        raise ParameterError(msg)
+    return table.with_columns(event_period=pl.col("effective_date").dt.truncate(every)).sort(
+        "effective_date", "event_id"
+    )
+
+
+def event_stream(seed: int, event_id: str) -> np.random.Generator:
+    """The random stream of one event: keyed by the seed and a stable hash of its id.
+
+    Examples
+    --------
+    >>> from flowlens.informal._recorded import event_stream
+    >>> a = event_stream(0, "MERCHANTS_2015").standard_normal(2)
+    >>> bool((a == event_stream(0, "MERCHANTS_2015").standard_normal(2)).all())
+    True
+    """
+    digest = hashlib.blake2b(event_id.encode("utf-8"), digest_size=8).digest()
+    return np.random.default_rng([seed, 3, int.from_bytes(digest, "little")])
+
+
+def _implied(drop: F64, shares: F64, other_formal_recorded: bool) -> dict[str, float]:
+    """Percentiles of the informal and lost flow the drop implies, per the split's draws."""
+    if other_formal_recorded:
+        displaced = np.maximum(drop, 0.0) / np.maximum(1.0 - shares[:, 1], 1e-12)
+    else:
+        displaced = np.maximum(drop, 0.0)
+    row = {}
+    for name, share in (("informal", shares[:, 0]), ("lost", shares[:, 2])):
+        cut = np.quantile(displaced * share, QUANTILES)
+        for q, v in zip(QUANTILES, cut, strict=True):
+            row[f"{name}_p{round(q * 100)}"] = float(v)
+    return row
 
 
 def _series(recorded: pl.DataFrame, event: dict[str, object], value: str) -> pl.DataFrame:
@@ -293,9 +406,9 @@ def _series(recorded: pl.DataFrame, event: dict[str, object], value: str) -> pl.
         hit &= pl.col(fs.DESTINATION) == event[fs.DESTINATION]
     return (
         recorded.filter(hit & pl.col(value).is_not_null())
-        .group_by("period")
-        .agg(pl.col(value).sum().alias("recorded_usd"))
-        .sort("period")
+        .group_by(fs.PERIOD)
+        .agg(pl.col(value).sort().sum().alias("recorded_usd"))
+        .sort(fs.PERIOD)
     )
 
 
@@ -311,81 +424,26 @@ def _next_event(events: pl.DataFrame, event: dict[str, object]) -> dt.date | Non
     return None if later.is_empty() else later["event_period"].min()  # type: ignore[return-value]
 
 
-def _one_event(  # noqa: PLR0917 - one event's fit takes the run's settings
-    series: pl.DataFrame,
-    event: dict[str, object],
-    next_event: dt.date | None,
-    every: str,
-    history: int,
-    horizon: int,
-    season: int,
-    shares: F64,
-    rng: np.random.Generator,
+def _one_event(
+    series: pl.DataFrame, event: dict[str, Any], next_event: dt.date | None, fit: _Fit
 ) -> tuple[dict[str, object], F64, pl.DataFrame]:
-    start = event["event_period"]
-    if not isinstance(start, dt.date):
-        msg = f"event {event['event_id']} has no effective_date"
-        raise FlowlensError(msg)
-    label = {
-        k: event[k] for k in ("event_id", "effective_date", fs.ORIGIN, fs.DESTINATION, "placebo")
-    }
-    periods = pl.date_range(
-        _shift(start, every, -history), _shift(start, every, horizon - 1), every, eager=True
-    ).alias("period")
-    # t counts periods from the start of the history: the trend's clock
-    grid = (
-        periods.to_frame()
-        .with_row_index("t")
-        .join(series, on="period", how="left", maintain_order="left")
-    )
-    if next_event is not None:
-        grid = grid.filter(pl.col("period") < next_event)
-    before = grid.filter(pl.col("period") < start)
-    after = grid.filter(pl.col("period") >= start)
-    where = f"event {event['event_id']} ({event[fs.ORIGIN]} -> {event[fs.DESTINATION] or 'all'})"
-    gaps = before.filter(pl.col("recorded_usd").is_null() | (pl.col("recorded_usd") <= 0))
-    if before.height < history or gaps.height:
-        first = before["period"].min() if before.height else start
-        msg = (
-            f"{where}: the counterfactual needs {history} periods of positive recorded flow "
-            f"before {start}, from {first!s}; "
-            + (
-                f"{gaps.height} are missing or zero, e.g. {gaps['period'][0]!s}"
-                if gaps.height
-                else ""
-            )
-            + ": pass a shorter history= or a longer panel"
-        )
-        raise _NotEstimableError(msg)
-    if after.is_empty() or after["recorded_usd"].null_count() == after.height:
-        msg = f"{where}: the panel has no recorded flow from {start} on"
-        raise _NotEstimableError(msg)
-    after = after.filter(pl.col("recorded_usd").is_not_null())
+    """One event: its row of results, the drop per draw, and its periods for plots."""
+    before, after = _windows(series, event, next_event, fit)
     y = np.log(before["recorded_usd"].to_numpy())
-    t_before = before["t"].cast(pl.Float64).to_numpy()
-    t_after = after["t"].cast(pl.Float64).to_numpy()
-    seasonal = season > 1 and history >= 2 * season
-    x_before, x_after = _design(t_before, seasonal, season), _design(t_after, seasonal, season)
+    seasonal = fit.season > 1 and fit.history >= 2 * fit.season
+    x_before = _design(before["t"].cast(pl.Float64).to_numpy(), seasonal, fit.season)
+    x_after = _design(after["t"].cast(pl.Float64).to_numpy(), seasonal, fit.season)
     coef, *_ = np.linalg.lstsq(x_before, y, rcond=None)
-    residuals: F64 = y - x_before @ coef
-    dof = max(history - x_before.shape[1], 1)
-    sigma2 = float(residuals @ residuals) / dof
-    covariance = sigma2 * np.linalg.pinv(x_before.T @ x_before)
-    draws = shares.shape[0]
-    coef_draws = rng.multivariate_normal(coef, covariance, draws, method="eigh")
-    # one circular block of residuals per draw keeps their autocorrelation
-    first_residual = np.asarray(rng.integers(0, history, size=draws), dtype=np.int64)
-    block = (first_residual[:, None] + np.arange(after.height)[None, :]) % history
-    log_cf = coef_draws @ x_after.T + residuals[block]
-    counterfactual = np.exp(log_cf)  # (draws, horizon periods)
+    counterfactual = _counterfactual_draws(
+        y, x_before, x_after, coef, fit, event_stream(fit.seed, str(event["event_id"]))
+    )  # (draws, horizon periods)
     observed = after["recorded_usd"].to_numpy()
     drop = (counterfactual - observed[None, :]).sum(axis=1)
-    central = np.exp(x_after @ coef)
     cf_total = np.quantile(counterfactual.sum(axis=1), 0.5)
     drop_q = np.quantile(drop, QUANTILES)
     row: dict[str, object] = {
-        **label,
-        "history_periods": history,
+        **{k: event[k] for k in _LABEL},
+        "history_periods": fit.history,
         "horizon_periods": after.height,
         "recorded_usd": float(observed.sum()),
         "counterfactual_p50": float(cf_total),
@@ -395,12 +453,12 @@ def _one_event(  # noqa: PLR0917 - one event's fit takes the run's settings
     cf_cut = np.quantile(counterfactual, QUANTILES, axis=0)
     periods_frame = pl.concat(
         [
-            before.select("period", "recorded_usd").with_columns(
+            before.select(fs.PERIOD, "recorded_usd").with_columns(
                 fitted_usd=pl.Series(np.exp(x_before @ coef)), phase=pl.lit("history")
             ),
-            after.select("period", "recorded_usd").with_columns(
+            after.select(fs.PERIOD, "recorded_usd").with_columns(
                 counterfactual_p5=pl.Series(cf_cut[0]),
-                counterfactual_p50=pl.Series(central),
+                counterfactual_p50=pl.Series(np.exp(x_after @ coef)),
                 counterfactual_p95=pl.Series(cf_cut[2]),
                 phase=pl.lit("horizon"),
             ),
@@ -410,12 +468,74 @@ def _one_event(  # noqa: PLR0917 - one event's fit takes the run's settings
     return row, drop, periods_frame.select("event_id", pl.exclude("event_id"))
 
 
+def _windows(
+    series: pl.DataFrame, event: dict[str, Any], next_event: dt.date | None, fit: _Fit
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The history before the event's period and the horizon from it, with a trend clock ``t``.
+
+    Raises _NotEstimableError when the history has gaps or the horizon no flow.
+    """
+    start: dt.date = event["event_period"]
+    periods = pl.date_range(
+        _shift(start, fit.every, -fit.history),
+        _shift(start, fit.every, fit.horizon - 1),
+        fit.every,
+        eager=True,
+    ).alias(fs.PERIOD)
+    # t counts periods from the start of the history: the trend's clock
+    grid = (
+        periods.to_frame()
+        .with_row_index("t")
+        .join(series, on=fs.PERIOD, how="left", maintain_order="left")
+    )
+    if next_event is not None:
+        grid = grid.filter(pl.col(fs.PERIOD) < next_event)
+    before = grid.filter(pl.col(fs.PERIOD) < start)
+    after = grid.filter(pl.col(fs.PERIOD) >= start)
+    where = f"event {event['event_id']} ({event[fs.ORIGIN]} -> {event[fs.DESTINATION] or 'all'})"
+    gaps = before.filter(pl.col("recorded_usd").is_null() | (pl.col("recorded_usd") <= 0))
+    if before.height < fit.history or gaps.height:
+        first = before[fs.PERIOD].min() if before.height else start
+        msg = (
+            f"{where}: the counterfactual needs {fit.history} periods of positive recorded flow "
+            f"before {start}, from {first!s}; "
+            + (
+                f"{gaps.height} are missing or zero, e.g. {gaps[fs.PERIOD][0]!s}"
+                if gaps.height
+                else ""
+            )
+            + ": pass a shorter history= or a longer panel"
+        )
+        raise _NotEstimableError(msg)
+    if after.is_empty() or after["recorded_usd"].null_count() == after.height:
+        msg = f"{where}: the panel has no recorded flow from {start} on"
+        raise _NotEstimableError(msg)
+    return before, after.filter(pl.col("recorded_usd").is_not_null())
+
+
+def _counterfactual_draws(  # noqa: PLR0917 - one fit's arrays
+    y: F64, x_before: F64, x_after: F64, coef: F64, fit: _Fit, rng: np.random.Generator
+) -> F64:
+    """Draws of the counterfactual over the horizon: coefficients and a circular residual block."""
+    residuals: F64 = y - x_before @ coef
+    dof = max(fit.history - x_before.shape[1], 1)
+    sigma2 = float(residuals @ residuals) / dof
+    covariance = sigma2 * np.linalg.pinv(x_before.T @ x_before)
+    draws = fit.shares.shape[0]
+    coef_draws = rng.multivariate_normal(coef, covariance, draws, method="eigh")
+    # one circular block of residuals per draw keeps their autocorrelation
+    first_residual = np.asarray(rng.integers(0, fit.history, size=draws), dtype=np.int64)
+    block = (first_residual[:, None] + np.arange(x_after.shape[0])[None, :]) % fit.history
+    counterfactual: F64 = np.exp(coef_draws @ x_after.T + residuals[block])
+    return counterfactual
+
+
 def _shift(day: dt.date, every: str, n: int) -> dt.date:
     """``day`` moved by ``n`` periods of length ``every`` (negative: back)."""
     match = re.fullmatch(r"(\d+)(\D+)", every)
     if match is None:
         msg = f"freq {every!r} must be a count and a unit, such as '1mo' or '1q'"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     shifted: dt.date = pl.Series([day]).dt.offset_by(f"{int(match[1]) * n}{match[2]}").item()
     return shifted
 

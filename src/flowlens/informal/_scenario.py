@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError
-from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform, as_prior
+from flowlens.errors import ParameterError
+from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform, as_prior, in_range
 
 WITHDRAWN_DEFAULT = Triangular(0.4, 0.6, 0.8)
 """Share of bank and MTO capacity withdrawn: an assumption, centred on the case best
@@ -41,18 +43,41 @@ def _as_codes(value: str | Sequence[str] | None, what: str) -> tuple[str, ...] |
     codes = (value,) if isinstance(value, str) else tuple(value)
     if not codes or not all(isinstance(c, str) and c for c in codes):
         msg = f"{what} must be a country code, a list of them, or None (all), got {value!r}"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     return tuple(c.upper() for c in codes)
 
 
+def _as_channels(channels: Sequence[str]) -> tuple[str, ...]:
+    chosen = (channels,) if isinstance(channels, str) else tuple(channels)
+    allowed = [c for c in fs.CHANNELS if c not in fs.INFORMAL_CHANNELS]
+    unknown = set(chosen) - set(allowed)
+    if not chosen or unknown:
+        msg = (
+            f"channels {sorted(unknown) if unknown else list(chosen)} are not channels that can "
+            f"lose formal capacity: choose among {allowed}"
+        )
+        raise ParameterError(msg)
+    return chosen
+
+
 def _as_date(value: dt.date | str | None, what: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
+    """A date from a date, a datetime (its date: the model counts whole days) or an ISO string."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        msg = f"{what} must be an ISO date 'YYYY-MM-DD', got {value!r}"
-        raise FlowlensError(msg) from exc
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    msg = (
+        f"{what} must be a date, a datetime (its date is used) or an ISO date 'YYYY-MM-DD', "
+        f"got {value!r}"
+    )
+    raise ParameterError(msg)
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,9 @@ class DeRiskingScenario:
         for all).
     start, end
         When capacity starts to be withdrawn (default 2000-01-01: before any panel,
-        so throughout), and when it is restored (None: not within the panel).
+        so throughout), and when it is restored (None: not within the panel): a
+        date, an ISO string, or a datetime, which is taken as its date (the model
+        counts whole days). Stored as dates.
     ramp_days
         Days until the full share is withdrawn (linear).
     channels
@@ -76,16 +103,19 @@ class DeRiskingScenario:
         column, other formal channels (mobile money, post) only see the cost
         rise. Without one, all formal flow is treated as in these channels.
     withdrawn
-        Share of those channels' capacity withdrawn (a number or a prior).
+        Share of those channels' capacity withdrawn (a number or a prior), in [0, 1].
     cost_increase_pp
-        Rise of the remaining formal providers' cost, in percentage points.
+        Rise of the remaining formal providers' cost, in percentage points (>= 0:
+        a scenario where formal transfer gets cheaper is not what this model
+        describes).
     cost_elasticity
-        Relative fall of remaining formal flow per relative rise of its cost.
+        Relative fall of remaining formal flow per relative rise of its cost (>= 0).
     split
         Where displaced flow goes: informal channels, other formal providers, or
         not sent (:class:`Split`).
 
-    Defaults and their sources are in ``flowlens.informal.WITHDRAWN_DEFAULT``,
+    Every check raises :class:`flowlens.errors.ParameterError` naming the value and
+    the allowed range; nothing is clipped. Defaults and their sources are in ``flowlens.informal.WITHDRAWN_DEFAULT``,
     ``COST_INCREASE_DEFAULT``, ``COST_ELASTICITY_DEFAULT`` and ``SPLIT_DEFAULT``.
 
     Examples
@@ -112,29 +142,28 @@ class DeRiskingScenario:
     split: Split = field(default=SPLIT_DEFAULT)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            msg = f"a scenario's name must be a non-empty string, got {self.name!r}"
+            raise ParameterError(msg)
         object.__setattr__(self, "origin", _as_codes(self.origin, "origin"))
         object.__setattr__(self, "destination", _as_codes(self.destination, "destination"))
         object.__setattr__(self, "start", _as_date(self.start, "start"))
         object.__setattr__(self, "end", _as_date(self.end, "end"))
-        for name in ("withdrawn", "cost_increase_pp", "cost_elasticity"):
-            object.__setattr__(self, name, as_prior(getattr(self, name), name))
+        object.__setattr__(self, "channels", _as_channels(self.channels))
+        ranges = {"withdrawn": 1.0, "cost_increase_pp": math.inf, "cost_elasticity": math.inf}
+        for name, upper in ranges.items():
+            prior = in_range(as_prior(getattr(self, name), name), name, 0.0, upper)
+            object.__setattr__(self, name, prior)
         if not isinstance(self.split, Split):
             msg = f"split must be a flowlens.informal.Split, got {self.split!r}"
-            raise FlowlensError(msg)
-        unknown = set(self.channels) - set(fs.CHANNELS)
-        if unknown:
-            msg = f"channels {sorted(unknown)} are not among {list(fs.CHANNELS)}"
-            raise FlowlensError(msg)
-        if self.ramp_days < 0:
-            msg = f"ramp_days must be at least 0, got {self.ramp_days}"
-            raise FlowlensError(msg)
-        if self.end is not None and self.end_date is not None and self.end_date <= self.start_date:
+            raise ParameterError(msg)
+        ramp = self.ramp_days
+        if not isinstance(ramp, numbers.Integral) or isinstance(ramp, bool) or ramp < 0:
+            msg = f"ramp_days must be a whole number of days >= 0, got {ramp!r}"
+            raise ParameterError(msg)
+        if self.end_date is not None and self.end_date <= self.start_date:
             msg = f"end {self.end} is not after start {self.start}"
-            raise FlowlensError(msg)
-        withdrawn = self.withdrawn_prior
-        if withdrawn.low < 0 or withdrawn.high > 1:
-            msg = f"withdrawn must lie in [0, 1], got {withdrawn!r}"
-            raise FlowlensError(msg)
+            raise ParameterError(msg)
 
     @property
     def start_date(self) -> dt.date:

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError
+from flowlens._frames import from_any
+from flowlens.errors import ParameterError
 from flowlens.informal._baseline import Z90
-from flowlens.informal._estimate import QUANTITIES, _Cells, _cells, _Draws, _reach, _simulate
+from flowlens.informal._estimate import QUANTITIES, _Cells, _Draws, _reach, _simulate, prepare
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import DeRiskingScenario
-from flowlens.panel import _normalise_freq
 
 
 def sensitivity(
-    panel: pl.DataFrame,
+    panel: Any,
     scenario: DeRiskingScenario,
     *,
-    baseline: pl.DataFrame,
+    baseline: Any,
     quantity: str = "informal",
-    freq: str = "1mo",
+    freq: str | None = None,
     value: str = fs.AMOUNT_USD,
-) -> pl.DataFrame:
+) -> Any:
     """A tornado table: how far the panel's total moves when one parameter goes from low to high.
 
     Every parameter is held at its central value (a prior's mean; the baseline
@@ -41,14 +42,15 @@ def sensitivity(
     Parameters
     ----------
     panel, scenario, baseline, freq, value
-        As for :func:`estimate_informal` (one scenario).
+        As for :func:`estimate_informal` (one scenario; ``freq=None`` reads the
+        period length from the panel).
     quantity
         ``"informal"``, ``"lost"`` or ``"formal"``: the total the table reports.
 
     Returns
     -------
-    polars.DataFrame
-        One row per parameter, widest swing first: ``parameter``, ``low_value`` and
+    DataFrame
+        The kind of table ``panel`` came as (polars, lazy, pandas, pyarrow); one row per parameter, widest swing first: ``parameter``, ``low_value`` and
         ``high_value`` (the parameter's 5th and 95th percentiles; for
         ``baseline_ratio``, the informal ratio weighted by recorded flow), ``at_low`` and
         ``at_high`` (the panel's total ``quantity`` with the parameter there),
@@ -74,36 +76,33 @@ def sensitivity(
     """
     if quantity not in QUANTITIES[:3]:
         msg = f"quantity must be one of {list(QUANTITIES[:3])}, got {quantity!r}"
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     if not isinstance(scenario, DeRiskingScenario):
-        msg = "sensitivity takes one DeRiskingScenario"
-        raise FlowlensError(msg)
-    cells = _cells(panel, baseline, [scenario], _normalise_freq(freq), value)
+        msg = f"sensitivity takes one DeRiskingScenario, got {scenario!r}"
+        raise ParameterError(msg)
+    what = "sensitivity's panel"
+    source = from_any(panel, what=what)
+    _, cells, _ = prepare(
+        source.eager(),
+        baseline,
+        [scenario],
+        freq=freq,
+        value=value,
+        sampling_noise=False,
+        what=what,
+    )
     # each corridor's own noise is held at its median
     cells = dataclasses.replace(cells, log_sd_own=np.zeros_like(cells.log_sd_own))
-    split_low, split_high = _informal_share_range(scenario.split)
-    varied: dict[str, tuple[float, float]] = {
-        "withdrawn": (scenario.withdrawn_prior.low, scenario.withdrawn_prior.high),
-        "cost_increase_pp": (scenario.cost_increase_prior.low, scenario.cost_increase_prior.high),
-        "cost_elasticity": (scenario.elasticity_prior.low, scenario.elasticity_prior.high),
-        "split_informal": (split_low, split_high),
-        "baseline_ratio": (-Z90, Z90),
-    }
-    central = {
-        "withdrawn": scenario.withdrawn_prior.mean,
-        "cost_increase_pp": scenario.cost_increase_prior.mean,
-        "cost_elasticity": scenario.elasticity_prior.mean,
-        "split_informal": scenario.split.informal,
-        "baseline_ratio": 0.0,
-    }
+    varied, central = _settings(scenario)
     # column 0: all central; then each parameter low, then high
     settings = [central]
     for name, (low, high) in varied.items():
         settings += [{**central, name: low}, {**central, name: high}]
+    # every value lies in its parameter's range: the scenario checked its priors
     params = _Draws(
-        withdrawn=np.clip([s["withdrawn"] for s in settings], 0.0, 1.0),
-        cost_increase=np.maximum([s["cost_increase_pp"] for s in settings], 0.0),
-        elasticity=np.maximum([s["cost_elasticity"] for s in settings], 0.0),
+        withdrawn=np.array([s["withdrawn"] for s in settings]),
+        cost_increase=np.array([s["cost_increase_pp"] for s in settings]),
+        elasticity=np.array([s["cost_elasticity"] for s in settings]),
         split=np.array([_split_at(scenario.split, s["split_informal"]) for s in settings]),
         z_shared=np.array([s["baseline_ratio"] for s in settings], dtype=np.float64),
     )
@@ -122,10 +121,33 @@ def sensitivity(
         orient="row",
     )
     swings = table["swing"].sum()
-    return table.with_columns(
+    result = table.with_columns(
         central=pl.lit(float(totals[0])),
         swing_share=pl.col("swing") / swings if swings > 0 else pl.lit(0.0),
     ).sort("swing", "parameter", descending=[True, False])
+    return source.back(result)
+
+
+def _settings(
+    scenario: DeRiskingScenario,
+) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Each parameter's (low, high) and every parameter's central value."""
+    split_low, split_high = _informal_share_range(scenario.split)
+    varied: dict[str, tuple[float, float]] = {
+        "withdrawn": (scenario.withdrawn_prior.low, scenario.withdrawn_prior.high),
+        "cost_increase_pp": (scenario.cost_increase_prior.low, scenario.cost_increase_prior.high),
+        "cost_elasticity": (scenario.elasticity_prior.low, scenario.elasticity_prior.high),
+        "split_informal": (split_low, split_high),
+        "baseline_ratio": (-Z90, Z90),
+    }
+    central = {
+        "withdrawn": scenario.withdrawn_prior.mean,
+        "cost_increase_pp": scenario.cost_increase_prior.mean,
+        "cost_elasticity": scenario.elasticity_prior.mean,
+        "split_informal": scenario.split.informal,
+        "baseline_ratio": 0.0,
+    }
+    return varied, central
 
 
 def _informal_share_range(split: Split) -> tuple[float, float]:
