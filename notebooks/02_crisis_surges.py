@@ -52,7 +52,7 @@ monthly
 
 # %%
 methods = {
-    m: fl.detect_surges(monthly.panel, level="destination", method=m)
+    m: fl.detect_surges(monthly.panel, by=["destination"], method=m)
     for m in ("rolling", "seasonal", "calendar")
 }
 
@@ -126,14 +126,18 @@ fl.attribute_surges(episodes, crises).select(
 #
 # Banco de Mexico also publishes remittances by the country they come from,
 # quarterly since 2013. An event study lines up each diaspora's excess over its
-# own baseline after the first quarter of the pandemic.
+# own baseline after the first quarter of the pandemic. The panel says it is
+# quarterly (its periods are quarter starts), so nothing needs to: each series
+# is a quarter against the same quarter of earlier years, and the horizon counts
+# quarters.
 
 # %%
 quarterly = fl.read_banxico_quarterly_by_country(
     f"{REAL}/banxico_mexico_remittances_by_country_quarterly_2013_2026.csv"
 )
-by_origin = fl.detect_surges(quarterly.panel, freq="quarter", level="corridor", method="seasonal")
-study = fl.event_study(by_origin, country="MEX", start="2020-04-01", horizon=4, freq="quarter")
+by_origin = fl.detect_surges(quarterly.panel, method="seasonal")
+assert by_origin.freq == "1q" and by_origin.by == ("origin", "destination", "flow_type")
+study = fl.event_study(by_origin, country="MEX", start="2020-04-01", horizon=4)
 study.filter(pl.col("k") == 4).sort("total_excess_usd", descending=True).head(6).select(
     "origin", "peak_k", "total_excess_usd"
 )
