@@ -16,7 +16,7 @@ pytest.importorskip("matplotlib")
 from matplotlib.image import imread
 
 from flowlens import plot
-from flowlens.errors import SchemaError
+from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.informal import DeRiskingScenario, baseline_from_costs, estimate_informal
 
 
@@ -51,7 +51,7 @@ def test_top_corridors_and_network(yearly_graph: fl.CorridorGraph, tmp_path: Pat
 
 
 def test_surge_timeline_on_banxico_with_events(tmp_path: Path) -> None:
-    result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination", "flow_type"])
     events = pl.DataFrame(
         {"date": ["2017-09-07", "2020-03-01"], "label": ["earthquake", "COVID-19"]}
     )
@@ -65,12 +65,12 @@ def test_surge_timeline_on_banxico_with_events(tmp_path: Path) -> None:
 
 def test_surge_timeline_says_which_series_to_pick() -> None:
     flows = fl.synth.generate(20_000, seed=4).flows
-    result = fl.detect_surges(fl.corridor_panel(flows), level="destination")
-    with pytest.raises(SchemaError, match="series="):
+    result = fl.detect_surges(fl.corridor_panel(flows), by=["destination", "flow_type"])
+    with pytest.raises(ParameterError, match="series="):
         plot.surge_timeline(result)
-    with pytest.raises(SchemaError, match="not a key"):
+    with pytest.raises(ParameterError, match="not a key"):
         plot.surge_timeline(result, series={"country": "MEX"})
-    with pytest.raises(SchemaError, match="not a date"):
+    with pytest.raises(ParameterError, match="not a date"):
         plot.surge_timeline(
             result, series={"destination": "MEX", "flow_type": "remittance"}, events=["March 2020"]
         )
@@ -78,7 +78,7 @@ def test_surge_timeline_says_which_series_to_pick() -> None:
 
 def test_event_response_by_diaspora(tmp_path: Path) -> None:
     flows = fl.synth.generate(200_000, seed=1).flows
-    result = fl.detect_surges(fl.corridor_panel(flows), level="corridor")
+    result = fl.detect_surges(fl.corridor_panel(flows))
     study = fl.event_study(result, country="MEX", start="2020-03-01")
     fig = plot.event_response(study, n=5)
     names = fig.axes[0].get_legend_handles_labels()[1]
@@ -100,5 +100,43 @@ def test_fan_chart_of_a_closure(tmp_path: Path) -> None:
     fig = plot.fan_chart(estimate)
     assert fig.axes[0].get_title() == "informal flows: Merchants Bank closure (draws: 300)"
     rendered(fig, tmp_path / "fan")
-    with pytest.raises(SchemaError, match="not in this estimate"):
+    with pytest.raises(ParameterError, match="not in this estimate"):
         plot.fan_chart(estimate, scenario="another")
+
+
+@pytest.mark.parametrize("kind", ["polars", "lazy", "pandas", "pyarrow"])
+def test_top_corridors_reads_value_from_any_table_kind(kind: str) -> None:
+    panel = pl.DataFrame(
+        {"origin": ["USA", "GBR", "USA"], "destination": ["MEX", "PAK", "MEX"],
+         "remitted": [3e9, 5e9, 3e9]}
+    )  # fmt: skip
+    table: Any = {
+        "polars": panel,
+        "lazy": panel.lazy(),
+        "pandas": panel.to_pandas(),
+        "pyarrow": panel.to_arrow(),
+    }[kind]
+    fig = plot.top_corridors(table, value="remitted")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["GBR → PAK", "USA → MEX"]
+    assert [p.get_width() for p in fig.axes[0].patches] == [5e9, 6e9]  # type: ignore[attr-defined]
+    assert fig.axes[0].get_xlabel() == "remitted"
+    with pytest.raises(MissingColumnError, match="'amount_usd'"):
+        plot.top_corridors(table)
+
+
+def test_charts_of_a_graph_use_its_value_column() -> None:
+    panel = pl.DataFrame(
+        {"origin": ["USA", "GBR"], "destination": ["MEX", "PAK"], "remitted": [1e9, 2e9]}
+    )
+    graph = fl.CorridorGraph.from_panel(panel, value="remitted")
+    labels = [t.get_text() for t in plot.top_corridors(graph).axes[0].get_yticklabels()]
+    assert labels[-1] == "GBR → PAK"
+    assert plot.corridor_network(graph, n=1).axes[0].get_title() == "Largest 1 corridors"
+
+
+def test_bad_counts_raise_parameter_error(yearly_graph: fl.CorridorGraph) -> None:
+    for n in (0, -3, 1.5):
+        with pytest.raises(ParameterError, match="positive whole number"):
+            plot.top_corridors(yearly_graph, n=n)  # type: ignore[arg-type]
+        with pytest.raises(ParameterError, match="positive whole number"):
+            plot.corridor_network(yearly_graph, n=n)  # type: ignore[arg-type]

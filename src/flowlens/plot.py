@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, SchemaError
+from flowlens._frames import from_any
+from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
+from flowlens.graph import CorridorGraph
+from flowlens.graph._dates import as_date
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from flowlens.graph import CorridorGraph
     from flowlens.informal import InformalEstimate
     from flowlens.surge import SurgeResult
 
@@ -40,20 +42,20 @@ __all__ = ["corridor_network", "event_response", "fan_chart", "surge_timeline", 
 _BLUE, _GREY, _RED, _ORANGE = "#1f5a96", "#8a8a8a", "#c0392b", "#d68910"
 
 
-def top_corridors(
-    flows: CorridorGraph | pl.DataFrame, n: int = 15, *, weight: str = fs.AMOUNT_USD
-) -> Figure:
+def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figure:
     """The ``n`` largest corridors as horizontal bars, largest on top.
 
     Parameters
     ----------
     flows
-        A :class:`~flowlens.CorridorGraph` or a panel (``origin``, ``destination``
-        and ``weight``; periods and flow types are summed).
+        A :class:`~flowlens.CorridorGraph`, or a panel of any table kind
+        (``origin``, ``destination`` and ``value``; periods and flow types are
+        summed).
     n
-        How many corridors.
-    weight
-        The column to rank and draw (USD by default).
+        How many corridors (a positive whole number).
+    value
+        The column to rank and draw: None (the default) is the graph's value
+        column, or ``amount_usd`` for a panel.
 
     Examples
     --------
@@ -64,19 +66,23 @@ def top_corridors(
     >>> len(top_corridors(panel).axes[0].patches)
     2
     """
-    edges = flows if isinstance(flows, pl.DataFrame) else flows.edges
-    _require(edges, [fs.ORIGIN, fs.DESTINATION, weight], "top_corridors")
+    _positive(n, "n")
+    if isinstance(flows, CorridorGraph):
+        edges, column = flows.edges, value or flows.value
+    else:
+        edges, column = from_any(flows, what="top_corridors' flows").eager(), value or fs.AMOUNT_USD
+    MissingColumnError.require(edges.columns, fs.ORIGIN, fs.DESTINATION, column)
     top = (
-        edges.group_by(fs.ORIGIN, fs.DESTINATION)
-        .agg(pl.col(weight).sum())
-        .sort(weight, descending=True)
+        edges.group_by(pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String))
+        .agg(pl.col(column).sum())
+        .sort(column, fs.ORIGIN, fs.DESTINATION, descending=[True, False, False])
         .head(n)
         .reverse()
     )
     fig, ax = _figure(width=7.0, height=0.9 + 0.32 * max(top.height, 1))
     labels = [f"{o} → {d}" for o, d in zip(top[fs.ORIGIN], top[fs.DESTINATION], strict=True)]
-    ax.barh(labels, top[weight].to_list(), color=_BLUE)
-    ax.set_xlabel(_money_label(weight))
+    ax.barh(labels, top[column].to_list(), color=_BLUE)
+    ax.set_xlabel(_money_label(column))
     ax.set_title(f"Largest {top.height} corridors")
     _money_axis(ax, "x")
     return fig
@@ -86,7 +92,7 @@ def surge_timeline(
     result: SurgeResult,
     *,
     series: Mapping[str, str] | None = None,
-    events: Sequence[dt.date | str] | pl.DataFrame | None = None,
+    events: Sequence[dt.date | str] | Any = None,
 ) -> Figure:
     """One series' observed values, its baseline band, the flagged periods and events.
 
@@ -101,14 +107,14 @@ def surge_timeline(
         Which series, by its key values (``{"destination": "MEX"}``); may be left
         out when the result holds one series.
     events
-        Dates to mark (a crisis, a closure), or a frame with ``date`` and an
-        optional ``label``.
+        Dates to mark (a crisis, a closure: dates or ISO text), or a table of
+        any kind with ``date`` and an optional ``label``.
 
     Examples
     --------
     >>> import flowlens as fl
     >>> from flowlens.plot import surge_timeline
-    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination", "flow_type"])
     >>> fig = surge_timeline(result, events=["2020-03-01"])
     >>> fig.axes[0].get_title()
     'MEX, remittance: seasonal method, threshold 3.5'
@@ -123,19 +129,19 @@ def surge_timeline(
     for column, value in (series or {}).items():
         if column not in scored.columns:
             msg = f"series: {column!r} is not a key of this result; its keys are {keys}"
-            raise SchemaError(msg)
+            raise ParameterError(msg)
         rows = rows.filter(pl.col(column).cast(pl.String) == value)
     distinct = rows.select(keys).unique() if keys else pl.DataFrame()
     if rows.is_empty():
         msg = f"no series matches {dict(series or {})}; keys are {keys}"
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     if distinct.height > 1:
         example = distinct.row(0, named=True)
         msg = (
             f"{distinct.height} series match {dict(series or {})}; pick one with "
             f"series={ {k: str(v) for k, v in example.items()} }"
         )
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     rows = rows.sort("period")
     value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
     fig, ax = _figure(width=9.0, height=3.8)
@@ -187,17 +193,18 @@ def surge_timeline(
     return fig
 
 
-def event_response(
-    study: pl.DataFrame, *, value: str = "cumulative_excess_usd", n: int = 8
-) -> Figure:
+def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int = 8) -> Figure:
     """Response curves after an event, one line per diaspora (the ``n`` largest responses).
 
     Parameters
     ----------
     study
-        What :func:`~flowlens.event_study` returned (``origin``, ``k`` and ``value``).
+        What :func:`~flowlens.event_study` returned (``origin``, ``k`` and
+        ``value``), any table kind.
     value
         ``cumulative_excess_usd`` (default) or ``excess_usd``.
+    n
+        How many diasporas (a positive whole number).
 
     Examples
     --------
@@ -208,7 +215,9 @@ def event_response(
     >>> event_response(study).axes[0].get_legend_handles_labels()[1]
     ['USA']
     """
-    _require(study, [fs.ORIGIN, "k", value], "event_response")
+    _positive(n, "n")
+    study = from_any(study, what="event_response's study").eager()
+    MissingColumnError.require(study.columns, fs.ORIGIN, "k", value)
     totals = study.group_by(fs.ORIGIN).agg(pl.col(value).abs().max().alias("_size"))
     largest = totals.sort("_size", descending=True).head(n)[fs.ORIGIN]
     fig, ax = _figure(width=7.5, height=4.0)
@@ -247,7 +256,8 @@ def fan_chart(
     scenario
         Which scenario (default: the only one, or the first).
     quantity
-        ``informal``, ``formal``, ``lost`` or ``total``.
+        ``informal``, ``formal``, ``lost`` or ``total``: a column family
+        ``<quantity>_p5``, ``_p50``, ``_p95`` of the estimate.
 
     Examples
     --------
@@ -269,9 +279,12 @@ def fan_chart(
     chosen = scenario if scenario is not None else names[0]
     if chosen not in names:
         msg = f"scenario {chosen!r} is not in this estimate; it has {names}"
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     columns = [f"{quantity}_p5", f"{quantity}_p50", f"{quantity}_p95"]
-    _require(table, columns, "fan_chart")
+    if not set(columns) <= set(table.columns):
+        choices = sorted({c.rsplit("_p", 1)[0] for c in table.columns if c.endswith("_p50")})
+        msg = f"quantity {quantity!r} is not in this estimate; choose one of {choices}"
+        raise ParameterError(msg)
     rows = table.filter(pl.col("scenario") == chosen).sort("period")
     period = rows["period"].to_list()
     fig, ax = _figure(width=8.0, height=3.8)
@@ -302,7 +315,9 @@ def fan_chart(
 
 
 def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Figure:
-    """The ``n`` largest corridors as a network: arrows from sender to receiver, width by USD.
+    """The ``n`` largest corridors as a network: arrows from sender to receiver, width by volume.
+
+    Widths follow the graph's value column (:attr:`CorridorGraph.value`).
 
     Examples
     --------
@@ -316,10 +331,11 @@ def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Fig
     """
     import networkx as nx
 
-    top = graph.edges.sort(fs.AMOUNT_USD, descending=True).head(n)
+    _positive(n, "n")
+    top = graph.edges.sort(graph.value, descending=True, maintain_order=True).head(n)
     network = nx.DiGraph()
     for origin, destination, amount in top.select(
-        fs.ORIGIN, fs.DESTINATION, fs.AMOUNT_USD
+        fs.ORIGIN, fs.DESTINATION, graph.value
     ).iter_rows():
         network.add_edge(str(origin), str(destination), weight=float(amount))
     fig, ax = _figure(width=8.0, height=6.5)
@@ -389,33 +405,25 @@ def _value_of(rows: pl.DataFrame) -> str:
     return _value_column(rows)
 
 
-def _events(events: Sequence[dt.date | str] | pl.DataFrame | None) -> list[tuple[dt.date, str]]:
+def _events(events: Any) -> list[tuple[dt.date, str]]:
     if events is None:
         return []
-    if isinstance(events, pl.DataFrame):
-        if "date" not in events.columns:
-            msg = f"events needs a 'date' column; it has {events.columns}"
-            raise SchemaError(msg)
-        labels = (
-            events["label"].cast(pl.String).to_list()
-            if "label" in events.columns
-            else [""] * events.height
-        )
-        dates = events["date"].cast(pl.String).to_list()
+    if isinstance(events, Sequence) and not isinstance(events, str):
+        dates: list[object] = list(events)
+        labels = [""] * len(dates)
     else:
-        dates, labels = [str(e) for e in events], [""] * len(events)
-    out = []
-    for text, label in zip(dates, labels, strict=True):
-        try:
-            out.append((dt.date.fromisoformat(str(text)[:10]), label or ""))
-        except ValueError as exc:
-            msg = f"events: {text!r} is not a date; write YYYY-MM-DD"
-            raise SchemaError(msg) from exc
-    return out
+        table = from_any(events, what="events").eager()
+        MissingColumnError.require(table.columns, "date")
+        labels = (
+            table["label"].cast(pl.String).fill_null("").to_list()
+            if "label" in table.columns
+            else [""] * table.height
+        )
+        dates = table["date"].to_list()
+    return [(as_date(d, "events: date"), label) for d, label in zip(dates, labels, strict=True)]
 
 
-def _require(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = f"{what} needs columns {missing}; the frame has {frame.columns}"
-        raise SchemaError(msg)
+def _positive(n: object, what: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        msg = f"{what} must be a positive whole number, got {n!r}"
+        raise ParameterError(msg)
