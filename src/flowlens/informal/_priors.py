@@ -323,7 +323,7 @@ def checked_sample(
     bad = ~(np.isfinite(values) & (values >= lower) & (values <= upper))
     if bad.any():
         msg = (
-            f"{what}: the prior {prior!r} drew {values[bad][0]!r}; its draws must "
+            f"{what}: the prior {prior!r} drew {float(values[bad][0])!r}; its draws must "
             f"{_range_text(lower, upper)}"
         )
         raise ParameterError(msg)
