@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flowlens as fl
+from flowlens.errors import ParameterError
 
 
 def test_rule_1_and_rule_2_by_hand() -> None:
@@ -44,16 +46,56 @@ def test_rule_1_and_rule_2_by_hand() -> None:
 def test_custom_weights_and_unallocated_totals() -> None:
     totals = pl.DataFrame({"destination": ["MEX", "SOM"], "amount_usd": [100.0, 7.0]})
     weights = pl.DataFrame({"origin": ["USA"], "destination": ["MEX"], "weight": [3.0]})
-    result = fl.estimate_bilateral(totals, pl.DataFrame(), rule="weights", weights=weights)
+    result = fl.estimate_bilateral(totals, rule="weights", weights=weights)
     somalia = result.filter(destination="SOM")
     assert somalia["origin"].to_list() == [None]  # no weight: kept, unallocated, never dropped
     assert somalia["amount_usd"].item() == 7.0
-    with pytest.raises(fl.SchemaError, match="needs weights"):
-        fl.estimate_bilateral(totals, pl.DataFrame(), rule="weights")
-    with pytest.raises(fl.SchemaError, match="rule 'gravity'"):
-        fl.estimate_bilateral(totals, pl.DataFrame(), rule="gravity")
-    with pytest.raises(fl.MissingColumnError, match="migrant_stock"):
-        fl.estimate_bilateral(totals, pl.DataFrame({"origin": ["USA"]}))
+
+
+def test_bad_arguments_raise_parameter_error() -> None:
+    totals = pl.DataFrame({"destination": ["MEX"], "amount_usd": [100.0]})
+    stock = pl.DataFrame({"origin": ["USA"], "destination": ["MEX"], "migrants": [1.0]})
+    weights = pl.DataFrame({"origin": ["USA"], "destination": ["MEX"], "weight": [3.0]})
+    income = pl.DataFrame({"country": ["USA"], "income": [1.0]})
+    with pytest.raises(ParameterError, match="needs weights"):
+        fl.estimate_bilateral(totals, rule="weights")
+    with pytest.raises(ParameterError, match="needs migrant_stock"):
+        fl.estimate_bilateral(totals)
+    with pytest.raises(ParameterError, match="needs host_income"):
+        fl.estimate_bilateral(totals, stock, rule="stock_income")
+    with pytest.raises(ParameterError, match="rule 'gravity'"):
+        fl.estimate_bilateral(totals, stock, rule="gravity")
+    with pytest.raises(ParameterError, match="does not use migrant_stock"):
+        fl.estimate_bilateral(totals, stock, rule="weights", weights=weights)
+    with pytest.raises(ParameterError, match="does not use host_income"):
+        fl.estimate_bilateral(totals, stock, host_income=income)
+    with pytest.raises(fl.MissingColumnError, match="'migrants'"):
+        fl.estimate_bilateral(totals, pl.DataFrame({"origin": ["USA"], "destination": ["MEX"]}))
+    with pytest.raises(fl.MissingColumnError, match="'amount_usd'"):
+        fl.compare_bilateral(totals, stock)
+
+
+@pytest.mark.parametrize("kind", ["polars", "lazy", "pandas", "pyarrow"])
+def test_any_table_kind_in_the_same_kind_out(kind: str) -> None:
+    def as_kind(frame: pl.DataFrame) -> Any:
+        return {"polars": frame, "lazy": frame.lazy(), "pandas": frame.to_pandas(),
+                "pyarrow": frame.to_arrow()}[kind]  # fmt: skip
+
+    totals = pl.DataFrame({"destination": ["MEX"], "remitted": [100.0]})
+    stock = pl.DataFrame(
+        {"origin": ["USA", "CAN"], "destination": ["MEX", "MEX"], "migrants": [3.0, 1.0]}
+    )
+    result = fl.estimate_bilateral(as_kind(totals), as_kind(stock), value="remitted")
+    assert type(result) is type(as_kind(totals))
+    table = result.collect() if kind == "lazy" else pl.DataFrame(result)
+    assert table.select("origin", "remitted").rows() == [("USA", 75.0), ("CAN", 25.0)]
+    recorded = pl.DataFrame(
+        {"origin": ["USA", "CAN"], "destination": ["MEX", "MEX"], "remitted": [50.0, 50.0]}
+    )
+    report = fl.compare_bilateral(as_kind(table), as_kind(recorded), value="remitted")
+    assert type(report) is type(as_kind(totals))
+    gaps = report.collect() if kind == "lazy" else pl.DataFrame(report)
+    assert gaps.sort("origin")["share_gap"].to_list() == pytest.approx([-0.25, 0.25])
 
 
 @settings(max_examples=40, deadline=None)

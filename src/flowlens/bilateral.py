@@ -13,20 +13,24 @@ References
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError, ParameterError
 
 __all__ = ["compare_bilateral", "estimate_bilateral"]
 
+RULES = ("stock", "stock_income", "weights")
+"""The allocation rules of :func:`estimate_bilateral`."""
 
-def _require(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    for column in columns:
-        if column not in frame.columns:
-            error = MissingColumnError.for_column(column, frame.columns)
-            msg = f"{what}: {error}"
-            raise MissingColumnError(msg, column=column, present=frame.columns)
+
+def _table(table: Any, what: str, *columns: str) -> pl.DataFrame:
+    frame = from_any(table, what=what).eager()
+    MissingColumnError.require(frame.columns, *columns)
+    return frame
 
 
 def _codes(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
@@ -34,40 +38,52 @@ def _codes(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 
 def estimate_bilateral(
-    totals: pl.DataFrame,
-    migrant_stock: pl.DataFrame,
+    totals: Any,
+    migrant_stock: Any = None,
     *,
     rule: str = "stock",
-    host_income: pl.DataFrame | None = None,
-    weights: pl.DataFrame | None = None,
-) -> pl.DataFrame:
+    host_income: Any = None,
+    weights: Any = None,
+    value: str = fs.AMOUNT_USD,
+) -> Any:
     """Allocate each receiving country's total inflows across sending countries.
 
     Parameters
     ----------
     totals
-        ``destination`` (ISO3) and ``amount_usd``: each receiving country's
-        recorded inflows (for example KNOMAD's annual inflows for one year).
+        ``destination`` (ISO3) and ``value``: each receiving country's recorded
+        inflows (for example KNOMAD's annual inflows for one year). Every table
+        argument may be any kind (polars, pandas, pyarrow, an Arrow stream).
     migrant_stock
         ``origin`` (host country, where migrants live and send from),
         ``destination`` (their country of origin) and ``migrants``, as
-        :func:`flowlens.read_wb_migrant_stock` returns.
+        :func:`flowlens.read_wb_migrant_stock` returns; for the ``stock`` rules.
     rule
         ``"stock"``: shares proportional to migrants (Ratha and Shaw, rule 1);
         ``"stock_income"``: migrants times the host country's income per head
         (rule 2; pass ``host_income``); ``"weights"``: your own ``weights``.
     host_income
-        ``country`` and ``income`` (for example GDP per head), for rule 2.
+        ``country`` and ``income`` (for example GDP per head), for rule 2 only.
     weights
-        ``origin``, ``destination``, ``weight``: any allocation key.
+        ``origin``, ``destination``, ``weight``: any allocation key, for
+        ``rule="weights"`` only.
+    value
+        The column of ``totals`` to allocate (default ``amount_usd``); the
+        result names its allocated amounts the same.
 
     Returns
     -------
-    polars.DataFrame
-        ``origin``, ``destination``, ``amount_usd``, ``share`` (of the
-        destination's total). Each destination's rows sum exactly to its total;
-        a destination with a total but no positive weight gets one row with a
-        null origin (unallocated), never a silent drop.
+    The kind of table ``totals`` came as
+        ``origin``, ``destination``, ``value``, ``share`` (of the destination's
+        total). Each destination's rows sum exactly to its total; a destination
+        with a total but no positive weight gets one row with a null origin
+        (unallocated), never a silent drop.
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``rule``, or a table the rule needs missing or one it does not
+        use given (nothing is ignored silently).
 
     Examples
     --------
@@ -82,65 +98,74 @@ def estimate_bilateral(
     >>> estimate_bilateral(totals, stock, rule="stock_income", host_income=income)["amount_usd"].to_list()
     [75.0, 25.0]
     """
-    _require(totals, (fs.DESTINATION, fs.AMOUNT_USD), "totals")
-    totals = _codes(totals, fs.DESTINATION)
-    if rule == "weights":
-        if weights is None:
-            msg = "rule='weights' needs weights=DataFrame(origin, destination, weight)"
-            raise SchemaError(msg)
-        _require(weights, (fs.ORIGIN, fs.DESTINATION, "weight"), "weights")
-        key = _codes(weights, fs.ORIGIN, fs.DESTINATION).select(fs.ORIGIN, fs.DESTINATION, "weight")
-    elif rule in ("stock", "stock_income"):
-        _require(migrant_stock, (fs.ORIGIN, fs.DESTINATION, "migrants"), "migrant_stock")
-        key = _codes(migrant_stock, fs.ORIGIN, fs.DESTINATION).select(
-            fs.ORIGIN, fs.DESTINATION, weight="migrants"
-        )
-        if rule == "stock_income":
-            if host_income is None:
-                msg = "rule='stock_income' needs host_income=DataFrame(country, income)"
-                raise SchemaError(msg)
-            _require(host_income, ("country", "income"), "host_income")
-            income = _codes(host_income, "country").select(origin="country", income="income")
-            key = key.join(income, on=fs.ORIGIN, how="left").select(
-                fs.ORIGIN, fs.DESTINATION, weight=pl.col("weight") * pl.col("income")
-            )
-    else:
-        msg = f"rule {rule!r} is not one of 'stock', 'stock_income', 'weights'"
-        raise SchemaError(msg)
-    key = key.filter(pl.col("weight") > 0)
+    source = from_any(totals, what="totals")
+    table = _codes(_table(source.frame, "totals", fs.DESTINATION, value), fs.DESTINATION)
+    key = _allocation_key(rule, migrant_stock, host_income, weights).filter(pl.col("weight") > 0)
     allocated = (
-        key.join(totals.select(fs.DESTINATION, total=fs.AMOUNT_USD), on=fs.DESTINATION, how="inner")
+        key.join(table.select(fs.DESTINATION, total=value), on=fs.DESTINATION, how="inner")
         .with_columns(share=pl.col("weight") / pl.col("weight").sum().over(fs.DESTINATION))
         .select(
-            fs.ORIGIN, fs.DESTINATION, amount_usd=pl.col("total") * pl.col("share"), share="share"
+            fs.ORIGIN, fs.DESTINATION, (pl.col("total") * pl.col("share")).alias(value), "share"
         )
     )
-    unallocated = totals.join(
+    unallocated = table.join(
         key.select(fs.DESTINATION).unique(), on=fs.DESTINATION, how="anti"
     ).select(
         pl.lit(None, pl.String).alias(fs.ORIGIN),
         fs.DESTINATION,
-        fs.AMOUNT_USD,
+        pl.col(value).cast(pl.Float64),
         share=pl.lit(None, pl.Float64),
     )
-    return pl.concat([allocated, unallocated]).sort(
-        fs.DESTINATION, fs.AMOUNT_USD, fs.ORIGIN, descending=[False, True, False], nulls_last=True
+    result = pl.concat([allocated, unallocated]).sort(
+        fs.DESTINATION, value, fs.ORIGIN, descending=[False, True, False], nulls_last=True
     )
+    return source.back(result)
 
 
-def compare_bilateral(estimate: pl.DataFrame, recorded: pl.DataFrame) -> pl.DataFrame:
+def _allocation_key(rule: str, stock: Any, income: Any, weights: Any) -> pl.DataFrame:
+    """``origin``, ``destination``, ``weight`` for ``rule``; ParameterError for what it lacks or ignores."""
+    if rule not in RULES:
+        msg = f"rule {rule!r} is not one of {list(RULES)}"
+        raise ParameterError(msg)
+    needs = {"stock": {"migrant_stock"}, "stock_income": {"migrant_stock", "host_income"},
+             "weights": {"weights"}}[rule]  # fmt: skip
+    given = {"migrant_stock": stock, "host_income": income, "weights": weights}
+    for name, table in given.items():
+        if name in needs and table is None:
+            msg = f"rule={rule!r} needs {name}=<table>"
+            raise ParameterError(msg)
+        if name not in needs and table is not None:
+            msg = f"rule={rule!r} does not use {name}; leave it out, or choose the rule that does"
+            raise ParameterError(msg)
+    keys = (fs.ORIGIN, fs.DESTINATION)
+    if rule == "weights":
+        frame = _table(weights, "weights", *keys, "weight")
+        return _codes(frame, *keys).select(*keys, pl.col("weight").cast(pl.Float64))
+    frame = _table(stock, "migrant_stock", *keys, "migrants")
+    key = _codes(frame, *keys).select(*keys, weight=pl.col("migrants").cast(pl.Float64))
+    if rule == "stock":
+        return key
+    host = _codes(_table(income, "host_income", "country", "income"), "country")
+    return key.join(
+        host.select(origin="country", income="income"), on=fs.ORIGIN, how="left"
+    ).select(*keys, weight=pl.col("weight") * pl.col("income"))
+
+
+def compare_bilateral(estimate: Any, recorded: Any, *, value: str = fs.AMOUNT_USD) -> Any:
     """Where an estimate departs from recorded bilateral flows.
 
     Parameters
     ----------
     estimate, recorded
-        ``origin``, ``destination``, ``amount_usd`` each (for example a World Bank
-        matrix against Banco de Mexico's inflows by country of origin). Only the
-        destinations present in ``recorded`` are compared.
+        ``origin``, ``destination``, ``value`` each (for example a World Bank
+        matrix against Banco de Mexico's inflows by country of origin), any
+        table kind. Only the destinations present in ``recorded`` are compared.
+    value
+        The amount column of both (default ``amount_usd``).
 
     Returns
     -------
-    polars.DataFrame
+    The kind of table ``estimate`` came as
         Per corridor: ``estimate_usd``, ``recorded_usd``, their shares of the
         destination's total (``estimate_share``, ``recorded_share``),
         ``share_gap`` (estimate - recorded, in share points) and ``ratio``
@@ -155,26 +180,14 @@ def compare_bilateral(estimate: pl.DataFrame, recorded: pl.DataFrame) -> pl.Data
     >>> compare_bilateral(est, rec).select("origin", "share_gap").rows()
     [('USA', 0.03), ('CAN', -0.03)]
     """
-    for frame, what in ((estimate, "estimate"), (recorded, "recorded")):
-        _require(frame, (fs.ORIGIN, fs.DESTINATION, fs.AMOUNT_USD), what)
+    source = from_any(estimate, what="estimate")
     keys = [fs.ORIGIN, fs.DESTINATION]
-
-    def shares(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        summed = (
-            _codes(frame, *keys)
-            .group_by(keys)
-            .agg(pl.col(fs.AMOUNT_USD).sum().alias(f"{name}_usd"))
-        )
-        return summed.with_columns(
-            (pl.col(f"{name}_usd") / pl.col(f"{name}_usd").sum().over(fs.DESTINATION)).alias(
-                f"{name}_share"
-            )
-        )
-
-    recorded_shares = shares(recorded, "recorded")
+    recorded_shares = _shares(_table(recorded, "recorded", *keys, value), "recorded", value)
     destinations = recorded_shares.select(fs.DESTINATION).unique()
-    estimate_shares = shares(estimate, "estimate").join(destinations, on=fs.DESTINATION, how="semi")
-    return (
+    estimate_shares = _shares(
+        _table(source.frame, "estimate", *keys, value), "estimate", value
+    ).join(destinations, on=fs.DESTINATION, how="semi")
+    result = (
         estimate_shares.join(recorded_shares, on=keys, how="full", coalesce=True)
         .with_columns(
             pl.col("estimate_usd", "recorded_usd", "estimate_share", "recorded_share").fill_null(
@@ -188,4 +201,16 @@ def compare_bilateral(estimate: pl.DataFrame, recorded: pl.DataFrame) -> pl.Data
         .sort(
             pl.col("share_gap").abs(), "recorded_usd", *keys, descending=[True, True, False, False]
         )
+    )
+    return source.back(result)
+
+
+def _shares(frame: pl.DataFrame, name: str, value: str) -> pl.DataFrame:
+    keys = [fs.ORIGIN, fs.DESTINATION]
+    total = pl.col(f"{name}_usd")
+    return (
+        _codes(frame, *keys)
+        .group_by(keys)
+        .agg(pl.col(value).sum().cast(pl.Float64).alias(f"{name}_usd"))
+        .with_columns((total / total.sum().over(fs.DESTINATION)).alias(f"{name}_share"))
     )
