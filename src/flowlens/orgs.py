@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens._frames import Frame, from_any
+from flowlens.errors import MissingColumnError, ParameterError
+from flowlens.graph._dates import as_date
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -16,24 +18,35 @@ if TYPE_CHECKING:
 __all__ = ["crisis_senders", "organisation_flows", "organisation_graph"]
 
 
-def _organised(flows: Any, needed: tuple[str, ...]) -> pl.LazyFrame:
-    frame = flows.lazy() if isinstance(flows, pl.DataFrame | pl.LazyFrame) else None
-    if frame is None:
-        msg = f"expected clean flows as a polars DataFrame or LazyFrame, got {type(flows).__name__}"
-        raise SchemaError(msg)
-    schema = frame.collect_schema()
-    for column in (fs.ORG_ID, *needed):
-        if column not in schema:
-            error = MissingColumnError.for_column(column, schema.names())
-            if column == fs.ORG_ID:
-                msg = f"{error} Organisations are known only where flows carry an org_id."
-                raise MissingColumnError(msg, column=column, present=list(schema.names()))
-            raise error
-    return frame.filter(pl.col(fs.ORG_ID).is_not_null())
+def _organised(flows: Any, needed: tuple[str, ...], what: str) -> tuple[Frame, pl.LazyFrame]:
+    source = from_any(flows, what=what)
+    frame = source.lazy()
+    names = frame.collect_schema().names()
+    if fs.ORG_ID not in names:
+        error = MissingColumnError.for_column(fs.ORG_ID, names)
+        msg = f"{error} Organisations are known only where flows carry an org_id."
+        raise MissingColumnError(msg, column=fs.ORG_ID, present=names)
+    MissingColumnError.require(names, *needed)
+    return source, frame.filter(pl.col(fs.ORG_ID).is_not_null())
 
 
-def organisation_flows(flows: Any) -> pl.DataFrame:
+def organisation_flows(flows: Any, *, value: str = fs.AMOUNT_USD) -> Any:
     """Organisation x destination x flow type: how much, how many transfers, from when to when.
+
+    Parameters
+    ----------
+    flows
+        Clean flows with ``org_id``, ``destination``, ``flow_type``, ``date`` and
+        ``value``; any table kind. Rows without an organisation are left out.
+    value
+        The amount column (default ``amount_usd``); the result sums it under the
+        same name.
+
+    Returns
+    -------
+    The kind of table that came in (lazy in, lazy out)
+        ``org_id``, ``destination``, ``flow_type``, ``value``, ``n_transfers``,
+        ``first_date``, ``last_date``, largest first.
 
     Examples
     --------
@@ -47,28 +60,30 @@ def organisation_flows(flows: Any) -> pl.DataFrame:
     >>> organisation_flows(flows).select("org_id", "destination", "amount_usd", "n_transfers").rows()
     [('O1', 'SOM', 150.0, 2)]
     """
-    frame = _organised(flows, (fs.DESTINATION, fs.FLOW_TYPE, fs.DATE, fs.AMOUNT_USD))
+    needed = (fs.DESTINATION, fs.FLOW_TYPE, fs.DATE, value)
+    source, frame = _organised(flows, needed, "organisation_flows' flows")
+    return source.back(_by_organisation(frame, value))
+
+
+def _by_organisation(frame: pl.LazyFrame, value: str) -> pl.LazyFrame:
+    keys = (fs.ORG_ID, fs.DESTINATION, fs.FLOW_TYPE)
     return (
-        frame.group_by(
-            fs.ORG_ID,
-            pl.col(fs.DESTINATION).cast(pl.String),
-            pl.col(fs.FLOW_TYPE).cast(pl.String),
-        )
+        frame.group_by(*(pl.col(k).cast(pl.String) for k in keys))
         .agg(
-            amount_usd=pl.col(fs.AMOUNT_USD).sum(),
+            pl.col(value).sum(),
             n_transfers=pl.len().cast(pl.Int64),
             first_date=pl.col(fs.DATE).min(),
             last_date=pl.col(fs.DATE).max(),
         )
-        .sort("amount_usd", fs.ORG_ID, descending=[True, False])
-        .collect()
+        .sort(value, *keys, descending=[True, False, False, False])
     )
 
 
-def organisation_graph(flows: Any) -> nx.Graph:
+def organisation_graph(flows: Any, *, value: str = fs.AMOUNT_USD) -> nx.Graph:
     """The bipartite organisation-country graph: ``bipartite=0`` organisations, ``1`` countries.
 
-    Edge ``weight`` is the USD an organisation sent to a country (all flow types).
+    Edge ``weight`` is the ``value`` (USD by default) an organisation sent to a
+    country, all flow types together. ``flows`` may be any table kind.
 
     Examples
     --------
@@ -83,35 +98,46 @@ def organisation_graph(flows: Any) -> nx.Graph:
     """
     import networkx as nx
 
+    needed = (fs.DESTINATION, fs.FLOW_TYPE, fs.DATE, value)
+    _, frame = _organised(flows, needed, "organisation_graph's flows")
     table = (
-        organisation_flows(flows)
+        _by_organisation(frame, value)
         .group_by(fs.ORG_ID, fs.DESTINATION)
-        .agg(pl.col("amount_usd").sum())
+        .agg(pl.col(value).sum())
+        .sort(fs.ORG_ID, fs.DESTINATION)
+        .collect()
     )
     graph = nx.Graph()
-    graph.add_nodes_from(table[fs.ORG_ID].unique().to_list(), bipartite=0)
-    graph.add_nodes_from(table[fs.DESTINATION].unique().to_list(), bipartite=1)
-    graph.add_weighted_edges_from(table.select(fs.ORG_ID, fs.DESTINATION, "amount_usd").iter_rows())
+    graph.add_nodes_from(table[fs.ORG_ID].unique(maintain_order=True).to_list(), bipartite=0)
+    graph.add_nodes_from(table[fs.DESTINATION].unique().sort().to_list(), bipartite=1)
+    graph.add_weighted_edges_from(table.select(fs.ORG_ID, fs.DESTINATION, value).iter_rows())
     return graph
 
 
 def crisis_senders(
-    flows: Any, *, country: str, start: dt.date | str, days: int = 30
-) -> pl.DataFrame:
+    flows: Any, *, country: str, start: dt.date | str, days: int = 30, value: str = fs.AMOUNT_USD
+) -> Any:
     """The organisations that sent to ``country`` in the ``days`` after ``start``: how much, from where, how fast.
 
     Parameters
     ----------
+    flows
+        Clean flows with ``org_id``, ``origin``, ``destination``, ``date`` and
+        ``value``; any table kind.
     country
         Receiving country (ISO3) hit by the crisis.
     start
         The crisis onset (a date or ISO text); the window is ``start`` ..
         ``start + days - 1``.
+    days
+        The window's length in days (a positive whole number).
+    value
+        The amount column (default ``amount_usd``).
 
     Returns
     -------
-    polars.DataFrame
-        ``org_id``, ``origin``, ``amount_usd``, ``n_transfers``, ``days_to_first``
+    The kind of table that came in (lazy in, lazy out)
+        ``org_id``, ``origin``, ``value``, ``n_transfers``, ``days_to_first``
         (days from the onset to the organisation's first transfer), largest first.
 
     Examples
@@ -126,23 +152,28 @@ def crisis_senders(
     >>> crisis_senders(flows, country="NPL", start="2015-04-25").rows()
     [('O1', 'GBR', 150.0, 2, 2)]
     """
-    onset = dt.date.fromisoformat(start) if isinstance(start, str) else start
-    if days < 1:
-        msg = f"days must be >= 1, got {days}"
-        raise SchemaError(msg)
+    onset = as_date(start, "start")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        msg = f"days must be a whole number of days >= 1, got {days!r}"
+        raise ParameterError(msg)
+    if not isinstance(country, str) or not country.strip():
+        msg = f"country must be a receiving country's ISO3 code, got {country!r}"
+        raise ParameterError(msg)
     end = onset + dt.timedelta(days=days - 1)
-    frame = _organised(flows, (fs.ORIGIN, fs.DESTINATION, fs.DATE, fs.AMOUNT_USD))
-    return (
+    needed = (fs.ORIGIN, fs.DESTINATION, fs.DATE, value)
+    source, frame = _organised(flows, needed, "crisis_senders' flows")
+    day = pl.col(fs.DATE).cast(pl.Date)
+    result = (
         frame.filter(
-            (pl.col(fs.DESTINATION).cast(pl.String) == country)
-            & pl.col(fs.DATE).cast(pl.Date).is_between(onset, end)
+            (pl.col(fs.DESTINATION).cast(pl.String) == country.strip().upper())
+            & day.is_between(onset, end)
         )
-        .group_by(fs.ORG_ID, pl.col(fs.ORIGIN).cast(pl.String))
+        .group_by(pl.col(fs.ORG_ID).cast(pl.String), pl.col(fs.ORIGIN).cast(pl.String))
         .agg(
-            amount_usd=pl.col(fs.AMOUNT_USD).sum(),
+            pl.col(value).sum(),
             n_transfers=pl.len().cast(pl.Int64),
-            days_to_first=(pl.col(fs.DATE).cast(pl.Date).min() - pl.lit(onset)).dt.total_days(),
+            days_to_first=(day.min() - pl.lit(onset)).dt.total_days(),
         )
-        .sort("amount_usd", fs.ORG_ID, descending=[True, False])
-        .collect()
+        .sort(value, fs.ORG_ID, fs.ORIGIN, descending=[True, False, False])
     )
+    return source.back(result)
