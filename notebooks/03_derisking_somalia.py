@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -125,7 +127,8 @@ sensitivity(panel, closure, baseline=baseline).select(
 # The 2017 bilateral matrix as a corridor graph: for each receiving country, the
 # share of its remittance inflow that comes from the United States, and the flow
 # it would lose if US banks de-risked all its corridors (costs from Remittance
-# Prices Worldwide, 2017).
+# Prices Worldwide, 2017). The matrix is one year: its period length is read from
+# the panel, as every analysis does (no `freq` to pass).
 
 # %%
 matrix = fl.read_wb_bilateral_matrix(REAL / "wb_bilateral_remittance_2017.xlsx")
@@ -138,7 +141,6 @@ exposure = derisking_exposure(
     matrix.panel,
     "USA",
     baseline=baseline_from_costs(matrix.panel, costs_2017),
-    freq="1y",
     draws=300,
 )
 exposure.sort("exposed_share", descending=True).select(

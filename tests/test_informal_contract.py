@@ -339,7 +339,9 @@ def test_an_empty_panel_raises_a_flowlens_error() -> None:
     with pytest.raises(InputFormatError, match="has no rows with a amount_usd"):
         estimate_informal(panel.head(0), baseline=base)
     with pytest.raises(InputFormatError, match="every value is null"):
-        estimate_informal(panel.with_columns(amount_usd=pl.lit(None, dtype=pl.Float64)), baseline=base)
+        estimate_informal(
+            panel.with_columns(amount_usd=pl.lit(None, dtype=pl.Float64)), baseline=base
+        )
     for call in (
         lambda: sensitivity(panel.head(0), DeRiskingScenario("s"), baseline=base),
         lambda: derisking_exposure(panel.head(0), "USA", baseline=base),
