@@ -204,9 +204,9 @@ def _corridor_costs(recorded: pl.DataFrame, costs: Any) -> pl.DataFrame:
         costs = recorded.select(
             fs.ORIGIN, fs.DESTINATION, cost_pct=100.0 * pl.col(fs.COST_RATIO)
         ).filter(pl.col("cost_pct").is_finite())
-    costs = _eager(costs, "costs")
-    MissingColumnError.require(costs.columns, fs.ORIGIN, fs.DESTINATION, "cost_pct")
-    return costs.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
+    table = _eager(costs, "costs")
+    MissingColumnError.require(table.columns, fs.ORIGIN, fs.DESTINATION, "cost_pct")
+    return table.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
 
 
 def _fill_costs(corridors: pl.DataFrame, per_corridor: pl.DataFrame) -> pl.DataFrame:

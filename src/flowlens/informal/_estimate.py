@@ -460,8 +460,8 @@ def _aggregate(
         )
         .agg(*aggs)
     )
-    cost = grouped.get_column("_cost") if "_cost" in grouped.columns else None
-    if cost is not None and ((cost < 0) | cost.is_nan()).any():
+    costs = grouped.get_column("_cost") if "_cost" in grouped.columns else None
+    if costs is not None and ((costs < 0) | costs.is_nan()).any():
         msg = (
             "the panel's cost_pct (or cost_ratio) is negative or NaN in some cells: costs are >= 0"
         )
