@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -103,7 +105,7 @@ print(f"USA -> MEX, estimate / recorded: {usa['ratio'].item():.2f}")
 # %% [markdown]
 # ## Remittances against humanitarian funding
 #
-# `fl.inflow_context(panel, series, value=...)` sets each country's inflows
+# `fl.inflow_context(panel, series, against=...)` sets each country's inflows
 # against another series per country and year, for example humanitarian
 # funding. Humanitarian funding is not bundled (flowlens never fetches at run
 # time): export it from OCHA's Financial Tracking Service as a table of
@@ -114,7 +116,7 @@ print(f"USA -> MEX, estimate / recorded: {usa['ratio'].item():.2f}")
 funding_file = Path("humanitarian_funding.csv")
 if funding_file.exists():
     funding = pl.read_csv(funding_file)
-    context = fl.inflow_context(inflows.panel, funding, value="humanitarian_usd")
+    context = fl.inflow_context(inflows.panel, funding, against="humanitarian_usd")
     display_table = context.sort("ratio", descending=True).head(10)
 else:
     display_table = pl.DataFrame({"note": ["add humanitarian_funding.csv to compare"]})
