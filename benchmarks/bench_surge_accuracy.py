@@ -99,8 +99,8 @@ def in_band(frame: pl.DataFrame, sizes: pl.DataFrame, keys: list[str], band: str
 
 
 def monthly_episodes(episodes: pl.DataFrame) -> pl.DataFrame:
-    """Daily episodes with their start and end moved to month starts."""
-    return episodes.with_columns(pl.col("start", "end").dt.truncate("1mo"))
+    """Daily episodes with their start and end moved to month starts (and said to be monthly)."""
+    return episodes.with_columns(pl.col("start", "end").dt.truncate("1mo"), freq=pl.lit("1mo"))
 
 
 def by_month(result: SurgeResult, keys: list[str]) -> SurgeResult:
@@ -128,13 +128,13 @@ def evaluations(
             started = time.perf_counter()
             scored = fl.detect_surges(
                 panel,
-                freq=freq,
                 method=method,
-                level=level,
+                by=None if level == "corridor" else ["destination", "flow_type"],
                 window=window,
                 threshold=min(THRESHOLDS),
             )
             seconds = time.perf_counter() - started
+            assert scored.freq == freq  # read from the panel
             scorable = scored if freq == "1mo" else by_month(scored, keys)
             detect_uplifts = DETECT_UPLIFTS if freq == "1mo" else (0.0,)
             for threshold, detect_uplift in itertools.product(THRESHOLDS, detect_uplifts):
