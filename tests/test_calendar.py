@@ -7,7 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from flowlens.calendar import islamic_holidays
+import flowlens as fl
+from flowlens.calendar import holiday_windows, islamic_holidays
 
 ANNOUNCED = {
     "eid_al_fitr": [
@@ -45,3 +46,10 @@ def test_eids_move_about_eleven_days_earlier_each_year() -> None:
     gaps = [(b - a).days for a, b in pairwise(fitr)]
     assert all(353 <= g <= 356 for g in gaps)  # an Islamic year: 354 or 355 days
     assert len(fitr) == 32  # 31 years, 32 Eids: 2000 had two (8 January and 27 December)
+
+
+def test_bad_arguments_raise_parameter_error() -> None:
+    with pytest.raises(fl.ParameterError, match="first_year <= last_year"):
+        islamic_holidays(2024, 2020)
+    with pytest.raises(fl.ParameterError, match="window_days"):
+        holiday_windows(2024, 2024, countries=["PAK"], window_days=0)

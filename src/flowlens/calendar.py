@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from flowlens.errors import ParameterError
+
 __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "FIXED_HOLIDAYS",
@@ -90,6 +92,7 @@ def islamic_holidays(first_year: int, last_year: int) -> pl.DataFrame:
     >>> [str(d) for d in eids["date"]]
     ['2020-05-24', '2021-05-13', '2022-05-03', '2023-04-22', '2024-04-10']
     """
+    _check_years(first_year, last_year)
     # an Islamic year is ~354 days, so Gregorian year Y overlaps Islamic years near
     # (Y - 622) * 33 / 32; take a margin of one year either side
     first_h = (first_year - 622) * 33 // 32 - 1
@@ -111,6 +114,15 @@ def islamic_holidays(first_year: int, last_year: int) -> pl.DataFrame:
         .filter(pl.col("date").dt.year().is_between(first_year, last_year))
         .sort("date")
     )
+
+
+def _check_years(first_year: int, last_year: int) -> None:
+    if not (isinstance(first_year, int) and isinstance(last_year, int) and first_year <= last_year):
+        msg = (
+            f"first_year and last_year are whole Gregorian years with first_year <= last_year; "
+            f"got {first_year!r}, {last_year!r}"
+        )
+        raise ParameterError(msg)
 
 
 DEFAULT_WINDOW_DAYS = 15
@@ -148,6 +160,10 @@ def holiday_windows(
     >>> days.group_by("country").len().sort("country").rows()
     [('MEX', 10), ('PAK', 30)]
     """
+    _check_years(first_year, last_year)
+    if not (isinstance(window_days, int) and window_days >= 1):
+        msg = f"window_days must be a whole number of days, at least 1; got {window_days!r}"
+        raise ParameterError(msg)
     import datetime as dt
 
     from flowlens.reference import countries as country_table
