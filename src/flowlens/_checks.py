@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import polars as pl
 
@@ -61,6 +62,247 @@ def collect_side_by_side(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
     return pl.collect_all(frames, engine="streaming", optimizations=no_shared_cache)
 
 
+def _p(name: str) -> str:
+    """The parsed column of canonical ``name`` (prefixed: never clashes with the user's)."""
+    return _P + name
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What the rules know about the input: its schema and which column is which."""
+
+    schema: pl.Schema
+    to_source: Mapping[str, str]  # canonical name -> source column
+    distinct: Mapping[str, pl.Series]  # source column -> its distinct values (text codes)
+    max_fx_staleness_days: int
+
+    def has(self, name: str) -> bool:
+        return name in self.to_source
+
+    def col(self, name: str) -> pl.Expr:
+        return pl.col(self.to_source[name])
+
+    def dtype(self, name: str) -> pl.DataType:
+        return self.schema[self.to_source[name]]
+
+    def raw(self, name: str) -> pl.Expr:
+        """The value as given, as text (what a reason quotes)."""
+        return self.col(name).cast(pl.String)
+
+    def shown(self, name: str) -> pl.Expr:
+        return _shown(self.raw(name))
+
+
+class Rule(NamedTuple):
+    """One validation rule: a row is rejected by it when ``flags`` is true.
+
+    ``needs`` are the canonical columns it reads (the rule is left out when an
+    optional one is absent); ``flags`` and ``reason`` build, from the input's
+    :class:`_Source`, the expression that flags a bad row and the reason text (built
+    for rejected rows only). ``name`` is one of :data:`RULES`.
+    """
+
+    name: str
+    needs: tuple[str, ...]
+    flags: Callable[[_Source], pl.Expr]
+    reason: Callable[[_Source], pl.Expr]
+
+
+def _null(name: str) -> Callable[[_Source], pl.Expr]:
+    return lambda s: pl.col(_p(name)).is_null()
+
+
+def _quoting(message: str, name: str) -> Callable[[_Source], pl.Expr]:
+    """A reason that quotes the raw value of ``name`` at ``{}`` in ``message``."""
+    return lambda s: pl.format(message, s.shown(name))
+
+
+def _bad_amount(s: _Source) -> pl.Expr:
+    amount = pl.col(_p(fs.AMOUNT))
+    return amount.is_null() | ~amount.is_finite() | (amount <= 0)
+
+
+def _huge_amount(s: _Source) -> pl.Expr:
+    usd = pl.col(_p(fs.AMOUNT_USD))
+    return usd.is_finite() & (usd > MAX_AMOUNT_USD)
+
+
+def _huge_amount_reason(s: _Source) -> pl.Expr:
+    return pl.format(
+        f"amount: '{{}}' {{}} is {{}} USD, above {MAX_AMOUNT_USD:,.0f} USD for one "
+        "transfer (a unit or scale error?)",
+        s.shown(fs.AMOUNT),
+        pl.col(_p(fs.CURRENCY)).cast(pl.String),
+        pl.col(_p(fs.AMOUNT_USD)).cast(pl.String),
+    )
+
+
+def _bad_fee(s: _Source) -> pl.Expr:
+    if s.dtype(fs.FEE).is_numeric():
+        # a number column: any value is given (NaN too); no per-row text (measured: the
+        # cast to text was 80% of the checks' time on 10M numeric fees)
+        given = s.col(fs.FEE).is_not_null()
+    else:
+        given = s.raw(fs.FEE).str.strip_chars().fill_null("") != ""
+    fee = pl.col(_p(fs.FEE))
+    return given & (fee.is_null() | ~fee.is_finite() | (fee < 0))
+
+
+def _no_rate(s: _Source) -> pl.Expr:
+    return (
+        pl.col(_p(fs.CURRENCY)).is_not_null()
+        & pl.col(_P + "fx_date").is_not_null()
+        & pl.col(_P + "usd_per_unit").is_null()
+    )
+
+
+def _no_rate_reason(s: _Source) -> pl.Expr:
+    return pl.format(
+        f"fx: no FX rate for {{}} on {{}} (nor in the {s.max_fx_staleness_days} "
+        "days before); pass fx= with your own rates",
+        pl.col(_p(fs.CURRENCY)).cast(pl.String),
+        pl.col(_P + "fx_date").cast(pl.String),
+    )
+
+
+_COUNTRY_MESSAGE = (
+    "{name}: unknown country '{{}}' (use an ISO3 or ISO2 code or an English country name "
+    "such as 'Korea, Rep.')"
+)
+
+RULE_TABLE: tuple[Rule, ...] = (
+    Rule(
+        "date",
+        (fs.DATE,),
+        _null(fs.DATE),
+        lambda s: pl.format(
+            "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time){}",
+            s.shown(fs.DATE),
+            _date_hint(s.raw(fs.DATE)),
+        ),
+    ),
+    *(
+        Rule(name, (name,), _null(name), _quoting(_COUNTRY_MESSAGE.format(name=name), name))
+        for name in (fs.ORIGIN, fs.DESTINATION)
+    ),
+    Rule(
+        "domestic",
+        (fs.ORIGIN, fs.DESTINATION),
+        lambda s: pl.col(_p(fs.ORIGIN)) == pl.col(_p(fs.DESTINATION)),
+        lambda s: pl.format(
+            "domestic: origin equals destination ('{}'); a domestic transfer is not a corridor",
+            pl.col(_p(fs.ORIGIN)).cast(pl.String),
+        ),
+    ),
+    Rule(
+        "flow_type",
+        (fs.FLOW_TYPE,),
+        _null(fs.FLOW_TYPE),
+        _quoting(f"flow_type: '{{}}' is not one of {', '.join(fs.FLOW_TYPES)}", fs.FLOW_TYPE),
+    ),
+    Rule(
+        "channel",
+        (fs.CHANNEL,),
+        _null(fs.CHANNEL),
+        _quoting(f"channel: '{{}}' is not one of {', '.join(fs.CHANNELS)}", fs.CHANNEL),
+    ),
+    Rule(
+        "amount",
+        (fs.AMOUNT,),
+        _bad_amount,
+        lambda s: pl.format(
+            "amount: '{}' is not a positive finite number{}",
+            s.shown(fs.AMOUNT),
+            _number_hint(s.raw(fs.AMOUNT)),
+        ),
+    ),
+    Rule("amount", (fs.AMOUNT,), _huge_amount, _huge_amount_reason),
+    Rule(
+        "currency",
+        (fs.CURRENCY,),
+        _null(fs.CURRENCY),
+        _quoting("currency: '{}' is not an ISO 4217 currency code", fs.CURRENCY),
+    ),
+    Rule("fee", (fs.FEE,), _bad_fee, _quoting("fee: '{}' is not a finite number >= 0", fs.FEE)),
+    Rule("fx", (fs.CURRENCY, fs.DATE), _no_rate, _no_rate_reason),
+    Rule(
+        "duplicate_tx_id",
+        (fs.TX_ID,),
+        lambda s: pl.col(_P + "dup"),
+        lambda s: pl.format("tx_id: '{}' repeats an earlier row's id", pl.col(_p(fs.TX_ID))),
+    ),
+)
+"""Every rule, in the order of :data:`RULES`; adding a rule is adding an entry (and its
+name to :data:`RULES`)."""
+
+_VOCABULARIES: dict[str, tuple[Callable[[], Callable[[pl.Expr], pl.Expr]], pl.Enum]] = {
+    fs.ORIGIN: (lambda: to_iso3, fs.COUNTRY_ENUM),
+    fs.DESTINATION: (lambda: to_iso3, fs.COUNTRY_ENUM),
+    fs.FLOW_TYPE: (lambda: _lower_in(fs.FLOW_TYPES), fs.FLOW_TYPE_ENUM),
+    fs.CHANNEL: (lambda: _lower_in(fs.CHANNELS, blank="unknown"), fs.CHANNEL_ENUM),
+    fs.CURRENCY: (lambda: _upper_in(currency_codes()), fs.CURRENCY_ENUM),
+}
+"""Code columns: how text maps onto each one's Enum (null where it does not)."""
+
+
+def _parsed_columns(s: _Source) -> list[pl.Expr]:
+    """Each canonical column parsed (``_p(name)``), from the row's own values."""
+    exprs = [_parse_date(s.col(fs.DATE), s.dtype(fs.DATE), s.to_source[fs.DATE]).alias(_p(fs.DATE))]
+    for name, (mapper, target) in _VOCABULARIES.items():
+        if not s.has(name):
+            continue
+        source = s.to_source[name]
+        mapped = _vocabulary(s.col(name), s.dtype(name), mapper(), target, s.distinct.get(source))
+        if name == fs.CHANNEL:  # a missing channel is "unknown"
+            mapped = (
+                pl.when(s.col(name).is_null()).then(pl.lit("unknown", target)).otherwise(mapped)
+            )
+        exprs.append(mapped.alias(_p(name)))
+    if not s.has(fs.CHANNEL):
+        exprs.append(pl.lit("unknown", fs.CHANNEL_ENUM).alias(_p(fs.CHANNEL)))
+    for name in (fs.AMOUNT, fs.FEE):
+        if s.has(name):
+            parsed = _parse_number(s.col(name), s.dtype(name), s.to_source[name])
+            exprs.append(parsed.alias(_p(name)))
+    exprs.extend(s.raw(n).alias(_p(n)) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if s.has(n))
+    return exprs
+
+
+def _derived_columns(s: _Source, *, positions_given: bool) -> list[pl.Expr]:
+    """Columns computed from the parsed ones: USD amounts and the repeated-id flag."""
+    rate = pl.col(_P + "usd_per_unit")
+    exprs = [(pl.col(_p(fs.AMOUNT)) * rate).alias(_p(fs.AMOUNT_USD))]
+    if s.has(fs.FEE):
+        exprs.append((pl.col(_p(fs.FEE)) * rate).alias(_p(fs.FEE_USD)))
+    if s.has(fs.TX_ID):
+        tx = pl.col(_p(fs.TX_ID))
+        if positions_given:
+            first = pl.col(_FIRST)
+            repeats = first.is_not_null() & (pl.col(_ROW) != first)
+        else:
+            # materialised before any filter: "first" refers to the whole input's order
+            repeats = ~tx.is_first_distinct()
+        exprs.append((tx.is_not_null() & repeats).alias(_P + "dup"))
+    return exprs
+
+
+def _clean_columns(s: _Source, keep: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    names = [
+        fs.DATE,
+        fs.ORIGIN,
+        fs.DESTINATION,
+        fs.FLOW_TYPE,
+        fs.CHANNEL,
+        fs.AMOUNT,
+        fs.CURRENCY,
+        fs.AMOUNT_USD,
+    ]
+    if s.has(fs.FEE):
+        names += [fs.FEE, fs.FEE_USD]
+    names += [n for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if s.has(n)]
+    return (*((_p(n), n) for n in names), *((extra, extra) for extra in keep))
+
+
 @dataclass(frozen=True)
 class ValidationPlan:
     checked: pl.LazyFrame
@@ -80,12 +322,15 @@ class ValidationPlan:
         keep: Sequence[str],
         positions_given: bool = False,
     ) -> ValidationPlan:
-        """The plan over ``frame``.
+        """The plan over ``frame``: parse, derive, then run :data:`RULE_TABLE`.
 
         With ``positions_given`` (a distributed engine, where one partition is not
         the whole input) ``frame`` carries the input-wide row position in ``_ROW`` and,
         for rows whose ``tx_id`` repeats, the first position holding it in ``_FIRST``;
         otherwise positions are numbered here and duplicates found in ``frame``.
+
+        Reads the distinct values of the text code columns (see
+        :func:`_distinct_text_values`); nothing else.
         """
         schema = frame.collect_schema()
         helpers = (_ROW, _FIRST) if positions_given else ()
@@ -94,240 +339,44 @@ class ValidationPlan:
         for extra in keep:
             if extra not in schema:
                 raise MissingColumnError.for_column(extra, present)
-
-        def parsed(name: str) -> str:
-            return _P + name
-
-        vocabulary_columns = [fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE, fs.CHANNEL, fs.CURRENCY]
-        distinct = _distinct_text_values(
-            frame,
-            [
-                to_source[n]
-                for n in vocabulary_columns
-                if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
-            ],
+        text_codes = [
+            to_source[n]
+            for n in _VOCABULARIES
+            if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
+        ]
+        s = _Source(
+            schema, to_source, _distinct_text_values(frame, text_codes), max_fx_staleness_days
         )
-
-        checks: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, failed?, reason)
-        exprs: list[pl.Expr] = []
-
-        def src(name: str) -> pl.Expr:
-            return pl.col(to_source[name])
-
-        def raw_text(name: str) -> pl.Expr:
-            return src(name).cast(pl.String)
-
-        # date
-        date_expr = _parse_date(src(fs.DATE), schema[to_source[fs.DATE]], to_source[fs.DATE])
-        exprs.append(date_expr.alias(parsed(fs.DATE)))
-        checks.append(
-            (
-                "date",
-                pl.col(parsed(fs.DATE)).is_null(),
-                pl.format(
-                    "date: '{}' is not a valid date (expected YYYY-MM-DD, optionally with a time){}",
-                    _shown(raw_text(fs.DATE)),
-                    _date_hint(raw_text(fs.DATE)),
-                ),
-            )
-        )
-
-        def vocabulary_rule(
-            name: str,
-            mapper: Callable[[pl.Expr], pl.Expr],
-            target: pl.Enum,
-            message: str,
-            *,
-            missing: str | None = None,
-        ) -> None:
-            """Map column ``name`` onto ``target``; reject what does not map (``{}`` = raw value)."""
-            mapped = _vocabulary(
-                src(name), schema[to_source[name]], mapper, target, distinct.get(to_source[name])
-            )
-            if missing is not None:
-                mapped = (
-                    pl.when(src(name).is_null()).then(pl.lit(missing, target)).otherwise(mapped)
-                )
-            exprs.append(mapped.alias(parsed(name)))
-            failed = pl.col(parsed(name)).is_null()
-            checks.append((name, failed, pl.format(message, _shown(raw_text(name)))))
-
-        for name in (fs.ORIGIN, fs.DESTINATION):
-            vocabulary_rule(
-                name,
-                to_iso3,
-                fs.COUNTRY_ENUM,
-                f"{name}: unknown country '{{}}' (use an ISO3 or ISO2 code or an English "
-                "country name such as 'Korea, Rep.')",
-            )
-        checks.append(
-            (
-                "domestic",
-                pl.col(parsed(fs.ORIGIN)) == pl.col(parsed(fs.DESTINATION)),
-                pl.format(
-                    "domestic: origin equals destination ('{}'); a domestic transfer is not a corridor",
-                    pl.col(parsed(fs.ORIGIN)).cast(pl.String),
-                ),
-            )
-        )
-        vocabulary_rule(
-            fs.FLOW_TYPE,
-            _lower_in(fs.FLOW_TYPES),
-            fs.FLOW_TYPE_ENUM,
-            f"flow_type: '{{}}' is not one of {', '.join(fs.FLOW_TYPES)}",
-        )
-        if fs.CHANNEL in to_source:
-            vocabulary_rule(
-                fs.CHANNEL,
-                _lower_in(fs.CHANNELS, blank="unknown"),
-                fs.CHANNEL_ENUM,
-                f"channel: '{{}}' is not one of {', '.join(fs.CHANNELS)}",
-                missing="unknown",
-            )
-        else:
-            exprs.append(pl.lit("unknown", fs.CHANNEL_ENUM).alias(parsed(fs.CHANNEL)))
-        # amount
-        amount = _parse_number(src(fs.AMOUNT), schema[to_source[fs.AMOUNT]], to_source[fs.AMOUNT])
-        exprs.append(amount.alias(parsed(fs.AMOUNT)))
-        amount_col = pl.col(parsed(fs.AMOUNT))
-        checks.append(
-            (
-                "amount",
-                amount_col.is_null() | ~amount_col.is_finite() | (amount_col <= 0),
-                pl.format(
-                    "amount: '{}' is not a positive finite number{}",
-                    _shown(raw_text(fs.AMOUNT)),
-                    _number_hint(raw_text(fs.AMOUNT)),
-                ),
-            )
-        )
-        amount_usd_col = pl.col(parsed(fs.AMOUNT_USD))
-        checks.append(
-            (
-                "amount",
-                amount_usd_col.is_finite() & (amount_usd_col > MAX_AMOUNT_USD),
-                pl.format(
-                    f"amount: '{{}}' {{}} is {{}} USD, above {MAX_AMOUNT_USD:,.0f} USD for one "
-                    "transfer (a unit or scale error?)",
-                    _shown(raw_text(fs.AMOUNT)),
-                    pl.col(parsed(fs.CURRENCY)).cast(pl.String),
-                    amount_usd_col.cast(pl.String),
-                ),
-            )
-        )
-        vocabulary_rule(
-            fs.CURRENCY,
-            _upper_in(currency_codes()),
-            fs.CURRENCY_ENUM,
-            "currency: '{}' is not an ISO 4217 currency code",
-        )
-        # fee
-        has_fee = fs.FEE in to_source
-        if has_fee:
-            fee_dtype = schema[to_source[fs.FEE]]
-            if fee_dtype.is_numeric():
-                # a number column: any value is given (NaN too); no per-row text (measured:
-                # the cast to text was 80% of the checks' time on 10M numeric fees)
-                fee_given = src(fs.FEE).is_not_null()
-            else:
-                fee_given = raw_text(fs.FEE).str.strip_chars().fill_null("") != ""
-            exprs.append(
-                _parse_number(src(fs.FEE), fee_dtype, to_source[fs.FEE]).alias(parsed(fs.FEE))
-            )
-            fee_col = pl.col(parsed(fs.FEE))
-            checks.append(
-                (
-                    "fee",
-                    fee_given & (fee_col.is_null() | ~fee_col.is_finite() | (fee_col < 0)),
-                    pl.format("fee: '{}' is not a finite number >= 0", _shown(raw_text(fs.FEE))),
-                )
-            )
-        # identifiers
-        for name in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID):
-            if name in to_source:
-                exprs.append(raw_text(name).alias(parsed(name)))
-        order_dependent: list[pl.Expr] = []
-        if fs.TX_ID in to_source:
-            tx = pl.col(parsed(fs.TX_ID))
-            if positions_given:
-                first = pl.col(_FIRST)
-                repeats = first.is_not_null() & (pl.col(_ROW) != first)
-            else:
-                # materialised before any filter: "first" refers to the whole input's order
-                repeats = ~tx.is_first_distinct()
-            order_dependent.append((tx.is_not_null() & repeats).alias(_P + "dup"))
-            checks.append(
-                (
-                    "duplicate_tx_id",
-                    pl.col(_P + "dup"),
-                    pl.format("tx_id: '{}' repeats an earlier row's id", tx),
-                )
-            )
-
-        # fx: an array lookup by (currency, day) on the dense rate grid (see flowlens.normalise)
-        fx_date = pl.col(parsed(fs.DATE))
-        if isinstance(schema[to_source[fs.DATE]], pl.Datetime):
+        fx_date = pl.col(_p(fs.DATE))
+        if isinstance(s.dtype(fs.DATE), pl.Datetime):
             fx_date = fx_date.dt.date()
-        rate_expr = usd_per_unit(
-            fx_date, pl.col(parsed(fs.CURRENCY)), fx, max_staleness_days=max_fx_staleness_days
+        rate = usd_per_unit(
+            fx_date, pl.col(_p(fs.CURRENCY)), fx, max_staleness_days=max_fx_staleness_days
         )
         staged = (
             (frame if positions_given else frame.with_row_index(_ROW))
-            .with_columns(exprs)
-            .with_columns(fx_date.alias(_P + "fx_date"), rate_expr.alias(_P + "usd_per_unit"))
+            .with_columns(_parsed_columns(s))
+            .with_columns(fx_date.alias(_P + "fx_date"), rate.alias(_P + "usd_per_unit"))
+            .with_columns(_derived_columns(s, positions_given=positions_given))
         )
-        rate = pl.col(_P + "usd_per_unit")
-        exprs_after = [(amount_col * rate).alias(parsed(fs.AMOUNT_USD)), *order_dependent]
-        if has_fee:
-            exprs_after.append((pl.col(parsed(fs.FEE)) * rate).alias(parsed(fs.FEE_USD)))
-        checks.append(
-            (
-                "fx",
-                pl.col(parsed(fs.CURRENCY)).is_not_null()
-                & pl.col(_P + "fx_date").is_not_null()
-                & rate.is_null(),
-                pl.format(
-                    f"fx: no FX rate for {{}} on {{}} (nor in the {max_fx_staleness_days} "
-                    "days before); pass fx= with your own rates",
-                    pl.col(parsed(fs.CURRENCY)).cast(pl.String),
-                    pl.col(_P + "fx_date").cast(pl.String),
-                ),
-            ),
-        )
-        checks.sort(key=lambda c: RULES.index(c[0]))
-        failed = [c[1].fill_null(False) for c in checks]
+        rules = [r for r in RULE_TABLE if all(s.has(n) for n in r.needs)]
+        failed = [r.flags(s).fill_null(False) for r in rules]
         # Per row only a small integer code (index into RULES) is computed; the reason
         # text is built after filtering, for the rejected rows alone.
         rule_code = pl.coalesce(
             [
-                pl.when(f).then(pl.lit(RULES.index(name), pl.UInt8))
-                for f, (name, _, _) in zip(failed, checks, strict=True)
+                pl.when(f).then(pl.lit(RULES.index(r.name), pl.UInt8))
+                for f, r in zip(failed, rules, strict=True)
             ]
         )
         reason = pl.concat_str(
-            [pl.when(f).then(msg) for f, (_, _, msg) in zip(failed, checks, strict=True)],
+            [pl.when(f).then(r.reason(s)) for f, r in zip(failed, rules, strict=True)],
             separator="; ",
             ignore_nulls=True,
         )
-        checked = staged.with_columns(exprs_after).with_columns(rule_code.alias(_P + "rule"))
-
-        clean_cols: list[tuple[str, str]] = [
-            (parsed(fs.DATE), fs.DATE),
-            (parsed(fs.ORIGIN), fs.ORIGIN),
-            (parsed(fs.DESTINATION), fs.DESTINATION),
-            (parsed(fs.FLOW_TYPE), fs.FLOW_TYPE),
-            (parsed(fs.CHANNEL), fs.CHANNEL),
-            (parsed(fs.AMOUNT), fs.AMOUNT),
-            (parsed(fs.CURRENCY), fs.CURRENCY),
-            (parsed(fs.AMOUNT_USD), fs.AMOUNT_USD),
-        ]
-        if has_fee:
-            clean_cols += [(parsed(fs.FEE), fs.FEE), (parsed(fs.FEE_USD), fs.FEE_USD)]
-        clean_cols += [
-            (parsed(n), n) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if n in to_source
-        ]
-        clean_cols += [(extra, extra) for extra in keep]
-        return cls(checked, tuple(present), tuple(clean_cols), reason, to_source.get(fs.TX_ID))
+        checked = staged.with_columns(rule_code.alias(_P + "rule"))
+        clean = _clean_columns(s, keep)
+        return cls(checked, tuple(present), clean, reason, to_source.get(fs.TX_ID))
 
     def select_clean(self, checked: pl.LazyFrame) -> pl.LazyFrame:
         return checked.filter(pl.col(_P + "rule").is_null()).select(
