@@ -1,6 +1,10 @@
 """Crisis surge detection across thousands of series at once.
 
-Every series (a corridor, or a receiving country) is laid on one dense
+A series is one combination of the ``by`` keys (default: every key column of the
+panel, so each corridor and flow type; ``by=["destination"]`` for each receiving
+country's total). The period length is read from the panel's ``period`` column
+(:func:`flowlens.panel_spec`): a quarterly panel is scored by quarters, and a
+``freq`` that contradicts it raises. Every series is laid on one dense
 series x period array; the baselines are exact rolling medians and median
 absolute deviations computed by one sort per window over numpy's
 ``sliding_window_view``, with no Python loop per series. By default a baseline
@@ -25,6 +29,9 @@ Methods
     changes); the change in ``h`` from a year earlier explains part of ``r``, with a
     slope fitted per series by least squares over the trailing ``window``. At daily
     frequency ``h`` is 0 or 1; weekly and monthly, the share of the days.
+
+Any other method is passed as a :class:`SurgeMethod` (``method=SurgeMethod(...)``);
+there is no registry and no state in the process.
 
 References
 ----------

@@ -37,6 +37,23 @@ class SeriesArrays:
         The baseline length and the fewest valid values it needs.
     holidays
         The ``holidays`` argument of :func:`detect_surges` (None: the defaults).
+
+    Examples
+    --------
+    What a method sees, shown by one that records it and scores nothing:
+
+    >>> import numpy as np
+    >>> import flowlens as fl
+    >>> from flowlens.surge import Scores, SurgeMethod
+    >>> seen = []
+    >>> def look(arrays):
+    ...     seen.append((arrays.values.shape, arrays.freq, arrays.season, arrays.window))
+    ...     nothing = np.full_like(arrays.values, np.nan)
+    ...     return Scores(nothing, nothing, nothing, nothing)
+    >>> _ = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination"],
+    ...                      method=SurgeMethod("look", look))
+    >>> seen
+    [((1, 377), '1mo', 12, 12)]
     """
 
     values: F64
@@ -56,6 +73,14 @@ class Scores(NamedTuple):
     ``baseline`` is the expected value, ``scale`` the spread the score divides by,
     ``score`` how unusual the value is (a surge when above the threshold; NaN when
     it cannot be scored), ``n_history`` how many values the baseline used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flowlens.surge import Scores
+    >>> flat = np.ones((2, 3))
+    >>> Scores(baseline=flat, scale=flat, score=0 * flat, n_history=flat)._fields
+    ('baseline', 'scale', 'score', 'n_history')
     """
 
     baseline: F64
