@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlens.errors import FlowlensError, MissingColumnError
+from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.privacy import pseudonymize
 
+from .conftest import as_kind, collected
+
 KEY = bytes(range(32))
+
+
+def as_polars(table: Any) -> pl.DataFrame:
+    """Any kind of table as a polars DataFrame."""
+    module = type(table).__module__.split(".")[0]
+    if module == "pyarrow":
+        return pl.DataFrame(pl.from_arrow(table))
+    if module == "pandas":
+        return pl.from_pandas(table)
+    return collected(table)
 
 
 def reference(value: str, key: bytes = KEY) -> str:
@@ -22,13 +35,27 @@ def reference(value: str, key: bytes = KEY) -> str:
 
 def test_pseudonyms_are_the_standard_hmac() -> None:
     flows = pl.DataFrame({"sender_id": ["S1", "é-ü", None], "org_id": [7, 7, 8]})
-    out = pseudonymize(flows, key=KEY, columns=("sender_id", "org_id"))
+    out = pseudonymize(flows, key=KEY, id_columns=("sender_id", "org_id"))
     assert out["sender_id"].to_list() == [reference("S1"), reference("é-ü"), None]
     assert out["org_id"].to_list() == [reference("7"), reference("7"), reference("8")]
     # RFC 4231 test case 2 pins the construction itself
     assert reference("what do ya want for nothing?", b"Jefe") == (
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     )
+
+
+@pytest.mark.parametrize("kind", ["eager", "lazy", "arrow", "pandas"])
+def test_every_input_kind_comes_back_as_itself(kind: str) -> None:
+    flows = pl.DataFrame({"sender_id": ["S1", "S2", None], "amount": [1.0, 2.0, 3.0]})
+    out = pseudonymize(as_kind(flows, kind), key=KEY)
+    expected = {"eager": pl.DataFrame, "lazy": pl.LazyFrame}.get(kind)
+    if expected is not None:
+        assert isinstance(out, expected)
+    else:
+        assert type(out).__module__.split(".")[0] == ("pyarrow" if kind == "arrow" else "pandas")
+    got = as_polars(out)
+    assert got["sender_id"].to_list() == [reference("S1"), reference("S2"), None]
+    assert got["amount"].to_list() == [1.0, 2.0, 3.0]
 
 
 def test_lazy_in_lazy_out_and_the_same_pseudonyms() -> None:
@@ -45,12 +72,14 @@ def test_lazy_in_lazy_out_and_the_same_pseudonyms() -> None:
 
 def test_keys_are_required_and_long() -> None:
     flows = pl.DataFrame({"sender_id": ["S1"]})
-    with pytest.raises(FlowlensError, match="no default key"):
+    with pytest.raises(ParameterError, match="no default key"):
         pseudonymize(flows, key=None)  # type: ignore[arg-type]
-    with pytest.raises(FlowlensError, match="key is 31 bytes"):
+    with pytest.raises(ParameterError, match="key is 31 bytes"):
         pseudonymize(flows, key=b"x" * 31)
     with pytest.raises(MissingColumnError, match="sender_id"):
         pseudonymize(pl.DataFrame({"amount": [1.0]}), key=KEY)
+    with pytest.raises(ParameterError, match="id_columns must be a non-empty list"):
+        pseudonymize(flows, key=KEY, id_columns="sender_id")
     other = pseudonymize(flows, key=KEY[::-1])
     assert other["sender_id"][0] != pseudonymize(flows, key=KEY)["sender_id"][0]
 

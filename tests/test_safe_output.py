@@ -11,7 +11,9 @@ import pytest
 import flowlens as fl
 from flowlens.cli import main
 from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError
-from flowlens.io import FORMULA_PREFIXES, write_frame
+from flowlens.export import FORMULA_PREFIXES, write_frame
+
+from .conftest import as_kind
 
 DANGEROUS = [f"{p}cmd|' /C calc'!A0" for p in FORMULA_PREFIXES]
 
@@ -114,3 +116,10 @@ def test_cli_rejects_file_escapes_formulas(tmp_path: Path) -> None:
     assert main(["validate", str(source), "--out-dir", str(tmp_path)]) == 0
     rejects = pl.read_csv(tmp_path / "evil.rejects.csv")
     assert rejects["origin"].to_list() == ['\'=HYPERLINK("http://x")']
+
+
+@pytest.mark.parametrize("kind", ["eager", "lazy", "arrow", "pandas"])
+def test_any_table_kind_is_written(tmp_path: Path, kind: str) -> None:
+    frame = pl.DataFrame({"note": ["=1+1", "ok"], "n": [1, 2]})
+    written = pl.read_csv(write_frame(as_kind(frame, kind), tmp_path / "out.csv"))
+    assert written.rows() == [("'=1+1", 1), ("ok", 2)]

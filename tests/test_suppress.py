@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flowlens as fl
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.privacy import suppress_small_cells
+
+from .conftest import as_kind
 
 JAN = dt.date(2024, 1, 1)
 
@@ -137,9 +139,9 @@ def test_errors_name_the_fix() -> None:
     with pytest.raises(MissingColumnError, match="dominance=None"):
         suppress_small_cells(panel.drop("sender_top2_usd"))
     assert suppress_small_cells(panel.drop("sender_top2_usd"), dominance=(1, 0.9)).n_suppressed == 0
-    with pytest.raises(SchemaError, match="not a percentage"):
+    with pytest.raises(ParameterError, match="not a percentage"):
         suppress_small_cells(panel, dominance=(2, 85))
-    with pytest.raises(SchemaError, match="min_senders"):
+    with pytest.raises(ParameterError, match="min_senders"):
         suppress_small_cells(panel, min_senders=0)
     with pytest.raises(SchemaError, match="more than one row"):
         suppress_small_cells(pl.concat([panel, panel]))
@@ -235,3 +237,19 @@ def test_an_empty_panel_and_a_lone_cell() -> None:
     empty = suppress_small_cells(lone.clear())
     assert empty.panel.is_empty() and empty.margins.is_empty()
     assert empty.summary["share_of_amount"].null_count() == empty.summary.height
+
+
+@pytest.mark.parametrize("kind", ["eager", "lazy", "arrow", "pandas"])
+def test_every_input_kind_gives_the_same_suppression(kind: str) -> None:
+    panel = panel_of(
+        [
+            ("USA", "MEX", 1000.0, 40, 50.0, 40.0),
+            ("USA", "GTM", 300.0, 3, 100.0, 90.0),
+            ("GBR", "MEX", 900.0, 30, 60.0, 50.0),
+            ("GBR", "GTM", 800.0, 25, 70.0, 60.0),
+        ]
+    )
+    expected = suppress_small_cells(panel)
+    got = suppress_small_cells(as_kind(panel, kind))
+    assert got.panel.equals(expected.panel)
+    assert got.summary.equals(expected.summary)

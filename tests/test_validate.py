@@ -269,10 +269,10 @@ def test_columns_mapping_renames() -> None:
 def test_columns_mapping_errors() -> None:
     with pytest.raises(fl.MissingColumnError, match="'nope'"):
         fl.load_flows(raw_flows(), columns={"nope": "origin"})
-    with pytest.raises(fl.SchemaError, match="did you mean 'origin'"):
+    with pytest.raises(fl.ParameterError, match="did you mean 'origin'"):
         fl.load_flows(raw_flows(), columns={"origin": "orgin"})
     frame = raw_flows().with_columns(src=pl.col("origin"))
-    with pytest.raises(fl.SchemaError, match="both"):
+    with pytest.raises(fl.ParameterError, match="both"):
         fl.load_flows(frame, columns={"origin": "origin", "src": "origin"})
 
 
@@ -451,3 +451,22 @@ def test_row_by_row_mapping_agrees_with_the_distinct_value_mapping(
     by_row = fl.load_flows(raw)
     assert collected(by_row.clean).equals(collected(by_distinct.clean))
     assert by_row.rejects.equals(by_distinct.rejects)
+
+
+def test_reports_are_immutable_and_collect_returns_a_new_one(tmp_path: Path) -> None:
+    import dataclasses
+
+    path = tmp_path / "flows.parquet"
+    fl.load_sample("flows").write_parquet(path)
+    report = fl.load_flows(path)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.clean = pl.LazyFrame()  # type: ignore[misc]
+    panel, computed = report.collect(fl.corridor_panel(report, freq="year"))
+    assert not report.is_computed  # the original is untouched
+    assert computed.is_computed and computed is not report
+    assert computed.n_rejected == 12
+    assert_frame_equal(report.summary, computed.summary)  # computing it later: the same
+    assert int(panel["n_transfers"].sum()) == computed.n_clean
+    again, same = computed.collect(fl.corridor_panel(computed, freq="year"))
+    assert same is computed
+    assert_frame_equal(again, panel)

@@ -14,7 +14,13 @@ from typing import NamedTuple
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import MissingColumnError, SchemaError, ValidationFailedError, closest
+from flowlens.errors import (
+    MissingColumnError,
+    ParameterError,
+    SchemaError,
+    ValidationFailedError,
+    closest,
+)
 from flowlens.normalise import usd_per_unit
 from flowlens.reference import currency_codes, to_iso3
 
@@ -420,13 +426,13 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
                 f"columns maps {user!r} to {target!r}, which is not a canonical column; "
                 f"use one of {list(canonical)}" + (f" (did you mean {hint!r}?)" if hint else "")
             )
-            raise SchemaError(msg)
+            raise ParameterError(msg)
         if target in to_source:
             msg = (
                 f"columns maps both {to_source[target]!r} and {user!r} to {target!r}; "
                 "map one column to each canonical name"
             )
-            raise SchemaError(msg)
+            raise ParameterError(msg)
         to_source[target] = user
     mapped_away = set(columns)
     loose: dict[str, list[str]] = {}

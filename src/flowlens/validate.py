@@ -278,8 +278,13 @@ def load_flows(
     ValidationReport
         ``clean`` rows, ``rejects`` with reasons, and a ``summary``. ``clean`` is a
         DataFrame for in-memory sources and a LazyFrame for files and LazyFrames.
-        For a lazy source nothing is read by this call: the rejects and counts are
-        computed together when first used, or in the same run as a
+        For a lazy source this call reads one thing: the distinct values of the
+        code columns given as text (``origin``, ``destination``, ``flow_type``,
+        ``channel``, ``currency``), in one streaming pass over those columns only,
+        to map each distinct spelling once (at 1M rows of text codes the
+        validation then takes 0.6 s instead of 2.9 s). Code columns that are
+        already an Enum, and every other column, are not read. The rejects and
+        counts are computed together when first used, or in the same run as a
         result built on ``clean`` with :meth:`ValidationReport.collect`. With
         ``strict=True`` the counts are computed here.
 

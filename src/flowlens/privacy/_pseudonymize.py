@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, MissingColumnError
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError, ParameterError
 
 __all__ = ["MIN_KEY_BYTES", "pseudonymize"]
 
@@ -29,26 +30,42 @@ a key of at least the security strength wanted."""
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
+@overload
+def pseudonymize(flows: Frame, *, key: bytes | str, id_columns: Sequence[str] = ...) -> Frame: ...
+
+
+@overload
+def pseudonymize(flows: Any, *, key: bytes | str, id_columns: Sequence[str] = ...) -> Any: ...
+
+
 def pseudonymize(
-    flows: Frame, *, key: bytes | str, columns: Sequence[str] = (fs.SENDER_ID,)
-) -> Frame:
+    flows: Any, *, key: bytes | str, id_columns: Sequence[str] = (fs.SENDER_ID,)
+) -> Any:
     """Replace identifiers by keyed HMAC-SHA256 pseudonyms (64 hexadecimal characters).
 
     Parameters
     ----------
     flows
-        A polars DataFrame or LazyFrame (lazy in, lazy out: the hashing streams).
+        A polars DataFrame or LazyFrame (lazy in, lazy out: the hashing streams), a
+        pandas DataFrame, a pyarrow Table or an Arrow PyCapsule object.
     key
         The secret, at least ``MIN_KEY_BYTES`` (32) bytes; text is encoded as UTF-8.
         There is no default: generate one with ``secrets.token_bytes(32)`` and keep
         it out of the data. The same key gives the same pseudonyms, in any table.
-    columns
-        Identifier columns to replace (default ``sender_id``). Values are hashed
-        as text; nulls stay null.
+    id_columns
+        Identifier columns to replace (default ``sender_id``): a list of names.
+        Values are hashed as text; nulls stay null.
 
     Returns
     -------
-    The same kind of frame, with each of ``columns`` a String of pseudonyms.
+    The same kind of frame (an Arrow stream comes back as a polars DataFrame), with
+    each of ``id_columns`` a String of pseudonyms.
+
+    Raises
+    ------
+    ParameterError
+        For a key shorter than ``MIN_KEY_BYTES`` or missing, and for ``id_columns``
+        that is not a non-empty list of names.
 
     Examples
     --------
@@ -64,17 +81,14 @@ def pseudonymize(
     >>> pseudonymize(flows, key="short")
     Traceback (most recent call last):
     ...
-    flowlens.errors.FlowlensError: key is 5 bytes: a pseudonymisation key needs at least 32 (256 bits); generate one with secrets.token_bytes(32) and store it apart from the data
+    flowlens.errors.ParameterError: key is 5 bytes: a pseudonymisation key needs at least 32 (256 bits); generate one with secrets.token_bytes(32) and store it apart from the data
     """
     secret = _checked_key(key)
-    if isinstance(columns, str) or not columns:
-        msg = f"columns must be a non-empty list of column names, got {columns!r}"
-        raise FlowlensError(msg)
-    if not isinstance(flows, pl.DataFrame | pl.LazyFrame):
-        msg = f"pseudonymize takes a polars DataFrame or LazyFrame, got {type(flows).__name__}"
-        raise FlowlensError(msg)
-    names = flows.collect_schema().names() if isinstance(flows, pl.LazyFrame) else flows.columns
-    MissingColumnError.require(names, *columns)
+    if isinstance(id_columns, str) or not id_columns:
+        msg = f"id_columns must be a non-empty list of column names, got {id_columns!r}"
+        raise ParameterError(msg)
+    table = from_any(flows, what="pseudonymize")
+    MissingColumnError.require(table.frame.collect_schema().names(), *id_columns)
 
     def hashed(values: pl.Series) -> pl.Series:
         # each distinct identifier is hashed once per batch, then mapped back
@@ -85,12 +99,13 @@ def pseudonymize(
         ]
         return values.replace_strict(distinct, digests, default=None, return_dtype=pl.String)
 
-    return flows.with_columns(
+    hashed_columns = [
         pl.col(column)
         .cast(pl.String)
         .map_batches(hashed, return_dtype=pl.String, is_elementwise=True)
-        for column in columns
-    )
+        for column in id_columns
+    ]
+    return table.back(table.frame.with_columns(hashed_columns))
 
 
 def _checked_key(key: bytes | str) -> bytes:
@@ -99,12 +114,12 @@ def _checked_key(key: bytes | str) -> bytes:
             "pseudonymize needs key=bytes or text of at least 32 bytes; there is no default key: "
             "generate one with secrets.token_bytes(32) and store it apart from the data"
         )
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     secret = key.encode("utf-8") if isinstance(key, str) else bytes(key)
     if len(secret) < MIN_KEY_BYTES:
         msg = (
             f"key is {len(secret)} bytes: a pseudonymisation key needs at least {MIN_KEY_BYTES} "
             "(256 bits); generate one with secrets.token_bytes(32) and store it apart from the data"
         )
-        raise FlowlensError(msg)
+        raise ParameterError(msg)
     return secret

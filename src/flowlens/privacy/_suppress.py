@@ -29,11 +29,13 @@ closes a cycle, so a solution always exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError, MissingColumnError, SchemaError
+from flowlens._frames import from_any
+from flowlens.errors import FlowlensError, MissingColumnError, ParameterError, SchemaError
 from flowlens.schema import TOP_SENDER_COLUMNS
 
 __all__ = ["DEFAULT_DOMINANCE", "DEFAULT_MIN_SENDERS", "SuppressedPanel", "suppress_small_cells"]
@@ -130,7 +132,7 @@ class SuppressedPanel:
 
 
 def suppress_small_cells(
-    panel: pl.DataFrame | pl.LazyFrame,
+    panel: Any,
     *,
     min_senders: int = DEFAULT_MIN_SENDERS,
     dominance: tuple[int, float] | None = DEFAULT_DOMINANCE,
@@ -140,7 +142,9 @@ def suppress_small_cells(
     Parameters
     ----------
     panel
-        A corridor panel from :func:`flowlens.corridor_panel` built with the
+        A polars DataFrame or LazyFrame (collected here), a pandas DataFrame, a
+        pyarrow Table or an Arrow PyCapsule object: a corridor panel from
+        :func:`flowlens.corridor_panel` built with the
         ``senders`` statistic (``n_senders``) and, for the dominance rule,
         ``top_senders``; ``amount_usd`` is required. Key columns are ``origin``,
         ``destination`` and every non-numeric column (``period``, ``flow_type``,
@@ -165,8 +169,10 @@ def suppress_small_cells(
     MissingColumnError
         Without ``amount_usd``, ``n_senders`` or (dominance rule on) the top-sender
         columns.
+    ParameterError
+        Bad ``min_senders`` or ``dominance``.
     SchemaError
-        Bad parameters, a key repeated in the panel, or a null or negative amount.
+        A key repeated in the panel, or a null or negative amount.
 
     Notes
     -----
@@ -194,8 +200,8 @@ def suppress_small_cells(
     >>> safe.summary.columns
     ['table', 'reason', 'n_cells', 'amount_usd', 'share_of_amount']
     """
-    frame = panel.collect() if isinstance(panel, pl.LazyFrame) else panel
     _check_parameters(min_senders, dominance)
+    frame = from_any(panel, what="suppress_small_cells").eager()
     slice_keys, values = _columns(frame, dominance)
     cells = _indexed(frame, slice_keys)
     cells = cells.with_columns(reason=_primary_reason(min_senders, dominance))
@@ -216,7 +222,7 @@ def suppress_small_cells(
 def _check_parameters(min_senders: int, dominance: tuple[int, float] | None) -> None:
     if isinstance(min_senders, bool) or not isinstance(min_senders, int) or min_senders < 1:
         msg = f"min_senders must be a whole number >= 1, got {min_senders!r}"
-        raise SchemaError(msg)
+        raise ParameterError(msg)
     if dominance is None:
         return
     n, k = dominance
@@ -225,7 +231,7 @@ def _check_parameters(min_senders: int, dominance: tuple[int, float] | None) -> 
             f"dominance must be (n, k) with n in 1..{len(TOP_SENDER_COLUMNS)} and 0 < k <= 1 "
             f"(a fraction, not a percentage), got {dominance!r}"
         )
-        raise SchemaError(msg)
+        raise ParameterError(msg)
 
 
 def _columns(
