@@ -125,3 +125,47 @@ def test_reader_errors_name_the_file(tmp_path: Path) -> None:
     not_excel.write_text("not a workbook")
     with pytest.raises(fl.InputFormatError, match=r"x\.xlsx"):
         fl.read_wb_bilateral_matrix(not_excel)
+
+
+READERS = {
+    "wb_bilateral_matrix": (fl.read_wb_bilateral_matrix, "wb_bilateral_remittance_2017.xlsx"),
+    "wb_migrant_stock": (fl.read_wb_migrant_stock, "wb_bilateral_migrant_stock_2017.xlsx"),
+    "knomad_inflows": (
+        fl.read_knomad_annual,
+        "knomad_remittance_inflows_2000_2022_june2023.xlsx",
+    ),
+    "knomad_outflows": (
+        fl.read_knomad_annual,
+        "knomad_remittance_outflows_2000_2022_june2023.xlsx",
+    ),
+    "banxico_monthly": (
+        fl.read_banxico_monthly,
+        "banxico_mexico_remittances_monthly_1995_2026.csv",
+    ),
+    "banxico_quarterly": (
+        fl.read_banxico_quarterly_by_country,
+        "banxico_mexico_remittances_by_country_quarterly_2013_2026.csv",
+    ),
+    "rpw_corridors": (fl.read_rpw_corridors, "wb_rpw_corridors_2011_2020.csv"),
+}
+
+
+@pytest.mark.parametrize("name", list(READERS))
+def test_every_reader_records_the_frequency_of_its_periods(real: Path, name: str) -> None:
+    reader, file = READERS[name]
+    table = reader(real / file)
+    assert table.panel.schema["period"] == pl.Date
+    spec = fl.panel_spec(table.panel, freq=table.freq, value=table.value)  # must not raise
+    assert spec == table.spec
+    assert spec.freq == table.freq and spec.value == table.value
+    assert table.value in table.panel.columns
+    # the periods are period starts of that frequency, independently checked
+    periods = table.panel["period"].unique()
+    assert periods.equals(periods.dt.truncate(table.freq))
+
+
+def test_the_packaged_monthly_sample_has_monthly_periods() -> None:
+    table = fl.read_banxico_monthly(fl.sample_path("mexico_monthly"))
+    assert table.spec.freq == "1mo"
+    with pytest.raises(fl.ParameterError, match="contradicts"):
+        fl.panel_spec(table.panel, freq="1q")

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from flowlens import schema as fs
+from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.errors import InputFormatError, MissingColumnError
 from flowlens.reference import aggregates, name_key, to_iso3
 
@@ -53,9 +54,13 @@ class OfficialTable:
         Names that are neither a known country nor a known aggregate, with their
         values: ``name`` and the values.
     source, vintage, freq
-        Publisher and table, the release, and the period length.
+        Publisher and table, the release, and the period length (the spacing of
+        the panel's ``period`` column: :attr:`spec` checks them against each other).
     notes
         Text printed in the file (footnotes, caveats), and how flowlens read it.
+    value
+        The panel's measured column: ``amount_usd``, or ``migrants`` for the
+        migrant stock and ``cost_pct`` for corridor costs.
 
     Examples
     --------
@@ -63,6 +68,8 @@ class OfficialTable:
     >>> t = fl.read_banxico_monthly(fl.sample_path("mexico_monthly"))
     >>> t.source
     'Banco de Mexico (SIE), remittances, monthly'
+    >>> t.spec.freq, t.spec.value
+    ('1mo', 'amount_usd')
     """
 
     panel: pl.DataFrame
@@ -72,6 +79,12 @@ class OfficialTable:
     vintage: str
     freq: str
     notes: tuple[str, ...] = field(default=())
+    value: str = fs.AMOUNT_USD
+
+    @property
+    def spec(self) -> PanelSpec:
+        """The panel's :class:`~flowlens.PanelSpec`: ``freq`` checked against its periods."""
+        return panel_spec(self.panel, freq=self.freq, value=self.value, what=self.source)
 
     def __repr__(self) -> str:
         return (
@@ -223,6 +236,7 @@ def read_wb_migrant_stock(
         source=f"World Bank Bilateral Migration Matrix {year}",
         vintage=str(year),
         freq="1y",
+        value="migrants",
         notes=(
             matrix.title,
             *matrix.notes,
@@ -605,6 +619,7 @@ def read_rpw_corridors(path: str | Path) -> OfficialTable:
         source="World Bank Remittance Prices Worldwide (corridors), ATCR.CORR",
         vintage=f"DataBank export, last updated {updated}" if updated else "unknown",
         freq="1q",
+        value="cost_pct",
         notes=(
             *notes,
             "cost_pct: average total cost of sending USD 200, % of the amount sent.",
