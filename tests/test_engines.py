@@ -303,3 +303,29 @@ def test_partitions_of_many_arrow_batches_validate() -> None:
     assert rejects["row"].to_list() == list(range(7, n, 1000))
     assert rejects["reason"][0] == "amount: '-7' is not a positive finite number"
     assert partition_frame(iter([])) is None
+
+
+@pytest.mark.dask
+def test_engine_panel_takes_columns_and_value(parquet_dir: Path) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.read_parquet(str(parquet_dir)).rename(columns={"date": "booked"})
+    frame = frame.assign(amount2=frame["amount_usd"] * 2)
+    local = (
+        pl.read_parquet(parquet_dir)
+        .rename({"date": "booked"})
+        .with_columns(amount2=pl.col("amount_usd") * 2)
+    )
+    kwargs: dict[str, Any] = {
+        "columns": {"booked": "date"},
+        "value": "amount2",
+        "stats": ("sum", "count", "mean", "median"),
+        "freq": "year",
+    }
+    got = fl.corridor_panel(frame, **kwargs)
+    assert got.columns == [
+        "period", "origin", "destination", "flow_type",
+        "amount2", "n_transfers", "amount2_mean", "amount2_median",
+    ]  # fmt: skip
+    assert_frame_equal(got, fl.corridor_panel(local, **kwargs), check_exact=False)
+    with pytest.raises(ParameterError, match="USD statistics"):
+        fl.corridor_panel(frame, value="amount2", stats=("sum", "top_senders"))

@@ -329,3 +329,56 @@ def test_progress_of_a_lazy_median_panel_is_opt_in(capsys: pytest.CaptureFixture
     assert_frame_equal(shown.collect(), quiet)
     err = capsys.readouterr().err
     assert "panel medians: 100%" in err and "5/5" in err  # the spill, then 4 partitions
+
+
+def test_custom_names_in_canonical_names_out() -> None:
+    flows = clean_flows().rename({"date": "booked", "origin": "from", "amount_usd": "amt"})
+    panel = fl.corridor_panel(
+        flows,
+        columns={"booked": "date", "from": "origin", "amt": "amount_usd"},
+        stats=("sum", "count"),
+    )
+    expected = fl.corridor_panel(clean_flows(), stats=("sum", "count"))
+    assert_frame_equal(panel, expected)
+    assert panel.columns[:4] == ["period", "origin", "destination", "flow_type"]
+
+
+def test_aggregates_are_named_after_value() -> None:
+    flows = clean_flows().with_columns(amount=pl.col("amount_usd") * 2)
+    panel = fl.corridor_panel(flows, value="amount", stats=("sum", "mean", "median", "count"))
+    assert panel.columns[4:] == ["amount", "n_transfers", "amount_mean", "amount_median"]
+    assert not any("usd" in c for c in panel.columns)
+    usd = fl.corridor_panel(clean_flows(), stats=("sum", "mean", "median", "count"))
+    assert panel["amount"].to_list() == [2 * v for v in usd["amount_usd"].to_list()]
+    assert panel["amount_median"].to_list() == [2 * v for v in usd["amount_usd_median"]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"value": "amount", "stats": ("sum", "cost_ratio")}, "USD statistics"),
+        ({"by": ("origin",)}, "repeats a key"),
+        ({"by": ("flow_type", "flow_type")}, "repeats a key"),
+        ({"spill_partitions": 2.5}, "spill_partitions must be an integer"),
+        ({"stats": ()}, "not usable"),
+        ({"freq": "0d"}, "not a period length"),
+        ({"columns": {"date": "x", "origin": "x"}}, "two columns to one name"),
+    ],
+)
+def test_bad_arguments_raise_parameter_error(kwargs: dict[str, Any], match: str) -> None:
+    flows = clean_flows().with_columns(amount=pl.col("amount_usd"))
+    with pytest.raises(fl.ParameterError, match=match):
+        fl.corridor_panel(flows, **kwargs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from(["1mo", "1q", "1w"]))
+def test_shuffled_rows_give_the_same_panel(rnd: Any, freq: str) -> None:
+    flows = clean_flows()
+    order = list(range(flows.height))
+    rnd.shuffle(order)
+    stats = ("sum", "count", "mean", "median", "cost_ratio", "senders", "top_senders")
+    a = fl.corridor_panel(flows, freq=freq, stats=stats)
+    b = fl.corridor_panel(flows[order], freq=freq, stats=stats)
+    assert_frame_equal(a, b, check_exact=False)
+    assert fl.panel_spec(a, freq=freq).freq == fl.freq.normalise_freq(freq)
