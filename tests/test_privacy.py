@@ -73,7 +73,7 @@ def test_lazy_in_lazy_out_and_the_same_pseudonyms() -> None:
 def test_keys_are_required_and_long() -> None:
     flows = pl.DataFrame({"sender_id": ["S1"]})
     with pytest.raises(ParameterError, match="no default key"):
-        pseudonymize(flows, key=None)  # type: ignore[arg-type]
+        pseudonymize(flows, key=None)  # type: ignore[call-overload]
     with pytest.raises(ParameterError, match="key is 31 bytes"):
         pseudonymize(flows, key=b"x" * 31)
     with pytest.raises(MissingColumnError, match="sender_id"):

@@ -99,7 +99,7 @@ def _demo(args: argparse.Namespace) -> int:
     monthly = corridor_panel(clean, freq="1mo", by=())
     out.write(
         f"\n\nMonthly corridor panel: {monthly.height:,} rows; its total "
-        f"{_format_usd(monthly['amount_usd'].sum())} USD equals the clean total "
+        f"{_format_usd(float(monthly['amount_usd'].sum()))} USD equals the clean total "
         f"{_format_usd(report.clean_amount_usd)} USD.\n"
     )
     return 0

@@ -43,10 +43,6 @@ default): ``sum`` -> ``amount_usd``, ``count`` -> ``n_transfers``, ``mean`` ->
 
 _USD_ONLY = ("cost_ratio", "top_senders")  # defined on USD amounts only
 
-# TRANSITIONAL (issue 17): surge/ and informal/ still import this; they move to
-# flowlens.freq.normalise_freq, and then this line goes.
-_normalise_freq = normalise_freq
-
 _PACKED = "__flowlens_key"
 _PLACEHOLDER = "__flowlens_count"
 _CALENDAR_UNITS = {"1mo": 1, "1q": 3, "1y": 12}  # months per period
@@ -202,7 +198,7 @@ def corridor_panel(
 ) -> Any: ...
 
 
-def corridor_panel(  # long: the public docstring (parameters, notes, example) is most of it
+def corridor_panel(
     flows: Any,
     *,
     freq: str = "1mo",

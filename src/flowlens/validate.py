@@ -127,11 +127,12 @@ class ValidationReport:
             self._results["clean_amount_usd"] = total
         return float(self._results["clean_amount_usd"].item())
 
-    def collect(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, ValidationReport]:
+    def collect(self, frame: pl.LazyFrame | pl.DataFrame) -> tuple[pl.DataFrame, ValidationReport]:
         """Collect ``frame`` (built on ``clean``) together with the rejects and summary.
 
         ``frame`` and, if not done yet, the rejects and summary are computed in
-        one run, side by side on the streaming engine.
+        one run, side by side on the streaming engine (a DataFrame, already in
+        memory, comes back as it is).
 
         Returns
         -------
@@ -151,9 +152,9 @@ class ValidationReport:
         """
         with _reading(self.source):
             if self.is_computed:
-                return frame.collect(engine="streaming"), self
+                return frame.lazy().collect(engine="streaming"), self
             result, rejects, summary = collect_side_by_side(
-                [frame, self._rejects_plan, self._count_plan]
+                [frame.lazy(), self._rejects_plan, self._count_plan]
             )
         computed = replace(self, _results=_results_of(rejects, summary))
         return result, computed
