@@ -130,7 +130,9 @@ def parquet_list(files: list[str]) -> str:
 def stage_load_flows(files: list[str], rows: int) -> Stage:
     def flowlens_job() -> tuple[int, float]:
         report = fl.load_flows(pl.scan_parquet(files))
-        clean = report.collect(report.clean.lazy().select(pl.len(), pl.col("amount_usd").sum()))
+        clean, report = report.collect(
+            report.clean.lazy().select(pl.len(), pl.col("amount_usd").sum())
+        )
         return int(clean.item(0, 0)), float(clean.item(0, 1))
 
     def duckdb_job() -> tuple[int, float]:

@@ -85,7 +85,7 @@ plot.corridor_network(graph, n=25)
 
 # %%
 mexico = fl.load_sample("mexico_monthly")
-surges = fl.detect_surges(mexico, level="destination")
+surges = fl.detect_surges(mexico, by=["destination"])
 surges
 
 # %%

@@ -31,7 +31,7 @@ def test_a_lazy_report_is_not_computed_to_show_it(tmp_path: Path) -> None:
 
 
 def test_surge_result_lists_its_strongest_flags() -> None:
-    result = fl.detect_surges(fl.load_sample("mexico_monthly"), level="destination")
+    result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination", "flow_type"])
     html = result._repr_html_()
     flagged = int(result.scored["flag"].sum())
     assert f"{flagged:,} flagged" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import subprocess
 import sys
@@ -100,3 +101,17 @@ def test_errors_share_one_base_that_is_a_value_error() -> None:
     for name in ("InputFormatError", "MissingColumnError", "ReferenceDataError", "SchemaError"):
         assert issubclass(getattr(fl, name), fl.FlowlensError)
     assert issubclass(fl.FlowlensError, ValueError)
+
+
+def test_the_api_page_is_up_to_date() -> None:
+    """docs/api.md is generated from the modules' __all__ and signatures."""
+    pytest.importorskip("matplotlib")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "api_table.py"
+    spec = importlib.util.spec_from_file_location("api_table", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+    assert page.read_text(encoding="utf-8") == module.render(), (
+        "docs/api.md is stale: run python scripts/api_table.py"
+    )

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import flowlens as fl
-from flowlens.io import write_frame
+from flowlens.export import write_frame
 
 RATES = fl.reference.fx_rates().sort("date")
 CURRENCIES = sorted(RATES["currency"].unique().to_list())
@@ -102,5 +102,5 @@ def test_clean_output_reloads_unchanged_with_no_rejects(source: pl.DataFrame, su
         path = write_frame(clean, Path(tmp) / f"clean{suffix}")
         second = fl.load_flows(path)
         assert second.n_rejected == 0
-        reloaded = second.collect(second.clean)  # type: ignore[arg-type]
+        reloaded, _ = second.collect(second.clean)  # type: ignore[arg-type]
     assert_frame_equal(reloaded, clean, check_exact=False, rel_tol=1e-12, abs_tol=0.0)

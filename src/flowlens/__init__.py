@@ -8,7 +8,7 @@ need them.
 from flowlens import freq, reference, schema
 from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.bilateral import compare_bilateral, estimate_bilateral
-from flowlens.engines._validation import EngineValidationReport
+from flowlens.engines import EngineValidationReport
 from flowlens.errors import (
     FlowlensError,
     InputFormatError,
@@ -18,8 +18,8 @@ from flowlens.errors import (
     SchemaError,
     ValidationFailedError,
 )
+from flowlens.export import write_frame
 from flowlens.graph import CorridorGraph, corridor_changes, graphs_by_period, inflow_context
-from flowlens.io import write_frame
 from flowlens.official import (
     OfficialTable,
     read_banxico_monthly,

@@ -243,16 +243,3 @@ def read_error(exc: Exception, source: str) -> InputFormatError:
     else:
         fix = "the file is damaged or not in the format its name says"
     return InputFormatError(f"cannot read {source}: {fix} ({type(exc).__name__}: {text})")
-
-
-def __getattr__(name: str) -> object:
-    # TRANSITIONAL (issue 17): writing moved to flowlens.export. This forward keeps
-    # ``from flowlens.io import write_frame`` in flowlens/__init__.py and
-    # tests/test_properties.py working until they import from flowlens.export; delete it
-    # then (it is an upward import, which tests/test_layers.py reports).
-    if name in ("write_frame", "escape_formulas", "FORMULA_PREFIXES"):
-        from flowlens import export
-
-        return getattr(export, name)
-    msg = f"module 'flowlens.io' has no attribute {name!r}"
-    raise AttributeError(msg)

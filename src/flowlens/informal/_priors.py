@@ -16,7 +16,22 @@ F64 = npt.NDArray[np.float64]
 
 @runtime_checkable
 class Prior(Protocol):
-    """What a scenario parameter can be: anything that draws ``n`` values and knows its mean."""
+    """What a scenario parameter can be: anything that draws ``n`` values and knows its mean.
+
+    :class:`Fixed`, :class:`Uniform` and :class:`Triangular` are priors; so is any object
+    of yours with these four members (a lognormal, draws from a posterior).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flowlens.informal import Prior, Triangular
+    >>> prior = Triangular(0.1, 0.3, 0.6)
+    >>> isinstance(prior, Prior)
+    True
+    >>> draws = prior.sample(np.random.default_rng(0), 10_000)
+    >>> bool(prior.low <= np.median(draws) <= prior.high), round(prior.mean, 3)
+    (True, 0.333)
+    """
 
     def sample(self, rng: np.random.Generator, n: int) -> F64:
         """``n`` independent draws."""
