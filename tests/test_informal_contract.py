@@ -253,7 +253,7 @@ def test_scenarios_in_another_order_give_the_same_per_scenario_results() -> None
         ({"ramp_days": -1}, r"ramp_days must be a whole number of days >= 0, got -1"),
         ({"ramp_days": 2.5}, r"ramp_days must be a whole number"),
         ({"channels": ("informal",)}, r"channels \['informal'\] are not channels"),
-        ({"start": 20150206}, r"start must be a date"),
+        ({"start": 20150206}, r"start 20150206 is not a date"),
         ({"end": "2014-01-01", "start": "2015-01-01"}, r"end 2014-01-01 is not after start"),
         ({"name": ""}, r"name must be a non-empty string"),
     ],

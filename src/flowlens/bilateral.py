@@ -29,7 +29,7 @@ RULES = ("stock", "stock_income", "weights")
 
 def _table(table: Any, what: str, *columns: str) -> pl.DataFrame:
     frame = from_any(table, what=what).eager()
-    MissingColumnError.require(frame.columns, *columns)
+    MissingColumnError.require(frame.columns, *columns, what=what)
     return frame
 
 

@@ -99,8 +99,11 @@ class MissingColumnError(SchemaError):
         self.present = present
 
     @classmethod
-    def require(cls, present: Iterable[str], *columns: str) -> None:
+    def require(cls, present: Iterable[str], *columns: str, what: str | None = None) -> None:
         """Raise for the first of ``columns`` that is not among ``present``.
+
+        ``what`` names the table in the message (``"migrant_stock"``), for functions
+        that take several.
 
         Examples
         --------
@@ -110,11 +113,18 @@ class MissingColumnError(SchemaError):
         Traceback (most recent call last):
         ...
         flowlens.errors.MissingColumnError: required column 'origin' is missing; columns present: ['orign']. Did you mean 'orign'? Rename it, or pass columns={'orign': 'origin'}.
+        >>> MissingColumnError.require(["iso"], "origin", what="migrant_stock")
+        Traceback (most recent call last):
+        ...
+        flowlens.errors.MissingColumnError: migrant_stock: required column 'origin' is missing; ...
         """
         present = list(present)
         for column in columns:
             if column not in present:
-                raise cls.for_column(column, present)
+                error = cls.for_column(column, present)
+                if what is None:
+                    raise error
+                raise cls(f"{what}: {error}", column=column, present=present)
 
     @classmethod
     def for_column(cls, column: str, present: Iterable[str]) -> MissingColumnError:

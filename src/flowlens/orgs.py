@@ -10,7 +10,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._frames import Frame, from_any
 from flowlens.errors import MissingColumnError, ParameterError
-from flowlens.graph._dates import as_date
+from flowlens.freq import as_date
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -27,8 +27,8 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._frames import from_any
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
+from flowlens.freq import as_date
 from flowlens.graph import CorridorGraph
-from flowlens.graph._dates import as_date
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

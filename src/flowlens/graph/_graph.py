@@ -19,9 +19,8 @@ from flowlens import schema as fs
 from flowlens._frames import from_any
 from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError, closest
-from flowlens.freq import period_expr
+from flowlens.freq import as_date, period_expr
 from flowlens.graph._centrality import centrality_table
-from flowlens.graph._dates import as_date
 from flowlens.graph._sdg import corridor_costs, cost_summary
 from flowlens.reference import countries
 

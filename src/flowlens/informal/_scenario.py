@@ -12,6 +12,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens.errors import ParameterError
+from flowlens.freq import as_date
 from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform, as_prior, in_range
 
 WITHDRAWN_DEFAULT = Triangular(0.4, 0.6, 0.8)
@@ -61,23 +62,8 @@ def _as_channels(channels: Sequence[str]) -> tuple[str, ...]:
 
 
 def _as_date(value: dt.date | str | None, what: str) -> dt.date | None:
-    """A date from a date, a datetime (its date: the model counts whole days) or an ISO string."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    msg = (
-        f"{what} must be a date, a datetime (its date is used) or an ISO date 'YYYY-MM-DD', "
-        f"got {value!r}"
-    )
-    raise ParameterError(msg)
+    """A date, or None; a datetime counts as its date (the model counts whole days)."""
+    return None if value is None else as_date(value, what)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
 import polars as pl
 
@@ -174,16 +172,3 @@ def _period_number(date: pl.Expr, every: str) -> pl.Expr:
     n = int(every[:-1])
     days = 7 * n if every.endswith("w") else n
     return date.cast(pl.Date).cast(pl.Int64) // days
-
-
-def _as_date(value: Any, what: str = "start") -> dt.date:
-    """A date from a date, a datetime or ISO text (``"2020-03-01"``), or a ParameterError."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
-        msg = f"{what} {value!r} is not a date; pass a datetime.date or 'YYYY-MM-DD'"
-        raise ParameterError(msg) from exc

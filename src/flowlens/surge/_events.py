@@ -11,11 +11,10 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._frames import Frame, from_any
 from flowlens.errors import MissingColumnError, ParameterError
-from flowlens.freq import normalise_freq, resolve_freq
+from flowlens.freq import as_date, normalise_freq, resolve_freq
 from flowlens.surge._common import (
     FREQ_COLUMN,
     SurgeResult,
-    _as_date,
     _key_columns,
     _period_number,
     _value_column,
@@ -286,7 +285,7 @@ def event_study(
             f"or a by that includes 'origin' and 'destination'; these are by {keys}"
         )
         raise ParameterError(msg)
-    onset = pl.select(_period_number(pl.lit(_as_date(start)), every)).item()
+    onset = pl.select(_period_number(pl.lit(as_date(start, "start")), every)).item()
     keys = [k for k in keys if k != fs.DESTINATION]
     window = (
         scored.filter(pl.col(fs.DESTINATION).cast(pl.String) == country)

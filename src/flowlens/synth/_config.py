@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from flowlens.errors import FlowlensError
+from flowlens.freq import as_date
 
 __all__ = ["CrisisEvent", "DeRiskingEvent", "SynthConfig"]
 
@@ -37,7 +38,7 @@ class CrisisEvent:
     @property
     def start_date(self) -> dt.date:
         """``start`` as a date."""
-        return _as_date(self.start, "CrisisEvent.start")
+        return as_date(self.start, "CrisisEvent.start")
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,7 @@ class DeRiskingEvent:
     @property
     def start_date(self) -> dt.date:
         """``start`` as a date."""
-        return _as_date(self.start, "DeRiskingEvent.start")
-
-
-def _as_date(value: dt.date | str, what: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        msg = f"{what} must be an ISO date 'YYYY-MM-DD', got {value!r}"
-        raise FlowlensError(msg) from exc
+        return as_date(self.start, "DeRiskingEvent.start")
 
 
 DEFAULT_CRISES = (
@@ -176,12 +167,12 @@ class SynthConfig:
     @property
     def start_date(self) -> dt.date:
         """``start`` as a date."""
-        return _as_date(self.start, "SynthConfig.start")
+        return as_date(self.start, "SynthConfig.start")
 
     @property
     def end_date(self) -> dt.date:
         """``end`` as a date."""
-        return _as_date(self.end, "SynthConfig.end")
+        return as_date(self.end, "SynthConfig.end")
 
     @property
     def n_days(self) -> int:
