@@ -69,7 +69,7 @@ def test_bad_arguments_raise_parameter_error() -> None:
         fl.estimate_bilateral(totals, stock, rule="weights", weights=weights)
     with pytest.raises(ParameterError, match="does not use host_income"):
         fl.estimate_bilateral(totals, stock, host_income=income)
-    with pytest.raises(fl.MissingColumnError, match="^migrant_stock: required column 'migrants'"):
+    with pytest.raises(fl.MissingColumnError, match=r"^migrant_stock: required column 'migrants'"):
         fl.estimate_bilateral(totals, pl.DataFrame({"origin": ["USA"], "destination": ["MEX"]}))
     with pytest.raises(fl.MissingColumnError, match="'amount_usd'"):
         fl.compare_bilateral(totals, stock)
