@@ -214,6 +214,57 @@ def test_shuffled_panel_rows_give_identical_estimates(seed: int) -> None:
         assert_frame_equal(getattr(reference, name), getattr(shuffled, name), check_exact=True)
 
 
+KEYED = [
+    DeRiskingScenario("usa", origin="USA", start="2015-04-10"),
+    DeRiskingScenario("som", destination="SOM", start="2015-06-01", channels=("mto",)),
+]
+CELL = ["origin", "destination", "period"]
+
+
+def test_an_added_corridor_changes_no_other_corridors_draws() -> None:
+    # noise on (transfer counts) and a corridor's own noise (log_sd): both streams are tested
+    panel = channel_panel(3)
+    base = flat_baseline(panel.filter(pl.col("channel") != "informal"), log_sd=0.2)
+    # DEU sorts between ARE and GBR: by position, every corridor after it would shift
+    extra = panel.filter(origin="ARE", destination="KEN").with_columns(origin=pl.lit("DEU"))
+    wider = pl.concat([panel, extra])
+    wider_base = flat_baseline(wider.filter(pl.col("channel") != "informal"), log_sd=0.2)
+    assert_frame_equal(wider_base.filter(pl.col("origin") != "DEU"), base)
+    alone = estimate_informal(panel, KEYED, baseline=base, draws=64, seed=2)
+    among = estimate_informal(wider, KEYED, baseline=wider_base, draws=64, seed=2)
+    old = alone.corridors.select("scenario", *CELL)
+    assert_frame_equal(
+        among.corridors.join(old, on=["scenario", *CELL], how="semi"),
+        alone.corridors,
+        check_exact=True,
+    )
+    # the new corridor has draws of its own, not a copy of a neighbour's
+    new = among.corridors.filter(origin="DEU", scenario="usa")["informal_p95"].to_numpy()
+    are = among.corridors.filter(origin="ARE", destination="KEN", scenario="usa")
+    assert not np.array_equal(new, are["informal_p95"].to_numpy())
+
+
+@settings(max_examples=10, deadline=None)
+@given(dropped=st.sets(st.integers(0, 9 * MONTHS.len() - 1), min_size=1, max_size=20))
+def test_dropped_cells_change_no_other_cells_draws(dropped: set[int]) -> None:
+    panel = channel_panel(5)
+    base = flat_baseline(panel.filter(pl.col("channel") != "informal"), log_sd=0.2)
+    cells = panel.select(CELL).unique().sort(CELL).with_row_index("cell")
+    kept = panel.join(
+        cells.filter(~pl.col("cell").is_in(sorted(dropped))).drop("cell"), on=CELL, how="semi"
+    )
+    full = estimate_informal(panel, KEYED, baseline=base, draws=48, seed=7)
+    part = estimate_informal(kept, KEYED, baseline=base, draws=48, seed=7)
+    assert part.corridors.height == full.corridors.height - len(KEYED) * len(dropped)
+    assert_frame_equal(
+        full.corridors.join(
+            part.corridors.select("scenario", *CELL), on=["scenario", *CELL], how="semi"
+        ),
+        part.corridors,
+        check_exact=True,
+    )
+
+
 def test_scenarios_in_another_order_give_the_same_per_scenario_results() -> None:
     panel = channel_panel(5)
     base = flat_baseline(panel.filter(pl.col("channel") != "informal"), log_sd=0.2)

@@ -46,12 +46,14 @@ from flowlens._frames import from_any
 from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.errors import InputFormatError, MissingColumnError, ParameterError, SchemaError
 from flowlens.informal._baseline import BASELINE_COLUMNS
+from flowlens.informal._keys import cell_keys, corridor_keys
 from flowlens.informal._priors import checked_sample
 from flowlens.informal._scenario import NO_SCENARIO, DeRiskingScenario
 from flowlens.surge._baselines import SUM_CV
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
 QUANTITIES = ("formal", "informal", "lost", "total")
 QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_COST_PCT = 7.0
@@ -159,6 +161,7 @@ class _Cells:
     formal: F64
     exposed: dict[tuple[str, ...], F64]  # formal flow in the given channels, per channel set
     corridor: I64  # corridor index into the baseline arrays
+    cell_key: U64  # the cell's random-stream key: its corridor and period start
     group: I64  # (destination, period) group index
     cost_pct: F64
     period_start: F64  # days since 1970
@@ -167,6 +170,7 @@ class _Cells:
     offset: F64
     log_sd_shared: F64
     log_sd_own: F64
+    corridor_key: U64  # per baseline corridor, the key of its own noise stream
     noise_sd: F64  # sampling noise of the cell's informal sum (log scale)
     groups: pl.DataFrame  # destination, period per group index
     periods: pl.DataFrame  # period per period index
@@ -472,8 +476,9 @@ def _aggregate(
 def _baseline_arrays(baseline: pl.DataFrame) -> pl.DataFrame:
     """The baseline's numbers per corridor, sorted by corridor and indexed (``_corridor``).
 
-    The index keys each corridor's random stream: sorting first makes it independent
-    of the baseline's row order (the estimators already return it sorted).
+    The index only addresses the arrays; each corridor's random stream is keyed by
+    its origin and destination (``flowlens.informal._keys``), so that adding or
+    removing a corridor changes no other corridor's draws.
     """
     base = baseline.select(
         pl.col(fs.ORIGIN).cast(pl.String),
@@ -539,6 +544,8 @@ def _cells_of(
         joined.select(pl.col(fs.PERIOD).dt.offset_by(every).cast(pl.Int64)).to_series().to_numpy()
     )
     ratio = base["informal_ratio"].to_numpy()
+    corridor = joined["_corridor"].cast(pl.Int64).to_numpy()
+    corridor_key = corridor_keys(base[fs.ORIGIN], base[fs.DESTINATION])
     return _Cells(
         keys=joined.select(fs.ORIGIN, fs.DESTINATION, fs.PERIOD),
         formal=joined["_formal"].to_numpy().astype(np.float64),
@@ -546,7 +553,8 @@ def _cells_of(
             channels: joined[f"_exposed{i}"].to_numpy().astype(np.float64)
             for i, channels in enumerate(channel_sets)
         },
-        corridor=joined["_corridor"].cast(pl.Int64).to_numpy(),
+        corridor=corridor,
+        cell_key=cell_keys(corridor_key[corridor], starts.astype(np.int64)),
         group=joined["_group"].cast(pl.Int64).to_numpy(),
         cost_pct=joined["_cost"].to_numpy().astype(np.float64),
         period_start=starts.astype(np.float64),
@@ -555,6 +563,7 @@ def _cells_of(
         offset=base["offset"].to_numpy(),
         log_sd_shared=base["log_sd_shared"].to_numpy(),
         log_sd_own=base["log_sd_own"].to_numpy(),
+        corridor_key=corridor_key,
         noise_sd=_noise_sd(joined, ratio),
         groups=groups.drop("_group"),
         periods=periods.drop("_period"),
@@ -676,6 +685,8 @@ def _simulate(
             seed,
             np.array(QUANTILES),
             cells.noise_sd,
+            cells.corridor_key,
+            cells.cell_key,
         )
         return _stats_frame(stats), group_sums
     n_cells = cells.formal.size
@@ -709,7 +720,7 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     draws = params.withdrawn.size
     formal = cells.formal[part][:, None]
     unique, position = np.unique(cells.corridor[part], return_inverse=True)
-    z_own = hashed_normals(seed, draws, unique)
+    z_own = hashed_normals(seed, draws, cells.corridor_key[unique])
     log_ratio = (
         cells.log_sd_shared[unique][:, None] * params.z_shared[None, :]
         + cells.log_sd_own[unique][:, None] * z_own
@@ -719,8 +730,7 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     )[position]
     sd = cells.noise_sd[part][:, None]
     if sd.any():
-        cell_ids = np.arange(part.start, part.stop, dtype=np.int64)
-        z_cell = hashed_normals(noise_seed(seed), draws, cell_ids)
+        z_cell = hashed_normals(noise_seed(seed), draws, cells.cell_key[part])
         ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
     p = progress[part][:, None]
     withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_CORRIDOR = np.uint64(0xD1B54A32D192ED03)
@@ -37,8 +38,8 @@ def _splitmix(x: np.uint64) -> np.uint64:
     return x
 
 
-def hashed_normals(seed: int, draws: int, corridors: I64) -> F64:
-    """``hashed_normal`` for every (corridor, draw) at once, in numpy (the reference path)."""
+def hashed_normals(seed: int, draws: int, keys: U64) -> F64:
+    """``hashed_normal`` for every (key, draw) at once, in numpy (the reference path)."""
 
     def mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         x = x ^ (x >> np.uint64(30))
@@ -50,7 +51,7 @@ def hashed_normals(seed: int, draws: int, corridors: I64) -> F64:
     with np.errstate(over="ignore"):
         base = (
             np.uint64(seed) * _GOLDEN
-            + corridors.astype(np.uint64)[:, None] * _MIX_CORRIDOR
+            + keys.astype(np.uint64)[:, None] * _MIX_CORRIDOR
             + np.arange(draws, dtype=np.uint64)[None, :] * np.uint64(2) * _MIX_DRAW
         )
         a = mix(base)
@@ -62,11 +63,15 @@ def hashed_normals(seed: int, draws: int, corridors: I64) -> F64:
 
 
 @numba.njit(cache=True, nogil=True)
-def hashed_normal(seed: int, corridor: int, draw: int) -> float:
-    """A standard normal that depends only on (seed, corridor, draw): Box-Muller on two hashed uniforms."""
+def hashed_normal(seed: int, key: np.uint64, draw: int) -> float:
+    """A standard normal that depends only on (seed, key, draw): Box-Muller on two hashed uniforms.
+
+    ``key`` is what the stream belongs to (``flowlens.informal._keys``: a corridor
+    or a corridor-period), never a position.
+    """
     base = (
         np.uint64(seed) * _GOLDEN
-        + np.uint64(corridor) * _MIX_CORRIDOR
+        + np.uint64(key) * _MIX_CORRIDOR
         + np.uint64(draw) * np.uint64(2) * _MIX_DRAW
     )
     a = _splitmix(base)
@@ -131,10 +136,15 @@ def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
     log_sd_shared: F64,
     log_sd_own: F64,
     z_shared: F64,
+    corridor_key: U64,
     seed: int,
     probs: F64,
 ) -> tuple[F64, F64]:
-    """Each corridor's baseline ratio per draw, and its mean and percentiles over the draws."""
+    """Each corridor's baseline ratio per draw, and its mean and percentiles over the draws.
+
+    The corridor's own noise is keyed by ``corridor_key[c]`` (its origin and
+    destination), not by its index ``c``.
+    """
     n_corridors = ratio.size
     draws = z_shared.size
     table = np.empty((n_corridors, draws))
@@ -144,7 +154,7 @@ def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
         for d in range(draws):
             z = log_sd_shared[c] * z_shared[d]
             if log_sd_own[c] > 0.0:
-                z += log_sd_own[c] * hashed_normal(seed, c, d)
+                z += log_sd_own[c] * hashed_normal(seed, corridor_key[c], d)
             value = max(ratio[c] * math.exp(z) - offset[c], 0.0)
             table[c, d] = value
             total += value
@@ -230,14 +240,16 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     deterred: F64,
     split: F64,
     noise_sd: F64,
+    cell_key: U64,
     noise_seed: int,
     probs: F64,
 ) -> tuple[F64, F64]:
     """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums.
 
     A cell with sampling noise (``noise_sd > 0``) has its baseline informal flow
-    multiplied, per draw, by a mean-one lognormal of its own: its informal and
-    total flows are then summarised cell by cell.
+    multiplied, per draw, by a mean-one lognormal of its own (keyed by
+    ``cell_key[j]``: its corridor and period): its informal and total flows are
+    then summarised cell by cell.
     """
     n_cells = formal.size
     n_groups = group_start.size - 1
@@ -263,7 +275,9 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                 displaced = f * _displaced_share(share, p, withdrawn[d], deterred[d], inverse_cost)
                 informal = f * table[c, d]
                 if sd > 0.0:
-                    informal *= math.exp(sd * hashed_normal(noise_seed, j, d) - 0.5 * sd * sd)
+                    informal *= math.exp(
+                        sd * hashed_normal(noise_seed, cell_key[j], d) - 0.5 * sd * sd
+                    )
                     noisy[0, d] = informal + split[d, 0] * displaced
                     noisy[1, d] = f + informal
                 sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
@@ -309,13 +323,17 @@ def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
     seed: int,
     probs: F64,
     noise_sd: F64,
+    corridor_key: U64,
+    cell_key: U64,
 ) -> tuple[F64, F64]:
     """(stats[quantity, 1 + len(probs), cell], sums[group, quantity, draw]); see _estimate for the model.
 
     Memory: the corridors' ratio per draw (8 bytes x corridors x draws) and the group
     sums (32 bytes x groups x draws); nothing of size cells x draws.
     """
-    table, summary = _ratio_table(ratio, offset, log_sd_shared, log_sd_own, z_shared, seed, probs)
+    table, summary = _ratio_table(
+        ratio, offset, log_sd_shared, log_sd_own, z_shared, corridor_key, seed, probs
+    )
     profile, first = _profiles(exposed_share, progress, cost, corridor)
     profile_stats = _profile_stats(
         exposed_share[first],
@@ -343,6 +361,7 @@ def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
         deterred,
         split,
         noise_sd,
+        cell_key,
         noise_seed(seed),
         probs,
     )
