@@ -113,13 +113,24 @@ def test_misaligned_periods_contradict_the_freq() -> None:
     assert resolve_freq([dt.date(2024, 1, 15)], "1d") == "1d"
 
 
-def test_one_period_is_read_as_the_longest_period_it_starts() -> None:
-    assert resolve_freq([dt.date(2017, 1, 1)]) == "1y"
-    assert resolve_freq([dt.date(2017, 4, 1)]) == "1q"
-    assert resolve_freq([dt.date(2017, 5, 1)]) == "1mo"
-    assert resolve_freq([dt.date(2024, 5, 6)]) == "1w"  # a Monday
-    assert resolve_freq([dt.date(2024, 5, 7)]) == "1d"
+def test_one_period_is_read_as_the_longest_period_it_starts_only_when_asked() -> None:
+    assert resolve_freq([dt.date(2017, 1, 1)], guess=True) == "1y"
+    assert resolve_freq([dt.date(2017, 4, 1)], guess=True) == "1q"
+    assert resolve_freq([dt.date(2017, 5, 1)], guess=True) == "1mo"
+    assert resolve_freq([dt.date(2024, 5, 6)], guess=True) == "1w"  # a Monday
+    assert resolve_freq([dt.date(2024, 5, 7)], guess=True) == "1d"
     assert resolve_freq([dt.date(2017, 1, 1)], "1mo") == "1mo"  # the caller decides
+    with pytest.raises(ParameterError, match=r"1 distinct period.*pass freq="):
+        resolve_freq([dt.date(2017, 1, 1)])
+
+
+def test_dates_one_a_month_that_are_not_month_starts_are_refused() -> None:
+    mid_month = [dt.date(2023, m, 15) for m in range(1, 7)]
+    with pytest.raises(ParameterError, match=r"one date a month but not month starts.*truncate"):
+        resolve_freq(mid_month)
+    assert resolve_freq(mid_month, "1d") == "1d"  # said explicitly: daily with gaps
+    weekly = [dt.date(2024, 1, 1) + dt.timedelta(weeks=w) for w in range(8)]
+    assert resolve_freq(weekly) == "1w"  # several a month: not mistaken for months
 
 
 def test_text_periods_are_a_parameter_error() -> None:
@@ -212,6 +223,19 @@ def test_panel_spec_errors_name_the_column_and_the_fix() -> None:
         panel_spec(_panel(), value="destination")
     with pytest.raises(ParameterError, match="contradicts"):
         panel_spec(_panel(), freq="month")
+
+
+def test_a_panel_has_one_row_per_period_and_key() -> None:
+    panel = _panel()
+    with pytest.raises(SchemaError, match=r"8 row\(s\) repeat a \(period, origin, destination\)"):
+        panel_spec(pl.concat([panel, panel]))
+    with pytest.raises(SchemaError, match="repeat"):
+        panel_spec(pl.concat([panel, panel]).lazy())
+
+
+def test_a_missing_value_column_suggests_value_and_the_numeric_columns() -> None:
+    with pytest.raises(MissingColumnError, match=r"value=\.\.\. \(numeric columns: \['amount_usd'"):
+        panel_spec(_panel(), value="amount")
 
 
 def test_panel_spec_survives_a_filter() -> None:

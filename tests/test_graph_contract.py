@@ -223,6 +223,7 @@ def panels(draw: st.DrawFn) -> pl.DataFrame:
             ).filter(lambda r: r[0] != r[1]),
             min_size=1,
             max_size=30,
+            unique_by=lambda r: (r[0], r[1], r[2], r[3]),  # a panel: one row per cell
         )
     )
     origin, destination, period, flow_type, amount, fee = zip(*rows, strict=True)

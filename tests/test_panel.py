@@ -344,19 +344,44 @@ def test_custom_names_in_canonical_names_out() -> None:
 
 
 def test_aggregates_are_named_after_value() -> None:
-    flows = clean_flows().with_columns(amount=pl.col("amount_usd") * 2)
-    panel = fl.corridor_panel(flows, value="amount", stats=("sum", "mean", "median", "count"))
-    assert panel.columns[4:] == ["amount", "n_transfers", "amount_mean", "amount_median"]
+    flows = clean_flows().with_columns(remitted=pl.col("amount_usd") * 2)
+    panel = fl.corridor_panel(flows, value="remitted", stats=("sum", "mean", "median", "count"))
+    assert panel.columns[4:] == ["remitted", "n_transfers", "remitted_mean", "remitted_median"]
     assert not any("usd" in c for c in panel.columns)
     usd = fl.corridor_panel(clean_flows(), stats=("sum", "mean", "median", "count"))
-    assert panel["amount"].to_list() == [2 * v for v in usd["amount_usd"].to_list()]
-    assert panel["amount_median"].to_list() == [2 * v for v in usd["amount_usd_median"]]
+    assert panel["remitted"].to_list() == [2 * v for v in usd["amount_usd"].to_list()]
+    assert panel["remitted_median"].to_list() == [2 * v for v in usd["amount_usd_median"]]
+
+
+def test_amounts_in_several_currencies_are_summed_only_per_currency() -> None:
+    flows = clean_flows().with_columns(
+        amount=pl.Series([100.0, 200.0, 300.0, 40.0, 50.0, 60.0]),
+        currency=pl.Series(["USD", "MXN", "USD", "GBP", "USD", "USD"]),
+    )
+    with pytest.raises(fl.ParameterError, match="add 'currency' to by"):
+        fl.corridor_panel(flows, value="amount")
+    per_currency = fl.corridor_panel(flows, value="amount", by=("flow_type", "currency"))
+    january_usd = per_currency.filter(
+        pl.col("period") == dt.date(2024, 1, 1), origin="USA", currency="USD"
+    )
+    assert january_usd["amount"].sum() == 100.0 + 60.0  # the MXN transfer is apart
+
+
+def test_a_text_value_column_is_a_schema_error() -> None:
+    text = clean_flows().with_columns(pl.col("amount_usd").cast(pl.String))
+    with pytest.raises(fl.SchemaError, match="'amount_usd' has dtype String, not a number"):
+        fl.corridor_panel(text)
+
+
+def test_columns_must_be_a_mapping() -> None:
+    with pytest.raises(fl.ParameterError, match="columns must map"):
+        fl.corridor_panel(clean_flows(), columns=["date"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"value": "amount", "stats": ("sum", "cost_ratio")}, "USD statistics"),
+        ({"value": "amount_eur", "stats": ("sum", "cost_ratio")}, "USD statistics"),
         ({"by": ("origin",)}, "repeats a key"),
         ({"by": ("flow_type", "flow_type")}, "repeats a key"),
         ({"spill_partitions": 2.5}, "spill_partitions must be an integer"),

@@ -74,6 +74,7 @@ def panel_spec(
     freq: str | None = None,
     value: str | None = None,
     what: str = "the panel",
+    guess: bool = False,
 ) -> PanelSpec:
     """Read a panel's frequency, value column and keys from the panel itself.
 
@@ -90,15 +91,21 @@ def panel_spec(
         The measured column. None: ``amount_usd``.
     what
         How error messages name the panel (``"detect_surges' panel"``).
+    guess
+        With one distinct period and no ``freq``: read it as the longest period its
+        date starts (True, for uses where the length does not matter), or raise
+        (False, the default; see :func:`flowlens.freq.resolve_freq`).
 
     Raises
     ------
     MissingColumnError
         No ``period`` column, or no value column.
     SchemaError
-        ``period`` is not a date, or the value column is not numeric.
+        ``period`` is not a date, the value column is not numeric, or rows repeat
+        a (period, keys) cell: a panel has one row per period and key.
     ParameterError
-        ``freq`` contradicts the periods (a quarterly panel given ``"1mo"``).
+        ``freq`` contradicts the periods (a quarterly panel given ``"1mo"``), or
+        cannot be read from them (see ``guess``).
 
     Examples
     --------
@@ -126,22 +133,38 @@ def panel_spec(
         )
         raise SchemaError(msg)
     value = _value_column(schema, value, what)
-    periods = frame.select(pl.col(fs.PERIOD).unique())
-    distinct = periods.collect() if isinstance(periods, pl.LazyFrame) else periods
-    every = resolve_freq(distinct[fs.PERIOD], freq, what=what)
     keys = tuple(
         name
         for name, dtype in schema.items()
         if name != fs.PERIOD and isinstance(dtype, _KEY_DTYPES)
     )
-    return PanelSpec(freq=every, value=value, keys=keys, n_periods=distinct.height)
+    # one small query: the distinct periods, and how many rows repeat a cell
+    cells = frame.select(
+        pl.col(fs.PERIOD).unique().implode().alias("periods"),
+        (pl.len() - pl.struct(fs.PERIOD, *keys).n_unique()).alias("repeated"),
+    )
+    facts = cells.collect() if isinstance(cells, pl.LazyFrame) else cells
+    periods = facts["periods"].explode()
+    if facts["repeated"].item():
+        msg = (
+            f"{what}: {facts['repeated'].item()} row(s) repeat a (period, "
+            f"{', '.join(keys)}) cell; a panel has one row per period and key. Aggregate "
+            "the rows (corridor_panel does) or drop the duplicates"
+        )
+        raise SchemaError(msg)
+    every = resolve_freq(periods, freq, what=what, guess=guess)
+    return PanelSpec(freq=every, value=value, keys=keys, n_periods=periods.drop_nulls().len())
 
 
 def _value_column(schema: pl.Schema, value: str | None, what: str) -> str:
     name = fs.AMOUNT_USD if value is None else value
     if name not in schema:
-        error = MissingColumnError.for_column(name, schema.names())
-        msg = f"{what}: {error} Name the measured column with value=..."
+        numeric = [c for c, dtype in schema.items() if dtype.is_numeric()]
+        msg = (
+            f"{what}: the value column {name!r} is missing; columns present: "
+            f"{schema.names()}. Name the measured column with value=..."
+            + (f" (numeric columns: {numeric})" if numeric else "")
+        )
         raise MissingColumnError(msg, column=name, present=list(schema.names()))
     if not schema[name].is_numeric():
         msg = f"{what}: value column {name!r} has dtype {schema[name]}, not a number"

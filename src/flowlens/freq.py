@@ -223,6 +223,22 @@ def infer_freq(periods: Iterable[object] | pl.Series) -> str | None:
     return f"{step}d"
 
 
+def _check_period_starts(dates: pl.Series, inferred: str, what: str) -> None:
+    """Refuse dates that are one a month but not month starts: the spacing says days, the
+    calendar says months, and scoring them as days would leave every other day empty."""
+    if months_per_period(inferred) is not None or dates.len() < 3:
+        return
+    months = dates.dt.truncate("1mo")
+    if months.n_unique() == dates.len():
+        msg = (
+            f"{what}: its periods are one date a month but not month starts (the first is "
+            f"{dates[0]}); a period is the start date of the period. Truncate them with "
+            "pl.col('period').dt.truncate('1mo') (or '1q', '1y'), or pass freq='1d' if the "
+            "data really is daily with gaps"
+        )
+        raise ParameterError(msg)
+
+
 def _coarsest_alignment(date: dt.date) -> str:
     if date.day == 1:
         if date.month == 1:
@@ -236,7 +252,11 @@ def _aligned(dates: pl.Series, every: str) -> bool:
 
 
 def resolve_freq(
-    periods: Iterable[object] | pl.Series, freq: str | None = None, *, what: str = "the panel"
+    periods: Iterable[object] | pl.Series,
+    freq: str | None = None,
+    *,
+    what: str = "the panel",
+    guess: bool = False,
 ) -> str:
     """The frequency to use for a panel: ``freq`` checked against the data, or inferred.
 
@@ -248,20 +268,25 @@ def resolve_freq(
         What the caller says the frequency is, or None to read it from the data.
     what
         How the error message names the data.
+    guess
+        With ``freq=None`` and a single distinct period, which does not say how
+        long a period is: False (the default) raises; True reads it as the longest
+        period that date starts (2017-01-01 as a year, 2017-05-01 as a month), for
+        uses where the length does not matter (a graph of one period).
 
     Returns
     -------
     str
-        The normalised frequency. With ``freq=None`` and one distinct period, the
-        longest period that date starts (2017-01-01 is read as a year, 2017-05-01
-        as a month): pass ``freq`` to say otherwise.
+        The normalised frequency.
 
     Raises
     ------
     ParameterError
         When ``freq`` contradicts the periods: they are not starts of its periods,
         or they are spaced more widely or more finely than it (a quarterly panel
-        given ``freq="1mo"``). The message names both.
+        given ``freq="1mo"``); the message names both. With ``freq=None``: one
+        period and ``guess=False``, or periods that are one date a month but not
+        month starts (2024-01-15, 2024-02-15: dates, not periods).
 
     Examples
     --------
@@ -270,6 +295,8 @@ def resolve_freq(
     >>> quarters = [dt.date(2024, 1, 1), dt.date(2024, 4, 1), dt.date(2024, 7, 1)]
     >>> resolve_freq(quarters)
     '1q'
+    >>> resolve_freq([dt.date(2017, 1, 1)], guess=True)
+    '1y'
     >>> resolve_freq(quarters, "1mo")
     Traceback (most recent call last):
     ...
@@ -278,9 +305,16 @@ def resolve_freq(
     dates = _as_dates(periods)
     inferred = infer_freq(dates)
     if freq is None:
-        if inferred is not None:
-            return inferred
-        return _coarsest_alignment(dates[0]) if dates.len() else "1mo"
+        if inferred is None:
+            if guess:
+                return _coarsest_alignment(dates[0]) if dates.len() else "1mo"
+            msg = (
+                f"{what} has {dates.len()} distinct period(s), which does not say how long a "
+                "period is: pass freq= ('month', 'quarter', 'year', ...)"
+            )
+            raise ParameterError(msg)
+        _check_period_starts(dates, inferred, what)
+        return inferred
     every = normalise_freq(freq)
     if inferred is not None and inferred != every:
         n, unit = _split(inferred)

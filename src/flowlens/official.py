@@ -509,6 +509,10 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
             flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
             amount_usd="amount_usd",
         )
+        # one row per corridor: names that share a code (PSE is both Palestina and
+        # Cisjordania) are one country, and the panel has one row per cell
+        .group_by("period", "origin", "destination", "flow_type")
+        .agg(pl.col("amount_usd").sum())
         .sort("period", "origin", "destination")
     )
     unmatched = frame.filter(pl.col("iso3").is_null()).select(
@@ -525,7 +529,10 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
         source="Banco de Mexico (SIE), remittances by country, quarterly",
         vintage="data to " + str(frame["period"].max()),
         freq="1q",
-        notes=("VALOR_USD in US dollars; ID_PAIS is ISO3 except XXX and ABK.",),
+        notes=(
+            "VALOR_USD in US dollars; ID_PAIS is ISO3 except XXX and ABK.",
+            "Rows that share an ISO3 code are summed (PSE: Palestina and Cisjordania).",
+        ),
     )
 
 

@@ -290,13 +290,13 @@ def corridor_panel(
     ...     "origin": ["USA", "USA", "USA"],
     ...     "destination": ["MEX", "MEX", "MEX"],
     ...     "flow_type": ["remittance"] * 3,
-    ...     "amount": [100.0, 300.0, 50.0],
+    ...     "sent_usd": [100.0, 300.0, 50.0],
     ... })
     >>> panel = fl.corridor_panel(
-    ...     flows, columns={"booked": "date"}, value="amount", stats=("sum", "count", "median")
+    ...     flows, columns={"booked": "date"}, value="sent_usd", stats=("sum", "count", "median")
     ... )
     >>> panel.columns
-    ['period', 'origin', 'destination', 'flow_type', 'amount', 'n_transfers', 'amount_median']
+    ['period', 'origin', 'destination', 'flow_type', 'sent_usd', 'n_transfers', 'sent_usd_median']
     >>> panel.rows()
     [(datetime.date(2024, 1, 1), 'USA', 'MEX', 'remittance', 400.0, 2, 200.0),
      (datetime.date(2024, 2, 1), 'USA', 'MEX', 'remittance', 50.0, 1, 50.0)]
@@ -358,6 +358,19 @@ def _panel_plan(
             f"need value='amount_usd', not value={value!r}"
         )
         raise ParameterError(msg)
+    if value == fs.AMOUNT and fs.CURRENCY not in by:
+        msg = (
+            "value='amount' sums amounts in their own currencies, which cannot be added "
+            "across currencies: add 'currency' to by (by=('flow_type', 'currency')), or "
+            "use value='amount_usd' (the default; load_flows converts at the day's rate)"
+        )
+        raise ParameterError(msg)
+    if columns is not None and not isinstance(columns, Mapping):
+        msg = (
+            f"columns must map your column names to canonical ones, e.g. "
+            f"{{'booked': 'date'}}; got {type(columns).__name__} {columns!r}"
+        )
+        raise ParameterError(msg)
     renames = tuple((columns or {}).items())
     targets = [target for _, target in renames]
     if len(set(targets)) != len(targets):
@@ -394,6 +407,14 @@ def _canonical(frame: pl.LazyFrame, plan: PanelPlan) -> pl.LazyFrame:
     if not (date_dtype == pl.Date or isinstance(date_dtype, pl.Datetime)):
         msg = (
             f"column {date_source!r} has dtype {date_dtype}; run flowlens.load_flows to parse dates"
+        )
+        raise SchemaError(msg)
+    value_dtype = schema[plan.input_columns[plan.canonical_columns.index(plan.value)]]
+    if not value_dtype.is_numeric():
+        msg = (
+            f"corridor_panel: the value column {plan.value!r} has dtype {value_dtype}, not a "
+            "number; run flowlens.load_flows first (it parses amounts and adds amount_usd), or "
+            f"cast it: pl.col({plan.value!r}).cast(pl.Float64)"
         )
         raise SchemaError(msg)
     return frame.select(

@@ -28,6 +28,7 @@ from flowlens._checks import (
 from flowlens._display import card
 from flowlens.engines import EngineValidationReport, engine_of
 from flowlens.engines._validation import load_flows_on
+from flowlens.errors import ParameterError
 from flowlens.io import FlowSource, as_lazy, read_error
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
 
@@ -322,6 +323,7 @@ def load_flows(
     >>> report.rejects["reason"].item()
     "date: '2024-13-01' is not a valid date (expected YYYY-MM-DD, optionally with a time)"
     """
+    columns, keep = _checked_arguments(columns, keep, max_fx_staleness_days)
     engine = engine_of(source)
     if engine is not None:
         return load_flows_on(
@@ -362,6 +364,30 @@ def load_flows(
     if strict and report.n_rejected:
         raise_if_rejected(report.summary, report.rejects.head(EXAMPLES).to_dicts())
     return report
+
+
+def _checked_arguments(
+    columns: object, keep: object, max_fx_staleness_days: object
+) -> tuple[Mapping[str, str] | None, tuple[str, ...]]:
+    """load_flows' arguments, checked before anything is planned or read."""
+    if columns is not None and not (
+        isinstance(columns, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        msg = (
+            f"columns must map your column names to canonical ones, e.g. "
+            f"{{'sender_country': 'origin'}}; got {type(columns).__name__} {columns!r}"
+        )
+        raise ParameterError(msg)
+    kept = (keep,) if isinstance(keep, str) else keep
+    if not (isinstance(kept, Sequence) and all(isinstance(k, str) for k in kept)):
+        msg = f"keep must be column names (a name or a list of names), got {keep!r}"
+        raise ParameterError(msg)
+    days = max_fx_staleness_days
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        msg = f"max_fx_staleness_days must be a whole number of days >= 0, got {days!r}"
+        raise ParameterError(msg)
+    return columns, tuple(kept)
 
 
 @contextmanager

@@ -500,7 +500,7 @@ def _read_spec(
     frame: pl.LazyFrame, schema: pl.Schema, *, value: str, freq: str | None
 ) -> PanelSpec | None:
     if fs.PERIOD in schema:
-        return panel_spec(frame, freq=freq, value=value, what=_WHAT)
+        return panel_spec(frame, freq=freq, value=value, what=_WHAT, guess=True)
     if freq is not None:
         msg = f"freq={freq!r} was given but the table has no 'period' column to check it against"
         raise ParameterError(msg)

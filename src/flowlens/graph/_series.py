@@ -58,7 +58,7 @@ def graphs_by_period(
     """
     frame = from_any(panel, what="graphs_by_period's panel").eager()
     MissingColumnError.require(frame.columns, fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value)
-    spec = panel_spec(frame, freq=freq, value=value, what="graphs_by_period's panel")
+    spec = panel_spec(frame, freq=freq, value=value, what="graphs_by_period's panel", guess=True)
     frame = frame.with_columns(pl.col(fs.PERIOD).cast(pl.Date))
     # one split of the panel; each part becomes its (small) graph
     parts = frame.sort(fs.PERIOD).partition_by(fs.PERIOD, maintain_order=True)
@@ -112,7 +112,7 @@ def corridor_changes(panel: Any, *, value: str = fs.AMOUNT_USD, freq: str | None
     MissingColumnError.require(
         frame.collect_schema().names(), fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value
     )
-    spec = panel_spec(frame, freq=freq, value=value, what="corridor_changes' panel")
+    spec = panel_spec(frame, freq=freq, value=value, what="corridor_changes' panel", guess=True)
     keys = [fs.ORIGIN, fs.DESTINATION]
     volumes = (
         frame.filter(pl.col(fs.ORIGIN).is_not_null() & pl.col(fs.DESTINATION).is_not_null())

@@ -84,8 +84,10 @@ def pseudonymize(
     flowlens.errors.ParameterError: key is 5 bytes: a pseudonymisation key needs at least 32 (256 bits); generate one with secrets.token_bytes(32) and store it apart from the data
     """
     secret = _checked_key(key)
-    if isinstance(id_columns, str) or not id_columns:
-        msg = f"id_columns must be a non-empty list of column names, got {id_columns!r}"
+    if isinstance(id_columns, str):
+        id_columns = (id_columns,)
+    if not id_columns or not all(isinstance(c, str) for c in id_columns):
+        msg = f"id_columns must be a column name or a non-empty list of them, got {id_columns!r}"
         raise ParameterError(msg)
     table = from_any(flows, what="pseudonymize")
     MissingColumnError.require(table.frame.collect_schema().names(), *id_columns)

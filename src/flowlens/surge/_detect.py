@@ -281,7 +281,15 @@ def _dense(
     """
     known = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
     if known.height == 0:
-        msg = "the panel has no rows with all of " + ", ".join(keys) + " known"
+        where = "is empty" if frame.height == 0 else "has no rows with all of " + ", ".join(keys)
+        nulls = [k for k in keys if frame[k].null_count() > 0]
+        fix = (
+            f" known: {nulls} are null in some rows (a national series has no partner "
+            "country); pass by= with the keys that are known, e.g. by=['destination']"
+            if nulls
+            else ""
+        )
+        msg = f"detect_surges' panel {where}{fix}"
         raise SchemaError(msg)
     # a week is numbered from its Monday, so days of one week share a number
     period = pl.col("period").dt.truncate(every) if every == "1w" else pl.col("period")

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import FlowlensError
+from flowlens.errors import FlowlensError, ParameterError
 from flowlens.synth._config import CrisisEvent, DeRiskingEvent, SynthConfig
 from flowlens.synth._rows import RowPlan, generate_rows
 from flowlens.synth._world import World, build_world
@@ -310,12 +310,12 @@ def _progress_bar(
 
 
 def _spans(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
-    if n_rows < 0:
-        msg = f"n_rows must be >= 0, got {n_rows}"
-        raise FlowlensError(msg)
-    if chunk_rows < 1:
-        msg = f"chunk_rows must be >= 1, got {chunk_rows}"
-        raise FlowlensError(msg)
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 0:
+        msg = f"n_rows must be a whole number >= 0, got {n_rows!r}"
+        raise ParameterError(msg)
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        msg = f"chunk_rows must be a whole number >= 1, got {chunk_rows!r}"
+        raise ParameterError(msg)
     bounds = [*range(0, n_rows, chunk_rows), n_rows]
     return list(pairwise(bounds))
 
