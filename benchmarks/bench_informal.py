@@ -1,6 +1,6 @@
 """Benchmark: the informal-flow Monte Carlo, 1,000 draws over 20,000 corridors x 12 months.
 
-    python benchmarks/bench_informal.py
+    python benchmarks/bench_informal.py [--corridors 20000] [--out PATH]
 
 240M draw-cells. Times ``estimate_informal`` end to end (a scenario that withdraws
 capacity from every corridor from mid-March, ramping over 30 days) with the
@@ -12,6 +12,7 @@ of the process. Writes JSON under benchmarks/results/.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import resource
@@ -51,7 +52,13 @@ def panel_of(n_corridors: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFram
 
 
 def main() -> None:
-    panel, costs = panel_of(20_000)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--corridors", type=int, default=20_000, help="corridors x 12 months")
+    parser.add_argument(
+        "--out", type=Path, default=HERE / "results" / "informal.json", help="JSON written here"
+    )
+    args = parser.parse_args()
+    panel, costs = panel_of(args.corridors)
     baseline = baseline_from_costs(panel, costs)
     scenario = DeRiskingScenario("all corridors", start="2024-03-15")
     estimate_informal(panel.head(1200), scenario, baseline=baseline, draws=50)  # compile
@@ -65,7 +72,7 @@ def main() -> None:
     started = time.perf_counter()
     estimate_informal(distinct, scenario, baseline=baseline, draws=1000, seed=1)
     distinct_s = time.perf_counter() - started
-    small, small_costs = panel_of(1_000)
+    small, small_costs = panel_of(max(args.corridors // 20, 1))
     small_baseline = baseline_from_costs(small, small_costs)
     original = _estimate._simulate
 
@@ -86,7 +93,7 @@ def main() -> None:
         "informal_to_recorded_p50": result.summary["informal_to_recorded"].item(),
         "date": str(dt.date.today()),
     }
-    out = HERE / "results" / "informal.json"
+    out = args.out
     out.write_text(json.dumps(results, indent=2) + "\n")
     for key, value in results.items():
         print(f"{key}: {value if isinstance(value, str) else round(value, 3)}")

@@ -127,8 +127,8 @@ sensitivity(panel, closure, baseline=baseline).select(
 # The 2017 bilateral matrix as a corridor graph: for each receiving country, the
 # share of its remittance inflow that comes from the United States, and the flow
 # it would lose if US banks de-risked all its corridors (costs from Remittance
-# Prices Worldwide, 2017). The matrix is one year: its period length is read from
-# the panel, as every analysis does (no `freq` to pass).
+# Prices Worldwide, 2017). The matrix holds one period, which does not say how long
+# a period is: its `freq` (one year) comes from the table that was read.
 
 # %%
 matrix = fl.read_wb_bilateral_matrix(REAL / "wb_bilateral_remittance_2017.xlsx")
@@ -142,6 +142,7 @@ exposure = derisking_exposure(
     "USA",
     baseline=baseline_from_costs(matrix.panel, costs_2017),
     draws=300,
+    freq=matrix.freq,
 )
 exposure.sort("exposed_share", descending=True).select(
     "destination", "inflow_usd", "exposed_share", "lost_to_inflow_p50"

@@ -340,7 +340,9 @@ def test_sensitivity_by_hand() -> None:
 def test_sensitivity_split_keeps_the_ratio_of_the_other_shares() -> None:
     panel = one_corridor().head(1)
     scenario = fixed_scenario(start="2000-01-01", split=Split(0.5, 0.3, concentration=20.0))
-    table = sensitivity(panel, scenario, baseline=hand_baseline(0.0, 0.0), quantity="lost")
+    table = sensitivity(
+        panel, scenario, baseline=hand_baseline(0.0, 0.0), quantity="lost", freq="1mo"
+    )
     row = table.filter(pl.col("parameter") == "split_informal").row(0, named=True)
     # Beta(10, 10) percentiles; the lost share is (1 - informal) x 0.2 / 0.5
     assert row["low_value"] == pytest.approx(0.3203, abs=1e-3)
@@ -371,7 +373,9 @@ def test_exposure_ranks_receivers_by_what_they_lose() -> None:
         cost_elasticity=Fixed(0.0),
         split=Split(0.5, 0.3, concentration=None),
     )
-    table = derisking_exposure(panel, "usa", baseline=baseline, scenario=scenario, draws=20)
+    table = derisking_exposure(
+        panel, "usa", baseline=baseline, scenario=scenario, draws=20, freq="1mo"
+    )
     assert table["destination"].to_list() == ["SOM", "KEN", "ETH"]
     som = table.row(0, named=True)
     assert som["inflow_usd"] == pytest.approx(150)
@@ -383,7 +387,7 @@ def test_exposure_ranks_receivers_by_what_they_lose() -> None:
     eth = table.row(2, named=True)
     assert (eth["lost_p95"], eth["informal_added_p95"]) == (0.0, 0.0)
     with pytest.raises(FlowlensError, match="no recorded flow from FRA"):
-        derisking_exposure(panel, "FRA", baseline=baseline)
+        derisking_exposure(panel, "FRA", baseline=baseline, freq="1mo")
 
 
 def test_sampling_noise_widens_one_period_not_the_year() -> None:

@@ -16,7 +16,8 @@ per draw the withdrawn share w, cost rise dc (pp), cost elasticity eps and split
     lost     = s_lost * D
     total    = F + I0 = formal + informal + lost         the counterfactual total
 
-where z is a standard normal of the cell and draw, and sd the sampling noise of one
+where z is a standard normal of the cell and draw (its stream keyed by the cell's
+corridor and period start, ``flowlens.informal._keys``, never by its position), and sd the sampling noise of one
 period's informal sum against the recorded flow it is estimated from: with n formal
 transfers in the cell (the panel's ``n_transfers``) and about n * R informal ones,
 sd = SUM_CV * sqrt(1 / (n R) + 1 / n), SUM_CV = sqrt(1 + 0.8^2) the relative
@@ -227,7 +228,9 @@ def estimate_informal(
         reproducible.
     freq
         The panel's period length. None (the default) reads it from the periods;
-        a ``freq`` that contradicts them raises :class:`flowlens.errors.ParameterError`.
+        a ``freq`` that contradicts them raises :class:`flowlens.errors.ParameterError`,
+        and so does ``None`` with a single period, whose length the data does not
+        say (pass ``freq="1y"`` for one year, or an official table's ``freq``).
     value
         The measured column (default ``amount_usd``).
     threads
@@ -390,11 +393,12 @@ def prepare(
 ) -> tuple[PanelSpec, _Cells, pl.DataFrame]:
     """The panel's spec, its cells joined to the baseline, and the baseline as polars."""
     frame = from_any(panel, what=what).eager()
-    spec = panel_spec(frame, freq=freq, value=value, what=what)
     MissingColumnError.require(frame.columns, fs.ORIGIN, fs.DESTINATION)
+    if value in frame.columns:  # an empty panel says so before its periods are read
+        _check_recorded(frame, value, what)
+    spec = panel_spec(frame, freq=freq, value=value, what=what)
     base = from_any(baseline, what="the baseline").eager()
     MissingColumnError.require(base.columns, *BASELINE_COLUMNS)
-    _check_recorded(frame, spec.value, what)
     channel_sets = sorted({s.channels for s in scenarios})
     grouped = _aggregate(frame, spec, channel_sets, sampling_noise=sampling_noise)
     joined, arrays = _join_baseline(grouped, _baseline_arrays(base))

@@ -76,7 +76,8 @@ def derisking_exposure(
     ...     "origin": ["USA", "USA", "GBR", "GBR"], "destination": ["SOM", "KEN", "SOM", "KEN"],
     ...     "amount_usd": [20e6, 5e6, 10e6, 45e6]})
     >>> costs = panel.select("origin", "destination").with_columns(cost_pct=7.0)
-    >>> table = derisking_exposure(panel, "USA", baseline=baseline_from_costs(panel, costs))
+    >>> base = baseline_from_costs(panel, costs)
+    >>> table = derisking_exposure(panel, "USA", baseline=base, freq="1y")  # one period: say how long
     >>> table["destination"].to_list(), table["exposed_share"].round(3).to_list()
     (['SOM', 'KEN'], [0.667, 0.1])
     >>> bool((table["lost_p5"] < table["lost_p95"]).all())
