@@ -13,16 +13,19 @@ REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
 SLOW_TESTS = (
     "tests/test_benchmark_suite.py::test_the_suite_runs_small",
     "tests/test_notebooks.py::test_notebook_runs[05_scale]",
+    "tests/test_informal_calibration.py::test_intervals_cover_the_generators_informal_flow",
 )
 """Heavy tests outside the default run (``pytest -m slow`` runs them; CI runs both): the
-benchmark suite's smoke run, the scale notebook, and every Spark test (a JVM per session)."""
+benchmark suite's smoke run, the scale notebook, the calibration of the informal intervals
+on 3M synthetic rows, and every Spark and Dask test (a JVM, a scheduler)."""
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the heavy tests ``slow`` before ``-m 'not slow'`` deselects them."""
     for item in items:
-        if item.get_closest_marker("spark") or item.nodeid.startswith(SLOW_TESTS):
+        engine = item.get_closest_marker("spark") or item.get_closest_marker("dask")
+        if engine or item.nodeid.startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
 
 

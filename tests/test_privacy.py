@@ -78,8 +78,10 @@ def test_keys_are_required_and_long() -> None:
         pseudonymize(flows, key=b"x" * 31)
     with pytest.raises(MissingColumnError, match="sender_id"):
         pseudonymize(pl.DataFrame({"amount": [1.0]}), key=KEY)
-    with pytest.raises(ParameterError, match="id_columns must be a non-empty list"):
-        pseudonymize(flows, key=KEY, id_columns="sender_id")
+    with pytest.raises(ParameterError, match="id_columns must be a column name or a non-empty"):
+        pseudonymize(flows, key=KEY, id_columns=[])
+    one_name = pseudonymize(flows, key=KEY, id_columns="sender_id")  # a name, not its letters
+    assert one_name.equals(pseudonymize(flows, key=KEY))
     other = pseudonymize(flows, key=KEY[::-1])
     assert other["sender_id"][0] != pseudonymize(flows, key=KEY)["sender_id"][0]
 
