@@ -18,17 +18,24 @@ spec they were computed with.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens.errors import MissingColumnError, SchemaError
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.freq import resolve_freq
+from flowlens.reference import to_iso3
 
 __all__ = ["PanelSpec", "panel_spec"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _KEY_DTYPES = (pl.String, pl.Enum, pl.Categorical)
 
@@ -170,3 +177,353 @@ def _value_column(schema: pl.Schema, value: str | None, what: str) -> str:
         msg = f"{what}: value column {name!r} has dtype {schema[name]}, not a number"
         raise SchemaError(msg)
     return name
+
+
+# --------------------------------------------------------------------------------------
+# Checks at the entry of every analysis (issue 18): a panel passed directly is checked
+# for what would otherwise come back as a silently wrong number (NaN, inf, a negative
+# flow, a date centuries away) or a raw polars exception.
+
+EARLIEST = dt.date(1900, 1, 1)
+"""The earliest date an analysis accepts: older dates are typing errors (year 1, 0024)."""
+LATEST = dt.date(2100, 12, 31)
+"""The latest date an analysis accepts: later dates are typing errors (2924 for 2024)."""
+MAX_DENSE_CELLS = 50_000_000
+"""Series x periods an analysis lays on a dense array (400 MB of float64 per array)."""
+
+
+def check_values(
+    frame: pl.DataFrame | pl.LazyFrame,
+    *columns: str,
+    what: str,
+    negative: bool = False,
+) -> None:
+    """Each of ``columns`` numeric and finite (null allowed: unknown), and >= 0 unless ``negative``.
+
+    Raises :class:`SchemaError` naming the column, how many rows and one bad value,
+    so that NaN or inf never reach a percentile, a share or an HHI.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens._panelspec import check_values
+    >>> check_values(pl.DataFrame({"amount_usd": [1.0, None]}), "amount_usd", what="the panel")
+    >>> check_values(pl.DataFrame({"amount_usd": [1.0, float("nan")]}), "amount_usd", what="the panel")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: the panel: column 'amount_usd' has 1 NaN or infinite value(s) (nan); ...
+    """
+    schema = frame.collect_schema()
+    MissingColumnError.require(schema.names(), *columns, what=what)
+    for name in columns:
+        if not (schema[name].is_numeric() or schema[name] == pl.Null):
+            msg = f"{what}: column {name!r} has dtype {schema[name]}, not a number"
+            raise SchemaError(msg)
+    if not columns:
+        return
+    as_float = {name: pl.col(name).cast(pl.Float64) for name in columns}
+    facts = frame.select(
+        *[(~x.is_finite()).sum().alias(f"bad{i}") for i, x in enumerate(as_float.values())],
+        *[
+            x.filter(~x.is_finite()).first().alias(f"ex{i}")
+            for i, x in enumerate(as_float.values())
+        ],
+        *[(x < 0).sum().alias(f"neg{i}") for i, x in enumerate(as_float.values())],
+        *[x.min().alias(f"min{i}") for i, x in enumerate(as_float.values())],
+    )
+    row = (facts.collect() if isinstance(facts, pl.LazyFrame) else facts).row(0, named=True)
+    for i, name in enumerate(columns):
+        if row[f"bad{i}"]:
+            msg = (
+                f"{what}: column {name!r} has {row[f'bad{i}']} NaN or infinite value(s) "
+                f"({row[f'ex{i}']}); an analysis cannot sum, rank or share them. Drop those "
+                "rows or set them to null (unknown)"
+            )
+            raise SchemaError(msg)
+        if not negative and row[f"neg{i}"]:
+            msg = (
+                f"{what}: column {name!r} has {row[f'neg{i}']} negative value(s) (lowest "
+                f"{row[f'min{i}']:,.6g}); flows are amounts >= 0. Net them out before, or drop them"
+            )
+            raise SchemaError(msg)
+
+
+def check_keys(
+    frame: pl.DataFrame | pl.LazyFrame, *columns: str, what: str, nulls: bool = False
+) -> None:
+    """Each of ``columns`` a text key, without nulls (a totals row, a blank country) unless ``nulls``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens._panelspec import check_keys
+    >>> check_keys(pl.DataFrame({"origin": ["USA", None]}), "origin", what="the panel")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: the panel: column 'origin' is null in 1 row(s) ...
+    """
+    schema = frame.collect_schema()
+    MissingColumnError.require(schema.names(), *columns, what=what)
+    for name in columns:
+        if not isinstance(schema[name], (*_KEY_DTYPES, pl.Null)):
+            msg = f"{what}: key column {name!r} has dtype {schema[name]}, not text (ISO3 codes)"
+            raise SchemaError(msg)
+    if nulls or not columns:
+        return
+    facts = frame.select(pl.col(c).null_count().alias(c) for c in columns)
+    row = (facts.collect() if isinstance(facts, pl.LazyFrame) else facts).row(0, named=True)
+    for name in columns:
+        if row[name]:
+            msg = (
+                f"{what}: column {name!r} is null in {row[name]} row(s) (a totals row or a "
+                "blank key?); every row needs one. Drop those rows, or fill them"
+            )
+            raise SchemaError(msg)
+
+
+def check_dates(frame: pl.DataFrame | pl.LazyFrame, column: str, *, what: str) -> None:
+    """``column`` a date without nulls, from :data:`EARLIEST` to :data:`LATEST`.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> from flowlens._panelspec import check_dates
+    >>> check_dates(pl.DataFrame({"period": [dt.date(2924, 1, 1)]}), "period", what="the panel")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: the panel: column 'period' has 1 date(s) outside 1900-01-01 .. 2100-12-31, e.g. 2924-01-01; ...
+    """
+    schema = frame.collect_schema()
+    MissingColumnError.require(schema.names(), column, what=what)
+    dtype = schema[column]
+    if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        msg = (
+            f"{what}: column {column!r} has dtype {dtype}, not a date. Parse text with "
+            f"pl.col({column!r}).str.to_date()"
+        )
+        raise SchemaError(msg)
+    day = pl.col(column).cast(pl.Date)
+    outside = day.is_not_null() & ~day.is_between(EARLIEST, LATEST)
+    facts = frame.select(
+        nulls=day.null_count(),
+        outside=outside.sum(),
+        example=day.filter(outside)
+        .sort_by((day.filter(outside) - pl.lit(dt.date(2000, 1, 1))).abs())
+        .last(),
+    )
+    row = (facts.collect() if isinstance(facts, pl.LazyFrame) else facts).row(0, named=True)
+    if row["nulls"]:
+        msg = f"{what}: column {column!r} is null in {row['nulls']} row(s); every row needs a date"
+        raise SchemaError(msg)
+    if row["outside"]:
+        msg = (
+            f"{what}: column {column!r} has {row['outside']} date(s) outside {EARLIEST} .. "
+            f"{LATEST}, e.g. {row['example']}; a typing error? Fix or drop those rows"
+        )
+        raise SchemaError(msg)
+
+
+def check_span(n_series: int, n_periods: int, first: object, last: object, *, what: str) -> None:
+    """Refuse a dense series x period array larger than :data:`MAX_DENSE_CELLS`.
+
+    Examples
+    --------
+    >>> from flowlens._panelspec import check_span
+    >>> check_span(20_000, 120, "2015-01", "2024-12", what="the panel")
+    >>> check_span(1, 10**8, "2024-01-01", "2100-01-01", what="the panel")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: the panel spans 100,000,000 periods from 2024-01-01 to 2100-01-01 ...
+    """
+    cells = n_series * n_periods
+    if cells > MAX_DENSE_CELLS:
+        msg = (
+            f"{what} spans {n_periods:,} periods from {first} to {last} over {n_series:,} "
+            f"series: {cells:,} cells, more than {MAX_DENSE_CELLS:,}. Is {last} or {first} a "
+            "typing error? Drop it, filter the periods, or use a longer freq"
+        )
+        raise ParameterError(msg)
+
+
+def checked_panel(
+    panel: Any,
+    *,
+    freq: str | None = None,
+    value: str | None = None,
+    what: str = "the panel",
+    guess: bool = False,
+    keys: tuple[str, ...] = (),
+    negative: bool = False,
+) -> PanelSpec:
+    """:func:`panel_spec`, and the values, dates and ``keys`` checked (see :func:`check_values`).
+
+    Every analysis reads a panel through this: the value column numeric, finite and
+    >= 0 (unless ``negative``), every period a date from :data:`EARLIEST` to
+    :data:`LATEST`, and each of ``keys`` (those the analysis needs) without nulls.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> from flowlens._panelspec import checked_panel
+    >>> panel = pl.DataFrame({"period": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+    ...                       "origin": "USA", "amount_usd": [1.0, float("inf")]})
+    >>> checked_panel(panel)
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: the panel: column 'amount_usd' has 1 NaN or infinite value(s) (inf); ...
+    """
+    frame = from_any(panel, what=what).frame
+    schema = frame.collect_schema()
+    MissingColumnError.require(schema.names(), fs.PERIOD, *keys, what=what)
+    name = _value_column(schema, value, what)
+    check_dates(frame, fs.PERIOD, what=what)
+    check_keys(frame, *keys, what=what)
+    check_values(frame, name, what=what, negative=negative)
+    return panel_spec(frame, freq=freq, value=name, what=what, guess=guess)
+
+
+def country_codes(value: object, what: str) -> tuple[str, ...]:
+    """Country arguments as ISO3, normalised like the data (ISO2, names, World Bank spellings).
+
+    ``value`` is one country or a list of them; an unknown one raises
+    :class:`ParameterError` naming it.
+
+    Examples
+    --------
+    >>> from flowlens._panelspec import country_codes
+    >>> country_codes(["US", "United States", "som"], "origin")
+    ('USA', 'USA', 'SOM')
+    >>> country_codes("Atlantis", "origin")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: origin: 'Atlantis' is not a country flowlens knows; ...
+    """
+    values = [value] if isinstance(value, str) else value
+    try:
+        given = list(values)  # type: ignore[call-overload]
+    except TypeError:
+        given = [value]
+    if not given or not all(isinstance(v, str) and v.strip() for v in given):
+        msg = f"{what} must be a country (an ISO3 code or a name) or a list of them, got {value!r}"
+        raise ParameterError(msg)
+    codes = pl.select(to_iso3(pl.lit(pl.Series(given, dtype=pl.String)))).to_series().to_list()
+    unknown = [v for v, code in zip(given, codes, strict=True) if code is None]
+    if unknown:
+        msg = (
+            f"{what}: {unknown[0]!r} is not a country flowlens knows; give an ISO3 code "
+            "(flowlens.reference.countries() lists them), an ISO2 code or a name"
+        )
+        raise ParameterError(msg)
+    return tuple(codes)
+
+
+def require_present(
+    codes: Sequence[str], present: Iterable[object], *, what: str, where: str
+) -> None:
+    """Raise :class:`ParameterError` when none of ``codes`` is among ``present``.
+
+    Examples
+    --------
+    >>> from flowlens._panelspec import require_present
+    >>> require_present(["FRA"], ["USA", "GBR"], what="origins", where="the graph's senders")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: origins ['FRA']: none is among the graph's senders ...
+    """
+    known = {str(p) for p in present if p is not None}
+    if not any(code in known for code in codes):
+        sample = sorted(known)[:10]
+        msg = (
+            f"{what} {list(codes)}: none is among {where} ({len(known)}: {sample}"
+            + (" ...)" if len(known) > len(sample) else ")")
+            + "; nothing would be selected"
+        )
+        raise ParameterError(msg)
+
+
+def checked_table(
+    table: pl.DataFrame | pl.LazyFrame,
+    *,
+    what: str,
+    values: Sequence[str] = (),
+    keys: Sequence[str] = (),
+    texts: Sequence[str] = (),
+    dates: Sequence[str] = (),
+    negative: bool = False,
+) -> None:
+    """Check a table an analysis reads: ``values`` finite numbers (>= 0 unless ``negative``),
+    ``keys`` text without nulls, ``texts`` text (nulls allowed), ``dates`` dates in range.
+
+    Optional columns are checked only when present; required ones are checked by the
+    caller with :meth:`MissingColumnError.require` first.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens._panelspec import checked_table
+    >>> checked_table(pl.DataFrame({"migrants": [-1.0]}), what="migrant_stock", values=["migrants"])
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: migrant_stock: column 'migrants' has 1 negative value(s) (lowest -1); ...
+    """
+    names = set(table.collect_schema().names())
+
+    def present(columns: Sequence[str]) -> list[str]:
+        return [c for c in columns if c in names]
+
+    check_keys(table, *present(keys), what=what)
+    check_keys(table, *present(texts), what=what, nulls=True)
+    for column in present(dates):
+        check_dates(table, column, what=what)
+    check_values(table, *present(values), what=what, negative=negative)
+
+
+_INPUT_ERRORS = (
+    pl.exceptions.InvalidOperationError,
+    pl.exceptions.ComputeError,
+    pl.exceptions.SchemaError,
+    pl.exceptions.SchemaFieldNotFoundError,
+    pl.exceptions.ColumnNotFoundError,
+    pl.exceptions.ShapeError,
+    pl.exceptions.DuplicateError,
+    pl.exceptions.StructFieldNotFoundError,
+)
+
+
+def input_errors(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: a polars error raised on the caller's table becomes a :class:`SchemaError`.
+
+    The checks at the entry of each analysis name the column and the fix; this is the
+    net under them, so that a table of a shape nobody foresaw still ends in a
+    :class:`flowlens.errors.FlowlensError` naming the function (issue 18), never a raw
+    polars exception.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens._panelspec import input_errors
+    >>> @input_errors("total")
+    ... def total(frame):
+    ...     return frame.select(pl.col("x").sum())
+    >>> total(pl.DataFrame({"x": ["a"]}))
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: total cannot use this table: ...
+    """
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except _INPUT_ERRORS as error:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                msg = (
+                    f"{what} cannot use this table: {type(error).__name__}: {first}. Check "
+                    "the columns' dtypes against the docstring"
+                )
+                raise SchemaError(msg) from error
+
+        return checked
+
+    return decorate
