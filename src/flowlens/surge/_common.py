@@ -120,12 +120,17 @@ class SurgeResult:
         )
 
 
+def _number(x: object) -> bool:
+    """A real number, not a bool (True is not a threshold)."""
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
 def _check_flagging(threshold: float, min_uplift: float) -> None:
     """A threshold above 0 and a min_uplift of at least 0, both numbers (NaN is neither)."""
-    if not (isinstance(threshold, int | float) and threshold > 0 and math.isfinite(threshold)):
+    if not (_number(threshold) and threshold > 0 and math.isfinite(threshold)):
         msg = f"threshold must be a number above 0 (3.5 by default), got {threshold!r}"
         raise ParameterError(msg)
-    if not (isinstance(min_uplift, int | float) and min_uplift >= 0):
+    if not (_number(min_uplift) and min_uplift >= 0 and math.isfinite(min_uplift)):
         msg = f"min_uplift must be a share of at least 0 (0.25 for 25%), got {min_uplift!r}"
         raise ParameterError(msg)
 

@@ -11,7 +11,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens._panelspec import PanelSpec, check_span, checked_panel, checked_table, input_errors
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.freq import periods_per_year
 from flowlens.surge._baselines import DEFAULT_THRESHOLD, F64
@@ -26,6 +26,7 @@ from flowlens.surge._common import (
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
+@input_errors("detect_surges")
 def detect_surges(
     panel: Any,
     *,
@@ -188,8 +189,10 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         msg = f"missing={missing!r} is not one of {list(MISSING)}"
         raise ParameterError(msg)
     _check_flagging(threshold, min_uplift)
-    spec = panel_spec(frame, freq=freq, value=value, what="detect_surges' panel")
+    what = "detect_surges' panel"
+    spec = checked_panel(frame, freq=freq, value=value, what=what)
     keys = _keys(frame, spec, by)
+    checked_table(frame, what=what, values=[fs.N_TRANSFERS] if fs.N_TRANSFERS not in keys else [])
     season = periods_per_year(spec.freq)
     if scoring.seasonal and season is None:
         msg = (
@@ -201,11 +204,15 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         msg = "method 'calendar' reads each series' receiving country: include 'destination' in by"
         raise ParameterError(msg)
     window = scoring.window_for(season) if window is None else window
-    if not (isinstance(window, int) and window >= 2):
+    if not (isinstance(window, int) and not isinstance(window, bool) and window >= 2):
         msg = f"window must be a whole number of at least 2 periods, got {window!r}"
         raise ParameterError(msg)
     min_periods = max(2, window // 2) if min_periods is None else min_periods
-    if not (isinstance(min_periods, int) and 1 <= min_periods <= window):
+    if not (
+        isinstance(min_periods, int)
+        and not isinstance(min_periods, bool)
+        and 1 <= min_periods <= window
+    ):
         msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
         raise ParameterError(msg)
     return _Plan(spec, scoring, keys, window, min_periods)
@@ -302,6 +309,10 @@ def _dense(
     n_periods = int(numbered["t"].max()) - first_t + 1  # type: ignore[arg-type]
     s_index = numbered["s"].to_numpy()
     n_series = int(s_index.max()) + 1
+    span = known.select(
+        first=pl.col("period").min().cast(pl.Date), last=pl.col("period").max().cast(pl.Date)
+    )
+    check_span(n_series, n_periods, *span.row(0), what="detect_surges' panel")
     row_of_series = np.empty(n_series, dtype=np.int64)
     row_of_series[s_index] = np.arange(s_index.size)  # any one row of each series
     series = known.select(keys)[row_of_series]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,17 +11,20 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import Frame, from_any
+from flowlens._panelspec import checked_table, country_codes, input_errors, require_present
 from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.freq import as_date, normalise_freq, resolve_freq
 from flowlens.surge._common import (
     FREQ_COLUMN,
     SurgeResult,
     _key_columns,
+    _number,
     _period_number,
     _value_column,
 )
 
 
+@input_errors("surge_episodes")
 def surge_episodes(result: SurgeResult | Any) -> Any:
     """One row per episode: a run of consecutive flagged periods of one series.
 
@@ -127,6 +131,7 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
     )
 
 
+@input_errors("attribute_surges")
 def attribute_surges(
     episodes: Any, events: Any, *, max_lag: int = 2, freq: str | None = None
 ) -> Any:
@@ -169,7 +174,7 @@ def attribute_surges(
     >>> attributed.select("destination", "event_id", "lag_periods").rows()
     [('NPL', 'EQ', 1), ('MEX', None, None)]
     """
-    if not (isinstance(max_lag, int) and max_lag >= 0):
+    if not (isinstance(max_lag, int) and not isinstance(max_lag, bool) and max_lag >= 0):
         msg = f"max_lag must be a whole number of periods, at least 0; got {max_lag!r}"
         raise ParameterError(msg)
     table = from_any(episodes, what="attribute_surges' episodes")
@@ -177,6 +182,8 @@ def attribute_surges(
     crises = from_any(events, what="attribute_surges' events").eager()
     MissingColumnError.require(found.columns, fs.DESTINATION, "start")
     MissingColumnError.require(crises.columns, "event_id", "country", "start")
+    checked_table(crises, what="attribute_surges' events", keys=["country"], dates=["start"])
+    checked_table(found, what="attribute_surges' episodes", dates=["start"])
     every = _episodes_freq(found, freq, "attribute_surges")
     numbered = found.with_row_index("_episode").with_columns(
         _n=_period_number(pl.col("start"), every), _dest=pl.col(fs.DESTINATION).cast(pl.String)
@@ -232,6 +239,7 @@ def _episodes_freq(episodes: pl.DataFrame, freq: str | None, what: str) -> str:
     return own
 
 
+@input_errors("event_study")
 def event_study(
     result: SurgeResult | Any,
     *,
@@ -275,7 +283,7 @@ def event_study(
     >>> event_study(scored, country="NPL", start=dt.date(2015, 4, 25)).select("k", "excess_usd", "peak_k").rows()
     [(0, 0.0, 1), (1, 20.0, 1), (2, 2.0, 1)]
     """
-    if not (isinstance(horizon, int) and horizon >= 0):
+    if not (isinstance(horizon, int) and not isinstance(horizon, bool) and horizon >= 0):
         msg = f"horizon must be a whole number of periods, at least 0; got {horizon!r}"
         raise ParameterError(msg)
     table, scored, keys, value, every = _scores_of(result, freq, "event_study")
@@ -285,6 +293,16 @@ def event_study(
             f"or a by that includes 'origin' and 'destination'; these are by {keys}"
         )
         raise ParameterError(msg)
+    if not isinstance(country, str):
+        msg = f"country must be one receiving country (ISO3 code or name), got {country!r}"
+        raise ParameterError(msg)
+    (country,) = country_codes(country, "event_study's country")
+    require_present(
+        [country],
+        scored[fs.DESTINATION].cast(pl.String).unique(),
+        what="event_study's country",
+        where="the scores' receiving countries",
+    )
     onset = pl.select(_period_number(pl.lit(as_date(start, "start")), every)).item()
     keys = [k for k in keys if k != fs.DESTINATION]
     window = (
@@ -322,6 +340,7 @@ def _scores_of(
     return table, scored, _key_columns(scored), _value_column(scored), every
 
 
+@input_errors("evaluate_surges")
 def evaluate_surges(
     episodes: Any,
     truth: Any,
@@ -449,12 +468,13 @@ def evaluate_surges(
 
 
 def _check_evaluation(min_uplift: float, real_uplift: float | None, tolerance: int) -> None:
-    if not min_uplift >= 0 or (real_uplift is not None and not real_uplift >= 0):
+    shares = [min_uplift] if real_uplift is None else [min_uplift, real_uplift]
+    if not all(_number(x) and 0 <= x < math.inf for x in shares):
         msg = (
             f"min_uplift and real_uplift are shares of at least 0; got {min_uplift}, {real_uplift}"
         )
         raise ParameterError(msg)
-    if not (isinstance(tolerance, int) and tolerance >= 0):
+    if not (isinstance(tolerance, int) and not isinstance(tolerance, bool) and tolerance >= 0):
         msg = f"tolerance must be a whole number of periods, at least 0; got {tolerance!r}"
         raise ParameterError(msg)
 

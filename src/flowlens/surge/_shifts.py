@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 
+from flowlens._panelspec import input_errors
 from flowlens.errors import ParameterError
-from flowlens.surge._common import SurgeResult
+from flowlens.surge._common import SurgeResult, _number
 
 CUSUM_DRIFT = 0.5
 """Allowance k of the CUSUM, in score units: half a standard deviation, the usual
@@ -16,6 +19,7 @@ CUSUM_THRESHOLD = 5.0
 """Decision interval h of the CUSUM, in score units (Montgomery: h = 4 or 5)."""
 
 
+@input_errors("level_shifts")
 def level_shifts(
     result: SurgeResult,
     *,
@@ -62,10 +66,19 @@ def level_shifts(
     if not isinstance(result, SurgeResult):
         msg = f"level_shifts takes the SurgeResult of detect_surges, got {type(result).__name__}"
         raise ParameterError(msg)
-    if not (persist >= 1 and drift >= 0 and threshold > 0):
+    if not (
+        isinstance(persist, int)
+        and not isinstance(persist, bool)
+        and 1 <= persist <= max(1, result.scored["period"].n_unique())
+        and _number(drift)
+        and _number(threshold)
+        and 0 <= drift < math.inf
+        and 0 < threshold < math.inf
+    ):
         msg = (
-            f"level_shifts needs persist >= 1, drift >= 0 and threshold > 0; got persist={persist}, "
-            f"drift={drift}, threshold={threshold}"
+            "level_shifts needs a whole persist from 1 to the periods of the scores, a finite "
+            f"drift >= 0 and a finite threshold > 0; got persist={persist!r}, "
+            f"drift={drift!r}, threshold={threshold!r}"
         )
         raise ParameterError(msg)
     scored = result.scored
