@@ -17,7 +17,14 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens._panelspec import (
+    PanelSpec,
+    checked_panel,
+    checked_table,
+    country_codes,
+    input_errors,
+    require_present,
+)
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError, closest
 from flowlens.freq import as_date, period_expr
 from flowlens.graph._centrality import centrality_table
@@ -90,6 +97,7 @@ class CorridorGraph:
     # --- construction -------------------------------------------------------------
 
     @classmethod
+    @input_errors("CorridorGraph.from_panel")
     def from_panel(
         cls,
         panel: Any,
@@ -147,6 +155,12 @@ class CorridorGraph:
         frame = from_any(panel, what=_WHAT).lazy()
         schema = frame.collect_schema()
         MissingColumnError.require(schema.names(), fs.ORIGIN, fs.DESTINATION, value)
+        checked_table(
+            frame,
+            what=_WHAT,
+            values=[value, fs.N_TRANSFERS, fs.FEE_USD],
+            texts=[fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE, fs.CHANNEL],
+        )
         spec = _read_spec(frame, schema, value=value, freq=freq)
         frame, selected = _select_periods(frame, period, spec)
         return build_graph(frame, value=value, spec=spec, period=selected, flow_type=flow_type)
@@ -268,11 +282,26 @@ class CorridorGraph:
         >>> _example().exposure(origins="USA").select("destination", "exposed_share").rows()
         [('MEX', 0.9), ('GTM', 1.0), ('PHL', 0.0)]
         """
-        senders = [origins] if isinstance(origins, str) else list(origins)
-        pairs = [(str(o), str(d)) for o, d in corridors]
+        senders = _senders(origins)
+        pairs = _pairs(corridors)
         if not senders and not pairs:
             msg = "exposure needs origins=[...] or corridors=[(origin, destination), ...]"
             raise ParameterError(msg)
+        if senders and self.edges.height:  # an empty graph: an empty table, nothing exposed
+            require_present(
+                senders,
+                self.edges[fs.ORIGIN],
+                what="exposure's origins",
+                where="the graph's senders",
+            )
+        if pairs and self.edges.height:
+            present = (self.edges[fs.ORIGIN] + ">" + self.edges[fs.DESTINATION]).to_list()
+            require_present(
+                [f"{o}>{d}" for o, d in pairs],
+                present,
+                what="exposure's corridors",
+                where="the graph's corridors",
+            )
         hit = pl.col(fs.ORIGIN).is_in(senders) | pl.concat_str(
             fs.ORIGIN, pl.lit(">"), fs.DESTINATION
         ).is_in([f"{o}>{d}" for o, d in pairs])
@@ -300,7 +329,14 @@ class CorridorGraph:
         >>> c.sort("pagerank", descending=True)["country"][0]
         'MEX'
         """
-        if not isinstance(resolution, int | float) or not resolution > 0:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            msg = f"seed must be a whole number >= 0, got {seed!r}"
+            raise ParameterError(msg)
+        if (
+            isinstance(resolution, bool)
+            or not isinstance(resolution, int | float)
+            or not 0 < resolution < float("inf")
+        ):
             msg = f"resolution must be a positive number (1.0: Louvain's modularity), got {resolution!r}"
             raise ParameterError(msg)
         return centrality_table(
@@ -332,7 +368,7 @@ class CorridorGraph:
         >>> _example().cost().select("origin", "destination", "cost_pct", "above_5pct").head(2).rows()
         [('USA', 'MEX', 4.0, False), ('USA', 'GTM', 6.0, True)]
         """
-        return corridor_costs(self.edges, value=self.value, rpw=rpw)
+        return _costs(self.edges, value=self.value, rpw=rpw)
 
     def cost_summary(self, rpw: Any = None) -> dict[str, float]:
         """Volume-weighted average cost, the share of volume in corridors above 5%, and the 3% test.
@@ -500,7 +536,7 @@ def _read_spec(
     frame: pl.LazyFrame, schema: pl.Schema, *, value: str, freq: str | None
 ) -> PanelSpec | None:
     if fs.PERIOD in schema:
-        return panel_spec(frame, freq=freq, value=value, what=_WHAT, guess=True)
+        return checked_panel(frame, freq=freq, value=value, what=_WHAT, guess=True)
     if freq is not None:
         msg = f"freq={freq!r} was given but the table has no 'period' column to check it against"
         raise ParameterError(msg)
@@ -614,6 +650,41 @@ def _nodes(edges: pl.DataFrame, value: str) -> pl.DataFrame:
         .select("country", "name", "region", "in_usd", "out_usd")
         .sort("country")
     )
+
+
+@input_errors("CorridorGraph.cost")
+def _costs(edges: pl.DataFrame, *, value: str, rpw: Any) -> pl.DataFrame:
+    """:func:`corridor_costs`, with ``rpw`` checked (a table of costs from the caller)."""
+    if rpw is not None:
+        prices = from_any(rpw, what="rpw").frame
+        checked_table(
+            prices,
+            what="rpw",
+            values=["cost_pct"],
+            texts=[fs.ORIGIN, fs.DESTINATION],
+            dates=[fs.PERIOD],
+        )
+    return corridor_costs(edges, value=value, rpw=rpw)
+
+
+def _senders(origins: str | Iterable[str]) -> list[str]:
+    """``origins`` as ISO3 codes, normalised like the data (an unknown one raises)."""
+    given = [origins] if isinstance(origins, str) else list(origins)
+    return list(country_codes(given, "exposure's origins")) if given else []
+
+
+def _pairs(corridors: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``corridors`` as (origin, destination) ISO3 pairs, normalised like the data."""
+    try:
+        pairs = [tuple(pair) for pair in corridors]
+    except TypeError:
+        pairs = [()]
+    if any(len(pair) != 2 for pair in pairs):
+        msg = f"corridors must be (origin, destination) pairs, got {corridors!r}"
+        raise ParameterError(msg)
+    origins = country_codes([p[0] for p in pairs], "exposure's corridors") if pairs else ()
+    destinations = country_codes([p[1] for p in pairs], "exposure's corridors") if pairs else ()
+    return list(zip(origins, destinations, strict=True))
 
 
 def _positive_int(n: object, what: str) -> None:

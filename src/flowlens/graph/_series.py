@@ -10,13 +10,14 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import panel_spec
+from flowlens._panelspec import check_span, checked_panel, checked_table, input_errors
 from flowlens.errors import MissingColumnError
 from flowlens.graph._graph import CorridorGraph, build_graph
 
 __all__ = ["corridor_changes", "graphs_by_period", "inflow_context"]
 
 
+@input_errors("graphs_by_period")
 def graphs_by_period(
     panel: Any,
     *,
@@ -58,7 +59,10 @@ def graphs_by_period(
     """
     frame = from_any(panel, what="graphs_by_period's panel").eager()
     MissingColumnError.require(frame.columns, fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value)
-    spec = panel_spec(frame, freq=freq, value=value, what="graphs_by_period's panel", guess=True)
+    what = "graphs_by_period's panel"
+    checked_table(frame, what=what, texts=[fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE])
+    checked_table(frame, what=what, values=[fs.N_TRANSFERS, fs.FEE_USD])
+    spec = checked_panel(frame, freq=freq, value=value, what=what, guess=True)
     frame = frame.with_columns(pl.col(fs.PERIOD).cast(pl.Date))
     # one split of the panel; each part becomes its (small) graph
     parts = frame.sort(fs.PERIOD).partition_by(fs.PERIOD, maintain_order=True)
@@ -71,6 +75,7 @@ def graphs_by_period(
     return graphs
 
 
+@input_errors("corridor_changes")
 def corridor_changes(panel: Any, *, value: str = fs.AMOUNT_USD, freq: str | None = None) -> Any:
     """Change over time per corridor: growth from the previous period, and corridors that appear or vanish.
 
@@ -112,7 +117,9 @@ def corridor_changes(panel: Any, *, value: str = fs.AMOUNT_USD, freq: str | None
     MissingColumnError.require(
         frame.collect_schema().names(), fs.PERIOD, fs.ORIGIN, fs.DESTINATION, value
     )
-    spec = panel_spec(frame, freq=freq, value=value, what="corridor_changes' panel", guess=True)
+    what = "corridor_changes' panel"
+    checked_table(frame, what=what, texts=[fs.ORIGIN, fs.DESTINATION])
+    spec = checked_panel(frame, freq=freq, value=value, what=what, guess=True)
     keys = [fs.ORIGIN, fs.DESTINATION]
     volumes = (
         frame.filter(pl.col(fs.ORIGIN).is_not_null() & pl.col(fs.DESTINATION).is_not_null())
@@ -127,6 +134,13 @@ def corridor_changes(panel: Any, *, value: str = fs.AMOUNT_USD, freq: str | None
     periods = volumes.select(pl.date_range(first, last, interval=spec.freq).alias(fs.PERIOD))
     if spec.n_periods == 0:  # nothing to lay a grid on
         periods = volumes.select(fs.PERIOD)
+    else:  # the grid is corridors x periods: bounded, as detect_surges' array is
+        span = volumes.select(
+            n=pl.struct(keys).n_unique(), first=first.cast(pl.Date), last=last.cast(pl.Date)
+        ).collect()
+        n, start, end = span.row(0)
+        n_periods = pl.date_range(start, end, interval=spec.freq, eager=True).len()
+        check_span(n, n_periods, start, end, what=what)
     grid = volumes.select(keys).unique().join(periods, how="cross")
     return source.back(_changes(grid, volumes, value))
 
@@ -152,6 +166,7 @@ def _changes(grid: pl.LazyFrame, volumes: pl.LazyFrame, value: str) -> pl.LazyFr
     )
 
 
+@input_errors("inflow_context")
 def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMOUNT_USD) -> Any:
     """Inflows per receiving country and year against another series, as a ratio.
 
@@ -195,6 +210,9 @@ def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMO
     MissingColumnError.require(frame.collect_schema().names(), fs.PERIOD, fs.DESTINATION, value)
     context = from_any(series, what="inflow_context's series").lazy()
     MissingColumnError.require(context.collect_schema().names(), "country", "year", against)
+    checked_table(frame, what="inflow_context's panel", values=[value], texts=[fs.DESTINATION])
+    checked_table(frame, what="inflow_context's panel", dates=[fs.PERIOD])
+    checked_table(context, what="inflow_context's series", values=[against], texts=["country"])
     inflows = (
         frame.filter(pl.col(fs.DESTINATION).is_not_null())
         .group_by(
