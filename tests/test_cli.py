@@ -117,7 +117,7 @@ def test_synth_writes_parts_and_truth_and_summarises(
     assert "corridors: 31" in captured.out  # 30 plus the de-risked USA -> SOM corridor
     assert "synth: 100%" in captured.err and "20.0k/20.0k" in captured.err  # the bar
     assert len(list(out.glob("part-*.parquet"))) == 4
-    assert pl.read_parquet(out / "truth" / "panel.parquet")["n_transfers"].sum() == 20_000
+    assert pl.read_parquet(out / "_truth" / "panel.parquet")["n_transfers"].sum() == 20_000
 
 
 def test_synth_bad_arguments_exit_2(tmp_path: Path) -> None:

@@ -1,23 +1,48 @@
-"""The ``flowlens`` command: ``demo``, ``validate`` and ``panel``.
+"""The ``flowlens`` command: ``demo``, ``validate``, ``panel`` and ``synth``.
 
-Exit codes: 0 on success, 2 on bad input (one line on stderr naming the problem,
-no traceback).
+Exit codes: 0 on success; 2 on bad input or a refused write (one line on stderr
+naming the problem, no traceback); 1 only for a bug in flowlens (one line saying
+so, then the traceback).
+
+Nothing is destroyed without consent: no output may be an input of the run (or
+fall inside an input directory or glob), an existing output is refused unless
+``--force``, every file is written to a temporary file in its folder and renamed
+into place (``validate`` names its clean rows and rejects as one unit), and output
+formats are checked before any work.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import glob
+import hashlib
+import json
+import math
+import os
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
+from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any, NoReturn
 
 import polars as pl
 
+from flowlens._atomic import OutputError, write_atomic, write_unit
 from flowlens.errors import DisclosureWarning, FlowlensError
 
-__all__ = ["main"]
+__all__ = [
+    "build_parser",
+    "fingerprint",
+    "input_files",
+    "main",
+    "output_stem",
+    "parse_count",
+    "refuse_inputs",
+]
 
 
 def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -47,6 +72,172 @@ def _table(frame: pl.DataFrame) -> str:
         fmt_str_lengths=90,
     ):
         return str(frame)
+
+
+_INPUT_SUFFIXES = (".csv.gz", ".tsv.gz", ".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz")
+
+
+def _is_pattern(source: str) -> bool:
+    """A glob pattern, as the reader takes it: has ``*?[`` and is not an existing file."""
+    return any(ch in source for ch in "*?[") and not Path(source).exists()
+
+
+def input_files(source: str) -> list[Path]:
+    """The files a run reads: the file, every file under a directory, or a glob's matches.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.cli import input_files
+    >>> [p.name for p in input_files(str(fl.sample_path("flows")))]
+    ['flows_sample.csv']
+    """
+    if _is_pattern(source):
+        return [Path(p) for p in sorted(glob.glob(source, recursive=True))]  # noqa: PTH207
+    path = Path(source)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    return [path] if path.exists() else []
+
+
+def _strip_suffix(name: str) -> str:
+    lowered = name.lower()
+    for suffix in _INPUT_SUFFIXES:
+        if lowered.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def output_stem(source: str) -> str:
+    """The name outputs are derived from: the whole input name without its format suffix.
+
+    ``flows.2024-01.csv`` gives ``flows.2024-01`` (never ``flows``); a directory
+    gives its name; a glob gives the common start of the matched names (else the
+    folder's name), never a ``*``.
+
+    Examples
+    --------
+    >>> from flowlens.cli import output_stem
+    >>> output_stem("data/flows.2024-01.csv"), output_stem("flows.csv.gz")
+    ('flows.2024-01', 'flows')
+    """
+    if _is_pattern(source):
+        names = [_strip_suffix(p.name) for p in input_files(source)]
+        common = os.path.commonprefix(names).rstrip("-_. ") if names else ""  # noqa: RUF071 (names)
+        if len(names) == 1:
+            common = names[0]
+        folder = Path(source).parent
+        stem = common or Path(os.path.abspath(folder)).name  # noqa: PTH100
+    else:
+        path = Path(source)
+        stem = Path(os.path.abspath(path)).name if path.is_dir() else _strip_suffix(path.name)  # noqa: PTH100
+    return stem if stem and stem not in {".", ".."} else "flows"
+
+
+def refuse_inputs(outputs: Sequence[Path], *sources: str) -> None:
+    """Refuse an output that is an input of the run, or that would join an input dataset.
+
+    An output may not be one of the files read (compared after resolving links,
+    and by identity for hard links), fall inside an input directory, or match an
+    input glob (the next run would read it).
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.cli import refuse_inputs
+    >>> source = fl.sample_path("flows")
+    >>> refuse_inputs([source], str(source))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    flowlens._atomic.OutputError: refusing to write ...flows_sample.csv: it is an input of this run...
+    """
+    for source in sources:
+        files = input_files(source)
+        real = {os.path.realpath(f) for f in files}
+        folder = os.path.realpath(source) if Path(source).is_dir() else None
+        pattern = os.path.abspath(source) if _is_pattern(source) else None  # noqa: PTH100
+        for out in outputs:
+            target = os.path.realpath(out)
+            same = target in real or (
+                out.exists() and any(out.samefile(f) for f in files if f.exists())
+            )
+            inside = folder is not None and target.startswith(folder + os.sep)
+            matches = pattern is not None and fnmatch(os.path.abspath(out), pattern)  # noqa: PTH100
+            if same or inside or matches:
+                why = (
+                    "it is an input of this run"
+                    if same
+                    else (f"it would join the input dataset {source!r}")
+                )
+                msg = f"refusing to write {out}: {why}; choose another output name or folder"
+                raise OutputError(msg)
+
+
+_PUBLISHED_LOG = ".flowlens-published.json"
+_FINGERPRINT_BYTES = 1 << 20
+
+
+def fingerprint(source: str) -> str:
+    """What identifies the flows of an input: the size and a hash of the first MiB of each file.
+
+    (The modification time is left out, so a copy or a touched file is still the
+    same flows.)
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.cli import fingerprint
+    >>> len(fingerprint(str(fl.sample_path("flows"))))
+    64
+    """
+    digest = hashlib.sha256()
+    for path in input_files(source):
+        with path.open("rb") as handle:
+            head = handle.read(_FINGERPRINT_BYTES)
+        digest.update(f"{path.stat().st_size}:".encode())
+        digest.update(hashlib.sha256(head).digest())
+    return digest.hexdigest()
+
+
+def _note_publication(source: str, *, freq: str, by: tuple[str, ...], out: Path) -> None:
+    """Record a suppressed panel in the output folder's log; warn on a second frequency.
+
+    A monthly and a quarterly panel of the same flows are linked tables: cells
+    withheld in one can be worked out from the other by differencing.
+    """
+    log_path = out.parent / _PUBLISHED_LOG
+    try:
+        entries: list[dict[str, Any]] = json.loads(log_path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            entries = []
+    except (OSError, ValueError):
+        entries = []
+    key = fingerprint(source)
+    layout = {"freq": freq, "by": sorted(by)}
+    here = os.path.realpath(out)
+    others = [
+        e for e in entries
+        if isinstance(e, dict) and e.get("input") == key and e.get("output") != here
+        and {"freq": e.get("freq"), "by": e.get("by")} != layout
+    ]  # fmt: skip
+    if others:
+        first = others[0]
+        sys.stderr.write(
+            f"flowlens: warning: these flows were already published as {first.get('output')} "
+            f"(freq {first.get('freq')}, by {first.get('by')}); a second frequency or breakdown "
+            "of the same flows can reveal withheld cells by differencing: publish one, or "
+            "check them together\n"
+        )
+    entries = [e for e in entries if not (isinstance(e, dict) and e.get("output") == here)]
+    entries.append(
+        {"input": key, **layout, "output": here, "written": dt.datetime.now(dt.UTC).isoformat()}
+    )
+    text = json.dumps(entries, indent=1)
+
+    def write_log(target: str) -> None:
+        Path(target).write_text(text, encoding="utf-8")
+
+    write_atomic(log_path, write_log, overwrite=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -106,21 +297,34 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from flowlens.export import write_frame
+    from flowlens._frames import from_any
+    from flowlens.export import check_output, frame_writer
     from flowlens.validate import load_flows
 
-    report = load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
-    stem = Path(args.file).name.split(".")[0]
+    stem = output_stem(args.file)
     out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clean_path = out_dir / f"{stem}.clean.parquet"
-    rejects_path = out_dir / f"{stem}.rejects.csv"
+    if not out_dir.is_dir():
+        what = "is not a folder" if out_dir.exists() else "does not exist"
+        msg = f"--out-dir {str(out_dir)!r} {what}; create it first"
+        raise OutputError(msg)
+    clean_path = check_output(out_dir / f"{stem}.clean.parquet", overwrite=args.force)
+    rejects_path = check_output(out_dir / f"{stem}.rejects.csv", overwrite=args.force)
+    refuse_inputs([clean_path, rejects_path], args.file)
+    report = load_flows(args.file, columns=_parse_mapping(args.map), strict=False)
     clean = report.clean
-    if isinstance(clean, pl.LazyFrame):
-        clean.sink_parquet(clean_path, engine="streaming")
-    else:
-        clean.write_parquet(clean_path)
-    write_frame(report.rejects, rejects_path)  # raw text from the source: escaped
+    rejects = from_any(report.rejects, what="rejects").eager()
+
+    def write_clean(target: str) -> None:
+        if isinstance(clean, pl.LazyFrame):
+            clean.sink_parquet(target, engine="streaming")
+        else:
+            clean.write_parquet(target)
+
+    # one unit: both files appear, or neither; rejects hold raw source text: escaped
+    write_unit(
+        [(clean_path, write_clean), (rejects_path, frame_writer(rejects, ".csv"))],
+        overwrite=args.force,
+    )
     sys.stdout.write(
         f"{report.n_rows_in:,} rows in: {report.n_clean:,} clean -> {clean_path}; "
         f"{report.n_rejected:,} rejected -> {rejects_path}\n"
@@ -131,19 +335,35 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _panel(args: argparse.Namespace) -> int:
-    from flowlens.export import write_frame
+def _panel(args: argparse.Namespace) -> int:  # long: the subcommand, start to end
+    from flowlens.export import check_output, frame_writer, write_frame
+    from flowlens.freq import normalise_freq
     from flowlens.panel import corridor_panel
     from flowlens.privacy import suppress_small_cells
     from flowlens.validate import load_flows
 
+    dominance = _dominance(args.dominance)
+    freq = normalise_freq(args.freq)
+    outputs = [check_output(args.out, overwrite=args.force)]
+    if args.margins:
+        outputs.append(check_output(args.margins, overwrite=args.force))
+        if os.path.realpath(outputs[0]) == os.path.realpath(outputs[1]):
+            msg = f"--out and --margins are the same file {args.out!r}; give two names"
+            raise OutputError(msg)
+    refuse_inputs(outputs, args.file)
     report = load_flows(args.file, columns=_parse_mapping(args.map))
     stats = [s.strip() for s in args.stats.split(",") if s.strip()]
     clean_columns = report.clean.collect_schema().names()
     controlled = "sender_id" in clean_columns and not args.unsafe
+    if args.margins and not controlled:
+        msg = (
+            "--margins writes the totals of a suppressed panel: it needs flows with sender_id "
+            "and no --unsafe"
+        )
+        raise FlowlensError(msg)
     if controlled:
         stats += [s for s in ("senders", "top_senders") if s not in stats]
-    panel = corridor_panel(report, freq=args.freq, by=tuple(args.by), stats=tuple(stats))
+    panel = corridor_panel(report, freq=freq, by=tuple(args.by), stats=tuple(stats))
     if isinstance(panel, pl.LazyFrame):
         frame, report = report.collect(panel)
     else:
@@ -153,12 +373,12 @@ def _panel(args: argparse.Namespace) -> int:
         f"{frame.height:,} panel rows -> {args.out}\n"
     )
     if controlled:
-        safe = suppress_small_cells(
-            frame, min_senders=args.min_senders, dominance=_dominance(args.dominance)
-        )
-        write_frame(safe.panel, args.out)
+        safe = suppress_small_cells(frame, min_senders=args.min_senders, dominance=dominance)
+        items = [(outputs[0], frame_writer(safe.panel, outputs[0].suffix))]
         if args.margins:
-            write_frame(safe.margins, args.margins)
+            items.append((outputs[1], frame_writer(safe.margins, outputs[1].suffix)))
+        write_unit(items, overwrite=args.force)
+        _note_publication(args.file, freq=freq, by=tuple(args.by), out=outputs[0])
         cells = safe.summary.filter(pl.col("table") == "cells")
         withheld = cells.filter(pl.col("reason") != "published")
         sys.stdout.write(
@@ -175,7 +395,7 @@ def _panel(args: argparse.Namespace) -> int:
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DisclosureWarning)  # said once, above
-        write_frame(frame, args.out, unsafe=args.unsafe)
+        write_frame(frame, outputs[0], unsafe=args.unsafe, overwrite=args.force)
     return 0
 
 
@@ -209,15 +429,13 @@ def parse_count(text: str) -> int:
         value = float(number) * factor
     except ValueError:
         value = -1.0
-    if value < 0 or value != int(value):
+    if not math.isfinite(value) or value < 0 or value != int(value):
         msg = f"{text!r} is not a row count; write e.g. 100M, 2.5M, 50k or 1000"
         raise FlowlensError(msg)
     return int(value)
 
 
 def _synth(args: argparse.Namespace) -> int:
-    import json
-
     from flowlens.synth import SynthConfig, generate_to_parquet
 
     config = SynthConfig()
@@ -231,8 +449,10 @@ def _synth(args: argparse.Namespace) -> int:
     if args.observe:
         config = replace(config, observe=args.observe)
     n_rows = parse_count(args.rows)
+    if args.config:
+        refuse_inputs([Path(args.out)], args.config)
     result = generate_to_parquet(
-        args.out, n_rows, seed=args.seed, config=config,
+        args.out, n_rows, seed=args.seed, config=config, overwrite=args.force,
         chunk_rows=parse_count(args.chunk_rows), progress=sys.stderr.isatty() or args.progress,
     )  # fmt: skip
     truth = result.truth
@@ -243,24 +463,61 @@ def _synth(args: argparse.Namespace) -> int:
         f"{truth.events.filter(kind='derisking').height} de-risking\n"
         f"bytes: {result.n_bytes:,} in {result.path}\n"
         f"seconds: {result.seconds:.1f} ({n_rows / max(result.seconds, 1e-9):,.0f} rows/s)\n"
-        f"truth: {result.path}/truth/\n"
+        f"truth: {result.truth_path}/\n"
     )
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument said in one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_EPILOG = """\
+Writes destroy nothing: an output may not be an input of the run (or fall inside
+an input folder or glob); an existing output is refused unless --force; every
+file is written to a hidden temporary file in its folder and renamed into place
+when complete (validate's clean rows and rejects as one unit), so an interrupted
+run leaves the old files, or none. Exit codes: 0 done, 2 bad input or refused
+write (one line on stderr), 1 a bug in flowlens (with its traceback).
+"""
+
+_FORCE_HELP = "replace existing outputs (atomically); without it an existing output is refused"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``flowlens`` command."""
-    parser = argparse.ArgumentParser(
-        prog="flowlens", description="Diaspora money flows: validate, aggregate, analyse."
+    """The argument parser of the ``flowlens`` command.
+
+    Examples
+    --------
+    >>> from flowlens.cli import build_parser
+    >>> build_parser().parse_args(["validate", "flows.csv", "--force"]).force
+    True
+    """
+    parser = _Parser(
+        prog="flowlens",
+        description="Diaspora money flows: validate, aggregate, analyse.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the main job on the bundled sample")
     demo.add_argument("--top", type=int, default=10, help="rows to show per table")
     demo.set_defaults(run=_demo)
 
-    validate = sub.add_parser("validate", help="split a file into clean rows and rejects")
+    validate = sub.add_parser(
+        "validate",
+        help="split a file into clean rows and rejects",
+        description="Write NAME.clean.parquet and NAME.rejects.csv (NAME: the whole input "
+        "name without its suffix; for a glob, the matched files' common start).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     validate.add_argument("file", help="CSV or Parquet file, or a directory of Parquet files")
-    validate.add_argument("--out-dir", default=".", help="where to write the outputs")
+    validate.add_argument("--out-dir", default=".", help="where to write the outputs (must exist)")
+    validate.add_argument("--force", action="store_true", help=_FORCE_HELP)
     validate.add_argument(
         "--map",
         action="append",
@@ -270,7 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=_validate)
 
-    panel = sub.add_parser("panel", help="validate a file and write its corridor panel")
+    panel = sub.add_parser(
+        "panel",
+        help="validate a file and write its corridor panel",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     panel.add_argument("file", help="CSV or Parquet file, or a directory of Parquet files")
     panel.add_argument("--freq", default="1mo", help="day, week, month, quarter, year or '1mo'")
     panel.add_argument(
@@ -294,7 +556,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="2,0.85",
         help="with sender ids: withhold cells whose N largest senders hold over K (default 2,0.85)",
     )
-    panel.add_argument("--margins", help="with sender ids: also write the suppressed totals here")
+    panel.add_argument(
+        "--margins",
+        help="with sender ids: also write the suppressed totals here (written with --out as one unit)",
+    )
+    panel.add_argument("--force", action="store_true", help=_FORCE_HELP)
     panel.add_argument(
         "--unsafe",
         action="store_true",
@@ -302,9 +568,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     panel.set_defaults(run=_panel)
 
-    synth = sub.add_parser("synth", help="generate synthetic flows with ground truth to Parquet")
+    synth = sub.add_parser(
+        "synth",
+        help="generate synthetic flows with ground truth to Parquet",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     synth.add_argument("--rows", required=True, help="how many transfers: 100M, 2.5M, 50k, 1000")
-    synth.add_argument("--out", required=True, help="output directory (part-*.parquet, truth/)")
+    synth.add_argument(
+        "--out", required=True, help="output directory, new or empty (part-*.parquet, _truth/)"
+    )
+    synth.add_argument(
+        "--force", action="store_true", help="replace an earlier synth output in --out (only that)"
+    )
     synth.add_argument("--seed", type=int, default=0, help="the only source of randomness")
     synth.add_argument("--config", help="JSON file of flowlens.synth.SynthConfig fields")
     synth.add_argument("--chunk-rows", default="1M", help="rows per Parquet file (memory)")
@@ -316,8 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit per outcome)
     """Run the ``flowlens`` command; returns the exit code.
+
+    0 on success; 2 on bad input or a refused write, with one line on stderr and no
+    traceback; 1 for an unexpected exception (a bug in flowlens), with one line
+    saying so and then the traceback.
 
     Examples
     --------
@@ -330,14 +610,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except FlowlensError as exc:
-        sys.stderr.write(f"flowlens: error: {exc}\n")
-        return 2
+        return _fail(str(exc).replace("overwrite=True (--force on the command line)", "--force"))
     except BrokenPipeError:  # the reader (e.g. `| head`) closed early: not an error
         return 0
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        sys.stderr.write(f"flowlens: error: {type(exc).__name__}: {exc}\n")
-        return 2
+    except OSError as exc:  # the system refused: permissions, a full disk, a missing file
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    except pl.exceptions.PolarsError as exc:  # the data could not be read as a table
+        return _fail(f"cannot read the input: {_first_line(str(exc))} ({type(exc).__name__})")
+    except KeyboardInterrupt:
+        sys.stderr.write("flowlens: interrupted; no partial output was left\n")
+        return 130
+    except Exception as exc:  # a bug: said as such, with the traceback
+        sys.stderr.write(
+            f"flowlens: internal error (a bug in flowlens, please report it with the "
+            f"traceback below): {type(exc).__name__}: {_first_line(str(exc))}\n"
+        )
+        traceback.print_exc(file=sys.stderr)
+        return 1
     return code
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"flowlens: error: {' '.join(message.split())}\n")
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

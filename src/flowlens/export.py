@@ -1,4 +1,5 @@
-"""Writing results: CSV, TSV, Excel or Parquet, with disclosure control and formula escaping.
+"""Writing results: CSV, TSV, Excel or Parquet, with disclosure control and formula escaping, and
+writes that destroy nothing (no overwrite without ``overwrite=True``, every write atomic).
 
 The top of the pipeline (DESIGN.md): :func:`write_frame` applies
 :func:`flowlens.privacy.suppress_small_cells` to a panel that carries
@@ -8,18 +9,29 @@ Reading lives in :mod:`flowlens.io`.
 
 from __future__ import annotations
 
+import io
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from flowlens import schema as fs
+from flowlens._atomic import OutputError, OutputExistsError, check_target, write_atomic
 from flowlens._frames import from_any
-from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError
-from flowlens.privacy import suppress_small_cells
+from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError, ParameterError
+from flowlens.privacy import SuppressedPanel, suppress_small_cells
 
-__all__ = ["FORMULA_PREFIXES", "escape_formulas", "write_frame"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "OutputError",
+    "OutputExistsError",
+    "check_output",
+    "escape_formulas",
+    "frame_writer",
+    "write_frame",
+]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -59,17 +71,56 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(escaped) if escaped else frame
 
 
-def write_frame(frame: Any, path: str | Path, *, unsafe: bool = False) -> Path:
+def check_output(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Check before any work that :func:`write_frame` can write ``path``; return it as a Path.
+
+    Refused: a suffix write_frame does not write (:class:`~flowlens.errors.ParameterError`),
+    a missing folder (:class:`OutputError`, naming the folder), an existing file
+    unless ``overwrite`` (:class:`OutputExistsError`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from flowlens.export import check_output
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output(folder / "panel.csv").name
+    'panel.csv'
+    >>> check_output(folder / "panel.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: cannot write '.../panel.json': use a .csv, .tsv, .txt, .xlsx, .parquet or .pq suffix
+    """
+    path = Path(path)
+    if path.suffix.lower() not in _PARQUET_SUFFIXES | _CSV_SUFFIXES | _EXCEL_SUFFIXES:
+        msg = f"cannot write {str(path)!r}: use a .csv, .tsv, .txt, .xlsx, .parquet or .pq suffix"
+        raise ParameterError(msg)
+    return check_target(path, overwrite=overwrite)
+
+
+def write_frame(
+    frame: Any, path: str | Path, *, unsafe: bool = False, overwrite: bool = False
+) -> Path:
     """Write ``frame`` as CSV, TSV, Excel (.xlsx) or Parquet, chosen by the suffix of ``path``.
 
-    Two protections apply by default:
+    Protections that apply by default:
 
-    - A corridor panel that carries sender-level statistics (``n_senders``, the
+    - Disclosure control decided from the data, never from a column's name: a
+      frame that carries sender-level statistics (``n_senders``, the
       ``top_senders`` amounts) is written through
-      :func:`flowlens.privacy.suppress_small_cells` with its defaults: the file
-      holds the publishable panel, never the sender-level columns. A panel with
-      ``n_senders`` but without the ``top_senders`` amounts is refused (the
-      dominance rule needs them).
+      :func:`flowlens.privacy.suppress_small_cells` with its defaults, so the file
+      holds the publishable panel, never the sender-level columns; a ``suppressed``
+      column in the frame does not exempt it. A panel with ``n_senders`` but
+      without the ``top_senders`` amounts is refused (the dominance rule needs
+      them). To write a panel you suppressed yourself (other thresholds), pass the
+      :class:`~flowlens.privacy.SuppressedPanel` itself: its ``.panel`` is written
+      as it is.
+    - No overwrite without consent: an existing ``path`` is refused with
+      :class:`OutputExistsError` (a :class:`~flowlens.errors.FlowlensError` and a
+      :class:`FileExistsError`) unless ``overwrite=True``; a missing folder is an
+      :class:`OutputError` naming it.
+    - Atomic: the file is written to a temporary file in the same folder, flushed
+      to disk, then renamed onto ``path``. A failure (or a killed process) leaves
+      the old file, or none, never half a file.
     - CSV, TSV and Excel text that a spreadsheet would run as a formula is escaped
       (:func:`escape_formulas`). Parquet keeps values as they are.
 
@@ -77,7 +128,8 @@ def write_frame(frame: Any, path: str | Path, *, unsafe: bool = False) -> Path:
     ----------
     frame
         What to write: a polars DataFrame or LazyFrame (collected here), a pandas
-        DataFrame, a pyarrow Table or an Arrow PyCapsule object.
+        DataFrame, a pyarrow Table, an Arrow PyCapsule object, or a
+        :class:`~flowlens.privacy.SuppressedPanel` (its ``.panel``).
     path
         Destination; ``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.parquet`` or ``.pq``.
         Excel needs the ``xlsxwriter`` package (``pip install flowlens[excel]``).
@@ -85,6 +137,20 @@ def write_frame(frame: Any, path: str | Path, *, unsafe: bool = False) -> Path:
         Write sender-level statistics as they are, without suppression, with a
         :class:`~flowlens.errors.DisclosureWarning`. For files that stay with the
         data holder, never for publication.
+    overwrite
+        Replace an existing file at ``path`` (atomically). Default False: refuse.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown suffix (checked before any work).
+    OutputError, OutputExistsError
+        A missing folder; an existing file without ``overwrite=True``.
 
     Examples
     --------
@@ -94,33 +160,66 @@ def write_frame(frame: Any, path: str | Path, *, unsafe: bool = False) -> Path:
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.parquet"
     >>> write_frame(pl.DataFrame({"a": [1]}), out).suffix
     '.parquet'
+    >>> write_frame(pl.DataFrame({"a": [2]}), out)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    flowlens._atomic.OutputExistsError: '...x.parquet' exists already; ...
+    >>> pl.read_parquet(write_frame(pl.DataFrame({"a": [2]}), out, overwrite=True)).item()
+    2
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _PARQUET_SUFFIXES | _CSV_SUFFIXES | _EXCEL_SUFFIXES:
-        msg = f"cannot write {str(path)!r}: use a .csv, .tsv, .xlsx or .parquet suffix"
-        raise InputFormatError(msg)
-    table = _disclosure_controlled(from_any(frame, what="write_frame").eager(), unsafe=unsafe)
-    if suffix in _PARQUET_SUFFIXES:
-        table.write_parquet(path)
-    elif suffix in _CSV_SUFFIXES:
-        escape_formulas(table).write_csv(path, separator="\t" if suffix == ".tsv" else ",")
+    path = check_output(path, overwrite=overwrite)
+    if isinstance(frame, SuppressedPanel):
+        table = frame.panel
     else:
-        try:
-            import xlsxwriter  # noqa: F401 (polars writes Excel through it)
-        except ImportError as exc:
-            msg = (
-                f"writing {str(path)!r} needs the xlsxwriter package: pip install "
-                "'flowlens[excel]', or write .csv or .parquet instead"
-            )
-            raise InputFormatError(msg) from exc
-        escape_formulas(table).write_excel(path, autofit=True)
-    return path
+        table = _disclosure_controlled(from_any(frame, what="write_frame").eager(), unsafe=unsafe)
+    return write_atomic(path, frame_writer(table, path.suffix), overwrite=overwrite)
+
+
+def frame_writer(table: pl.DataFrame, suffix: str) -> Callable[[str], None]:
+    """The function that writes ``table`` in the format of ``suffix`` to the path it is given.
+
+    No disclosure control here (:func:`write_frame` applies it); CSV, TSV and Excel
+    text is escaped (:func:`escape_formulas`). For :func:`flowlens._atomic.write_unit`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import polars as pl
+    >>> from flowlens.export import frame_writer
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> frame_writer(pl.DataFrame({"a": ["=1"]}), ".csv")(str(out))
+    >>> out.read_text().splitlines()
+    ['a', "'=1"]
+    """
+    suffix = suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        return table.write_parquet
+    if suffix in _CSV_SUFFIXES:
+        separator = "\t" if suffix == ".tsv" else ","
+        return lambda target: escape_formulas(table).write_csv(target, separator=separator)
+    if suffix not in _EXCEL_SUFFIXES:
+        msg = f"cannot write a {suffix!r} file: use .csv, .tsv, .txt, .xlsx, .parquet or .pq"
+        raise ParameterError(msg)
+    try:
+        import xlsxwriter  # noqa: F401 (polars writes Excel through it)
+    except ImportError as exc:
+        msg = (
+            "writing .xlsx needs the xlsxwriter package: pip install "
+            "'flowlens[excel]', or write .csv or .parquet instead"
+        )
+        raise InputFormatError(msg) from exc
+
+    def excel(target: str) -> None:
+        buffer = io.BytesIO()  # xlsxwriter insists on a name ending in .xlsx
+        escape_formulas(table).write_excel(buffer, autofit=True)
+        Path(target).write_bytes(buffer.getvalue())
+
+    return excel
 
 
 def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame:
     sender_level = [c for c in _SENDER_LEVEL if c in frame.columns]
-    if not sender_level or fs.SUPPRESSED in frame.columns:
+    if not sender_level:  # decided by the data: a column named "suppressed" exempts nothing
         return frame
     if unsafe:
         warnings.warn(
@@ -131,11 +230,12 @@ def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame
         )
         return frame
     try:
-        return suppress_small_cells(frame).panel
+        return suppress_small_cells(frame.drop(fs.SUPPRESSED, strict=False)).panel
     except MissingColumnError as exc:
         msg = (
             f"{exc} The frame carries sender-level statistics, so it is written through "
-            "small-cell suppression: suppress it yourself with suppress_small_cells(...) and "
-            "write its .panel, or pass unsafe=True for a file that will not be published."
+            "small-cell suppression: suppress it yourself with safe = suppress_small_cells(...) "
+            "and pass safe itself (not safe.panel) to write_frame, or pass unsafe=True for a "
+            "file that will not be published."
         )
         raise MissingColumnError(msg, column=exc.column, present=exc.present) from exc

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import partial
 from itertools import islice, pairwise
 from pathlib import Path
@@ -39,6 +40,7 @@ import numpy.typing as npt
 import polars as pl
 
 from flowlens import schema as fs
+from flowlens._atomic import staged_directory
 from flowlens.errors import FlowlensError, ParameterError
 from flowlens.synth._config import CrisisEvent, DeRiskingEvent, SynthConfig
 from flowlens.synth._rows import RowPlan, generate_rows
@@ -120,6 +122,11 @@ class SynthResult:
     n_bytes: int
     seconds: float
 
+    @property
+    def truth_path(self) -> Path | None:
+        """The folder of the written truth tables (``<path>/_truth``), or None in memory."""
+        return None if self.path is None else self.path / TRUTH_DIR
+
     def __repr__(self) -> str:
         where = f"path={str(self.path)!r}" if self.path else "in memory"
         return (
@@ -194,6 +201,7 @@ def generate_to_parquet(
     config: SynthConfig | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool | Callable[[int, int], None] = False,
+    overwrite: bool = False,
 ) -> SynthResult:
     """Stream ``n_rows`` synthetic transfers to a directory of Parquet files.
 
@@ -201,13 +209,23 @@ def generate_to_parquet(
     release the interpreter lock in their kernels), each to its own
     ``part-NNNNN.parquet`` (LZ4-compressed); at most four chunks are in flight,
     so memory stays flat whatever ``n_rows``.
-    The truth is written beside them (``truth/panel.parquet``,
-    ``truth/events.parquet``, ``truth/corridors.parquet``) and returned.
+    The truth is written beside them in ``_truth/`` (``panel.parquet``,
+    ``events.parquet``, ``corridors.parquet``; readers of Parquet datasets skip
+    names that start with ``_``) and returned.
+
+    The directory appears whole or not at all: the run writes into a hidden
+    temporary folder beside ``path`` and renames it into place when every file
+    is written, so an interrupted run leaves ``path`` as it was.
 
     Parameters
     ----------
     path
-        Output directory (created; existing ``part-*.parquet`` files are an error).
+        Output directory (created with its parents). It must be missing or empty,
+        unless ``overwrite=True``.
+    overwrite
+        Replace an earlier output of this generator at ``path`` (only
+        ``part-*.parquet`` files and ``_truth/``; a directory holding anything else
+        is refused even then, so no unrelated file is removed).
     progress
         True for a progress bar (a widget in Jupyter, a line in a terminal), or a
         function called as ``progress(rows_done, n_rows)`` after each chunk.
@@ -226,28 +244,25 @@ def generate_to_parquet(
     started = time.perf_counter()
     config = config or SynthConfig()
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    if any(out.glob("part-*.parquet")):
-        msg = f"{str(out)!r} already holds part-*.parquet files; choose an empty directory"
-        raise FlowlensError(msg)
     plan = _plan(config, seed, n_rows)
     spans = _spans(n_rows, chunk_rows)
-    tasks = [(span, out / f"part-{i:05d}.parquet") for i, span in enumerate(spans)]
-    totals = np.zeros((*plan.world.baseline_m.shape, 3))
-    written = written_bytes = done = 0
-    with _progress_bar(progress, n_rows) as report:
-        for (first, last), realised, rows, size in _in_threads(plan, tasks):
-            totals += realised
-            written += rows
-            written_bytes += size
-            done += last - first
-            report(done, n_rows)
-    truth = _truth(plan.world, plan, totals)
-    truth_dir = out / "truth"
-    truth_dir.mkdir(exist_ok=True)
-    truth.panel.write_parquet(truth_dir / "panel.parquet")
-    truth.events.write_parquet(truth_dir / "events.parquet")
-    truth.corridors.write_parquet(truth_dir / "corridors.parquet")
+    with staged_directory(out, overwrite=overwrite, owned=_owned) as staging:
+        tasks = [(span, staging / f"part-{i:05d}.parquet") for i, span in enumerate(spans)]
+        totals = np.zeros((*plan.world.baseline_m.shape, 3))
+        written = written_bytes = done = 0
+        with _progress_bar(progress, n_rows) as report:
+            for (first, last), realised, rows, size in _in_threads(plan, tasks):
+                totals += realised
+                written += rows
+                written_bytes += size
+                done += last - first
+                report(done, n_rows)
+        truth = _truth(plan.world, plan, totals)
+        truth_dir = staging / TRUTH_DIR
+        truth_dir.mkdir()
+        truth.panel.write_parquet(truth_dir / "panel.parquet")
+        truth.events.write_parquet(truth_dir / "events.parquet")
+        truth.corridors.write_parquet(truth_dir / "corridors.parquet")
     return SynthResult(
         flows=None,
         path=out,
@@ -259,6 +274,16 @@ def generate_to_parquet(
 
 
 _WORKERS = min(2, os.cpu_count() or 1)
+
+TRUTH_DIR = "_truth"
+"""Where :func:`generate_to_parquet` writes the truth tables, inside its output folder."""
+
+
+def _owned(entry: Path) -> bool:
+    """An entry an earlier :func:`generate_to_parquet` run wrote (it may replace it)."""
+    return (entry.is_file() and fnmatch(entry.name, "part-*.parquet")) or (
+        entry.is_dir() and entry.name == TRUTH_DIR
+    )
 
 
 _Chunk = tuple[tuple[int, int], npt.NDArray[np.float64], int, int]
