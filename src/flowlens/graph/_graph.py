@@ -427,13 +427,20 @@ class CorridorGraph:
         """
         return self.edges.clone()
 
-    def write(self, path: str | Path) -> Path:
+    def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the graph as GraphML (``.graphml``), GEXF (``.gexf``) or node-link JSON (``.json``).
+
+        The file is written to a temporary file in the same folder, flushed, then
+        renamed onto ``path``: a failure leaves the old file, or none, never half a
+        file. An existing ``path`` is refused unless ``overwrite=True``.
 
         Raises
         ------
         ParameterError
             For any other suffix.
+        OutputError, OutputExistsError
+            The folder is missing; ``path`` exists and ``overwrite`` is False (the
+            latter is also a ``FileExistsError``).
 
         Examples
         --------
@@ -442,23 +449,32 @@ class CorridorGraph:
         >>> out = _example().write(pathlib.Path(tempfile.mkdtemp()) / "g.graphml")
         >>> out.stat().st_size > 0
         True
+        >>> _example().write(out, overwrite=True) == out
+        True
         """
         import networkx as nx
+
+        from flowlens._atomic import check_target, write_atomic
 
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".graphml", ".gexf", ".json"):
             msg = f"cannot tell the format of {str(path)!r}: use .graphml, .gexf or .json"
             raise ParameterError(msg)
+        check_target(path, overwrite=overwrite)  # before any work
         graph = self.to_networkx()
-        if suffix == ".graphml":
-            nx.write_graphml(graph, path)
-        elif suffix == ".gexf":
-            nx.write_gexf(graph, path)
-        else:
-            data = nx.node_link_data(graph, edges="edges")
-            path.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-        return path
+
+        def write(target: str) -> None:
+            if suffix == ".graphml":
+                nx.write_graphml(graph, target)
+            elif suffix == ".gexf":
+                nx.write_gexf(graph, target)
+            else:
+                data = nx.node_link_data(graph, edges="edges")
+                text = json.dumps(data, indent=1, default=str)
+                Path(target).write_text(text, encoding="utf-8")
+
+        return write_atomic(path, write, overwrite=overwrite)
 
     # --- display ------------------------------------------------------------------
 
