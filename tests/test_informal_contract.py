@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from flowlens._panelspec import PanelSpec
-from flowlens.errors import FlowlensError, InputFormatError, ParameterError
+from flowlens.errors import FlowlensError, ParameterError, SchemaError
 from flowlens.informal import (
     CostModel,
     DeRiskingScenario,
@@ -387,9 +387,9 @@ def test_a_datetime_start_is_taken_as_its_date() -> None:
 def test_an_empty_panel_raises_a_flowlens_error() -> None:
     panel = corridor(MONTHS)
     base = flat_baseline(panel)
-    with pytest.raises(InputFormatError, match="has no rows with a amount_usd"):
+    with pytest.raises(SchemaError, match="has no rows with a amount_usd"):
         estimate_informal(panel.head(0), baseline=base)
-    with pytest.raises(InputFormatError, match="every value is null"):
+    with pytest.raises(SchemaError, match="every value is null"):
         estimate_informal(
             panel.with_columns(amount_usd=pl.lit(None, dtype=pl.Float64)), baseline=base
         )

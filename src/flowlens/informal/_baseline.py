@@ -23,6 +23,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
+from flowlens._panelspec import checked_table, input_errors
 from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.informal._priors import Prior, Triangular, as_prior, in_range
 from flowlens.surge._baselines import SUM_CV
@@ -108,9 +109,14 @@ class CostModel:
 
 def _corridors(recorded: pl.DataFrame, value: str) -> pl.DataFrame:
     MissingColumnError.require(recorded.columns, fs.ORIGIN, fs.DESTINATION, value)
+    what = "recorded"
+    checked_table(recorded, what=what, keys=[fs.ORIGIN, fs.DESTINATION])
+    checked_table(recorded, what=what, values=[value, fs.COST_RATIO, "cost_pct"])
+    checked_table(recorded, what=what, dates=[fs.PERIOD, fs.DATE])
     return recorded.group_by(*_CORRIDOR_KEYS).agg(recorded_usd=pl.col(value).sum())
 
 
+@input_errors("baseline_from_costs")
 def baseline_from_costs(
     recorded: Any,
     costs: Any = None,
@@ -247,6 +253,7 @@ ANNUAL_AMOUNT_DEFAULT = Triangular(1_500.0, 3_000.0, 6_000.0)
 monthly. Pass ``annual_amount`` per sending country to reflect host incomes."""
 
 
+@input_errors("baseline_from_gap")
 def baseline_from_gap(
     recorded: Any,
     migrants: Any,
@@ -303,6 +310,7 @@ def baseline_from_gap(
     source = from_any(recorded, what="recorded")
     migrants = _eager(migrants, "migrants")
     MissingColumnError.require(migrants.columns, fs.ORIGIN, fs.DESTINATION, "migrants")
+    checked_table(migrants, what="migrants", keys=[fs.ORIGIN, fs.DESTINATION], values=["migrants"])
     corridors = _corridors(source.eager(), value)
     stock = migrants.group_by(*_CORRIDOR_KEYS).agg(pl.col("migrants").sum())
     table = corridors.join(stock, on=[fs.ORIGIN, fs.DESTINATION], how="left")
@@ -350,6 +358,7 @@ def _log_spread(prior: Prior) -> float:
     return math.log(prior.high / prior.low) / (2 * Z90)
 
 
+@input_errors("baseline_observed")
 def baseline_observed(
     flows: Any, *, value: str = fs.AMOUNT_USD, before: str | dt.date | None = None
 ) -> Any:
@@ -386,6 +395,8 @@ def baseline_observed(
     source = from_any(flows, what="flows")
     flows = source.eager()
     MissingColumnError.require(flows.columns, fs.ORIGIN, fs.DESTINATION, fs.CHANNEL, value)
+    checked_table(flows, what="flows", keys=[fs.ORIGIN, fs.DESTINATION], texts=[fs.CHANNEL])
+    checked_table(flows, what="flows", values=[value, fs.N_TRANSFERS], dates=[fs.PERIOD, fs.DATE])
     if before is not None:
         if fs.PERIOD not in flows.columns and fs.DATE not in flows.columns:
             raise MissingColumnError.for_column(fs.PERIOD, flows.columns)

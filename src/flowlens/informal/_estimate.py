@@ -44,8 +44,8 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, panel_spec
-from flowlens.errors import InputFormatError, MissingColumnError, ParameterError, SchemaError
+from flowlens._panelspec import PanelSpec, checked_panel, checked_table, input_errors
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.informal._baseline import BASELINE_COLUMNS
 from flowlens.informal._keys import cell_keys, corridor_keys
 from flowlens.informal._priors import checked_sample
@@ -189,6 +189,7 @@ class _Draws:
     z_shared: F64
 
 
+@input_errors("estimate_informal")
 def estimate_informal(
     panel: Any,
     scenario: DeRiskingScenario | Sequence[DeRiskingScenario] | None = None,
@@ -256,10 +257,13 @@ def estimate_informal(
         A bad argument (``draws`` below 2, a negative seed, a ``freq`` that
         contradicts the periods, two scenarios with one name, a baseline with
         duplicate or non-finite rows or without a row for a corridor of the panel).
-    InputFormatError
-        An empty panel, or one whose values are all null.
+    ParameterError
+        A scenario whose ``origin`` / ``destination`` select no corridor of the panel
+        (it would silently change nothing).
     SchemaError
-        A negative recorded flow.
+        An empty panel, or one whose values are all null; a negative, NaN or
+        infinite recorded flow, cost or count; a null origin or destination; a
+        period outside 1900..2100.
 
     Examples
     --------
@@ -294,6 +298,7 @@ def estimate_informal(
         sampling_noise=sampling_noise,
         what="estimate_informal's panel",
     )
+    check_reach(scenarios, cells)
     z_shared = shared_normals(seed, draws)
     frames: list[tuple[pl.DataFrame, ...]] = []
     from tqdm.auto import tqdm
@@ -317,6 +322,22 @@ def estimate_informal(
         scenarios=tuple(scenarios),
         sampling_noise=sampling_noise,
     )
+
+
+def check_reach(scenarios: Sequence[DeRiskingScenario], cells: _Cells) -> None:
+    """A scenario that names countries must select some corridor of the panel, else ParameterError."""
+    present = cells.keys.select(pl.col(fs.ORIGIN, fs.DESTINATION).cast(pl.String))
+    for scenario in scenarios:  # scenarios are few
+        if scenario.origin is None and scenario.destination is None:
+            continue
+        if not present.select(scenario.corridor_filter().any()).item():
+            msg = (
+                f"scenario {scenario.name!r} (origin={scenario.origin}, destination="
+                f"{scenario.destination}) selects no corridor of the panel, so it would change "
+                f"nothing; the panel's corridors run from {present[fs.ORIGIN].unique().sort().head(8).to_list()} "
+                f"to {present[fs.DESTINATION].unique().sort().head(8).to_list()}"
+            )
+            raise ParameterError(msg)
 
 
 def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:
@@ -396,9 +417,13 @@ def prepare(
     MissingColumnError.require(frame.columns, fs.ORIGIN, fs.DESTINATION)
     if value in frame.columns:  # an empty panel says so before its periods are read
         _check_recorded(frame, value, what)
-    spec = panel_spec(frame, freq=freq, value=value, what=what)
+    checked_table(frame, what=what, texts=[fs.CHANNEL])
+    checked_table(frame, what=what, values=["cost_pct", fs.COST_RATIO, fs.N_TRANSFERS])
+    spec = checked_panel(frame, freq=freq, value=value, what=what, keys=(fs.ORIGIN, fs.DESTINATION))
     base = from_any(baseline, what="the baseline").eager()
     MissingColumnError.require(base.columns, *BASELINE_COLUMNS)
+    checked_table(base, what="the baseline", keys=[fs.ORIGIN, fs.DESTINATION])
+    checked_table(base, what="the baseline", values=["cost_pct"])
     channel_sets = sorted({s.channels for s in scenarios})
     grouped = _aggregate(frame, spec, channel_sets, sampling_noise=sampling_noise)
     joined, arrays = _join_baseline(grouped, _baseline_arrays(base))
@@ -413,7 +438,7 @@ def _check_recorded(frame: pl.DataFrame, value: str, what: str) -> None:
             + (" (every value is null)" if frame.height else "")
             + ": pass a panel with recorded flows"
         )
-        raise InputFormatError(msg)
+        raise SchemaError(msg)
     # a negative row is an error even where positive rows of its cell would hide it
     negative = frame.filter(pl.col(value) < 0)
     if negative.height:

@@ -9,6 +9,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
+from flowlens._panelspec import country_codes, input_errors
 from flowlens.errors import ParameterError
 from flowlens.informal._estimate import (
     F64,
@@ -26,6 +27,7 @@ from flowlens.informal._estimate import (
 from flowlens.informal._scenario import DeRiskingScenario
 
 
+@input_errors("derisking_exposure")
 def derisking_exposure(
     panel: Any,
     origin: str,
@@ -86,12 +88,12 @@ def derisking_exposure(
     if not isinstance(origin, str) or not origin:
         msg = f"origin must be a sending country's ISO3 code, got {origin!r}"
         raise ParameterError(msg)
+    (origin,) = country_codes(origin, "derisking_exposure's origin")  # "US" -> "USA"
     if scenario is not None and not isinstance(scenario, DeRiskingScenario):
         msg = f"scenario must be a DeRiskingScenario or None, got {scenario!r}"
         raise ParameterError(msg)
     check_draws(draws, seed)
     check_count(threads, "threads", 1)
-    origin = origin.upper()
     template = scenario if scenario is not None else DeRiskingScenario(f"{origin} de-risks")
     chosen = template.with_(origin=origin)
     what = "derisking_exposure's panel"

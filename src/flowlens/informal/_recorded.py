@@ -43,7 +43,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, panel_spec
+from flowlens._panelspec import PanelSpec, checked_panel, checked_table, input_errors
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
 from flowlens.freq import periods_per_year
 from flowlens.informal._estimate import QUANTILES, check_count, check_draws
@@ -180,6 +180,7 @@ def read_derisking_events(path: str | Path) -> pl.DataFrame:
     ).filter(pl.col("effective_date").is_not_null())
 
 
+@input_errors("derisking_effect")
 def derisking_effect(
     panel: Any,
     events: Any,
@@ -269,7 +270,8 @@ def derisking_effect(
         raise ParameterError(msg)
     what = "derisking_effect's panel"
     frame = from_any(panel, what=what).eager()
-    spec = panel_spec(frame, freq=freq, value=value, what=what)
+    spec = checked_panel(frame, freq=freq, value=value, what=what)
+    checked_table(frame, what=what, texts=[fs.ORIGIN, fs.DESTINATION, fs.CHANNEL])
     recorded = _recorded(frame, spec)
     table = _events(from_any(events, what="events").eager(), spec.freq)
     shares = split.sample(np.random.default_rng([seed, 3]), draws)

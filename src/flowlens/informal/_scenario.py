@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from flowlens import schema as fs
+from flowlens._panelspec import country_codes
 from flowlens.errors import ParameterError
 from flowlens.freq import as_date
 from flowlens.informal._priors import Fixed, Prior, Split, Triangular, Uniform, as_prior, in_range
@@ -41,11 +42,15 @@ other formal providers, and some families receiving less."""
 def _as_codes(value: str | Sequence[str] | None, what: str) -> tuple[str, ...] | None:
     if value is None:
         return None
-    codes = (value,) if isinstance(value, str) else tuple(value)
-    if not codes or not all(isinstance(c, str) and c for c in codes):
+    try:
+        codes = (value,) if isinstance(value, str) else tuple(value)
+    except TypeError:
+        codes = ()
+    if not codes or not all(isinstance(c, str) and c.strip() for c in codes):
         msg = f"{what} must be a country code, a list of them, or None (all), got {value!r}"
         raise ParameterError(msg)
-    return tuple(c.upper() for c in codes)
+    # normalised like the data: ISO2, names and World Bank spellings; unknown raises
+    return country_codes(codes, f"DeRiskingScenario's {what}")
 
 
 def _as_channels(channels: Sequence[str]) -> tuple[str, ...]:
@@ -76,7 +81,10 @@ class DeRiskingScenario:
         How the scenario is labelled in the results.
     origin, destination
         Sending and receiving countries affected (an ISO3 code, a list, or None
-        for all).
+        for all), normalised like the data: ``"US"`` and ``"United States"`` are
+        ``"USA"``; a country flowlens does not know (``"ZZZ"``) raises
+        :class:`flowlens.errors.ParameterError`, and so does, in
+        :func:`estimate_informal`, a scenario that selects no corridor of the panel.
     start, end
         When capacity starts to be withdrawn (default 2000-01-01: before any panel,
         so throughout), and when it is restored (None: not within the panel): a

@@ -11,13 +11,23 @@ from scipy import stats
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
+from flowlens._panelspec import input_errors
 from flowlens.errors import ParameterError
 from flowlens.informal._baseline import Z90
-from flowlens.informal._estimate import QUANTITIES, _Cells, _Draws, _reach, _simulate, prepare
+from flowlens.informal._estimate import (
+    QUANTITIES,
+    _Cells,
+    _Draws,
+    _reach,
+    _simulate,
+    check_reach,
+    prepare,
+)
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import DeRiskingScenario
 
 
+@input_errors("sensitivity")
 def sensitivity(
     panel: Any,
     scenario: DeRiskingScenario,
@@ -91,6 +101,7 @@ def sensitivity(
         sampling_noise=False,
         what=what,
     )
+    check_reach([scenario], cells)
     # each corridor's own noise is held at its median
     cells = dataclasses.replace(cells, log_sd_own=np.zeros_like(cells.log_sd_own))
     varied, central = _settings(scenario)
