@@ -128,19 +128,31 @@ def _bad_amount(s: _Source) -> pl.Expr:
     return amount.is_null() | ~amount.is_finite() | (amount <= 0)
 
 
-def _huge_amount(s: _Source) -> pl.Expr:
-    usd = pl.col(_p(fs.AMOUNT_USD))
-    return usd.is_finite() & (usd > MAX_AMOUNT_USD)
+def _beyond_cap(name: str, usd_name: str) -> Callable[[_Source], pl.Expr]:
+    """A finite value whose USD value overflowed (inf) or passes :data:`MAX_AMOUNT_USD`:
+    checked after conversion, since a finite amount times a finite rate can overflow."""
+
+    def flags(s: _Source) -> pl.Expr:
+        given, usd = pl.col(_p(name)), pl.col(_p(usd_name))
+        return given.is_finite() & usd.is_not_null() & (~usd.is_finite() | (usd > MAX_AMOUNT_USD))
+
+    return flags
 
 
-def _huge_amount_reason(s: _Source) -> pl.Expr:
-    return pl.format(
-        f"amount: '{{}}' {{}} is {{}} USD, above {MAX_AMOUNT_USD:,.0f} USD for one "
-        "transfer (a unit or scale error?)",
-        s.shown(fs.AMOUNT),
-        pl.col(_p(fs.CURRENCY)).cast(pl.String),
-        pl.col(_p(fs.AMOUNT_USD)).cast(pl.String),
-    )
+def _beyond_cap_reason(name: str, usd_name: str) -> Callable[[_Source], pl.Expr]:
+    def reason(s: _Source) -> pl.Expr:
+        usd = pl.col(_p(usd_name))
+        overflow = pl.when(usd.is_finite()).then(pl.lit("")).otherwise(pl.lit(" (an overflow)"))
+        return pl.format(
+            f"{name}: '{{}}' {{}} is {{}} USD{{}}, above {MAX_AMOUNT_USD:,.0f} USD for one "
+            "transfer (a unit or scale error?)",
+            s.shown(name),
+            pl.col(_p(fs.CURRENCY)).cast(pl.String),
+            usd.cast(pl.String),
+            overflow,
+        )
+
+    return reason
 
 
 def _bad_fee(s: _Source) -> pl.Expr:
@@ -222,7 +234,12 @@ RULE_TABLE: tuple[Rule, ...] = (
             _number_hint(s.raw(fs.AMOUNT)),
         ),
     ),
-    Rule("amount", (fs.AMOUNT,), _huge_amount, _huge_amount_reason),
+    Rule(
+        "amount",
+        (fs.AMOUNT, fs.CURRENCY),
+        _beyond_cap(fs.AMOUNT, fs.AMOUNT_USD),
+        _beyond_cap_reason(fs.AMOUNT, fs.AMOUNT_USD),
+    ),
     Rule(
         "currency",
         (fs.CURRENCY,),
@@ -230,6 +247,12 @@ RULE_TABLE: tuple[Rule, ...] = (
         _quoting("currency: '{}' is not an ISO 4217 currency code", fs.CURRENCY),
     ),
     Rule("fee", (fs.FEE,), _bad_fee, _quoting("fee: '{}' is not a finite number >= 0", fs.FEE)),
+    Rule(
+        "fee",
+        (fs.FEE, fs.CURRENCY),
+        _beyond_cap(fs.FEE, fs.FEE_USD),
+        _beyond_cap_reason(fs.FEE, fs.FEE_USD),
+    ),
     Rule("fx", (fs.CURRENCY, fs.DATE), _no_rate, _no_rate_reason),
     Rule(
         "duplicate_tx_id",
@@ -270,7 +293,11 @@ def _parsed_columns(s: _Source) -> list[pl.Expr]:
         if s.has(name):
             parsed = _parse_number(s.col(name), s.dtype(name), s.to_source[name])
             exprs.append(parsed.alias(_p(name)))
-    exprs.extend(s.raw(n).alias(_p(n)) for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID) if s.has(n))
+    exprs.extend(
+        normalised_id(s.raw(n)).alias(_p(n))
+        for n in (fs.SENDER_ID, fs.ORG_ID, fs.TX_ID)
+        if s.has(n)
+    )
     return exprs
 
 
@@ -535,6 +562,31 @@ def _parse_number(expr: pl.Expr, dtype: pl.DataType, column: str) -> pl.Expr:
         return expr.cast(pl.Float64)
     msg = f"column {column!r} has dtype {dtype}; pass numbers or numeric text"
     raise SchemaError(msg)
+
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters (spaces, joiners, the byte-order mark) that are not Unicode
+white space, so ``strip_chars()`` keeps them, yet invisible when an id is read."""
+
+
+def normalised_id(text: pl.Expr) -> pl.Expr:
+    """An id (``tx_id``, ``sender_id``, ``org_id``) as it is compared: NFC, without the
+    white space around it (any Unicode space: no-break, ideographic, thin...) or
+    zero-width characters; empty text is no id (null). Case is kept: ids are codes
+    that operators may write in both cases ('ab12' and 'AB12' may be two transfers).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens._checks import normalised_id
+    >>> ids = pl.Series(["T1", " T1", "T1\u00a0", "\u200bT1", "t1", "  "])
+    >>> pl.select(normalised_id(pl.lit(ids))).to_series().to_list()
+    ['T1', 'T1', 'T1', 'T1', 't1', None]
+    """
+    stripped = text.str.normalize("NFC").str.strip_chars().str.strip_chars(_INVISIBLE)
+    # twice: a zero-width character may sit outside the white space ("\u200b T1")
+    stripped = stripped.str.strip_chars().str.strip_chars(_INVISIBLE).str.strip_chars()
+    return pl.when(stripped != "").then(stripped)
 
 
 def _lower_in(allowed: Sequence[str], *, blank: str | None = None) -> Callable[[pl.Expr], pl.Expr]:

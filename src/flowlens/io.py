@@ -12,16 +12,27 @@ from __future__ import annotations
 import codecs
 import csv
 import glob
+import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
 from flowlens._frames import from_any
 from flowlens.errors import InputFormatError
 
-__all__ = ["FlowSource", "LazySource", "as_lazy", "read_error", "sniff_csv"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_HEADER_BYTES",
+    "CsvFormat",
+    "FlowSource",
+    "LazySource",
+    "as_lazy",
+    "read_error",
+    "sniff_csv",
+]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -88,14 +99,15 @@ def _is_table(source: object) -> bool:
 
 
 def _scan_path(path: Path) -> LazySource:
+    """A path read literally when it exists, else as a glob pattern if it has one."""
     text = str(path)
-    if any(ch in text for ch in "*?["):
-        if not glob.glob(text, recursive=True):  # noqa: PTH207 (absolute patterns)
-            msg = f"no file matches the pattern {text!r}; check the path and the working directory"
-            raise InputFormatError(msg)
-        return LazySource(pl.scan_parquet(text), eager=False, description=f"Parquet files {text}")
     if not path.exists():
-        msg = f"no such file or directory: {text!r}; check the path and the working directory"
+        if any(ch in text for ch in _GLOB_CHARACTERS):
+            return _scan_glob(text)
+        msg = (
+            f"no such file or directory: {text!r} (read literally: it has no glob "
+            "characters * ? [); check the path and the working directory"
+        )
         raise InputFormatError(msg)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES)
@@ -105,42 +117,120 @@ def _scan_path(path: Path) -> LazySource:
             )
             raise InputFormatError(msg)
         return LazySource(
-            pl.scan_parquet(files), eager=False, description=f"Parquet dataset {text}"
+            pl.scan_parquet(files, glob=False), eager=False, description=f"Parquet dataset {text}"
         )
-    suffix = path.suffix.lower()
-    if suffix in _PARQUET_SUFFIXES:
-        return LazySource(pl.scan_parquet(path), eager=False, description=f"Parquet file {text}")
-    if suffix in _CSV_SUFFIXES:
-        separator = sniff_csv(path, default="\t" if suffix == ".tsv" else ",")
-        frame = pl.scan_csv(path, infer_schema=False, separator=separator)
+    kind = _kind_of(path)
+    if kind == "parquet":
+        frame = pl.scan_parquet(path, glob=False)
+        return LazySource(frame, eager=False, description=f"Parquet file {text}")
+    if kind == "csv":
+        tab = path.name.lower().removesuffix(".gz").endswith(".tsv")
+        found = sniff_csv(path, default="\t" if tab else ",")
+        frame = pl.scan_csv(
+            path,
+            infer_schema=False,
+            separator=found.separator,
+            eol_char=found.eol,
+            glob=False,
+        )
         return LazySource(frame, eager=False, description=f"CSV file {text}")
-    if suffix in {".xlsx", ".xls", ".xlsm", ".ods"}:
+    if kind == "workbook":
         msg = (
             f"{text!r} is a spreadsheet workbook; save the sheet as CSV (UTF-8), or read it "
             "with polars.read_excel and pass the DataFrame"
         )
         raise InputFormatError(msg)
     msg = (
-        f"cannot tell the format of {text!r} from its suffix {suffix!r}; "
-        "use .csv, .tsv, .parquet or a directory of Parquet files"
+        f"cannot tell the format of {text!r} from its suffix {path.suffix.lower()!r}; "
+        "use .csv, .tsv, .csv.gz, .parquet or a directory of Parquet files"
     )
     raise InputFormatError(msg)
+
+
+_GLOB_CHARACTERS = "*?["
+
+
+def _kind_of(path: Path) -> str:
+    """``parquet``, ``csv`` (also ``.csv.gz``), ``workbook`` or ``unknown``, by suffix."""
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in _CSV_SUFFIXES or (suffix == ".gz" and suffixes[-2:-1] in ([".csv"], [".tsv"])):
+        return "csv"
+    if suffix in {".xlsx", ".xls", ".xlsm", ".ods"}:
+        return "workbook"
+    return "unknown"
+
+
+def _scan_glob(pattern: str) -> LazySource:
+    """The Parquet files a pattern matches (no file has the pattern's exact name)."""
+    matches = sorted(
+        Path(m)
+        for m in glob.glob(pattern, recursive=True)  # noqa: PTH207 (absolute patterns)
+        if Path(m).is_file()
+    )
+    if not matches:
+        msg = (
+            f"no file matches the pattern {pattern!r} (no file has that exact name, so it "
+            "was read as a glob pattern: * ? [ ]); check the path and the working directory"
+        )
+        raise InputFormatError(msg)
+    other = next((m for m in matches if _kind_of(m) != "parquet"), None)
+    if other is not None:
+        msg = (
+            f"the pattern {pattern!r} matches {str(other)!r}, which is not a Parquet file; "
+            "a pattern reads Parquet files only (pass a CSV file by its own path)"
+        )
+        raise InputFormatError(msg)
+    return LazySource(
+        pl.scan_parquet(matches, glob=False),
+        eager=False,
+        description=f"Parquet files {pattern} (a glob pattern, {len(matches)} files)",
+    )
 
 
 _SNIFF_BYTES = 1 << 16
 _SEPARATORS = (",", ";", "\t", "|")
 
+MAX_HEADER_BYTES = 4 << 20
+"""Longest first line (the header) a CSV may have: 4 MiB, 256 bytes a name at
+:data:`MAX_COLUMNS` columns. The header is read to its line end, never cut short."""
 
-def sniff_csv(path: Path, *, default: str = ",") -> str:
-    r"""Check the head of a CSV file before it is scanned, and return its separator.
+MAX_COLUMNS = 16_384
+"""Most columns a source may have: Excel's limit, so no spreadsheet export passes it. A
+flow table has a dozen; reading 200,000 columns took 1.5 GB before a row was checked."""
 
-    Refused, each with an :class:`~flowlens.errors.InputFormatError` that says how to
-    fix it: an empty file; UTF-16 or UTF-32 text; a ZIP archive or Excel workbook
-    renamed .csv; bytes that are not UTF-8 (latin-1, Windows-1252) in the first
-    64 KiB; no header row; repeated column names. The separator is ``default``
-    unless the header has none of it but has ``;``, a tab or ``|`` (spreadsheets
-    in many European locales write ``;``). A UTF-8 byte-order mark is fine, and a
-    gzip-compressed CSV is read as such.
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file is written, as :func:`sniff_csv` found it.
+
+    ``separator`` between fields; ``eol`` the line end (``"\n"``, which covers
+    Windows' CRLF, or ``"\r"`` alone, as old Mac software writes); ``compression``
+    ``"gzip"`` or None; ``columns`` the header's names as written.
+    """
+
+    separator: str
+    eol: str
+    compression: str | None
+    columns: tuple[str, ...]
+
+
+def sniff_csv(path: Path, *, default: str = ",") -> CsvFormat:
+    r"""Check the header of a CSV file before it is scanned, and say how it is written.
+
+    The same checks for a plain and a gzip-compressed file (its decompressed
+    text). Refused, each with an :class:`~flowlens.errors.InputFormatError` that
+    says how to fix it: an empty file; UTF-16 or UTF-32 text; a ZIP archive or
+    Excel workbook renamed .csv; a zstd-compressed or damaged gzip file; bytes
+    that are not UTF-8 (latin-1, Windows-1252) in the first 64 KiB or in the
+    header; no header row; a header longer than :data:`MAX_HEADER_BYTES` or with
+    more than :data:`MAX_COLUMNS` names; repeated column names (ignoring case and
+    surrounding spaces). The header is read to its line end, however long. The
+    separator is ``default`` unless the header has none of it but has ``;``, a
+    tab or ``|`` (spreadsheets in many European locales write ``;``). Line ends
+    may be LF, CRLF or CR alone. A UTF-8 byte-order mark is fine.
 
     Examples
     --------
@@ -148,24 +238,16 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
     >>> from flowlens.io import sniff_csv
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "eu.csv"
     >>> _ = path.write_text("date;origin;destination\n2024-01-02;DEU;TUR\n")
-    >>> sniff_csv(path)
-    ';'
+    >>> found = sniff_csv(path)
+    >>> found.separator, found.eol, found.columns
+    (';', '\n', ('date', 'origin', 'destination'))
     """
     text = str(path)
-    with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-        whole = len(head) < _SNIFF_BYTES
+    head, compression, whole = _read_head(path)
     if not head:
-        msg = f"file {text!r} is empty (0 bytes); a CSV needs at least a header row"
+        what = "its compressed text is empty" if compression else "is empty (0 bytes)"
+        msg = f"file {text!r} {what}; a CSV needs at least a header row"
         raise InputFormatError(msg)
-    if head.startswith(b"PK\x03\x04"):
-        msg = (
-            f"file {text!r} is a ZIP archive (an Excel workbook renamed .csv?); save the "
-            "sheet as CSV (UTF-8), or unzip it"
-        )
-        raise InputFormatError(msg)
-    if head.startswith(b"\x1f\x8b"):  # gzip: polars decompresses it
-        return default
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(0) > len(head[:200]) // 4:
         msg = (
             f"file {text!r} is UTF-16 (or UTF-32) text; save it as UTF-8 (in a spreadsheet: "
@@ -173,7 +255,7 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
         )
         raise InputFormatError(msg)
     decoded = _decoded_head(head, whole=whole, path=text)
-    header = decoded.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    header, eol = _first_line(decoded.lstrip("\ufeff"))
     if not header.strip():
         msg = (
             f"file {text!r} starts with an empty line; the first line must be the header "
@@ -185,19 +267,98 @@ def sniff_csv(path: Path, *, default: str = ",") -> str:
         separator = next((s for s in _SEPARATORS if s in header), default)
     try:
         names = next(csv.reader([header], delimiter=separator))
-    except csv.Error:  # a stray carriage return or NUL: the scan will judge the file
+    except csv.Error:  # a stray NUL: the scan will judge the file
         names = header.split(separator)
+    _check_names(names, text)
+    return CsvFormat(separator, eol, compression, tuple(names))
+
+
+def _first_line(text: str) -> tuple[str, str]:
+    """The header line and the file's line end (``\n``, also for CRLF, or ``\r``)."""
+    ends = [i for i in (text.find("\n"), text.find("\r")) if i >= 0]
+    if not ends:
+        return text, "\n"
+    end = min(ends)
+    if text[end] == "\r" and text[end + 1 : end + 2] != "\n":
+        return text[:end], "\r"
+    return text[:end], "\n"
+
+
+def _check_names(names: list[str], path: str) -> None:
+    if len(names) > MAX_COLUMNS:
+        msg = (
+            f"file {path!r} has {len(names):,} columns, more than the {MAX_COLUMNS:,} "
+            "flowlens reads (a flow table has about a dozen); is the first line the header, "
+            "and the separator right?"
+        )
+        raise InputFormatError(msg)
     seen: dict[str, str] = {}
     for name in names:
         key = name.strip().lower()
         if key in seen:
             msg = (
-                f"file {text!r} repeats the column name {name.strip()!r} (as {seen[key]!r} "
+                f"file {path!r} repeats the column name {name.strip()!r} (as {seen[key]!r} "
                 f"and {name!r}); rename one: flowlens would not know which to read"
             )
             raise InputFormatError(msg)
         seen[key] = name
-    return separator
+
+
+def _read_head(path: Path) -> tuple[bytes, str | None, bool]:
+    """The file's first bytes (decompressed): at least 64 KiB, and on to the end of the
+    first line (plus one byte, to tell CRLF from CR) unless the file ends first.
+
+    Returns the bytes, the compression (``"gzip"`` or None) and whether they are the
+    whole file.
+    """
+    text = str(path)
+    try:
+        with path.open("rb") as raw:
+            magic = raw.read(4)
+    except OSError as exc:
+        msg = f"cannot open {text!r}: {exc.strerror or exc}"
+        raise InputFormatError(msg) from exc
+    if magic.startswith(b"PK\x03\x04"):
+        msg = (
+            f"file {text!r} is a ZIP archive (an Excel workbook renamed .csv?); save the "
+            "sheet as CSV (UTF-8), or unzip it"
+        )
+        raise InputFormatError(msg)
+    if magic == b"\x28\xb5\x2f\xfd":
+        msg = f"file {text!r} is zstd-compressed; decompress it (zstd -d), or gzip it instead"
+        raise InputFormatError(msg)
+    if not magic.startswith(b"\x1f\x8b"):
+        with path.open("rb") as handle:
+            head, whole = _head_of(handle, text)
+        return head, None, whole
+    try:
+        with gzip.open(path, "rb") as handle:
+            head, whole = _head_of(handle, text)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        msg = (
+            f"file {text!r} is a damaged gzip file ({exc}); compress it again, or pass "
+            "the plain CSV"
+        )
+        raise InputFormatError(msg) from exc
+    compression = "gzip"
+    return head, compression, whole
+
+
+def _head_of(handle: BinaryIO, path: str) -> tuple[bytes, bool]:
+    head = chunk = handle.read(_SNIFF_BYTES)
+    while len(head) <= MAX_HEADER_BYTES:
+        ended = len(chunk) < _SNIFF_BYTES  # a short read: the end of the file
+        ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+        if ended or (ends and min(ends) < len(head) - 1):
+            return head, ended
+        chunk = handle.read(_SNIFF_BYTES)
+        head += chunk
+    msg = (
+        f"file {path!r} has no line end in its first {MAX_HEADER_BYTES >> 20} MiB: a header "
+        f"that long is not a flow table (at most {MAX_COLUMNS:,} columns are read); is it "
+        "a CSV file?"
+    )
+    raise InputFormatError(msg)
 
 
 def _decoded_head(head: bytes, *, whole: bool, path: str) -> str:

@@ -26,7 +26,7 @@ from flowlens.engines._partial import (
     top_sender_columns,
     top_three,
 )
-from flowlens.engines._protocol import FIRST, ROW, CheckSpec
+from flowlens.engines._protocol import FIRST, ROW, TX_KEY, CheckSpec, with_tx_key
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -96,12 +96,13 @@ def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, A
 
     positioned = frame.map_partitions(numbered, meta=numbered(frame._meta))
     if tx_column is not None:
-        ids = positioned[positioned[tx_column].notnull()]
-        seen = ids.groupby(tx_column)[ROW].agg(["min", "count"], split_out=1)
+        keyed = _each_partition(positioned, lambda f: with_tx_key(f, tx_column))
+        ids = keyed[keyed[TX_KEY].notnull()]
+        seen = ids.groupby(TX_KEY)[ROW].agg(["min", "count"], split_out=1)
         firsts = seen[seen["count"] > 1]["min"].astype(pd.Int64Dtype()).rename(FIRST)
         # one partition of repeated ids: each partition of rows is merged with it in place
-        positioned = positioned.merge(
-            firsts.reset_index(), on=tx_column, how="left", npartitions=positioned.npartitions
+        positioned = keyed.merge(
+            firsts.reset_index(), on=TX_KEY, how="left", npartitions=keyed.npartitions
         )[[*columns, ROW, FIRST]]
     clean = _each_partition(positioned, spec.clean)
     rejects = _each_partition(positioned, spec.rejects)

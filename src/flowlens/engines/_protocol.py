@@ -14,12 +14,30 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from flowlens._checks import _FIRST, _ROW, ValidationPlan
+from flowlens._checks import _FIRST, _ROW, ValidationPlan, normalised_id
 from flowlens.engines._partial import PanelPlan
 
 ROW, FIRST = _ROW, _FIRST
 """The helper columns an engine adds before the per-partition plan: the row's position,
 and (for a repeated ``tx_id``) the first position holding it."""
+
+TX_KEY = "__flowlens_tx_key"
+"""The ``tx_id`` as the duplicate check compares it (see :func:`with_tx_key`)."""
+
+
+def with_tx_key(frame: pl.DataFrame, tx_column: str) -> pl.DataFrame:
+    """``frame`` with :data:`TX_KEY`: its ``tx_id`` normalised as the local path compares
+    ids (no surrounding Unicode spaces, NFC; blank is null), so that an engine's
+    group-by finds the same repeats.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from flowlens.engines._protocol import TX_KEY, with_tx_key
+    >>> with_tx_key(pl.DataFrame({"id": ["T1", "T1\u00a0", " "]}), "id")[TX_KEY].to_list()
+    ['T1', 'T1', None]
+    """
+    return frame.with_columns(normalised_id(pl.col(tx_column).cast(pl.String)).alias(TX_KEY))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from flowlens.engines._partial import (
     top_sender_columns,
     top_three,
 )
-from flowlens.engines._protocol import FIRST, ROW, CheckSpec
+from flowlens.engines._protocol import FIRST, ROW, TX_KEY, CheckSpec, with_tx_key
 
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -107,15 +107,15 @@ def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, A
     start = F.element_at(F.array(*(F.lit(int(s)) for s in starts)), partition + 1)
     positioned = frame.withColumn(ROW, start + place)
     if tx_column is not None:
-        tx = F.col(f"`{tx_column}`")
+        keyed = _each_partition(positioned, lambda f: with_tx_key(f, tx_column))
         firsts = (
-            positioned.where(tx.isNotNull())
-            .groupBy(tx.alias(_TX))
+            keyed.where(F.col(TX_KEY).isNotNull())
+            .groupBy(F.col(TX_KEY).alias(_TX))
             .agg(F.min(ROW).alias(FIRST), F.count(F.lit(1)).alias(_SEEN))
             .where(F.col(_SEEN) > 1)
             .drop(_SEEN)
         )
-        positioned = positioned.join(firsts, tx == F.col(_TX), how="left").select(
+        positioned = keyed.join(firsts, F.col(TX_KEY) == F.col(_TX), how="left").select(
             *(F.col(f"`{c}`") for c in columns), ROW, FIRST
         )
     clean = _each_partition(positioned, spec.clean)
@@ -203,9 +203,16 @@ def _arrow(frame: pl.DataFrame) -> pa.Table:
 
 
 def _empty_of(frame: Any) -> pa.Table:
+    """An empty Arrow table of ``frame``'s schema, as Spark hands its rows to Arrow.
+
+    Spark sends a ``TimestampType`` column to Arrow in the session time zone
+    (``spark.sql.session.timeZone``), and its schema conversion needs that zone
+    (without it PySpark fails with a bare AssertionError).
+    """
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(frame.schema).empty_table()
+    zone = frame.sparkSession.conf.get("spark.sql.session.timeZone")
+    return to_arrow_schema(frame.schema, timezone=zone).empty_table()
 
 
 def _ipc(frame: pl.DataFrame) -> bytes:
