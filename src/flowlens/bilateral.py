@@ -19,6 +19,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
+from flowlens._panelspec import checked_table, input_errors
 from flowlens.errors import MissingColumnError, ParameterError
 
 __all__ = ["compare_bilateral", "estimate_bilateral"]
@@ -27,9 +28,18 @@ RULES = ("stock", "stock_income", "weights")
 """The allocation rules of :func:`estimate_bilateral`."""
 
 
+_NUMBERS = {"totals": None, "estimate": None, "recorded": None, "migrant_stock": "migrants",
+            "weights": "weight", "host_income": "income"}  # fmt: skip
+"""The numeric column of each table (None: the ``value`` column), checked finite and >= 0."""
+
+
 def _table(table: Any, what: str, *columns: str) -> pl.DataFrame:
+    """The table, eager, with its columns present, keys text and numbers finite and >= 0."""
     frame = from_any(table, what=what).eager()
     MissingColumnError.require(frame.columns, *columns, what=what)
+    number = _NUMBERS.get(what) or columns[-1]
+    keys = [c for c in columns if c != number]
+    checked_table(frame, what=what, keys=keys, values=[number])
     return frame
 
 
@@ -37,6 +47,7 @@ def _codes(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.String) for c in columns)
 
 
+@input_errors("estimate_bilateral")
 def estimate_bilateral(
     totals: Any,
     migrant_stock: Any = None,
@@ -84,6 +95,9 @@ def estimate_bilateral(
     ParameterError
         An unknown ``rule``, or a table the rule needs missing or one it does not
         use given (nothing is ignored silently).
+    SchemaError
+        A null or non-text country code, or a NaN, infinite or negative total,
+        migrant count, weight or income (they would turn shares into NaN).
 
     Examples
     --------
@@ -151,6 +165,7 @@ def _allocation_key(rule: str, stock: Any, income: Any, weights: Any) -> pl.Data
     ).select(*keys, weight=pl.col("weight") * pl.col("income"))
 
 
+@input_errors("compare_bilateral")
 def compare_bilateral(estimate: Any, recorded: Any, *, value: str = fs.AMOUNT_USD) -> Any:
     """Where an estimate departs from recorded bilateral flows.
 

@@ -9,6 +9,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import Frame, from_any
+from flowlens._panelspec import LATEST, checked_table, country_codes, input_errors, require_present
 from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.freq import as_date
 
@@ -27,9 +28,14 @@ def _organised(flows: Any, needed: tuple[str, ...], what: str) -> tuple[Frame, p
         msg = f"{error} Organisations are known only where flows carry an org_id."
         raise MissingColumnError(msg, column=fs.ORG_ID, present=names)
     MissingColumnError.require(names, *needed)
+    value = needed[-1]
+    keys = [c for c in (fs.ORIGIN, fs.DESTINATION, fs.FLOW_TYPE) if c in needed]
+    checked_table(frame, what=what, texts=[fs.ORG_ID], keys=keys, dates=[fs.DATE])
+    checked_table(frame, what=what, values=[value])
     return source, frame.filter(pl.col(fs.ORG_ID).is_not_null())
 
 
+@input_errors("organisation_flows")
 def organisation_flows(flows: Any, *, value: str = fs.AMOUNT_USD) -> Any:
     """Organisation x destination x flow type: how much, how many transfers, from when to when.
 
@@ -79,6 +85,7 @@ def _by_organisation(frame: pl.LazyFrame, value: str) -> pl.LazyFrame:
     )
 
 
+@input_errors("organisation_graph")
 def organisation_graph(flows: Any, *, value: str = fs.AMOUNT_USD) -> nx.Graph:
     """The bipartite organisation-country graph: ``bipartite=0`` organisations, ``1`` countries.
 
@@ -114,6 +121,7 @@ def organisation_graph(flows: Any, *, value: str = fs.AMOUNT_USD) -> nx.Graph:
     return graph
 
 
+@input_errors("crisis_senders")
 def crisis_senders(
     flows: Any, *, country: str, start: dt.date | str, days: int = 30, value: str = fs.AMOUNT_USD
 ) -> Any:
@@ -125,7 +133,10 @@ def crisis_senders(
         Clean flows with ``org_id``, ``origin``, ``destination``, ``date`` and
         ``value``; any table kind.
     country
-        Receiving country (ISO3) hit by the crisis.
+        Receiving country hit by the crisis: ISO3, ISO2 or a name, normalised like
+        the data. An unknown country, or one the flows never send to, raises
+        :class:`flowlens.errors.ParameterError` (the one query run before the
+        result, which stays lazy for lazy flows).
     start
         The crisis onset (a date or ISO text); the window is ``start`` ..
         ``start + days - 1``.
@@ -159,9 +170,20 @@ def crisis_senders(
     if not isinstance(country, str) or not country.strip():
         msg = f"country must be a receiving country's ISO3 code, got {country!r}"
         raise ParameterError(msg)
+    (country,) = country_codes(country, "crisis_senders' country")  # "Nepal" -> "NPL"
+    if onset + dt.timedelta(days=days - 1) > LATEST:
+        msg = f"days={days} runs the window past {LATEST}; give a window of a plausible length"
+        raise ParameterError(msg)
     end = onset + dt.timedelta(days=days - 1)
     needed = (fs.ORIGIN, fs.DESTINATION, fs.DATE, value)
     source, frame = _organised(flows, needed, "crisis_senders' flows")
+    destinations = frame.select(pl.col(fs.DESTINATION).cast(pl.String).unique()).collect()
+    require_present(
+        [country],
+        destinations.to_series(),
+        what="crisis_senders' country",
+        where="the flows' receiving countries",
+    )
     day = pl.col(fs.DATE).cast(pl.Date)
     result = (
         frame.filter(
