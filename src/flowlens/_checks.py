@@ -15,12 +15,14 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens.errors import (
+    InputFormatError,
     MissingColumnError,
     ParameterError,
     SchemaError,
     ValidationFailedError,
     closest,
 )
+from flowlens.io import MAX_COLUMNS
 from flowlens.normalise import usd_per_unit
 from flowlens.reference import currency_codes, to_iso3
 
@@ -366,9 +368,15 @@ class ValidationPlan:
         :func:`_distinct_text_values`); nothing else.
         """
         schema = frame.collect_schema()
+        if len(schema) > MAX_COLUMNS:
+            msg = (
+                f"the source has {len(schema):,} columns, more than the {MAX_COLUMNS:,} "
+                "flowlens reads (a flow table has about a dozen); select the flow columns first"
+            )
+            raise InputFormatError(msg)
         helpers = (_ROW, _FIRST) if positions_given else ()
         present = [name for name in schema.names() if name not in helpers]
-        to_source = _resolve_columns(present, columns or {})
+        to_source = _resolve_columns(present, columns or {}, keep)
         for extra in keep:
             if extra not in schema:
                 raise MissingColumnError.for_column(extra, present)
@@ -440,8 +448,16 @@ def _rule_name(code: pl.Expr) -> pl.Expr:
     )
 
 
-def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str, str]:
-    """Map canonical name -> source column, checking the user's mapping."""
+def _resolve_columns(
+    present: list[str], columns: Mapping[str, str], keep: Sequence[str] = ()
+) -> dict[str, str]:
+    """Map canonical name -> source column, checking the user's mapping.
+
+    A canonical name is read from the column of that exact name, else from the one
+    column that matches it once case and surrounding spaces are ignored; two such
+    columns ('amount' and 'Amount', in any kind of source) are refused, unless the
+    others are mapped away with ``columns`` or carried with ``keep``.
+    """
     canonical = (*fs.REQUIRED_COLUMNS, *fs.OPTIONAL_COLUMNS)
     to_source: dict[str, str] = {}
     for user, target in columns.items():
@@ -461,7 +477,7 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
             )
             raise ParameterError(msg)
         to_source[target] = user
-    mapped_away = set(columns)
+    mapped_away = set(columns) | set(keep)
     loose: dict[str, list[str]] = {}
     for column in present:
         if column not in mapped_away:
@@ -469,10 +485,10 @@ def _resolve_columns(present: list[str], columns: Mapping[str, str]) -> dict[str
     for name in canonical:
         if name in to_source:
             continue
-        if name in present and name not in mapped_away:
+        candidates = loose.get(name, [])
+        if name in present and name not in mapped_away and len(candidates) == 1:
             to_source[name] = name
             continue
-        candidates = loose.get(name, [])
         if len(candidates) > 1:
             msg = (
                 f"columns {candidates} all read as {name!r} once case and spaces are ignored; "

@@ -65,6 +65,7 @@ def as_lazy(source: FlowSource) -> LazySource:
     if isinstance(source, str | Path):
         return _scan_path(Path(source))
     if _is_table(source):
+        _check_unique_names(source)
         table = from_any(source, what="source")
         description = _DESCRIPTIONS.get(table.kind, type(source).__name__)
         if table.kind == "pyarrow":
@@ -85,6 +86,24 @@ _DESCRIPTIONS = {
     "pandas": "pandas DataFrame",
     "arrow": "Arrow stream",
 }
+
+
+def _check_unique_names(source: object) -> None:
+    """A pandas or pyarrow table may repeat a column name; polars (and flowlens) cannot."""
+    module = type(source).__module__.split(".")[0]
+    if module == "pandas":
+        names = [str(c) for c in source.columns]  # type: ignore[attr-defined]
+    elif module == "pyarrow" and hasattr(source, "schema"):
+        names = list(source.schema.names)  # type: ignore[attr-defined]
+    else:
+        return
+    repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if repeated is not None:
+        msg = (
+            f"the {module} table repeats the column name {repeated!r}; rename one: "
+            "flowlens would not know which to read"
+        )
+        raise InputFormatError(msg)
 
 
 def _is_table(source: object) -> bool:

@@ -138,24 +138,24 @@ def _default_grid(max_staleness_days: int) -> pl.DataFrame:
 
 
 def _grid(rates: pl.DataFrame, max_staleness_days: int) -> pl.DataFrame:
-    spans = rates.group_by("currency").agg(
-        date=pl.date_ranges(
-            pl.col("date").min(),
-            pl.col("date").max() + pl.duration(days=max_staleness_days),
-            interval="1d",
-        ).first()
+    """Each rate on the days it is in force: from its date to the day before the next
+    rate of its currency, at most ``max_staleness_days`` after it. Rows: at most
+    (rates x (staleness + 1)), however far apart the dates (a table with one rate in
+    year 1 and the rest in 2024 lays out no days between them)."""
+    span = max_staleness_days + 1
+    following = pl.col("date").shift(-1).over("currency", order_by="date")
+    n_days = pl.min_horizontal(
+        (following - pl.col("date")).dt.total_days().fill_null(span), pl.lit(span)
     )
-    days = spans.explode("date")
     return (
-        days.join(rates.with_columns(rate_date="date"), on=["currency", "date"], how="left")
-        .sort("currency", "date")
+        rates.sort("currency", "date")
         .with_columns(
-            pl.col("usd_per_unit", "rate_date")
-            .forward_fill(limit=max_staleness_days)
-            .over("currency")
+            rate_date="date",
+            date=pl.date_ranges("date", pl.col("date") + pl.duration(days=n_days - 1)),
         )
-        .drop_nulls("usd_per_unit")
+        .explode("date")
         .select("date", "currency", "usd_per_unit", "rate_date")
+        .sort("currency", "date")
     )
 
 
@@ -220,12 +220,52 @@ def usd_per_unit(
     if max_staleness_days < 0:
         msg = f"max_staleness_days must be >= 0, got {max_staleness_days}"
         raise ReferenceDataError(msg)
-    dense = (
-        _default_dense(max_staleness_days)
-        if fx is None
-        else _dense(_grid(check_fx_table(fx), max_staleness_days))
-    )
+    if fx is None:
+        dense = _default_dense(max_staleness_days)
+    else:
+        rates = check_fx_table(fx)
+        if rates.height == 0 or _dense_cells(rates, max_staleness_days) > _MAX_DENSE_CELLS:
+            return _as_of(rates, date, currency, max_staleness_days)
+        dense = _dense(_grid(rates, max_staleness_days))
     day = date.cast(pl.Int32).cast(pl.Int64) - dense.first_day
     key = currency.to_physical().cast(pl.Int64) * dense.n_days + day
     in_range = (day >= 0) & (day < dense.n_days)
     return pl.lit(dense.values).gather(pl.when(in_range).then(key))
+
+
+_MAX_DENSE_CELLS = 4_000_000
+"""Largest dense (currency x day) array built for a user FX table: 32 MB. The packaged
+table takes about 1.7 million cells; a table spanning centuries (one date in year 1)
+is looked up by :func:`_as_of` instead, in memory proportional to its rows."""
+
+
+def _dense_cells(rates: pl.DataFrame, max_staleness_days: int) -> int:
+    first, last = rates.select(first=pl.col("date").min(), last=pl.col("date").max()).row(0)
+    n_days = (last - first).days + max_staleness_days + 1
+    return len(CURRENCY_ENUM.categories) * n_days
+
+
+_DAY_OFFSET = 1 << 31  # days since 1970 (negative before) made non-negative in 32 bits
+
+
+def _as_of(
+    rates: pl.DataFrame, date: pl.Expr, currency: pl.Expr, max_staleness_days: int
+) -> pl.Expr:
+    """The rate in force by binary search over the rates sorted by (currency, date): the
+    latest on or before the date, if at most ``max_staleness_days`` old. The same
+    answer as the dense lookup (tests/test_properties.py), without a per-day array."""
+
+    def key(day: pl.Expr, code: pl.Expr) -> pl.Expr:
+        return code.cast(pl.Int64) * (1 << 32) + day.cast(pl.Int64) + _DAY_OFFSET
+
+    table = rates.sort("currency", "date").select(
+        key=key(pl.col("date").cast(pl.Int32), pl.col("currency").to_physical()),
+        usd_per_unit="usd_per_unit",
+    )
+    keys, values = table["key"], table["usd_per_unit"]
+    wanted = key(date.cast(pl.Int32), currency.to_physical())
+    at = pl.lit(keys).search_sorted(wanted, side="right").cast(pl.Int64) - 1
+    found = pl.lit(keys).gather(pl.when(at >= 0).then(at))
+    same_currency = (found // (1 << 32)) == (wanted // (1 << 32))
+    fresh = (wanted - found) <= max_staleness_days
+    return pl.lit(values).gather(pl.when((at >= 0) & same_currency & fresh).then(at))
