@@ -26,22 +26,24 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
+from flowlens._panelspec import checked_table, country_codes, input_errors
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
 from flowlens.freq import as_date
 from flowlens.graph import CorridorGraph
+from flowlens.surge import SurgeResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from flowlens.informal import InformalEstimate
-    from flowlens.surge import SurgeResult
 
 __all__ = ["corridor_network", "event_response", "fan_chart", "surge_timeline", "top_corridors"]
 
 _BLUE, _GREY, _RED, _ORANGE = "#1f5a96", "#8a8a8a", "#c0392b", "#d68910"
 
 
+@input_errors("top_corridors")
 def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figure:
     """The ``n`` largest corridors as horizontal bars, largest on top.
 
@@ -72,6 +74,8 @@ def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figur
     else:
         edges, column = from_any(flows, what="top_corridors' flows").eager(), value or fs.AMOUNT_USD
     MissingColumnError.require(edges.columns, fs.ORIGIN, fs.DESTINATION, column)
+    checked_table(edges, what="top_corridors' flows", keys=[fs.ORIGIN, fs.DESTINATION])
+    checked_table(edges, what="top_corridors' flows", values=[column])
     top = (
         edges.group_by(pl.col(fs.ORIGIN).cast(pl.String), pl.col(fs.DESTINATION).cast(pl.String))
         .agg(pl.col(column).sum())
@@ -88,6 +92,7 @@ def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figur
     return fig
 
 
+@input_errors("surge_timeline")
 def surge_timeline(
     result: SurgeResult,
     *,
@@ -119,15 +124,15 @@ def surge_timeline(
     >>> fig.axes[0].get_title()
     'MEX, remittance: seasonal method, threshold 3.5'
     """
-    scored = result.scored
+    scored = _scored_of(result)
     keys = [
         c
         for c in scored.columns
         if scored.schema[c] in (pl.String, pl.Categorical) or isinstance(scored.schema[c], pl.Enum)
     ]
     rows = scored
-    for column, value in (series or {}).items():
-        if column not in scored.columns:
+    for column, value in _series_keys(series).items():
+        if column not in keys:
             msg = f"series: {column!r} is not a key of this result; its keys are {keys}"
             raise ParameterError(msg)
         rows = rows.filter(pl.col(column).cast(pl.String) == value)
@@ -193,6 +198,7 @@ def surge_timeline(
     return fig
 
 
+@input_errors("event_response")
 def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int = 8) -> Figure:
     """Response curves after an event, one line per diaspora (the ``n`` largest responses).
 
@@ -244,6 +250,7 @@ def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int =
     return fig
 
 
+@input_errors("fan_chart")
 def fan_chart(
     estimate: InformalEstimate, *, scenario: str | None = None, quantity: str = "informal"
 ) -> Figure:
@@ -314,6 +321,7 @@ def fan_chart(
     return fig
 
 
+@input_errors("corridor_network")
 def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Figure:
     """The ``n`` largest corridors as a network: arrows from sender to receiver, width by volume.
 
@@ -332,6 +340,9 @@ def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Fig
     import networkx as nx
 
     _positive(n, "n")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        msg = f"seed must be a whole number >= 0, got {seed!r}"
+        raise ParameterError(msg)
     top = graph.edges.sort(graph.value, descending=True, maintain_order=True).head(n)
     network = nx.DiGraph()
     for origin, destination, amount in top.select(
@@ -421,6 +432,30 @@ def _events(events: Any) -> list[tuple[dt.date, str]]:
         )
         dates = table["date"].to_list()
     return [(as_date(d, "events: date"), label) for d, label in zip(dates, labels, strict=True)]
+
+
+def _scored_of(result: object) -> pl.DataFrame:
+    if not isinstance(result, SurgeResult):
+        msg = f"surge_timeline takes the SurgeResult of detect_surges, got {type(result).__name__}"
+        raise ParameterError(msg)
+    return result.scored
+
+
+def _series_keys(series: Mapping[str, str] | None) -> dict[str, str]:
+    """The series selection, with country keys normalised like the data ("Mexico" -> "MEX")."""
+    if series is None:
+        return {}
+    if not isinstance(series, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in series.items()
+    ):
+        msg = (
+            f"series must map key columns to values, e.g. {{'destination': 'MEX'}}; got {series!r}"
+        )
+        raise ParameterError(msg)
+    return {
+        k: country_codes(v, f"series[{k!r}]")[0] if k in (fs.ORIGIN, fs.DESTINATION) else v
+        for k, v in series.items()
+    }
 
 
 def _positive(n: object, what: str) -> None:
