@@ -43,7 +43,9 @@ def test_csv_and_excel_escape_formulas(tmp_path: Path) -> None:
 
 def sender_panel() -> pl.DataFrame:
     flows = fl.load_flows(fl.load_sample("flows")).clean
-    return fl.corridor_panel(flows, freq="year", stats=("sum", "senders", "top_senders"))
+    panel = fl.corridor_panel(flows, freq="year", stats=("sum", "senders", "top_senders"))
+    assert isinstance(panel, pl.DataFrame)
+    return panel
 
 
 def test_writers_suppress_sender_level_panels_by_default(tmp_path: Path) -> None:

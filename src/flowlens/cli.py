@@ -123,7 +123,7 @@ def output_stem(source: str) -> str:
     """
     if _is_pattern(source):
         names = [_strip_suffix(p.name) for p in input_files(source)]
-        common = os.path.commonprefix(names).rstrip("-_. ") if names else ""  # noqa: RUF071 (names)
+        common = os.path.commonprefix(names).rstrip("0123456789-_. ") if names else ""  # noqa: RUF071
         if len(names) == 1:
             common = names[0]
         folder = Path(source).parent
