@@ -487,7 +487,7 @@ write (one line on stderr), 1 a bug in flowlens (with its traceback).
 _FORCE_HELP = "replace existing outputs (atomically); without it an existing output is refused"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # long: every subcommand and option, declared
     """The argument parser of the ``flowlens`` command.
 
     Examples
