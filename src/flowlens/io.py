@@ -14,9 +14,10 @@ import csv
 import glob
 import gzip
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import polars as pl
 
@@ -94,7 +95,7 @@ def _check_unique_names(source: object) -> None:
     if module == "pandas":
         names = [str(c) for c in source.columns]  # type: ignore[attr-defined]
     elif module == "pyarrow" and hasattr(source, "schema"):
-        names = list(source.schema.names)  # type: ignore[attr-defined]
+        names = list(source.schema.names)
     else:
         return
     repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
@@ -348,11 +349,11 @@ def _read_head(path: Path) -> tuple[bytes, str | None, bool]:
         raise InputFormatError(msg)
     if not magic.startswith(b"\x1f\x8b"):
         with path.open("rb") as handle:
-            head, whole = _head_of(handle, text)
+            head, whole = _head_of(handle.read, text)
         return head, None, whole
     try:
         with gzip.open(path, "rb") as handle:
-            head, whole = _head_of(handle, text)
+            head, whole = _head_of(handle.read, text)
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         msg = (
             f"file {text!r} is a damaged gzip file ({exc}); compress it again, or pass "
@@ -363,14 +364,14 @@ def _read_head(path: Path) -> tuple[bytes, str | None, bool]:
     return head, compression, whole
 
 
-def _head_of(handle: BinaryIO, path: str) -> tuple[bytes, bool]:
-    head = chunk = handle.read(_SNIFF_BYTES)
+def _head_of(read: Callable[[int], bytes], path: str) -> tuple[bytes, bool]:
+    head = chunk = read(_SNIFF_BYTES)
     while len(head) <= MAX_HEADER_BYTES:
         ended = len(chunk) < _SNIFF_BYTES  # a short read: the end of the file
         ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
         if ended or (ends and min(ends) < len(head) - 1):
             return head, ended
-        chunk = handle.read(_SNIFF_BYTES)
+        chunk = read(_SNIFF_BYTES)
         head += chunk
     msg = (
         f"file {path!r} has no line end in its first {MAX_HEADER_BYTES >> 20} MiB: a header "

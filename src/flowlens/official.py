@@ -13,15 +13,20 @@ null: KNOMAD inflows and Banco de Mexico's national inflows have ``origin`` null
 
 from __future__ import annotations
 
+import codecs
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import polars as pl
 
 from flowlens import schema as fs
 from flowlens._panelspec import PanelSpec, panel_spec
-from flowlens.errors import InputFormatError, MissingColumnError
+from flowlens.errors import FlowlensError, InputFormatError, MissingColumnError, closest
+from flowlens.io import sniff_csv
 from flowlens.reference import aggregates, name_key, to_iso3
 
 __all__ = [
@@ -35,6 +40,109 @@ __all__ = [
 ]
 
 _MILLION = 1_000_000.0
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_FILE_FAULTS = (
+    pl.exceptions.PolarsError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    OverflowError,
+    OSError,
+)
+"""What reading a file that is not the expected table raises (polars' ComputeError,
+an IndexError on a sheet with too few rows, ...): each becomes an InputFormatError."""
+
+
+def _reader(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
+    """Make a reader raise only FlowlensErrors: any fault while reading a file that is
+    not the table it expects becomes an InputFormatError naming the file, what was
+    expected (``expected``) and what was found (see :func:`_found`)."""
+
+    def decorate(read: Callable[_P, _T]) -> Callable[_P, _T]:
+        @functools.wraps(read)
+        def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+            path = Path(str(args[0] if args else kwargs.get("path")))
+            try:
+                return read(*args, **kwargs)
+            except FlowlensError as exc:
+                if isinstance(exc, InputFormatError) and "expected" not in str(exc):
+                    msg = f"{exc} (expected {expected}; found {_found(path)})"
+                    raise InputFormatError(msg) from exc
+                raise
+            except _FILE_FAULTS as exc:
+                detail = str(exc).strip().split("\n", 1)[0][:200]
+                msg = (
+                    f"cannot read {str(path)!r}: expected {expected}; found {_found(path)} "
+                    f"({type(exc).__name__}: {detail})"
+                )
+                raise InputFormatError(msg) from exc
+
+        return guarded
+
+    return decorate
+
+
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old-style .xls workbook"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"PAR1", "a Parquet file"),
+)
+
+
+def _found(path: Path) -> str:
+    """What the file at ``path`` looks like, from its first bytes."""
+    if path.is_dir():
+        return "a directory"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        return f"a file that cannot be opened ({exc.strerror or exc})"
+    if not head:
+        return "an empty file (0 bytes)"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "binary data (not UTF-8 text)"
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return f"text whose first line is {first[:80]!r}"
+
+
+def _check_csv(path: Path) -> None:
+    """The checks of :func:`flowlens.io.sniff_csv` (encoding, header, repeated names)."""
+    if not path.exists():
+        msg = f"no such file: {str(path)!r}"
+        raise InputFormatError(msg)
+    sniff_csv(path)
+
+
+_WB_MATRIX = (
+    "a World Bank bilateral matrix workbook (.xlsx: a title, then countries down the "
+    "first column and across the second row)"
+)
+_KNOMAD = (
+    "a KNOMAD workbook of remittance inflows or outflows (.xlsx: a title row with years "
+    "2000, 2001, ..., then countries down the first column)"
+)
+_BANXICO_MONTHLY = (
+    "a Banco de Mexico SIE CSV export with columns PERIODO, FLUJO, OPERACIONES, VALOR_USD"
+)
+_BANXICO_QUARTERLY = (
+    "a Banco de Mexico SIE CSV export with columns PERIODO, ID_PAIS, PAIS, FLUJO, VALOR_USD"
+)
+_RPW = (
+    "a World Bank DataBank CSV export of Remittance Prices Worldwide (columns "
+    "'Sending Countries Name', ..., 'Series Code', then quarters such as '2011Q1 [YR2011Q1]')"
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,11 +218,19 @@ def _classify(frame: pl.DataFrame, name_col: str, iso_col: str) -> pl.DataFrame:
 
 
 def _require(frame: pl.DataFrame, names: list[str], path: Path) -> None:
+    """The reader's columns, or an error naming the file, the column and what it holds
+    (readers take no ``columns=`` mapping: a missing column means another file)."""
     for name in names:
         if name not in frame.columns:
-            error = MissingColumnError.for_column(name, frame.columns)
-            msg = f"{path.name}: {error} Is this the right file?"
-            raise MissingColumnError(msg, column=name, present=frame.columns)
+            present = frame.columns
+            shown = present if len(present) <= 12 else [*present[:12], "..."]
+            match = closest(name, present)
+            hint = f" (did you mean {match!r}?)" if match else ""
+            msg = (
+                f"{path.name}: required column {name!r} is missing{hint}; expected columns "
+                f"{names}, found {shown}. Is this the right file?"
+            )
+            raise MissingColumnError(msg, column=name, present=present)
 
 
 def _read_excel_grid(path: Path, sheet: str | None) -> pl.DataFrame:
@@ -126,7 +242,8 @@ def _read_excel_grid(path: Path, sheet: str | None) -> pl.DataFrame:
             return pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
         return pl.read_excel(path, sheet_name=sheet, has_header=False, infer_schema_length=0)
     except Exception as exc:  # fastexcel raises its own types; name the file and the fix
-        msg = f"cannot read {path.name!r} as an Excel workbook (sheet {sheet!r}): {exc}"
+        detail = str(exc).strip().split("\n", 1)[0][:200]
+        msg = f"cannot read {str(path)!r} as an Excel workbook (sheet {sheet!r}): {detail}"
         raise InputFormatError(msg) from exc
 
 
@@ -140,6 +257,7 @@ def _split_notes(grid: pl.DataFrame, first_data_row: int) -> tuple[pl.DataFrame,
     return data, tuple(s.strip() for s in notes[body.columns[0]].to_list())
 
 
+@_reader(_WB_MATRIX)
 def read_wb_bilateral_matrix(
     path: str | Path,
     *,
@@ -199,6 +317,7 @@ def read_wb_bilateral_matrix(
     )
 
 
+@_reader(_WB_MATRIX)
 def read_wb_migrant_stock(
     path: str | Path,
     *,
@@ -325,6 +444,7 @@ def _drop_zeros(frame: pl.DataFrame, keep_zeros: bool) -> tuple[pl.DataFrame, in
     return (frame if keep_zeros else frame.filter(pl.col("value") != 0)), n_zero
 
 
+@_reader(_KNOMAD)
 def read_knomad_annual(path: str | Path) -> OfficialTable:
     """Read KNOMAD annual remittance inflows or outflows by country (xlsx, US$ million).
 
@@ -419,9 +539,7 @@ _BANXICO_FLOWS = {"ingresos": "inflows", "egresos": "outflows"}
 
 
 def _read_banxico(path: Path, needed: list[str]) -> pl.DataFrame:
-    if not path.exists():
-        msg = f"no such file: {str(path)!r}"
-        raise InputFormatError(msg)
+    _check_csv(path)
     frame = pl.read_csv(path, infer_schema=False)
     _require(frame, needed, path)
     unknown = frame.filter(~pl.col("FLUJO").str.to_lowercase().is_in(list(_BANXICO_FLOWS)))
@@ -438,6 +556,7 @@ def _read_banxico(path: Path, needed: list[str]) -> pl.DataFrame:
     )
 
 
+@_reader(_BANXICO_MONTHLY)
 def read_banxico_monthly(path: str | Path) -> OfficialTable:
     """Read Banco de Mexico's monthly remittances (inflows from 1995, outflows from 2013).
 
@@ -477,6 +596,7 @@ def read_banxico_monthly(path: str | Path) -> OfficialTable:
     )
 
 
+@_reader(_BANXICO_QUARTERLY)
 def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
     """Read Banco de Mexico's quarterly remittances by country (2013 onwards).
 
@@ -539,6 +659,7 @@ def read_banxico_quarterly_by_country(path: str | Path) -> OfficialTable:
 _RPW_QUARTER = re.compile(r"^(\d{4})Q([1-4])")
 
 
+@_reader(_RPW)
 def read_rpw_corridors(path: str | Path) -> OfficialTable:
     """Read World Bank Remittance Prices Worldwide corridor costs (DataBank CSV export).
 
@@ -562,9 +683,7 @@ def read_rpw_corridors(path: str | Path) -> OfficialTable:
     4.18
     """
     path = Path(path)
-    if not path.exists():
-        msg = f"no such file: {str(path)!r}"
-        raise InputFormatError(msg)
+    _check_csv(path)
     frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
     needed = [
