@@ -188,6 +188,9 @@ EARLIEST = dt.date(1900, 1, 1)
 """The earliest date an analysis accepts: older dates are typing errors (year 1, 0024)."""
 LATEST = dt.date(2100, 12, 31)
 """The latest date an analysis accepts: later dates are typing errors (2924 for 2024)."""
+MAX_VALUE = 1e18
+"""The largest magnitude an analysis accepts (USD 10^18 is ten thousand times world GDP):
+anything larger is an error, and would overflow sums and variances to inf."""
 MAX_DENSE_CELLS = 50_000_000
 """Series x periods an analysis lays on a dense array (400 MB of float64 per array)."""
 
@@ -198,7 +201,8 @@ def check_values(
     what: str,
     negative: bool = False,
 ) -> None:
-    """Each of ``columns`` numeric and finite (null allowed: unknown), and >= 0 unless ``negative``.
+    """Each of ``columns`` numeric and finite (null allowed: unknown), at most
+    :data:`MAX_VALUE` in size, and >= 0 unless ``negative``.
 
     Raises :class:`SchemaError` naming the column, how many rows and one bad value,
     so that NaN or inf never reach a percentile, a share or an HHI.
@@ -216,7 +220,7 @@ def check_values(
     schema = frame.collect_schema()
     MissingColumnError.require(schema.names(), *columns, what=what)
     for name in columns:
-        if not (schema[name].is_numeric() or schema[name] == pl.Null):
+        if not schema[name].is_numeric():
             msg = f"{what}: column {name!r} has dtype {schema[name]}, not a number"
             raise SchemaError(msg)
     if not columns:
@@ -229,6 +233,8 @@ def check_values(
             for i, x in enumerate(as_float.values())
         ],
         *[(x < 0).sum().alias(f"neg{i}") for i, x in enumerate(as_float.values())],
+        *[(x.abs() > MAX_VALUE).sum().alias(f"big{i}") for i, x in enumerate(as_float.values())],
+        *[x.abs().max().alias(f"max{i}") for i, x in enumerate(as_float.values())],
         *[x.min().alias(f"min{i}") for i, x in enumerate(as_float.values())],
     )
     row = (facts.collect() if isinstance(facts, pl.LazyFrame) else facts).row(0, named=True)
@@ -238,6 +244,13 @@ def check_values(
                 f"{what}: column {name!r} has {row[f'bad{i}']} NaN or infinite value(s) "
                 f"({row[f'ex{i}']}); an analysis cannot sum, rank or share them. Drop those "
                 "rows or set them to null (unknown)"
+            )
+            raise SchemaError(msg)
+        if row[f"big{i}"]:
+            msg = (
+                f"{what}: column {name!r} has {row[f'big{i}']} value(s) beyond {MAX_VALUE:.0e} "
+                f"(largest {row[f'max{i}']:.6g}); a typing or unit error? Sums of them would "
+                "overflow to inf"
             )
             raise SchemaError(msg)
         if not negative and row[f"neg{i}"]:
