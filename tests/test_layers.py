@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "flowlens.schema": 2,
     "flowlens.freq": 3,
     "flowlens._frames": 3,
+    "flowlens._atomic": 3,
     "flowlens._display": 3,
     "flowlens._rolling_kernel": 3,
     "flowlens.calendar": 3,

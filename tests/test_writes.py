@@ -24,9 +24,9 @@ import pytest
 
 import flowlens as fl
 from flowlens import _atomic
-from flowlens._atomic import OutputError, OutputExistsError, write_unit
+from flowlens._atomic import write_unit
 from flowlens.cli import main, output_stem
-from flowlens.errors import FlowlensError, ParameterError
+from flowlens.errors import FlowlensError, OutputError, OutputExistsError, ParameterError
 from flowlens.export import write_frame
 from flowlens.synth import SynthConfig, generate, generate_to_parquet
 

@@ -32,12 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowlens.errors import FlowlensError
+from flowlens.errors import OutputError, OutputExistsError
 
 __all__ = [
     "TEMP_MARK",
-    "OutputError",
-    "OutputExistsError",
     "check_target",
     "staged_directory",
     "write_atomic",
@@ -50,32 +48,6 @@ _OLD_MARK = ".flowlens-old"
 
 Writer = Callable[[str], None]
 """Writes the whole output to the path it is given (a temporary path, not the target)."""
-
-
-class OutputError(FlowlensError):
-    """flowlens cannot or may not write there (a missing folder, a directory in the way,
-    an input of the run).
-
-    Examples
-    --------
-    >>> from flowlens._atomic import OutputError
-    >>> from flowlens.errors import FlowlensError
-    >>> issubclass(OutputError, FlowlensError)
-    True
-    """
-
-
-class OutputExistsError(OutputError, FileExistsError):
-    """The output exists already and ``overwrite=True`` (``--force``) was not given.
-
-    Both a :class:`~flowlens.errors.FlowlensError` and a :class:`FileExistsError`.
-
-    Examples
-    --------
-    >>> from flowlens._atomic import OutputExistsError
-    >>> issubclass(OutputExistsError, FileExistsError)
-    True
-    """
 
 
 def check_target(path: str | Path, *, overwrite: bool = False) -> Path:
@@ -92,7 +64,7 @@ def check_target(path: str | Path, *, overwrite: bool = False) -> Path:
     >>> check_target(folder / "missing" / "new.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flowlens._atomic.OutputError: cannot write '.../missing/new.csv': the folder '.../missing' does not exist; create it first
+    flowlens.errors.OutputError: cannot write '.../missing/new.csv': the folder '.../missing' does not exist; create it first
     """
     path = Path(path)
     folder = path.parent
@@ -126,7 +98,7 @@ def write_atomic(path: str | Path, write: Writer, *, overwrite: bool = False) ->
     >>> write_atomic(target, lambda p: None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flowlens._atomic.OutputExistsError: '...note.txt' exists already; ...
+    flowlens.errors.OutputExistsError: '...note.txt' exists already; ...
     """
     return write_unit([(path, write)], overwrite=overwrite)[0]
 

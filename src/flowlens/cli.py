@@ -31,8 +31,8 @@ from typing import Any, NoReturn
 
 import polars as pl
 
-from flowlens._atomic import OutputError, write_atomic, write_unit
-from flowlens.errors import DisclosureWarning, FlowlensError
+from flowlens._atomic import write_atomic, write_unit
+from flowlens.errors import DisclosureWarning, FlowlensError, OutputError
 
 __all__ = [
     "build_parser",
@@ -149,7 +149,7 @@ def refuse_inputs(outputs: Sequence[Path], *sources: str) -> None:
     >>> refuse_inputs([source], str(source))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flowlens._atomic.OutputError: refusing to write ...flows_sample.csv: it is an input of this run...
+    flowlens.errors.OutputError: refusing to write ...flows_sample.csv: it is an input of this run...
     """
     for source in sources:
         files = input_files(source)

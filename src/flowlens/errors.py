@@ -14,6 +14,8 @@ __all__ = [
     "FlowlensError",
     "InputFormatError",
     "MissingColumnError",
+    "OutputError",
+    "OutputExistsError",
     "ParameterError",
     "ReferenceDataError",
     "SchemaError",
@@ -146,6 +148,31 @@ class MissingColumnError(SchemaError):
         else:
             message += f" Pass columns={{'<your column>': {column!r}}} to map it."
         return cls(message, column=column, present=present)
+
+
+class OutputError(FlowlensError):
+    """flowlens cannot or may not write there (a missing folder, a directory in the way,
+    an input of the run).
+
+    Examples
+    --------
+    >>> from flowlens.errors import FlowlensError, OutputError
+    >>> issubclass(OutputError, FlowlensError)
+    True
+    """
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """The output exists already and ``overwrite=True`` (``--force``) was not given.
+
+    Both a :class:`~flowlens.errors.FlowlensError` and a :class:`FileExistsError`.
+
+    Examples
+    --------
+    >>> from flowlens.errors import OutputExistsError
+    >>> issubclass(OutputExistsError, FileExistsError)
+    True
+    """
 
 
 class ValidationFailedError(FlowlensError):

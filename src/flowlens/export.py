@@ -18,9 +18,16 @@ from typing import Any
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens._atomic import OutputError, OutputExistsError, check_target, write_atomic
+from flowlens._atomic import check_target, write_atomic
 from flowlens._frames import from_any
-from flowlens.errors import DisclosureWarning, InputFormatError, MissingColumnError, ParameterError
+from flowlens.errors import (
+    DisclosureWarning,
+    InputFormatError,
+    MissingColumnError,
+    OutputError,
+    OutputExistsError,
+    ParameterError,
+)
 from flowlens.privacy import SuppressedPanel, suppress_small_cells
 
 __all__ = [
@@ -163,7 +170,7 @@ def write_frame(
     >>> write_frame(pl.DataFrame({"a": [2]}), out)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flowlens._atomic.OutputExistsError: '...x.parquet' exists already; ...
+    flowlens.errors.OutputExistsError: '...x.parquet' exists already; ...
     >>> pl.read_parquet(write_frame(pl.DataFrame({"a": [2]}), out, overwrite=True)).item()
     2
     """
