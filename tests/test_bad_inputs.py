@@ -6,6 +6,7 @@ message or reason it promises quoted in the last), and one parametrised test her
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import re
 import zipfile
@@ -116,6 +117,98 @@ def pandas_mixed(tmp: Path) -> Any:
             "currency": ["USD", "USD"],
         }
     )
+
+
+@dataclass(frozen=True)
+class WithArgs:
+    """A source and the keyword arguments load_flows takes with it."""
+
+    source: Any
+    kwargs: dict[str, Any]
+
+
+def gzipped(text: str, name: str = "input.csv", encoding: str = "utf-8") -> Source:
+    return raw(gzip.compress(text.encode(encoding)), name=name)
+
+
+def bracketed_parquet(tmp: Path) -> Path:
+    """flows[1].parquet (one good row) beside flows1.parquet, which a glob would read."""
+    good = pl.read_csv(f"{HEADER}\n{GOOD}\n".encode(), infer_schema=False)
+    good.write_parquet(tmp / "flows[1].parquet")
+    pl.concat([good, good]).write_parquet(tmp / "flows1.parquet")
+    return tmp / "flows[1].parquet"
+
+
+def named_csv(name: str, *lines: str) -> Source:
+    def make(tmp: Path) -> Path:
+        path = tmp / name
+        path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+        return path
+
+    return make
+
+
+def csv_beside_parquet(tmp: Path) -> str:
+    named_csv("flows-2024.csv", GOOD)(tmp)
+    return str(tmp / "flows-*")
+
+
+def damaged_gzip(tmp: Path) -> Path:
+    path = tmp / "input.csv"
+    path.write_bytes(gzip.compress(f"{HEADER}\n{GOOD}\n".encode() * 50)[:40])
+    return path
+
+
+def long_names(n: int, width: int) -> str:
+    return ",".join(f"extra_{i:06d}_" + "x" * width for i in range(n))
+
+
+def wide_csv(n: int, width: int) -> Source:
+    extra = long_names(n, width)
+    return csv(GOOD + "," * n, header=f"{HEADER},{extra}")
+
+
+def no_line_end(tmp: Path) -> Path:
+    path = tmp / "input.csv"
+    path.write_bytes(b"date," + b"x" * (5 << 20))
+    return path
+
+
+def wide_frame(tmp: Path) -> pl.DataFrame:
+    base = frame()(tmp)
+    return base.hstack([pl.Series(f"c{i}", [None], pl.String) for i in range(20_000)])
+
+
+def fx_from_year_one(tmp: Path) -> WithArgs:
+    fx = pl.DataFrame(
+        {
+            "date": [dt.date(1, 1, 1), dt.date(2024, 1, 10)],
+            "currency": ["USD", "USD"],
+            "usd_per_unit": [1.0, 1.0],
+        }
+    )
+    return WithArgs(csv(GOOD, "0001-01-03,USA,MEX,remittance,100,USD")(tmp), {"fx": fx})
+
+
+def parquet_of(data: pl.DataFrame) -> Source:
+    def make(tmp: Path) -> Path:
+        path = tmp / "input.parquet"
+        data.write_parquet(path)
+        return path
+
+    return make
+
+
+def pandas_repeated(tmp: Path) -> Any:
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(
+        [["2024-01-15", "USA", "MEX", "remittance", "100", "USD", "5"]],
+        columns=["date", "origin", "destination", "flow_type", "amount", "currency", "amount"],
+    )
+
+
+def tx_ids(*ids: str) -> Source:
+    return csv(*(f"{GOOD},{i}" for i in ids), header=HEADER + ",tx_id")
 
 
 CASES: dict[str, tuple[str, Source, Raises | Outcome]] = {
@@ -419,6 +512,151 @@ CASES: dict[str, tuple[str, Source, Raises | Outcome]] = {
         lambda tmp: [1, 2, 3],
         Raises(InputFormatError, "cannot read a source of type 'list'"),
     ),
+    # --- silently wrong numbers (issue 18) -------------------------------------------
+    "overflow-after-fx": (
+        "1.5e308 GBP: finite, but infinite in USD",
+        csv(GOOD, "2024-01-15,GBR,PAK,remittance,1.5e308,GBP"),
+        Outcome(1, 1, "amount", "amount: '1.5e308' GBP is inf USD (an overflow)"),
+    ),
+    "fee-overflow-after-fx": (
+        "a fee of 1e308 BHD: finite, but infinite in USD",
+        csv(GOOD + ",1", "2024-01-15,BHR,PAK,remittance,100,BHD,1e308", header=HEADER + ",fee"),
+        Outcome(1, 1, "fee", "fee: '1e308' BHD is inf USD (an overflow)"),
+    ),
+    "absurd-fee": (
+        "a fee of 1e13 USD",
+        csv(GOOD + ",1", GOOD + ",1e13", header=HEADER + ",fee"),
+        Outcome(1, 1, "fee", "fee: '1e13' USD is 10000000000000.0 USD, above 1,000,000,000,000"),
+    ),
+    "bracket-path": (
+        "an existing flows[1].parquet, beside flows1.parquet",
+        bracketed_parquet,
+        Outcome(1, 0),
+    ),
+    "bracket-space-path": (
+        "an existing 'remittances [2024].csv'",
+        named_csv("remittances [2024].csv", GOOD),
+        Outcome(1, 0),
+    ),
+    "glob-no-match": (
+        "a missing path with glob characters, flows-*.parquet",
+        lambda tmp: tmp / "flows-*.parquet",
+        Raises(InputFormatError, "so it was read as a glob pattern"),
+    ),
+    "glob-matches-csv": (
+        "a pattern that matches a CSV file",
+        csv_beside_parquet,
+        Raises(InputFormatError, "a pattern reads Parquet files only"),
+    ),
+    "tx-id-spaces": (
+        "'T1', ' T1', 'T1' + no-break space, ideographic space + 'T1'",
+        tx_ids("T1", " T1", "T1\u00a0", "\u3000T1"),
+        Outcome(1, 3, "duplicate_tx_id", "tx_id: 'T1' repeats an earlier row's id"),
+    ),
+    "tx-id-zero-width": (
+        "'T1' and zero-width space + 'T1'",
+        tx_ids("T1", "\u200bT1"),
+        Outcome(1, 1, "duplicate_tx_id", "tx_id: 'T1' repeats an earlier row's id"),
+    ),
+    "tx-id-blank": (
+        "tx_id '' and '  ' in a frame (no id)",
+        frame(
+            date=["2024-01-15"] * 2,
+            origin=["USA"] * 2,
+            destination=["MEX"] * 2,
+            flow_type=["remittance"] * 2,
+            amount=["1", "2"],
+            currency=["USD"] * 2,
+            tx_id=["", "  "],
+        ),
+        Outcome(2, 0),
+    ),
+    "tx-id-case": ("'T1' and 't1' (case is kept)", tx_ids("T1", "t1"), Outcome(2, 0)),
+    # --- every check for every format -------------------------------------------------
+    "gzip-repeated-column": (
+        "a gzip CSV with the same column name twice",
+        gzipped(f"{HEADER},amount\n{GOOD},200\n"),
+        Raises(InputFormatError, "repeats the column name 'amount'"),
+    ),
+    "gzip-semicolon": (
+        "a gzip CSV with ';' as separator",
+        gzipped(f"{HEADER}\n{GOOD}\n".replace(",", ";")),
+        Outcome(1, 0),
+    ),
+    "gzip-latin1": (
+        "a gzip CSV in latin-1",
+        gzipped(
+            f"{HEADER}\n{GOOD}\n2024-01-15,USA,Côte d'Ivoire,remittance,100,USD\n",
+            encoding="latin-1",
+        ),
+        Raises(InputFormatError, "is not UTF-8 text: byte 0xf4 on line 3"),
+    ),
+    "gzip-utf16": (
+        "a gzip CSV in UTF-16",
+        gzipped(f"{HEADER}\n{GOOD}\n", encoding="utf-16"),
+        Raises(InputFormatError, "is UTF-16"),
+    ),
+    "gzip-damaged": (
+        "a truncated gzip file",
+        damaged_gzip,
+        Raises(InputFormatError, "is a damaged gzip file"),
+    ),
+    "csv-gz-suffix": (
+        "a gzip CSV named .csv.gz",
+        gzipped(f"{HEADER}\n{GOOD}\n", name="input.csv.gz"),
+        Outcome(1, 0),
+    ),
+    "zstd-csv": (
+        "a zstd-compressed CSV",
+        raw(b"\x28\xb5\x2f\xfd" + b"\x00" * 20),
+        Raises(InputFormatError, "is zstd-compressed"),
+    ),
+    "frame-repeated-column-case": (
+        "'amount' and 'Amount' in a frame",
+        frame(Amount=["200"]),
+        Raises(SchemaError, "columns ['amount', 'Amount'] all read as 'amount'"),
+    ),
+    "parquet-repeated-column-case": (
+        "'amount' and ' AMOUNT' in a Parquet file",
+        lambda tmp: parquet_of(frame()(tmp).with_columns(pl.lit("2").alias(" AMOUNT")))(tmp),
+        Raises(SchemaError, "columns ['amount', ' AMOUNT'] all read as 'amount'"),
+    ),
+    "pandas-repeated-column": (
+        "a pandas frame with two 'amount' columns",
+        pandas_repeated,
+        Raises(InputFormatError, "the pandas table repeats the column name 'amount'"),
+    ),
+    # --- misleading diagnoses and bounded resources -----------------------------------
+    "long-header": (
+        "10,000 column names of 60 characters (a 600 KiB header)",
+        wide_csv(10_000, 46),
+        Outcome(1, 0),
+    ),
+    "cr-line-ends": (
+        "old Mac line ends (CR alone)",
+        raw(f"{HEADER}\r{GOOD}\r".encode()),
+        Outcome(1, 0),
+    ),
+    "too-many-columns": (
+        "a header of 200,000 column names",
+        wide_csv(200_000, 0),
+        Raises(InputFormatError, "columns, more than the 16,384 flowlens reads"),
+    ),
+    "header-too-long": (
+        "a first line of 5 MiB without a line end",
+        no_line_end,
+        Raises(InputFormatError, "has no line end in its first 4 MiB"),
+    ),
+    "frame-too-many-columns": (
+        "a frame of 20,006 columns",
+        wide_frame,
+        Raises(InputFormatError, "the source has 20,006 columns, more than the 16,384"),
+    ),
+    "fx-from-year-one": (
+        "fx= with a rate dated 0001-01-01 (and rows in year 1 and 2024)",
+        fx_from_year_one,
+        Outcome(2, 0),
+    ),
 }
 
 
@@ -426,11 +664,14 @@ CASES: dict[str, tuple[str, Source, Raises | Outcome]] = {
 def test_bad_input(case: str, tmp_path: Path) -> None:
     _, make, expected = CASES[case]
     source = make(tmp_path)
+    kwargs: dict[str, Any] = {}
+    if isinstance(source, WithArgs):
+        source, kwargs = source.source, source.kwargs
     if isinstance(expected, Raises):
         with pytest.raises(expected.error, match=re.escape(expected.message)):
-            fl.load_flows(source).summary  # noqa: B018 (a lazy source fails when read)
+            fl.load_flows(source, **kwargs).summary  # noqa: B018 (a lazy source fails when read)
         return
-    report = fl.load_flows(source)
+    report = fl.load_flows(source, **kwargs)
     assert (report.n_clean, report.n_rejected) == (expected.clean, expected.rejected)
     assert report.n_clean + report.n_rejected == report.n_rows_in
     clean = report.clean.collect() if isinstance(report.clean, pl.LazyFrame) else report.clean
@@ -453,9 +694,92 @@ def catalogue_rows() -> dict[str, str]:
 def test_the_catalogue_page_matches_the_cases() -> None:
     rows = catalogue_rows()
     assert len(CASES) >= 30
-    assert sorted(rows) == sorted(CASES)
-    for case, (_, _, expected) in CASES.items():
+    assert sorted(rows) == sorted([*CASES, *READER_CASES, *ELSEWHERE])
+    promises = {case: expected for case, (_, _, expected) in CASES.items()}
+    promises |= {case: expected for case, (_, _, _, expected) in READER_CASES.items()}
+    for case, expected in promises.items():
         promised = expected.message if isinstance(expected, Raises) else expected.reason
         if promised is not None:
             shown = promised.replace("\x00", "\\0").replace("|", "\\|")
             assert shown in rows[case], f"docs/bad_inputs.md, {case}: should quote {shown!r}"
+    for case, (where, test) in ELSEWHERE.items():
+        assert f"def {test}(" in (Path(__file__).parent / where).read_text(encoding="utf-8"), case
+
+
+# --- official readers: only FlowlensErrors, naming the file, what was expected and found ---
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
+KNOMAD = REAL / "knomad_remittance_inflows_2000_2022_june2023.xlsx"
+BANXICO = REAL / "banxico_mexico_remittances_monthly_1995_2026.csv"
+
+
+def ragged_banxico(tmp: Path) -> Path:
+    path = tmp / "banxico.csv"
+    lines = BANXICO.read_text(encoding="utf-8").splitlines()[:5]
+    path.write_text("\n".join([*lines, lines[-1] + ",extra,fields"]) + "\n", encoding="utf-8")
+    return path
+
+
+def truncated(source: Path) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        path = tmp / source.name
+        path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+        return path
+
+    return make
+
+
+READER_CASES: dict[str, tuple[str, Callable[..., Any], Callable[[Path], Path], Raises]] = {
+    "reader-workbook-for-csv": (
+        "a KNOMAD workbook given to read_banxico_monthly",
+        fl.read_banxico_monthly,
+        lambda tmp: KNOMAD,
+        Raises(InputFormatError, "expected a Banco de Mexico SIE CSV export"),
+    ),
+    "reader-ragged-csv": (
+        "a Banxico CSV with a row of more fields than its header",
+        fl.read_banxico_monthly,
+        ragged_banxico,
+        Raises(InputFormatError, "found text whose first line is 'PERIODO,"),
+    ),
+    "reader-csv-for-workbook": (
+        "a CSV given to read_knomad_annual",
+        fl.read_knomad_annual,
+        lambda tmp: BANXICO,
+        Raises(InputFormatError, "as an Excel workbook"),
+    ),
+    "reader-truncated-workbook": (
+        "the KNOMAD workbook cut in half",
+        fl.read_knomad_annual,
+        truncated(KNOMAD),
+        Raises(InputFormatError, "found a ZIP archive (an .xlsx workbook?)"),
+    ),
+    "reader-random-bytes": (
+        "random bytes named .csv, given to read_rpw_corridors",
+        fl.read_rpw_corridors,
+        raw(bytes(range(256)) * 4, name="rpw.csv"),
+        Raises(InputFormatError, "expected a World Bank DataBank CSV export"),
+    ),
+    "reader-wrong-csv": (
+        "the Banxico monthly CSV given to read_rpw_corridors",
+        fl.read_rpw_corridors,
+        lambda tmp: BANXICO,
+        Raises(MissingColumnError, "expected columns ['Sending Countries Name'"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(READER_CASES))
+def test_bad_reader_input(case: str, tmp_path: Path) -> None:
+    _, reader, make, expected = READER_CASES[case]
+    path = make(tmp_path)
+    with pytest.raises(expected.error, match=re.escape(expected.message)) as raised:
+        reader(path)
+    assert path.name in str(raised.value)
+
+
+ELSEWHERE = {
+    # id: (test file, test function) for cases tested with a fixture this file lacks
+    "spark-timestamp": ("test_engines.py", "test_spark_timestamp_columns"),
+}
+"""Catalogue cases tested in another file; the catalogue test checks that the test exists."""

@@ -329,3 +329,55 @@ def test_engine_panel_takes_columns_and_value(parquet_dir: Path) -> None:
     assert_frame_equal(got, fl.corridor_panel(local, **kwargs), check_exact=False)
     with pytest.raises(ParameterError, match="USD statistics"):
         fl.corridor_panel(frame, value="amount2", stats=("sum", "top_senders"))
+
+
+SPACED_IDS = ["T1", " T1", "T1\u00a0", "\u3000T1", "\u200bT1", "t1", "", None]
+
+
+def spaced_id_rows() -> pl.DataFrame:
+    """Transfers whose tx_ids differ only by Unicode spaces (one transfer), plus others."""
+    n = len(SPACED_IDS)
+    return pl.DataFrame(
+        {
+            "date": [dt.datetime(2024, 1, 15 + i, 10, 30) for i in range(n)],
+            "origin": ["USA"] * n,
+            "destination": ["MEX"] * n,
+            "flow_type": ["remittance"] * n,
+            "amount": [str(100 + i) for i in range(n)],
+            "currency": ["USD"] * (n - 1) + ["GBP"],
+            "tx_id": SPACED_IDS,
+        }
+    )
+
+
+@pytest.mark.spark
+def test_spark_timestamp_columns(spark: Any) -> None:
+    """A TimestampType column (what createDataFrame makes of datetimes, and what Spark's CSV
+    reader infers) is read in the session time zone, in load_flows and corridor_panel."""
+    rows = spaced_id_rows()
+    frame = spark.createDataFrame(rows.rows(), list(rows.columns))
+    assert frame.schema["date"].dataType.typeName() == "timestamp"
+    report = fl.load_flows(frame)
+    local = fl.load_flows(pl.from_arrow(frame.toArrow()))  # type: ignore[arg-type]
+    # T1 and its spaced copies are one transfer: four repeats; blank and null are no id
+    assert report.summary.rows() == local.summary.rows() == [("clean", 4), ("duplicate_tx_id", 4)]
+    clean = pl.from_arrow(report.clean.toArrow())
+    assert isinstance(clean, pl.DataFrame)
+    assert clean["date"].dt.date().to_list() == [dt.date(2024, 1, 15 + i) for i in (0, 5, 6, 7)]
+    panel = fl.corridor_panel(report, freq="1mo")
+    expected = fl.corridor_panel(local, freq="1mo").with_columns(pl.col(pl.Enum).cast(pl.String))
+    assert_frame_equal(
+        panel.with_columns(pl.col(pl.Enum).cast(pl.String)), expected, check_exact=False
+    )
+    # a raw clean table with timestamps, straight to corridor_panel
+    assert_frame_equal(fl.corridor_panel(report.clean, freq="1mo"), panel, check_exact=False)
+
+
+@pytest.mark.dask
+def test_dask_ids_differing_by_spaces_are_one_transfer() -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    rows = spaced_id_rows()
+    frame = dd.from_pandas(rows.to_pandas(), npartitions=3)
+    report = fl.load_flows(frame)
+    local = fl.load_flows(rows)
+    assert report.summary.rows() == local.summary.rows() == [("clean", 4), ("duplicate_tx_id", 4)]
