@@ -138,7 +138,8 @@ def test_errors_name_the_fix() -> None:
         suppress_small_cells(panel.drop("n_senders"))
     with pytest.raises(MissingColumnError, match="dominance=None"):
         suppress_small_cells(panel.drop("sender_top2_usd"))
-    assert suppress_small_cells(panel.drop("sender_top2_usd"), dominance=(1, 0.9)).n_suppressed == 0
+    one_top = panel.drop("sender_top2_usd")
+    assert suppress_small_cells(one_top, dominance=(1, 0.9), p_rule=None).n_suppressed == 0
     with pytest.raises(ParameterError, match="not a percentage"):
         suppress_small_cells(panel, dominance=(2, 85))
     with pytest.raises(ParameterError, match="min_senders"):

@@ -15,19 +15,29 @@ sums to zero. The withheld cells are the unknowns, and each row and column gives
 equation. Seen as a bipartite graph (rows and columns as nodes, withheld cells as
 edges), the solutions differ by circulations around cycles, so a withheld value is
 pinned down exactly if and only if its edge lies on no cycle (it is a *bridge*).
-Every sensitive cell is therefore put on a cycle of four withheld cells: itself, one
-cell in its row, one in its column, and the cell where those two meet (the
-*hypercube* method of Giessing and Repsilber; sdcTable's ``HITAS`` and ``OPT`` solve
-the same problem by linear programming). Among the candidates, the cheapest (the
-smallest amount newly withheld; sensitive cells are withheld anyway and cost
-nothing) is chosen. A partner that is not itself sensitive must be at least as large
-as the sensitive cell, so that the cycle alone leaves the sensitive value anywhere up
-to twice its size. The totals can take part as a last resort; the grand total always
-closes a cycle, so a solution always exists.
+Exact recovery is not the only risk: amounts are never negative, so a reader who
+solves the two linear programs "smallest and largest value of this cell given all
+that is published" may still pin a withheld value into a narrow interval. Every
+sensitive cell is therefore put on a cycle of four withheld cells (itself, one cell
+in its row, one in its column, and the cell where those two meet: the *hypercube*
+method of Giessing and Repsilber; sdcTable's ``HITAS`` and ``OPT`` solve the same
+problem by linear programming) *whose cells leave room for the required protection
+interval*: moving the amount ``t`` around the cycle (``+t`` on the cell and the
+corner, ``-t`` on the two partners) keeps every published total, so the cell can
+reach ``x * (1 + upper)`` when both partners can give up ``x * upper`` (a cell or
+the grand total at least that large; a row or column total can always grow), and
+``x * (1 - lower)`` when the corner can give up ``x * lower`` (and the partners
+can take it, which a cell always can and a total can when it is that large). Among
+the qualifying cycles the cheapest (the smallest amount newly withheld; sensitive
+cells cost nothing, they are withheld anyway) is chosen. The cycle through the
+cell's row total, column total and the grand total always qualifies, so a solution
+always exists. :func:`audit_suppression` checks the guarantee independently by
+solving both linear programs for every withheld value.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +46,19 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._frames import from_any
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError, SchemaError
+from flowlens.privacy._audit import TOTAL as _TOTAL
+from flowlens.privacy._audit import feasible_intervals
 from flowlens.schema import TOP_SENDER_COLUMNS
 
-__all__ = ["DEFAULT_DOMINANCE", "DEFAULT_MIN_SENDERS", "SuppressedPanel", "suppress_small_cells"]
+__all__ = [
+    "DEFAULT_DOMINANCE",
+    "DEFAULT_MIN_SENDERS",
+    "DEFAULT_PROTECTION",
+    "DEFAULT_P_RULE",
+    "SuppressedPanel",
+    "audit_suppression",
+    "suppress_small_cells",
+]
 
 DEFAULT_MIN_SENDERS = 10
 """Fewest distinct senders a published cell may have. The rule of thumb of the
@@ -50,15 +70,36 @@ DEFAULT_DOMINANCE = (2, 0.85)
 more than ``k`` of its amount. (2, 0.85) is sdcTable's default (``primarySuppression``,
 ``type = "nk"``, ``n = 2``, ``k = 85``)."""
 
-CANDIDATES_PER_LINE = 6
-"""Cheapest partner cells considered per row and per column of a sensitive cell (plus
-the total, always). 6 x 6 cycles per sensitive cell keep the search small; more would
-rarely find a cheaper cycle."""
+DEFAULT_P_RULE = 0.10
+"""The p% rule: a cell is sensitive when its amount minus its two largest senders is
+less than ``p`` times the largest, so that the second-largest sender could estimate
+the largest within p%. p = 10% is the value of the worked examples of Hundepool et
+al., *Statistical Disclosure Control* (Wiley, 2012), section 4.2. With the default
+(2, 0.85) dominance rule it adds nothing (a cell it catches has its two largest
+senders above 90% of its amount); it protects when dominance is off or looser."""
 
-_TOTAL = -1  # the index of the totals row and column
+DEFAULT_PROTECTION = (0.10, 0.10)
+"""Lower and upper protection levels, as fractions of a sensitive cell's value ``x``: the
+interval a reader can work out from the published table must reach down to
+``x * (1 - 0.10)`` and up to ``x * (1 + 0.10)``. p = 10% is the protection level of
+tau-ARGUS's worked examples (tau-ARGUS manual, "safety ranges": upper and lower
+protection levels; Hundepool et al., *Statistical Disclosure Control*, 2012, section
+4.3). ``(0.10, 1.0)`` asks for an upper bound of at least twice the value (flowlens'
+earlier promise): on the bundled sample it withholds every cell and 100% of the
+amount (against 84% with the default), so it is an option, not the default."""
+
+CANDIDATES_PER_LINE = 6
+"""Cheapest qualifying partner cells considered per row and per column of a sensitive
+cell (plus the total, always). 6 x 6 cycles per sensitive cell keep the search small;
+more would rarely find a cheaper cycle."""
+
 _ADDITIVE = ("amount_usd", "n_transfers", "fee_usd")
-_REASONS = ("published", "senders", "dominance", "secondary")
+_REASONS = ("published", "senders", "dominance", "p_rule", "secondary")
 _REASON = pl.Enum(_REASONS)
+_PRIMARY = ("senders", "dominance", "p_rule")
+_CELL = ["_slice", "_r", "_c"]
+_TEXT_KEYS = (pl.String, pl.Enum, pl.Categorical)
+_NESTED = (pl.List, pl.Array, pl.Struct, pl.Object)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -69,25 +110,35 @@ class SuppressedPanel:
     ----------
     panel
         Safe to publish: the panel's rows, with every value of a withheld cell set
-        to null and a Boolean ``suppressed`` column; the top-sender amounts are
-        dropped. Primary and secondary suppression are not told apart, as in
-        official tables (telling them apart would point at the sensitive cells).
+        to null (amounts, counts, means, medians, fees: every numeric column) and a
+        Boolean ``suppressed`` column; the top-sender amounts are dropped. Primary
+        and secondary suppression are not told apart, as in official tables
+        (telling them apart would point at the sensitive cells).
     margins
         Safe to publish: per slice, the total per origin (``destination`` null), per
         destination (``origin`` null) and overall (both null) of each additive
-        value (``amount_usd``, ``n_transfers``, ``fee_usd`` when present), with
-        ``suppressed``.
+        value (``amount_usd``, ``n_transfers``, ``fee_usd`` when present).
+        ``suppressed`` says whether the amount total is withheld. The totals of
+        ``n_transfers`` and ``fee_usd`` are published only for a row or column
+        without a withheld cell (overall: a slice without one), so they tell
+        nothing about a withheld cell's count or fees.
     cells
         For the data holder only, never for publication: every cell with its
         ``n_senders``, ``top_share`` (share of the amount held by the ``n`` largest
         senders, when the dominance rule is on) and ``reason`` (``published``,
-        ``senders``, ``dominance`` or ``secondary``).
+        ``senders``, ``dominance``, ``p_rule`` or ``secondary``).
     summary
         The disclosure report: for the cells and the margins, per reason, the
         number of cells and their amount; for the cells, the share of the panel's
         total amount too (null for the margins, which overlap one another).
-    min_senders, dominance
+    min_senders, dominance, p_rule, protection
         The rules applied.
+    audit
+        With ``audit=True``, for the data holder only: every withheld amount (cells
+        and totals) with the interval a reader can work out from ``panel`` and
+        ``margins`` (``lower``, ``upper``), the interval required of a sensitive
+        cell (``required_lower``, ``required_upper``; null for the others) and
+        ``ok``. See :func:`audit_suppression`. ``None`` otherwise.
 
     Examples
     --------
@@ -101,11 +152,11 @@ class SuppressedPanel:
     ...     "amount_usd": [900.0, 80.0, 500.0, 400.0],
     ...     "n_senders": [40, 3, 25, 30],
     ... })
-    >>> safe = fl.suppress_small_cells(panel, dominance=None)
+    >>> safe = fl.suppress_small_cells(panel, dominance=None, p_rule=None)
     >>> safe.panel["suppressed"].to_list()  # USA->GTM has 3 senders; three more protect it
     [True, True, True, True]
     >>> safe
-    SuppressedPanel(cells=4: published=0, senders=1, dominance=0, secondary=3; margins withheld=0 of 5)
+    SuppressedPanel(cells=4: published=0, senders=1, dominance=0, p_rule=0, secondary=3; margins withheld=0 of 5)
     """
 
     panel: pl.DataFrame
@@ -115,6 +166,9 @@ class SuppressedPanel:
     min_senders: int
     dominance: tuple[int, float] | None
     slice_keys: tuple[str, ...] = field(default=())
+    p_rule: float | None = DEFAULT_P_RULE
+    protection: tuple[float, float] = DEFAULT_PROTECTION
+    audit: pl.DataFrame | None = None
 
     @property
     def n_suppressed(self) -> int:
@@ -131,11 +185,14 @@ class SuppressedPanel:
         )
 
 
-def suppress_small_cells(
+def suppress_small_cells(  # long: the public entry point's docstring
     panel: Any,
     *,
     min_senders: int = DEFAULT_MIN_SENDERS,
     dominance: tuple[int, float] | None = DEFAULT_DOMINANCE,
+    p_rule: float | None = DEFAULT_P_RULE,
+    protection: float | tuple[float, float] = DEFAULT_PROTECTION,
+    audit: bool = False,
 ) -> SuppressedPanel:
     """Withhold the panel cells that would reveal a sender, and enough others to protect them.
 
@@ -145,10 +202,11 @@ def suppress_small_cells(
         A polars DataFrame or LazyFrame (collected here), a pandas DataFrame, a
         pyarrow Table or an Arrow PyCapsule object: a corridor panel from
         :func:`flowlens.corridor_panel` built with the
-        ``senders`` statistic (``n_senders``) and, for the dominance rule,
+        ``senders`` statistic (``n_senders``) and, for the dominance and p% rules,
         ``top_senders``; ``amount_usd`` is required. Key columns are ``origin``,
         ``destination`` and every non-numeric column (``period``, ``flow_type``,
-        ...); every numeric column is a value, withheld together.
+        ...); every numeric column is a value, withheld together. Cells only: the
+        totals are computed here (a totals row is refused).
     min_senders
         Primary suppression of cells with fewer distinct senders than this
         (threshold rule). Default 10, after the ESSnet/Eurostat output-checking
@@ -157,6 +215,22 @@ def suppress_small_cells(
         ``(n, k)``: primary suppression of cells whose ``n`` largest senders hold
         more than the fraction ``k`` of the amount; ``n`` from 1 to 3. Default
         (2, 0.85), sdcTable's (:data:`DEFAULT_DOMINANCE`). ``None`` turns the rule off.
+    p_rule
+        ``p`` (a fraction): primary suppression of cells whose amount minus the two
+        largest senders is less than ``p`` times the largest (the p% rule). Default
+        0.10, after Hundepool et al. (2012) (:data:`DEFAULT_P_RULE`). ``None`` turns
+        the rule off.
+    protection
+        ``(lower, upper)`` protection levels, fractions of a sensitive value ``x``:
+        the interval a reader can work out from the published cells and totals must
+        reach ``x * (1 - lower)`` and ``x * (1 + upper)``; one number sets both.
+        Default (0.10, 0.10): 10% each way, tau-ARGUS's protection levels
+        (:data:`DEFAULT_PROTECTION`); ``(0.10, 1.0)`` asks for twice the value above.
+    audit
+        Solve, for every withheld amount, the two linear programs a reader would
+        (:func:`audit_suppression`), keep the result as ``audit`` and raise if a
+        sensitive cell is bounded more tightly than ``protection``. Two linear
+        programs per withheld value: seconds on a few thousand.
 
     Returns
     -------
@@ -167,24 +241,38 @@ def suppress_small_cells(
     Raises
     ------
     MissingColumnError
-        Without ``amount_usd``, ``n_senders`` or (dominance rule on) the top-sender
-        columns.
+        Without ``origin``, ``destination``, ``amount_usd``, ``n_senders`` or (dominance
+        or p% rule on) the top-sender columns.
     ParameterError
-        Bad ``min_senders`` or ``dominance``.
+        Bad ``min_senders``, ``dominance``, ``p_rule`` or ``protection``.
     SchemaError
-        A key repeated in the panel, or a null or negative amount.
+        A key repeated in the panel, a totals row (a null key), a ``period`` that is
+        not a date, a value that is not a number, a NaN, infinite or negative value,
+        or a panel that already carries ``suppressed``.
+    FlowlensError
+        With ``audit=True``, when a withheld sensitive value could be bounded more
+        tightly than ``protection`` (a bug: the construction rules it out).
 
     Notes
     -----
-    Guarantee: no withheld value can be computed exactly from the published cells
-    and margins of its slice (see the module documentation for why). Cells
-    withheld to protect a sensitive cell are at least as large as it, so a reader's
-    upper bound on a sensitive value is well above the value itself. Not covered: links
-    between slices (publishing a monthly and an annual panel of the same flows lets
-    a reader subtract one from the other: suppress the panel you publish, and only
-    that), and the sensitivity of the margins themselves (how many distinct
+    Guarantee: from the published cells and margins of its slice, a reader cannot
+    work out a withheld value exactly, nor bound a sensitive one inside
+    ``[x * (1 - lower), x * (1 + upper)]`` (see the module documentation for why).
+    Withheld counts and fees cannot be bounded at all from the margins: their
+    totals are published only where no cell is withheld. Not covered: links
+    between tables (publishing a monthly and a quarterly panel of the same flows
+    lets a reader subtract one from the other: suppress the panel you publish, and
+    only that), and the sensitivity of the margins themselves (how many distinct
     senders an origin's total has cannot be derived from the cells' counts).
-    Rows of flows without a ``sender_id`` count as one sender, the cautious reading.
+    Rows of flows without a ``sender_id`` count as one sender, the cautious reading;
+    a null ``n_senders`` counts as none.
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 4
+    (sensitivity rules, protection levels, secondary suppression).
+    de Wolf, P.-P. et al. *tau-ARGUS user's manual*, "safety ranges" (upper and
+    lower protection levels).
 
     Examples
     --------
@@ -192,65 +280,194 @@ def suppress_small_cells(
     >>> import flowlens as fl
     >>> flows = fl.load_flows(fl.load_sample("flows")).clean
     >>> panel = fl.corridor_panel(flows, freq="year", stats=("sum", "senders", "top_senders"))
-    >>> safe = fl.suppress_small_cells(panel)
+    >>> safe = fl.suppress_small_cells(panel, audit=True)
     >>> safe.panel.columns
     ['period', 'origin', 'destination', 'flow_type', 'amount_usd', 'n_senders', 'suppressed']
     >>> bool(safe.panel.filter(pl.col("n_senders") < 10).is_empty())
     True
+    >>> bool(safe.audit["ok"].all())  # no withheld value bounded tighter than required
+    True
     >>> safe.summary.columns
     ['table', 'reason', 'n_cells', 'amount_usd', 'share_of_amount']
     """
-    _check_parameters(min_senders, dominance)
+    levels = _check_parameters(min_senders, dominance, p_rule, protection)
     frame = from_any(panel, what="suppress_small_cells").eager()
-    slice_keys, values = _columns(frame, dominance)
+    slice_keys, values = _columns(frame, dominance, p_rule)
     cells = _indexed(frame, slice_keys)
-    cells = cells.with_columns(reason=_primary_reason(min_senders, dominance))
+    cells = cells.with_columns(reason=_primary_reason(min_senders, dominance, p_rule))
     table = _augmented(cells, slice_keys, values)
-    suppressed = _secondary(table)
+    suppressed = _secondary(table, levels)
     _assert_protected(suppressed)
-    return _result(
+    safe = _result(
         cells,
         table,
         suppressed,
         slice_keys=slice_keys,
         values=values,
-        min_senders=min_senders,
-        dominance=dominance,
+        rules=(min_senders, dominance, p_rule, levels),
     )
+    if not audit:
+        return safe
+    checked = _audit(table, suppressed, slice_keys, levels, cells.schema)
+    failed = checked.filter(~pl.col("ok"))
+    if failed.height:
+        first = failed.row(0, named=True)
+        msg = (
+            f"internal error: {failed.height} withheld value(s) can be bounded more tightly "
+            f"than the protection {levels}, first {first}; do not publish, report this"
+        )
+        raise FlowlensError(msg)
+    return SuppressedPanel(**{**safe.__dict__, "audit": checked})
 
 
-def _check_parameters(min_senders: int, dominance: tuple[int, float] | None) -> None:
+def audit_suppression(
+    safe: SuppressedPanel, *, protection: float | tuple[float, float] | None = None
+) -> pl.DataFrame:
+    """Solve the attacker's linear programs for every value a :class:`SuppressedPanel` withholds.
+
+    A reader of ``safe.panel`` and ``safe.margins`` knows the published values, that
+    every row and column of a slice adds up to its published total, and that no
+    amount is negative. For each withheld amount (cells and totals) this solves the
+    smallest and the largest value consistent with that (``scipy.optimize.linprog``,
+    HiGHS), and checks the sensitive cells against the protection levels.
+
+    Parameters
+    ----------
+    safe
+        The outcome of :func:`suppress_small_cells`.
+    protection
+        ``(lower, upper)`` fractions (one number sets both); default: the levels
+        ``safe`` was built with.
+
+    Returns
+    -------
+    pl.DataFrame
+        For the data holder only: the slice keys, ``origin``, ``destination`` (null
+        for a total, as in ``margins``), ``amount_usd`` (the true value), ``lower``
+        and ``upper`` (the feasible interval; ``upper`` is ``inf`` when nothing
+        published bounds it), ``required_lower`` and ``required_upper`` (for a
+        sensitive cell; null otherwise) and ``ok``.
+
+    Raises
+    ------
+    ParameterError
+        For a bad ``protection`` or something that is not a SuppressedPanel.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> from flowlens.privacy import audit_suppression
+    >>> panel = pl.DataFrame({
+    ...     "period": [dt.date(2024, 1, 1)] * 4,
+    ...     "origin": ["USA", "USA", "CAN", "CAN"],
+    ...     "destination": ["MEX", "GTM", "MEX", "GTM"],
+    ...     "amount_usd": [900.0, 80.0, 500.0, 400.0],
+    ...     "n_senders": [40, 3, 25, 30],
+    ... })
+    >>> safe = fl.suppress_small_cells(panel, dominance=None, p_rule=None)
+    >>> audit = audit_suppression(safe)
+    >>> audit.filter(pl.col("destination") == "GTM", pl.col("origin") == "USA").select(
+    ...     "amount_usd", "lower", "upper", "required_lower", "required_upper", "ok"
+    ... ).row(0)
+    (80.0, 0.0, 480.0, 72.0, 88.0, True)
+    """
+    if not isinstance(safe, SuppressedPanel):
+        msg = f"audit_suppression takes the SuppressedPanel of suppress_small_cells, got {type(safe).__name__}"
+        raise ParameterError(msg)
+    levels = safe.protection if protection is None else _levels(protection)
+    slice_keys = list(safe.slice_keys)
+    values = [c for c in _ADDITIVE if c in safe.cells.columns]
+    cells = _indexed(safe.cells, slice_keys)
+    table = _augmented(cells, slice_keys, values)
+    withheld_cells = cells.filter(pl.col("reason") != "published").select(_CELL)
+    keys = [*slice_keys, fs.ORIGIN, fs.DESTINATION]
+    withheld_margins = (
+        safe.margins.filter("suppressed")
+        .select(*slice_keys, pl.col(fs.ORIGIN, fs.DESTINATION).cast(pl.String))
+        .join(table, on=keys, nulls_equal=True)
+        .select(_CELL)
+    )
+    suppressed = pl.concat([withheld_cells, withheld_margins])
+    return _audit(table, suppressed, slice_keys, levels, safe.cells.schema)
+
+
+def _levels(protection: Any) -> tuple[float, float]:
+    both = protection if isinstance(protection, tuple) else (protection, protection)
+    ok = len(both) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in both
+    )
+    if not ok or not 0.0 <= both[0] <= 1.0 or both[1] < 0.0:
+        msg = (
+            "protection must be a fraction or a pair (lower, upper) of fractions with "
+            f"0 <= lower <= 1 and upper >= 0 (0.10 is 10%, not 10), got {protection!r}"
+        )
+        raise ParameterError(msg)
+    return float(both[0]), float(both[1])
+
+
+def _check_parameters(
+    min_senders: Any, dominance: Any, p_rule: Any, protection: Any
+) -> tuple[float, float]:
     if isinstance(min_senders, bool) or not isinstance(min_senders, int) or min_senders < 1:
         msg = f"min_senders must be a whole number >= 1, got {min_senders!r}"
         raise ParameterError(msg)
-    if dominance is None:
-        return
-    n, k = dominance
-    if n not in range(1, len(TOP_SENDER_COLUMNS) + 1) or not 0.0 < k <= 1.0:
-        msg = (
-            f"dominance must be (n, k) with n in 1..{len(TOP_SENDER_COLUMNS)} and 0 < k <= 1 "
-            f"(a fraction, not a percentage), got {dominance!r}"
-        )
-        raise ParameterError(msg)
-
-
-def _columns(
-    frame: pl.DataFrame, dominance: tuple[int, float] | None
-) -> tuple[list[str], list[str]]:
-    required = [fs.ORIGIN, fs.DESTINATION, fs.AMOUNT_USD, "n_senders"]
     if dominance is not None:
-        required += list(TOP_SENDER_COLUMNS[: dominance[0]])
+        n_max = len(TOP_SENDER_COLUMNS)
+        good = (
+            isinstance(dominance, tuple)
+            and len(dominance) == 2
+            and isinstance(dominance[0], int)
+            and not isinstance(dominance[0], bool)
+            and 1 <= dominance[0] <= n_max
+            and isinstance(dominance[1], int | float)
+            and 0.0 < dominance[1] <= 1.0
+        )
+        if not good:
+            msg = (
+                f"dominance must be (n, k) with n in 1..{n_max} and 0 < k <= 1 "
+                f"(a fraction, not a percentage), got {dominance!r}"
+            )
+            raise ParameterError(msg)
+    if p_rule is not None and (
+        isinstance(p_rule, bool) or not isinstance(p_rule, int | float) or not 0.0 < p_rule <= 1.0
+    ):
+        msg = f"p_rule must be a fraction with 0 < p <= 1 (0.10 is 10%, not 10), got {p_rule!r}"
+        raise ParameterError(msg)
+    return _levels(protection)
+
+
+def _columns(frame: pl.DataFrame, dominance: Any, p_rule: Any) -> tuple[list[str], list[str]]:
+    """The slice keys and the value columns, after checking every column the rules read."""
+    tops = 2 if p_rule is not None else 0
+    if dominance is not None:
+        tops = max(tops, dominance[0])
+    required = [fs.ORIGIN, fs.DESTINATION, fs.AMOUNT_USD, "n_senders", *TOP_SENDER_COLUMNS[:tops]]
     for column in required:
         if column not in frame.columns:
             error = MissingColumnError.for_column(column, frame.columns)
             fix = (
                 " Build the panel with corridor_panel(..., stats=(..., 'senders', "
                 "'top_senders')) from flows that carry sender_id"
-                + (", or pass dominance=None." if column in TOP_SENDER_COLUMNS else ".")
+                + (
+                    ", or pass dominance=None and p_rule=None."
+                    if column in TOP_SENDER_COLUMNS
+                    else "."
+                )
             )
             raise MissingColumnError(str(error) + fix, column=column, present=frame.columns)
+    if fs.SUPPRESSED in frame.columns:
+        msg = (
+            "the panel already has a 'suppressed' column (an output of suppress_small_cells?): "
+            "suppress the panel that corridor_panel made, not a suppressed one"
+        )
+        raise SchemaError(msg)
     schema = frame.schema
     keys = [c for c in frame.columns if not schema[c].is_numeric()]
+    _check_keys(frame, keys)
+    for column in required[2:]:
+        _check_values(frame, column)
     slice_keys = [c for c in keys if c not in (fs.ORIGIN, fs.DESTINATION)]
     duplicated = frame.select(keys).is_duplicated()
     if duplicated.any():
@@ -261,16 +478,63 @@ def _columns(
             "columns): aggregate first, or drop the column that splits the cell"
         )
         raise SchemaError(msg)
-    amount = frame[fs.AMOUNT_USD]
-    bad = frame.filter(amount.is_null() | amount.is_nan() | (amount < 0))
-    if bad.height:
-        msg = (
-            f"column 'amount_usd' has {bad.height} null, NaN or negative values (first: "
-            f"{bad[fs.AMOUNT_USD][0]!r}); a corridor panel's amounts are sums of positive transfers"
-        )
-        raise SchemaError(msg)
     values = [c for c in frame.columns if c not in keys]
     return slice_keys, values
+
+
+def _check_keys(frame: pl.DataFrame, keys: list[str]) -> None:
+    schema = frame.schema
+    for column in (fs.ORIGIN, fs.DESTINATION):
+        if not isinstance(schema[column], _TEXT_KEYS):
+            msg = (
+                f"column {column!r} has dtype {schema[column]}; a panel's countries are "
+                "ISO3 text codes (build the panel with corridor_panel)"
+            )
+            raise SchemaError(msg)
+    if fs.PERIOD in frame.columns and not schema[fs.PERIOD].is_temporal():
+        msg = (
+            f"column 'period' has dtype {schema[fs.PERIOD]}, not a date: parse it first, e.g. "
+            "pl.col('period').str.to_date('%Y-%m-%d') (text periods would split or merge slices "
+            "silently)"
+        )
+        raise SchemaError(msg)
+    for column in keys:
+        if isinstance(schema[column], _NESTED) or schema[column] == pl.Null:
+            msg = (
+                f"column {column!r} has dtype {schema[column]}: a panel's keys are dates or text, "
+                "its values numbers; drop or convert it"
+            )
+            raise SchemaError(msg)
+    totals = frame.filter(pl.any_horizontal(pl.col(keys).is_null()))
+    if totals.height:
+        first = totals.row(0, named=True)
+        shown = {k: first[k] for k in keys}
+        msg = (
+            f"the panel has {totals.height} row(s) with a null key (first: {shown}); a totals "
+            "or subtotal row? suppress_small_cells takes the cells only and computes the totals "
+            "itself (SuppressedPanel.margins): drop those rows, e.g. "
+            "panel.drop_nulls(['origin', 'destination'])"
+        )
+        raise SchemaError(msg)
+
+
+def _check_values(frame: pl.DataFrame, column: str) -> None:
+    values = frame[column]
+    if not values.dtype.is_numeric() or isinstance(values.dtype, pl.Decimal):
+        msg = f"column {column!r} has dtype {values.dtype}; it must be a number (Float64 or Int64)"
+        raise SchemaError(msg)
+    floats = values.cast(pl.Float64)
+    null_ok = column != fs.AMOUNT_USD  # no sender stats: no senders, the cautious reading
+    bad = floats.is_nan() | floats.is_infinite() | (floats < 0)
+    bad = bad | floats.is_null() if not null_ok else bad.fill_null(False)
+    if bad.any():
+        first = frame.filter(bad)[column][0]
+        msg = (
+            f"column {column!r} has {int(bad.sum())} null, NaN, infinite or negative values "
+            f"(first: {first!r}); a corridor panel's values are sums and counts of positive "
+            "transfers"
+        )
+        raise SchemaError(msg)
 
 
 def _indexed(frame: pl.DataFrame, slice_keys: list[str]) -> pl.DataFrame:
@@ -285,17 +549,23 @@ def _indexed(frame: pl.DataFrame, slice_keys: list[str]) -> pl.DataFrame:
     )
 
 
-def _primary_reason(min_senders: int, dominance: tuple[int, float] | None) -> pl.Expr:
+def _primary_reason(min_senders: int, dominance: Any, p_rule: float | None) -> pl.Expr:
     few = pl.col("n_senders").fill_null(0) < min_senders
     dominated = pl.lit(False)
     if dominance is not None:
         n, k = dominance
         dominated = pl.sum_horizontal(TOP_SENDER_COLUMNS[:n]) > k * pl.col(fs.AMOUNT_USD)
+    estimable = pl.lit(False)
+    if p_rule is not None:
+        first, second = (pl.col(c).fill_null(0.0) for c in TOP_SENDER_COLUMNS[:2])
+        estimable = pl.col(fs.AMOUNT_USD) - first - second < p_rule * first
     reason = (
         pl.when(few)
         .then(pl.lit("senders"))
         .when(dominated)
         .then(pl.lit("dominance"))
+        .when(estimable)
+        .then(pl.lit("p_rule"))
         .otherwise(pl.lit("published"))
     )
     return reason.cast(_REASON)
@@ -312,7 +582,7 @@ def _augmented(cells: pl.DataFrame, slice_keys: list[str], values: list[str]) ->
         pl.col(fs.ORIGIN).cast(pl.String),
         pl.col(fs.DESTINATION).cast(pl.String),
         *additive,
-        primary=pl.col("reason") != "published",
+        primary=pl.col("reason").cast(pl.String).is_in(_PRIMARY),
     )
     sums = [pl.col(c).sum() for c in additive]
     first_keys = [pl.col(k).first() for k in slice_keys]
@@ -332,14 +602,14 @@ def _augmented(cells: pl.DataFrame, slice_keys: list[str], values: list[str]) ->
             ),
         ],
         how="diagonal_relaxed",
-    ).with_columns(_value=pl.col(fs.AMOUNT_USD))
+    ).with_columns(_value=pl.col(fs.AMOUNT_USD).cast(pl.Float64))
 
 
 def _bridges(suppressed: pl.DataFrame) -> pl.DataFrame:
     """The withheld cells that lie on no cycle (their values could be worked out)."""
     import networkx as nx  # not at import time: `import flowlens` stays light
 
-    slices, rows, columns = (suppressed[c].to_list() for c in ("_slice", "_r", "_c"))
+    slices, rows, columns = (suppressed[c].to_list() for c in _CELL)
     graph = nx.Graph()
     # rows and columns share index values: a side marker tells the two node kinds apart
     graph.add_edges_from(
@@ -352,46 +622,56 @@ def _bridges(suppressed: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(found, schema=schema, orient="row")
 
 
-def _secondary(table: pl.DataFrame) -> pl.DataFrame:
-    """The cells to withhold: the sensitive ones, each on a cycle of four withheld cells."""
-    cell = ["_slice", "_r", "_c"]
-    primary = table.filter("primary").select(*cell, "_value")
+def _secondary(table: pl.DataFrame, levels: tuple[float, float]) -> pl.DataFrame:
+    """The cells to withhold: each sensitive one on a cycle of four that leaves it its interval."""
+    primary = table.filter("primary").select(*_CELL, "_value")
     if primary.is_empty():
-        return primary.select(cell)
-    exposed = primary.join(_bridges(primary), on=cell, how="semi")
-    if exposed.is_empty():
-        return primary.select(cell)
-    free = primary.select(*cell, _free=pl.lit(True))
-    priced = table.select(*cell, "_value").join(free, on=cell, how="left")
-    priced = priced.with_columns(
-        _cost=pl.when(pl.col("_free")).then(0.0).otherwise(pl.col("_value"))
-    ).drop("_free")
-    target = exposed.rename({"_r": "_tr", "_c": "_tc", "_value": "_tvalue"})
+        return primary.select(_CELL)
+    lower, upper = levels
+    free = primary.select(*_CELL, _free=pl.lit(True))
+    margin = (pl.col("_r") == _TOTAL) ^ (pl.col("_c") == _TOTAL)
+    # what each entry can give up (_down) or take (_up) when the amount moves around a cycle:
+    # a cell or the grand total can fall to zero and grow without end; a row or column
+    # total enters its line with the opposite sign, so the other way round
+    priced = (
+        table.select(*_CELL, "_value")
+        .join(free, on=_CELL, how="left")
+        .select(
+            *_CELL,
+            _cost=pl.when(pl.col("_free")).then(0.0).otherwise(pl.col("_value")),
+            _down=pl.when(margin).then(math.inf).otherwise(pl.col("_value")),
+            _up=pl.when(margin).then(pl.col("_value")).otherwise(math.inf),
+        )
+    )
+    target = primary.rename({"_r": "_tr", "_c": "_tc", "_value": "_tvalue"})
+    need_up, need_down = pl.col("_tvalue") * upper, pl.col("_tvalue") * lower
 
     def partners(line: str, other: str) -> pl.DataFrame:
-        """The cheapest cells in the sensitive cell's row (or column), and the total."""
+        """The cheapest cells in the sensitive cell's row (or column) that can give and take."""
         own = "_tr" if line == "_r" else "_tc"
         skip = "_tc" if line == "_r" else "_tr"
         found = target.join(priced, left_on=["_slice", own], right_on=["_slice", line])
-        large_enough = (pl.col("_value") >= pl.col("_tvalue")) | (pl.col("_cost") == 0.0)
-        found = found.filter((pl.col(other) != pl.col(skip)) & large_enough)
-        rank = pl.col("_cost").rank("ordinal").over("_slice", "_tr", "_tc")
-        found = found.filter((rank <= CANDIDATES_PER_LINE) | (pl.col(other) == _TOTAL))
-        return found.select("_slice", "_tr", "_tc", pl.col(other), pl.col("_cost"))
+        fits = (pl.col("_down") >= need_up) & (pl.col("_up") >= need_down)
+        found = found.filter((pl.col(other) != pl.col(skip)) & fits)
+        found = found.sort("_slice", "_tr", "_tc", "_cost", other)
+        rank = pl.int_range(pl.len()).over("_slice", "_tr", "_tc")
+        found = found.filter((rank < CANDIDATES_PER_LINE) | (pl.col(other) == _TOTAL))
+        return found.select("_slice", "_tr", "_tc", "_tvalue", pl.col(other), pl.col("_cost"))
 
     in_row = partners("_r", "_c").rename({"_c": "_pc", "_cost": "_row_cost"})
     in_column = partners("_c", "_r").rename({"_r": "_pr", "_cost": "_column_cost"})
-    corners = priced.select(_pr="_r", _pc="_c", _slice="_slice", _corner_cost="_cost")
+    corners = priced.rename({"_r": "_pr", "_c": "_pc", "_cost": "_corner_cost"})
     cycles = (
-        in_row.join(in_column, on=["_slice", "_tr", "_tc"])
+        in_row.join(in_column.drop("_tvalue"), on=["_slice", "_tr", "_tc"])
         .join(corners, on=["_slice", "_pr", "_pc"])
+        .filter((pl.col("_up") >= need_up) & (pl.col("_down") >= need_down))
         .with_columns(_total=pl.col("_row_cost") + pl.col("_column_cost") + pl.col("_corner_cost"))
-        .sort("_total", "_pr", "_pc")
+        .sort("_slice", "_tr", "_tc", "_total", "_pr", "_pc")
         .group_by("_slice", "_tr", "_tc", maintain_order=True)
         .first()
     )
-    if cycles.height != exposed.height:  # the grand total always closes a cycle
-        msg = "internal error: a sensitive cell found no cycle of withheld cells"
+    if cycles.height != primary.height:  # the cycle through the totals always qualifies
+        msg = "internal error: a sensitive cell found no protecting cycle of withheld cells"
         raise FlowlensError(msg)
     added = pl.concat(
         [
@@ -400,7 +680,7 @@ def _secondary(table: pl.DataFrame) -> pl.DataFrame:
             cycles.select("_slice", _r="_pr", _c="_pc"),
         ]
     )
-    return pl.concat([primary.select(cell), added]).unique(maintain_order=True)
+    return pl.concat([primary.select(_CELL), added]).unique(maintain_order=True)
 
 
 def _assert_protected(suppressed: pl.DataFrame) -> None:
@@ -416,12 +696,11 @@ def _result(
     *,
     slice_keys: list[str],
     values: list[str],
-    min_senders: int,
-    dominance: tuple[int, float] | None,
+    rules: tuple[int, Any, float | None, tuple[float, float]],
 ) -> SuppressedPanel:
-    cell = ["_slice", "_r", "_c"]
+    min_senders, dominance, p_rule, levels = rules
     flagged = suppressed.with_columns(suppressed=pl.lit(True))
-    cells = cells.join(flagged, on=cell, how="left", maintain_order="left").with_columns(
+    cells = cells.join(flagged, on=_CELL, how="left", maintain_order="left").with_columns(
         pl.col("suppressed").fill_null(False)
     )
     cells = cells.with_columns(
@@ -443,11 +722,7 @@ def _result(
         audit_columns.insert(len(order), "top_share")
         cells = cells.with_columns(top_share=top)
     audit = cells.select(audit_columns)
-
-    margins_table = table.filter((pl.col("_r") == _TOTAL) | (pl.col("_c") == _TOTAL))
-    margins_table = margins_table.join(flagged, on=cell, how="left").with_columns(
-        pl.col("suppressed").fill_null(False)
-    )
+    margins_table = _margins_table(cells, table, flagged)
     additive = [c for c in _ADDITIVE if c in values]
     margins = margins_table.sort(
         "_slice", pl.col("_r") == _TOTAL, "_r", pl.col("_c") == _TOTAL, "_c"
@@ -455,18 +730,86 @@ def _result(
         *slice_keys,
         pl.col(fs.ORIGIN).cast(cells.schema[fs.ORIGIN]),
         pl.col(fs.DESTINATION).cast(cells.schema[fs.DESTINATION]),
-        *(pl.when(~hidden).then(pl.col(c)).alias(c) for c in additive),
+        *(
+            pl.when(~hidden if c == fs.AMOUNT_USD else ~pl.col("_touched")).then(pl.col(c)).alias(c)
+            for c in additive
+        ),
         "suppressed",
     )
-    summary = _summary(audit, margins_table)
     return SuppressedPanel(
         panel=safe,
         margins=margins,
         cells=audit,
-        summary=summary,
+        summary=_summary(audit, margins_table),
         min_senders=min_senders,
         dominance=dominance,
         slice_keys=tuple(slice_keys),
+        p_rule=p_rule,
+        protection=levels,
+    )
+
+
+def _margins_table(cells: pl.DataFrame, table: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
+    """The totals, with ``suppressed`` (the amount) and ``_touched`` (a withheld cell in the line).
+
+    Counts and fees are published for a line only when none of its cells is withheld:
+    the pattern that protects the amounts need not protect a count of 1 or a fee of 0.
+    """
+    hit = cells.filter("suppressed")
+    rows = hit.select("_slice", "_r").unique().with_columns(_c=pl.lit(_TOTAL, pl.Int64))
+    columns = hit.select("_slice", "_c").unique().with_columns(_r=pl.lit(_TOTAL, pl.Int64))
+    whole = (
+        hit.select("_slice")
+        .unique()
+        .with_columns(_r=pl.lit(_TOTAL, pl.Int64), _c=pl.lit(_TOTAL, pl.Int64))
+    )
+    touched = pl.concat([rows, columns, whole], how="diagonal").with_columns(_touched=pl.lit(True))
+    margins_table = table.filter((pl.col("_r") == _TOTAL) | (pl.col("_c") == _TOTAL))
+    return (
+        margins_table.join(flagged, on=_CELL, how="left")
+        .join(touched, on=_CELL, how="left")
+        .with_columns(pl.col("suppressed", "_touched").fill_null(False))
+    )
+
+
+def _audit(
+    table: pl.DataFrame,
+    suppressed: pl.DataFrame,
+    slice_keys: list[str],
+    levels: tuple[float, float],
+    schema: pl.Schema,
+) -> pl.DataFrame:
+    """The feasible interval of every withheld amount, against the levels for sensitive ones."""
+    lower, upper = levels
+    flagged = suppressed.unique().with_columns(_withheld=pl.lit(True))
+    marked = table.join(flagged, on=_CELL, how="left").with_columns(
+        pl.col("_withheld").fill_null(False)
+    )
+    found = feasible_intervals(marked.select(*_CELL, "_value", "_withheld"))
+    x = pl.col("_value")
+    tolerance = 1e-6 * x + 1e-9  # the solver's own tolerance, relative to the value
+    audited = (
+        marked.join(found, on=_CELL)
+        .sort(*_CELL)
+        .with_columns(
+            required_lower=pl.when("primary").then(x * (1.0 - lower)),
+            required_upper=pl.when("primary").then(x * (1.0 + upper)),
+        )
+    )
+    ok = (
+        (pl.col("_lower") <= pl.col("required_lower") + tolerance)
+        & (pl.col("_upper") >= pl.col("required_upper") - tolerance)
+    ).fill_null(True)
+    return audited.select(
+        *slice_keys,
+        pl.col(fs.ORIGIN).cast(schema[fs.ORIGIN]),
+        pl.col(fs.DESTINATION).cast(schema[fs.DESTINATION]),
+        pl.col("_value").alias(fs.AMOUNT_USD),
+        lower=pl.col("_lower").clip(0.0),
+        upper=pl.col("_upper"),
+        required_lower="required_lower",
+        required_upper="required_upper",
+        ok=ok,
     )
 
 
