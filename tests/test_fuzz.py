@@ -9,8 +9,10 @@ harness in benchmarks/fuzz_load_flows.py.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -33,10 +35,10 @@ VALUES = {
     "origin": ["USA", "gbr", " Mexico ", "Korea, Rep.", "XXX", "", "=1+1"],
     "destination": ["MEX", "PAK", "Côte d'Ivoire", "USA", "Narnia"],
     "flow_type": ["remittance", "PHILANTHROPY", "gift", ""],
-    "amount": ["100", "0.5", "-3", "1,000", "1e300", "nan", "abc", " 7 ", ""],
-    "currency": ["USD", "eur", "GBP", "XYZ", "SAR", ""],
-    "fee": ["1", "-1", "", "x"],
-    "tx_id": ["a", "b", "", "c"],
+    "amount": ["100", "0.5", "-3", "1,000", "1e300", "1.5e308", "nan", "abc", " 7 ", ""],
+    "currency": ["USD", "eur", "GBP", "XYZ", "SAR", "BHD", ""],
+    "fee": ["1", "-1", "", "x", "1e308"],
+    "tx_id": ["a", "b", "", "c", " a", "a\u00a0", "\u200bb", "A"],
 }
 NASTY = [b'"', b",", b";", b"\n", b"\r", b"\t", b"\x00", b"\xff", b"\xef\xbb\xbf", b"\xc3", b"#"]
 
@@ -102,6 +104,19 @@ def check(source: object) -> None:
     assert rejects["row"].is_between(0, max(n_in - 1, 0)).all()
     assert rejects["reason"].null_count() == 0
     assert rows["amount_usd"].is_finite().all() and (rows["amount_usd"] > 0).all()
+    if "fee_usd" in rows.columns:
+        assert rows["fee_usd"].drop_nulls().is_finite().all()
+    if "tx_id" in rows.columns:  # ids that differ only by spaces are one transfer
+        assert rows["tx_id"].drop_nulls().is_unique().all()
+
+
+def outcome(source: object) -> tuple[object, ...]:
+    """What load_flows makes of a source: the error's type, or the counts and reasons."""
+    try:
+        report = fl.load_flows(source)
+        return (report.n_clean, report.n_rejected, tuple(report.rejects["reason"]))
+    except FlowlensError as exc:
+        return (type(exc).__name__,)
 
 
 @FUZZ
@@ -110,6 +125,33 @@ def test_csv_bytes_only_flowlens_errors_escape(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
         path.write_bytes(data)
+        check(path)
+
+
+@FUZZ
+@given(csv_texts(), st.sampled_from(["gzip", "cr", "glob-name"]))
+def test_every_format_same_outcome(data: bytes, variant: str) -> None:
+    """The same rows gzip-compressed, with CR line ends, or under a name with glob
+    characters: the same outcome as the plain file (every check on every format)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain.csv"
+        plain.write_bytes(data)
+        other = Path(tmp) / ("fuzz [1]*.csv" if variant == "glob-name" else "other.csv")
+        if variant == "gzip":
+            other.write_bytes(gzip.compress(data))
+        elif variant == "cr":
+            other.write_bytes(data.replace(b"\n", b"\r"))
+        else:
+            other.write_bytes(data)
+        assert outcome(other) == outcome(plain)
+
+
+@FUZZ
+@given(mutated())
+def test_gzip_bytes_only_flowlens_errors_escape(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.csv.gz"
+        path.write_bytes(gzip.compress(data))
         check(path)
 
 
@@ -136,6 +178,9 @@ def frames(draw: st.DrawFn) -> pl.DataFrame:
         else:
             value = draw(ANY_VALUE)  # one type per column, as a frame has
             data[column] = [value] * n
+    if columns and not draw(st.integers(0, 4)):  # now and then a name again, in other case
+        twin = draw(st.sampled_from(columns))
+        data[draw(st.sampled_from([twin.upper(), f" {twin}", twin.title()]))] = data[twin]
     return pl.DataFrame(data, strict=False)
 
 
@@ -144,3 +189,45 @@ def frames(draw: st.DrawFn) -> pl.DataFrame:
 def test_frames_only_flowlens_errors_escape(frame: pl.DataFrame) -> None:
     check(frame)
     check(frame.lazy())
+    check(frame.to_arrow())
+
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
+READERS = [
+    fl.read_wb_bilateral_matrix,
+    fl.read_wb_migrant_stock,
+    fl.read_knomad_annual,
+    fl.read_banxico_monthly,
+    fl.read_banxico_quarterly_by_country,
+    fl.read_rpw_corridors,
+]
+SAMPLES = sorted(p for p in REAL.iterdir() if p.suffix in (".csv", ".xlsx"))
+
+
+@st.composite
+def reader_inputs(draw: st.DrawFn) -> tuple[str, bytes]:
+    """Another reader's file, a truncated file, or random bytes, with a suffix."""
+    sample = draw(st.sampled_from(SAMPLES))
+    kind = draw(st.sampled_from(["whole", "truncated", "random"]))
+    suffix = draw(st.sampled_from([sample.suffix, ".csv", ".xlsx"]))
+    if kind == "random":
+        return suffix, draw(st.binary(max_size=2_000))
+    data = sample.read_bytes()
+    if kind == "truncated":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    return suffix, data
+
+
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None)
+@given(st.sampled_from(READERS), reader_inputs())
+def test_official_readers_only_flowlens_errors_escape(
+    reader: Callable[[Path], object], given_file: tuple[str, bytes]
+) -> None:
+    suffix, data = given_file
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"input{suffix}"
+        path.write_bytes(data)
+        try:
+            reader(path)
+        except FlowlensError as exc:
+            assert path.name in str(exc)
