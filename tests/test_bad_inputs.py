@@ -175,7 +175,7 @@ def no_line_end(tmp: Path) -> Path:
 
 
 def wide_frame(tmp: Path) -> pl.DataFrame:
-    base = frame()(tmp)
+    base: pl.DataFrame = frame()(tmp)
     return base.hstack([pl.Series(f"c{i}", [None], pl.String) for i in range(20_000)])
 
 

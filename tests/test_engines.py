@@ -358,7 +358,7 @@ def test_spark_timestamp_columns(spark: Any) -> None:
     frame = spark.createDataFrame(rows.rows(), list(rows.columns))
     assert frame.schema["date"].dataType.typeName() == "timestamp"
     report = fl.load_flows(frame)
-    local = fl.load_flows(pl.from_arrow(frame.toArrow()))  # type: ignore[arg-type]
+    local = fl.load_flows(pl.from_arrow(frame.toArrow()))
     # T1 and its spaced copies are one transfer: four repeats; blank and null are no id
     assert report.summary.rows() == local.summary.rows() == [("clean", 4), ("duplicate_tx_id", 4)]
     clean = pl.from_arrow(report.clean.toArrow())
