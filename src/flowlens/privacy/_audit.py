@@ -110,8 +110,8 @@ def _components(withheld: pl.DataFrame) -> Any:
         _row=pl.struct("_slice", "_r").rank("dense") - 1,
         _column=pl.struct("_slice", "_c").rank("dense") - 1,
     )
-    n_rows = int(nodes["_row"].max() or 0) + 1
     row = nodes["_row"].to_numpy().astype(np.int64)
+    n_rows = int(row.max()) + 1
     column = nodes["_column"].to_numpy().astype(np.int64) + n_rows
     size = int(column.max()) + 1
     graph = coo_array((np.ones(row.size), (row, column)), shape=(size, size))

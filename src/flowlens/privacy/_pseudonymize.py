@@ -18,7 +18,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens.errors import MissingColumnError, ParameterError
+from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 
 __all__ = ["MIN_KEY_BYTES", "pseudonymize"]
 
@@ -66,6 +66,8 @@ def pseudonymize(
     ParameterError
         For a key shorter than ``MIN_KEY_BYTES`` or missing, and for ``id_columns``
         that is not a non-empty list of names.
+    SchemaError
+        For an identifier column of lists, structs, objects or bytes.
 
     Examples
     --------
@@ -90,7 +92,15 @@ def pseudonymize(
         msg = f"id_columns must be a column name or a non-empty list of them, got {id_columns!r}"
         raise ParameterError(msg)
     table = from_any(flows, what="pseudonymize")
-    MissingColumnError.require(table.frame.collect_schema().names(), *id_columns)
+    schema = table.frame.collect_schema()
+    MissingColumnError.require(schema.names(), *id_columns)
+    for column in id_columns:
+        if isinstance(schema[column], pl.List | pl.Array | pl.Struct | pl.Object | pl.Binary):
+            msg = (
+                f"column {column!r} has dtype {schema[column]}; identifiers are text or whole "
+                "numbers: convert it first, e.g. pl.col(...).cast(pl.String)"
+            )
+            raise SchemaError(msg)
 
     def hashed(values: pl.Series) -> pl.Series:
         # each distinct identifier is hashed once per batch, then mapped back
