@@ -171,7 +171,7 @@ def crisis_senders(
         msg = f"country must be a receiving country's ISO3 code, got {country!r}"
         raise ParameterError(msg)
     (country,) = country_codes(country, "crisis_senders' country")  # "Nepal" -> "NPL"
-    if onset + dt.timedelta(days=days - 1) > LATEST:
+    if days - 1 > (LATEST - onset).days:
         msg = f"days={days} runs the window past {LATEST}; give a window of a plausible length"
         raise ParameterError(msg)
     end = onset + dt.timedelta(days=days - 1)

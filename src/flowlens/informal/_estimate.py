@@ -445,7 +445,7 @@ def _check_recorded(frame: pl.DataFrame, value: str, what: str) -> None:
         row = negative.row(0, named=True)
         msg = (
             f"{value} is negative for {row[fs.ORIGIN]} -> {row[fs.DESTINATION]} in "
-            f"{row[fs.PERIOD]} ({row[value]:,.2f}): recorded flows must be >= 0"
+            f"{row.get(fs.PERIOD)} ({row[value]:,.2f}): recorded flows must be >= 0"
         )
         raise SchemaError(msg)
 
