@@ -348,3 +348,19 @@ def test_malformed_frames_raise_flowlens_errors_only(columns: dict, start_valid:
     ):
         with contextlib.suppress(FlowlensError):
             call()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param([[1], [2]], id="pseudonymize-list-id"),
+        pytest.param([{"a": 1}, {"a": 2}], id="pseudonymize-struct-id"),
+        pytest.param([b"x", b"y"], id="pseudonymize-bytes-id"),
+    ],
+)
+def test_pseudonymize_refuses_ids_that_are_not_text(values: list[Any]) -> None:
+    flows = pl.DataFrame({"sender_id": values})
+    with pytest.raises(SchemaError, match="identifiers are text"):
+        pseudonymize(flows, key=b"k" * 32)
+    with pytest.raises(SchemaError, match="identifiers are text"):
+        pseudonymize(flows.lazy(), key=b"k" * 32)
