@@ -125,3 +125,19 @@ def test_synth_bad_arguments_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"rows": 1}')
     assert main(["synth", "--rows", "10", "--out", str(tmp_path / "y"), "--config", str(bad)]) == 2
+
+
+def test_panel_suppression_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = str(fl.sample_path("flows"))
+    out = tmp_path / "p.csv"
+    args = ["panel", sample, "--freq", "year", "--out", str(out)]
+    assert main([*args, "--p-rule", "none", "--protection", "0.10,1.0"]) == 0
+    said = capsys.readouterr().out
+    assert "p% rule none, protection 0.10,1.0" in said
+    strict = pl.read_csv(out)
+    assert main([*args, "--force"]) == 0  # the default protection withholds less
+    capsys.readouterr()
+    assert pl.read_csv(out)["amount_usd"].null_count() <= strict["amount_usd"].null_count()
+    for bad in (["--protection", "x"], ["--p-rule", "lots"]):
+        assert main([*args, "--force", *bad]) == 2
+        assert "takes a share" in capsys.readouterr().err

@@ -32,7 +32,7 @@ from flowlens.official import (
     read_wb_migrant_stock,
 )
 from flowlens.panel import corridor_panel
-from flowlens.privacy import SuppressedPanel, pseudonymize, suppress_small_cells
+from flowlens.privacy import SuppressedPanel, audit_suppression, pseudonymize, suppress_small_cells
 from flowlens.sample import load_sample, sample_path
 from flowlens.surge import (
     SurgeResult,
@@ -81,6 +81,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "attribute_surges",
+    "audit_suppression",
     "compare_bilateral",
     "corridor_changes",
     "corridor_panel",

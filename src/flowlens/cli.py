@@ -373,7 +373,14 @@ def _panel(args: argparse.Namespace) -> int:  # long: the subcommand, start to e
         f"{frame.height:,} panel rows -> {args.out}\n"
     )
     if controlled:
-        safe = suppress_small_cells(frame, min_senders=args.min_senders, dominance=dominance)
+        safe = suppress_small_cells(
+            frame,
+            min_senders=args.min_senders,
+            dominance=dominance,
+            p_rule=_optional_share(args.p_rule, "--p-rule"),
+            protection=_protection(args.protection),
+            audit=args.audit,
+        )
         items = [(outputs[0], frame_writer(safe.panel, outputs[0].suffix))]
         if args.margins:
             items.append((outputs[1], frame_writer(safe.margins, outputs[1].suffix)))
@@ -383,7 +390,9 @@ def _panel(args: argparse.Namespace) -> int:  # long: the subcommand, start to e
         withheld = cells.filter(pl.col("reason") != "published")
         sys.stdout.write(
             f"small-cell suppression (senders < {args.min_senders}, dominance "
-            f"{args.dominance}): {safe.n_suppressed:,} of {frame.height:,} cells withheld, "
+            f"{args.dominance}, p% rule {args.p_rule}, protection {args.protection}"
+            f"{', audited' if args.audit else ''}): "
+            f"{safe.n_suppressed:,} of {frame.height:,} cells withheld, "
             f"{withheld['share_of_amount'].sum():.1%} of the amount\n"
         )
         sys.stdout.write(_table(cells.select("reason", "n_cells", "share_of_amount")))
@@ -397,6 +406,25 @@ def _panel(args: argparse.Namespace) -> int:  # long: the subcommand, start to e
         warnings.simplefilter("ignore", DisclosureWarning)  # said once, above
         write_frame(frame, outputs[0], unsafe=args.unsafe, overwrite=args.force)
     return 0
+
+
+def _optional_share(text: str, option: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"{option} takes a share such as 0.10 (or none), got {text!r}"
+        raise FlowlensError(msg) from None
+
+
+def _protection(text: str) -> float | tuple[float, float]:
+    lower, _, upper = text.partition(",")
+    try:
+        return (float(lower), float(upper)) if upper else float(lower)
+    except ValueError:
+        msg = f"--protection takes a share or LOWER,UPPER such as 0.10,1.0, got {text!r}"
+        raise FlowlensError(msg) from None
 
 
 def _dominance(text: str) -> tuple[int, float] | None:
@@ -555,6 +583,23 @@ def build_parser() -> argparse.ArgumentParser:  # long: every subcommand and opt
         "--dominance",
         default="2,0.85",
         help="with sender ids: withhold cells whose N largest senders hold over K (default 2,0.85)",
+    )
+    panel.add_argument(
+        "--p-rule",
+        default="0.10",
+        help="with sender ids: withhold cells where the rest of the senders hold less than this "
+        "share of the largest (default 0.10; none to turn off)",
+    )
+    panel.add_argument(
+        "--protection",
+        default="0.10,0.10",
+        help="with sender ids: how far a withheld value's feasible interval must reach below and "
+        "above it, as shares (default 0.10,0.10; 0.10,1.0 asks for twice the value above)",
+    )
+    panel.add_argument(
+        "--audit",
+        action="store_true",
+        help="with sender ids: check every withheld value by linear programming (slow)",
     )
     panel.add_argument(
         "--margins",
