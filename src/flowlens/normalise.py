@@ -241,7 +241,7 @@ is looked up by :func:`_as_of` instead, in memory proportional to its rows."""
 
 def _dense_cells(rates: pl.DataFrame, max_staleness_days: int) -> int:
     first, last = rates.select(first=pl.col("date").min(), last=pl.col("date").max()).row(0)
-    n_days = (last - first).days + max_staleness_days + 1
+    n_days = int((last - first).days) + max_staleness_days + 1
     return len(CURRENCY_ENUM.categories) * n_days
 
 
