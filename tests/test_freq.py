@@ -241,3 +241,12 @@ def test_a_missing_value_column_suggests_value_and_the_numeric_columns() -> None
 def test_panel_spec_survives_a_filter() -> None:
     panel = _panel("1mo")
     assert panel_spec(panel.filter(pl.col("period").dt.month() <= 6)).freq == "1mo"
+
+
+def test_a_repeated_column_name_is_named_not_blamed_on_types() -> None:
+    twice = pd.DataFrame([[1, 2]], columns=["amount", "amount"])
+    with pytest.raises(InputFormatError, match="repeats the column name 'amount'"):
+        from_any(twice)
+    table = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["a", "a"])
+    with pytest.raises(InputFormatError, match="repeats the column name 'a'"):
+        from_any(table)

@@ -5,7 +5,8 @@ valid table mutated at random: a column dropped, cast to another dtype, nulled,
 set to NaN, inf, a negative, text, a date in year 1 or 2924; rows emptied or
 duplicated. The property: the call returns, or raises a
 :class:`flowlens.errors.FlowlensError` (never a raw polars, numpy, networkx or
-Python exception). Run longer with ``FLOWLENS_FUZZ_EXAMPLES=2000``.
+Python exception). Run longer with ``FLOWLENS_FUZZ_EXAMPLES=2000``. These are catalogue
+case FZ-01 of docs/bad_inputs.md.
 """
 
 from __future__ import annotations

@@ -365,8 +365,11 @@ def test_bad_run_settings_raise() -> None:
     with pytest.raises(ParameterError, match="share_remitting must lie in"):
         baseline_from_gap(panel, panel.with_columns(migrants=pl.lit(10)), share_remitting=1.5)
     bad = base.with_columns(informal_ratio=pl.lit(float("nan")))
-    with pytest.raises(ParameterError, match="must be finite and >= 0"):
+    with pytest.raises(SchemaError, match="'informal_ratio' has 1 NaN or infinite"):
         estimate_informal(panel, baseline=bad)
+    huge = base.with_columns(log_sd_own=pl.lit(1e17))  # would overflow the draws
+    with pytest.raises(SchemaError, match=r"'log_sd_own' has .* above 5"):
+        estimate_informal(panel, baseline=huge)
     with pytest.raises(ParameterError, match="appear more than once"):
         estimate_informal(panel, baseline=pl.concat([base, base]))
 
@@ -478,3 +481,15 @@ def test_derisking_effect_takes_every_input_kind(kind: str) -> None:
     reference = derisking_effect(panel, events, draws=100, seed=1)
     other = derisking_effect(KINDS[kind](panel), KINDS[kind](events), draws=100, seed=1)
     assert_frame_equal(reference.events, other.events)
+
+
+def test_an_events_table_names_known_countries() -> None:
+    """Catalogue AN-52 is in test_bad_run_settings_raise; this is AN-53."""
+    panel, events = effect_events()
+    for origin in (None, "Atlantis"):
+        bad = events.with_columns(origin=pl.lit(origin, dtype=pl.String))
+        with pytest.raises(ParameterError, match="the origin must be a country flowlens knows"):
+            derisking_effect(panel, bad, draws=50)
+    spelt = events.with_columns(origin=pl.lit("US"))
+    same = derisking_effect(panel, spelt, draws=50).events
+    assert same.equals(derisking_effect(panel, events, draws=50).events)

@@ -213,7 +213,7 @@ def test_config_errors_are_clear() -> None:
 
 def test_to_parquet_refuses_a_directory_with_parts(tmp_path: Path) -> None:
     (tmp_path / "part-00000.parquet").write_bytes(b"")
-    with pytest.raises(fl.FlowlensError, match="already holds"):
+    with pytest.raises(fl.FlowlensError, match="is not empty; flowlens does not overwrite"):
         generate_to_parquet(tmp_path, 10, seed=0)
 
 

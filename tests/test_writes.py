@@ -245,15 +245,14 @@ def test_w9_synth_rows_for_a_seed_are_unchanged(tmp_path: Path) -> None:
     assert written.equals(memory.select(written.columns))
 
 
-@pytest.mark.xfail(
-    reason="needs flowlens.io to skip '_'- and '.'-prefixed entries of a directory "
-    "(requested from the io owner)",
-    strict=False,
-)
 def test_w10_panel_reads_the_generators_folder(tmp_path: Path) -> None:
     out = tmp_path / "flows"
     generate_to_parquet(out, 2_000, seed=3, config=SMALL)
+    assert (out / "_truth").is_dir()  # beside the flows, skipped by the reader
     assert fl.load_flows(out).n_rows_in == 2_000
+    panel = tmp_path / "panel.parquet"
+    assert main(["panel", str(out), "--out", str(panel), "--unsafe"]) == 0  # totals, unsuppressed
+    assert pl.read_parquet(panel)["n_transfers"].sum() == fl.load_flows(out).n_clean
 
 
 # --- the command line ----------------------------------------------------------------

@@ -70,6 +70,23 @@ class Frame:
         return eager
 
 
+def _refuse_repeated_names(source: Any, module: str, what: str) -> None:
+    """A pandas or Arrow table may repeat a column name; polars may not. Say so, rather than
+    let the conversion fail with a message about something else."""
+    if module == "pandas":
+        names = [str(c) for c in getattr(source, "columns", [])]
+    elif module == "pyarrow":
+        names = list(getattr(source, "column_names", []))
+    else:
+        return
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            msg = f"{what}: the {module} table repeats the column name {name!r}; rename one"
+            raise InputFormatError(msg)
+        seen.add(name)
+
+
 def from_any(source: Any, *, what: str = "the table") -> Frame:
     """Wrap ``source`` as polars without reading a lazy one.
 
@@ -96,6 +113,7 @@ def from_any(source: Any, *, what: str = "the table") -> Frame:
     if isinstance(source, pl.DataFrame):
         return Frame(source, "polars")
     module = type(source).__module__.split(".")[0]
+    _refuse_repeated_names(source, module, what)
     try:
         if module == "pandas" and type(source).__name__ == "DataFrame":
             return Frame(pl.from_pandas(source), "pandas")

@@ -118,6 +118,19 @@ def _is_table(source: object) -> bool:
     )
 
 
+def _dataset_files(folder: Path) -> list[Path]:
+    """The Parquet files of a dataset folder, skipping every file or folder whose name starts
+    with ``_`` or ``.`` below it (as Spark, pyarrow and Dask do: ``_truth/`` of
+    flowlens.synth, ``_SUCCESS``, ``.tmp`` files of a writer in progress)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in _PARQUET_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+    )
+
+
 def _scan_path(path: Path) -> LazySource:
     """A path read literally when it exists, else as a glob pattern if it has one."""
     text = str(path)
@@ -130,7 +143,7 @@ def _scan_path(path: Path) -> LazySource:
         )
         raise InputFormatError(msg)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _PARQUET_SUFFIXES)
+        files = _dataset_files(path)
         if not files:
             msg = (
                 f"directory {text!r} holds no .parquet files; point to a file or a Parquet dataset"

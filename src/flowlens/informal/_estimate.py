@@ -178,6 +178,29 @@ class _Cells:
     period_of_group: I64
 
 
+_BASELINE_LIMITS = {
+    "informal_ratio": 100.0,
+    "offset": 100.0,
+    "log_sd_shared": 5.0,
+    "log_sd_own": 5.0,
+}
+"""Upper limits of a baseline's parameters: an informal flow 100 times the recorded one, or
+a log-scale spread of 5 (a factor of e**5 = 148 per standard deviation), is no estimate
+but a broken table, and beyond them the draws overflow."""
+
+
+def _check_baseline_limits(base: pl.DataFrame) -> None:
+    for column, limit in _BASELINE_LIMITS.items():
+        too_large = base.filter(pl.col(column).cast(pl.Float64) > limit)
+        if too_large.height:
+            msg = (
+                f"the baseline: column {column!r} has {too_large.height} value(s) above "
+                f"{limit:g} (largest {too_large[column].max()!r}); a baseline from "
+                "baseline_from_costs, baseline_from_gap or baseline_observed stays far below"
+            )
+            raise SchemaError(msg)
+
+
 @dataclass(frozen=True)
 class _Draws:
     """Per-draw parameters of one scenario (arrays of length ``draws``)."""
@@ -423,7 +446,8 @@ def prepare(
     base = from_any(baseline, what="the baseline").eager()
     MissingColumnError.require(base.columns, *BASELINE_COLUMNS)
     checked_table(base, what="the baseline", keys=[fs.ORIGIN, fs.DESTINATION])
-    checked_table(base, what="the baseline", values=["cost_pct"])
+    checked_table(base, what="the baseline", values=["cost_pct", *_BASELINE_LIMITS])
+    _check_baseline_limits(base)
     channel_sets = sorted({s.channels for s in scenarios})
     grouped = _aggregate(frame, spec, channel_sets, sampling_noise=sampling_noise)
     joined, arrays = _join_baseline(grouped, _baseline_arrays(base))

@@ -49,6 +49,7 @@ from flowlens.freq import periods_per_year
 from flowlens.informal._estimate import QUANTILES, check_count, check_draws
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import SPLIT_DEFAULT
+from flowlens.reference import to_iso3
 
 F64 = npt.NDArray[np.float64]
 EVENT_COLUMNS = ("event_id", "effective_date", fs.ORIGIN, fs.DESTINATION, "placebo")
@@ -352,9 +353,27 @@ def _events(events: pl.DataFrame, every: str) -> pl.DataFrame:
     table = events.select(
         pl.col("event_id").cast(pl.String),
         pl.col("effective_date").cast(pl.Date),
-        pl.col(fs.ORIGIN).cast(pl.String).str.to_uppercase(),
-        pl.col(fs.DESTINATION).cast(pl.String).str.to_uppercase(),
+        to_iso3(pl.col(fs.ORIGIN).cast(pl.String)).alias("_origin"),
+        pl.col(fs.ORIGIN).cast(pl.String),
+        to_iso3(pl.col(fs.DESTINATION).cast(pl.String)).alias("_destination"),
+        pl.col(fs.DESTINATION).cast(pl.String),
         pl.col("placebo").cast(pl.Boolean).fill_null(False),
+    )
+    # every event has a known sender; a receiver is optional (none: the whole outflow)
+    unknown = table.filter(
+        pl.col("_origin").is_null()
+        | (pl.col(fs.DESTINATION).is_not_null() & pl.col("_destination").is_null())
+    )
+    if unknown.height:
+        row = unknown.row(0, named=True)
+        msg = (
+            f"events: event {row['event_id']!r} has origin {row[fs.ORIGIN]!r} and destination "
+            f"{row[fs.DESTINATION]!r}; the origin must be a country flowlens knows (ISO3, "
+            "ISO2 or a name) and the destination one too, or empty for the whole outflow"
+        )
+        raise ParameterError(msg)
+    table = table.drop(fs.ORIGIN, fs.DESTINATION).rename(
+        {"_origin": fs.ORIGIN, "_destination": fs.DESTINATION}
     )
     ids = table["event_id"]
     if ids.null_count() or ids.is_duplicated().any():
