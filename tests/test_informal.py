@@ -112,11 +112,24 @@ def random_panel(seed: int, n_corridors: int = 12) -> pl.DataFrame:
     ).with_columns(pl.col("period").cast(pl.Date))
 
 
-@pytest.mark.parametrize("counts", [False, True], ids=["no counts", "sampling noise"])
+@pytest.mark.parametrize(
+    ("counts", "free"),
+    [(False, False), (True, False), (False, True)],
+    ids=["no counts", "sampling noise", "AN-54 free corridors"],
+)
 def test_the_compiled_kernel_equals_the_numpy_reference(
-    monkeypatch: pytest.MonkeyPatch, counts: bool
+    monkeypatch: pytest.MonkeyPatch, counts: bool, free: bool
 ) -> None:
+    """AN-54: a corridor whose cost is 0 takes the limit (any rise deters in full) on both
+    paths, instead of a division by zero (a crash compiled, inf and a warning in numpy)."""
     panel = random_panel(1)
+    if free:  # every third corridor costs nothing
+        panel = panel.with_columns(
+            cost_pct=pl.when(pl.col("origin").cast(pl.String).hash(7) % 3 == 0)
+            .then(0.0)
+            .otherwise(pl.col("cost_pct"))
+        )
+        assert (panel["cost_pct"] == 0).any()
     if counts:  # some cells noisy, some not (no formal transfers counted)
         n = np.random.default_rng(3).integers(0, 300, panel.height)
         panel = panel.with_columns(n_transfers=pl.Series(np.where(n < 40, 0, n)))

@@ -788,7 +788,10 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     p = progress[part][:, None]
     withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]
     deterred = (params.elasticity * params.cost_increase)[None, :]  # relative fall x cost
-    k = p * np.minimum(1.0, deterred / cells.cost_pct[part][:, None])
+    cost = cells.cost_pct[part][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a free corridor: the limit, in full
+        rise = np.where(deterred > 0.0, deterred / cost, 0.0)
+    k = p * np.minimum(1.0, rise)
     displaced = formal * (withdrawn + (1.0 - withdrawn) * k)
     baseline_informal = formal * ratio
     values: F64 = np.stack(

@@ -172,7 +172,9 @@ def _displaced_share(
 ) -> float:
     """Share of a cell's recorded flow displaced in one draw: capacity withdrawn, then cost-deterred."""
     w = share * withdrawn
-    k = progress * min(1.0, deterred * inverse_cost)
+    # a free corridor (cost 0, inverse inf) takes the limit: any rise deters in full
+    rise = deterred * inverse_cost if deterred > 0.0 else 0.0
+    k = progress * min(1.0, rise)
     return w + (1.0 - w) * k
 
 
@@ -204,7 +206,7 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
         buf = np.empty((3, draws))
         out = np.empty(n_q)
         c = corridor[i]
-        inverse_cost = 1.0 / cost[i]
+        inverse_cost = 1.0 / cost[i] if cost[i] > 0.0 else math.inf
         for d in range(draws):
             displaced = _displaced_share(
                 share[i], progress[i], withdrawn[d], deterred[d], inverse_cost
@@ -270,7 +272,7 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
             share = exposed_share[j]
             p = progress[j]
             sd = noise_sd[j]
-            inverse_cost = 1.0 / cost[j]
+            inverse_cost = 1.0 / cost[j] if cost[j] > 0.0 else math.inf
             for d in range(draws):
                 displaced = f * _displaced_share(share, p, withdrawn[d], deterred[d], inverse_cost)
                 informal = f * table[c, d]
