@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a landing must not hinge on a new random draw);
+# developers' runs explore new ones, and long fuzzing runs raise the example counts
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
 
