@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 import flowlens as fl
-from flowlens.errors import InputFormatError, MissingColumnError, SchemaError
+from flowlens.errors import InputFormatError, MissingColumnError, ReferenceDataError, SchemaError
 
 HEADER = "date,origin,destination,flow_type,amount,currency"
 GOOD = "2024-01-15,USA,MEX,remittance,100,USD"
@@ -177,6 +177,11 @@ def no_line_end(tmp: Path) -> Path:
 def wide_frame(tmp: Path) -> pl.DataFrame:
     base: pl.DataFrame = frame()(tmp)
     return base.hstack([pl.Series(f"c{i}", [None], pl.String) for i in range(20_000)])
+
+
+def fx_usd_at_two(tmp: Path) -> WithArgs:
+    fx = pl.DataFrame({"date": [dt.date(2024, 1, 1)], "currency": ["USD"], "usd_per_unit": [2.0]})
+    return WithArgs(csv(GOOD)(tmp), {"fx": fx})
 
 
 def fx_from_year_one(tmp: Path) -> WithArgs:
@@ -522,6 +527,16 @@ CASES: dict[str, tuple[str, Source, Raises | Outcome]] = {
         "a fee of 1e308 BHD: finite, but infinite in USD",
         csv(GOOD + ",1", "2024-01-15,BHR,PAK,remittance,100,BHD,1e308", header=HEADER + ",fee"),
         Outcome(1, 1, "fee", "fee: '1e308' BHD is inf USD (an overflow)"),
+    ),
+    "underflow-after-fx": (
+        "1e-320 IDR: positive, but 0 in USD",
+        csv(GOOD, "2024-01-15,IDN,PAK,remittance,1e-320,IDR"),
+        Outcome(1, 1, "amount", "amount: '1e-320' IDR is 0.0 USD (an underflow"),
+    ),
+    "fx-usd-not-one": (
+        "fx= giving USD a rate of 2.0",
+        fx_usd_at_two,
+        Raises(ReferenceDataError, "FX table gives USD a rate of 2.0"),
     ),
     "absurd-fee": (
         "a fee of 1e13 USD",

@@ -250,3 +250,10 @@ def test_a_repeated_column_name_is_named_not_blamed_on_types() -> None:
     table = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["a", "a"])
     with pytest.raises(InputFormatError, match="repeats the column name 'a'"):
         from_any(table)
+
+
+@pytest.mark.parametrize("huge", ["1000000y", "100000d", "6000w", "1300mo"])
+def test_a_period_longer_than_a_century_is_refused(huge: str) -> None:
+    with pytest.raises(ParameterError, match="longer than a century"):
+        normalise_freq(huge)
+    assert normalise_freq("100y") == "100y"

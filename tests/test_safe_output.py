@@ -126,3 +126,15 @@ def test_any_table_kind_is_written(tmp_path: Path, kind: str) -> None:
     frame = pl.DataFrame({"note": ["=1+1", "ok"], "n": [1, 2]})
     written = pl.read_csv(write_frame(as_kind(frame, kind), tmp_path / "out.csv"))
     assert written.rows() == [("'=1+1", 1), ("ok", 2)]
+
+
+def test_sender_level_columns_in_another_case_are_still_suppressed(tmp_path: Path) -> None:
+    """Renaming n_senders to N_Senders must not smuggle a panel past suppression."""
+    report = fl.load_flows(fl.load_sample("flows"))
+    panel = fl.corridor_panel(report, freq="year", stats=("sum", "count", "senders", "top_senders"))
+    upper = panel.rename({c: c.upper() for c in ("n_senders", *fl.schema.TOP_SENDER_COLUMNS)})
+    path = fl.write_frame(upper, tmp_path / "x.csv")
+    written = pl.read_csv(path)
+    expected = fl.suppress_small_cells(panel).panel
+    assert written["amount_usd"].null_count() == expected["amount_usd"].null_count() > 0
+    assert not any(c.lower().startswith("sender_top") for c in written.columns)

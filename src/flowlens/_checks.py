@@ -136,7 +136,10 @@ def _beyond_cap(name: str, usd_name: str) -> Callable[[_Source], pl.Expr]:
 
     def flags(s: _Source) -> pl.Expr:
         given, usd = pl.col(_p(name)), pl.col(_p(usd_name))
-        return given.is_finite() & usd.is_not_null() & (~usd.is_finite() | (usd > MAX_AMOUNT_USD))
+        # a positive amount worth 0 USD underflowed (1e-320 IDR): as wrong as an overflow
+        underflow = (given > 0) & (usd == 0) if name == fs.AMOUNT else pl.lit(False)
+        beyond = ~usd.is_finite() | (usd > MAX_AMOUNT_USD) | underflow
+        return given.is_finite() & usd.is_not_null() & beyond
 
     return flags
 
@@ -145,14 +148,19 @@ def _beyond_cap_reason(name: str, usd_name: str) -> Callable[[_Source], pl.Expr]
     def reason(s: _Source) -> pl.Expr:
         usd = pl.col(_p(usd_name))
         overflow = pl.when(usd.is_finite()).then(pl.lit("")).otherwise(pl.lit(" (an overflow)"))
-        return pl.format(
+        shown = (s.shown(name), pl.col(_p(fs.CURRENCY)).cast(pl.String), usd.cast(pl.String))
+        above = pl.format(
             f"{name}: '{{}}' {{}} is {{}} USD{{}}, above {MAX_AMOUNT_USD:,.0f} USD for one "
             "transfer (a unit or scale error?)",
-            s.shown(name),
-            pl.col(_p(fs.CURRENCY)).cast(pl.String),
-            usd.cast(pl.String),
+            *shown,
             overflow,
         )
+        below = pl.format(
+            f"{name}: '{{}}' {{}} is {{}} USD (an underflow: too small to be a transfer; a unit "
+            "or scale error?)",
+            *shown,
+        )
+        return pl.when(usd == 0).then(below).otherwise(above)
 
     return reason
 

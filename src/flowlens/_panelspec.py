@@ -225,6 +225,14 @@ def check_values(
             raise SchemaError(msg)
     if not columns:
         return
+    columns = tuple(dict.fromkeys(columns))  # a column named twice is checked once
+    decimal = [name for name in columns if isinstance(schema[name], pl.Decimal)]
+    if decimal:
+        msg = (
+            f"{what}: column {decimal[0]!r} is a Decimal; analyses compute in floating point: "
+            f"cast it with pl.col({decimal[0]!r}).cast(pl.Float64)"
+        )
+        raise SchemaError(msg)
     as_float = {name: pl.col(name).cast(pl.Float64) for name in columns}
     facts = frame.select(
         *[(~x.is_finite()).sum().alias(f"bad{i}") for i, x in enumerate(as_float.values())],

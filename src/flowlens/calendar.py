@@ -117,10 +117,11 @@ def islamic_holidays(first_year: int, last_year: int) -> pl.DataFrame:
 
 
 def _check_years(first_year: int, last_year: int) -> None:
-    if not (isinstance(first_year, int) and isinstance(last_year, int) and first_year <= last_year):
+    whole = all(isinstance(y, int) and not isinstance(y, bool) for y in (first_year, last_year))
+    if not (whole and 1 <= first_year <= last_year <= 9999 and last_year - first_year <= 1000):
         msg = (
-            f"first_year and last_year are whole Gregorian years with first_year <= last_year; "
-            f"got {first_year!r}, {last_year!r}"
+            f"first_year and last_year are whole Gregorian years, 1 to 9999, first_year <= "
+            f"last_year, at most 1,000 years apart; got {first_year!r}, {last_year!r}"
         )
         raise ParameterError(msg)
 

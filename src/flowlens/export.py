@@ -27,6 +27,7 @@ from flowlens.errors import (
     OutputError,
     OutputExistsError,
     ParameterError,
+    SchemaError,
 )
 from flowlens.privacy import SuppressedPanel, suppress_small_cells
 
@@ -225,9 +226,17 @@ def frame_writer(table: pl.DataFrame, suffix: str) -> Callable[[str], None]:
 
 
 def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame:
-    sender_level = [c for c in _SENDER_LEVEL if c in frame.columns]
-    if not sender_level:  # decided by the data: a column named "suppressed" exempts nothing
+    # decided by the data: a column named "suppressed" exempts nothing, and sender-level
+    # columns are recognised whatever their case (load_flows matches names ignoring case too)
+    canonical = {c.lower(): c for c in _SENDER_LEVEL}
+    renamed = {c: canonical[c.lower()] for c in frame.columns if c.lower() in canonical}
+    sender_level = list(renamed.values())
+    if not sender_level:
         return frame
+    if len(set(sender_level)) != len(sender_level):
+        msg = f"the frame repeats sender-level columns {sorted(renamed)} in different cases"
+        raise SchemaError(msg)
+    frame = frame.rename({k: v for k, v in renamed.items() if k != v})
     if unsafe:
         warnings.warn(
             f"writing sender-level statistics {sender_level} without small-cell suppression "

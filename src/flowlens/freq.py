@@ -64,6 +64,8 @@ FREQ_ALIASES: Final[dict[str, str]] = {
 
 _DURATION = re.compile(r"^(\d+)(d|w|mo|q|y)$")
 _MONTHS = {"mo": 1, "q": 3, "y": 12}
+_DAYS = {"d": 1.0, "w": 7.0, "mo": 30.44, "q": 91.31, "y": 365.25}
+_LONGEST_DAYS = 100 * 365.25
 _READABLE = {"d": "day", "w": "week", "mo": "month", "q": "quarter", "y": "year"}
 
 
@@ -104,6 +106,12 @@ def normalise_freq(freq: str) -> str:
         )
         raise ParameterError(msg)
     n, unit = int(match.group(1)), match.group(2)
+    if n * _DAYS[unit] > _LONGEST_DAYS:
+        msg = (
+            f"freq {freq!r} is longer than a century: every transfer would fall in one period "
+            "(1970-01-01 for most); use a period of at most 100 years, such as '1y'"
+        )
+        raise ParameterError(msg)
     if unit in _MONTHS:
         return _from_months(n * _MONTHS[unit])
     return f"{n}{unit}"

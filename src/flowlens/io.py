@@ -32,6 +32,7 @@ __all__ = [
     "LazySource",
     "as_lazy",
     "read_error",
+    "read_table_csv",
     "sniff_csv",
 ]
 
@@ -437,3 +438,26 @@ def read_error(exc: Exception, source: str) -> InputFormatError:
     else:
         fix = "the file is damaged or not in the format its name says"
     return InputFormatError(f"cannot read {source}: {fix} ({type(exc).__name__}: {text})")
+
+
+def read_table_csv(path: str | Path, what: str) -> pl.DataFrame:
+    """A small reference table (events, costs) read from CSV as text, or an InputFormatError
+    that names the file and the fix (missing, a folder, empty, not UTF-8 text).
+
+    Examples
+    --------
+    >>> from flowlens.io import read_table_csv
+    >>> read_table_csv("no/such/events.csv", "the crisis events")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.InputFormatError: the crisis events: no such file 'no/such/events.csv'
+    """
+    source = Path(path)
+    if not source.is_file():
+        kind = "a folder, not a file" if source.is_dir() else "no such file"
+        msg = f"{what}: {kind} {str(path)!r}"
+        raise InputFormatError(msg)
+    try:
+        return pl.read_csv(source, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        raise read_error(exc, f"{what} ({source})") from exc

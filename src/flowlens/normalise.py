@@ -80,6 +80,14 @@ def check_fx_table(fx: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             f"{row['usd_per_unit']!r} for {row['currency']} on {row['date']}"
         )
         raise ReferenceDataError(msg)
+    not_one = typed.filter((pl.col("currency") == "USD") & (pl.col("usd_per_unit") != 1.0))
+    if not_one.height:
+        row = not_one.row(0, named=True)
+        msg = (
+            f"FX table gives USD a rate of {row['usd_per_unit']!r} on {row['date']}; a US "
+            "dollar is one US dollar: drop the USD rows or set them to 1"
+        )
+        raise ReferenceDataError(msg)
     duplicated = typed.filter(pl.len().over("date", "currency") > 1)
     if duplicated.height:
         row = duplicated.row(0, named=True)

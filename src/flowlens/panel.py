@@ -344,6 +344,14 @@ def _panel_plan(
         raise ParameterError(msg)
     every = normalise_freq(freq)  # a bad freq fails here, before any engine or scan starts
     by = (by,) if isinstance(by, str) else tuple(by)
+    outputs = (value, fs.N_TRANSFERS, fs.N_SENDERS, fs.FEE_USD, fs.SENDER_ID, fs.AMOUNT_USD)
+    measured = [k for k in by if k in outputs]
+    if measured:
+        msg = (
+            f"by {list(by)} holds {measured[0]!r}, which the panel measures or counts, not a "
+            "key to group by; pass keys such as flow_type, channel or currency"
+        )
+        raise ParameterError(msg)
     taken = [k for k in by if k in (fs.PERIOD, fs.DATE, fs.ORIGIN, fs.DESTINATION)]
     if taken or len(set(by)) != len(by):
         msg = (

@@ -631,7 +631,9 @@ def select_flow_types(
 def _edge_aggregates(schema: pl.Schema, value: str) -> list[pl.Expr]:
     volume = pl.col(value)
     aggs = [volume.sum()]
-    has_count, has_fees = fs.N_TRANSFERS in schema, fs.FEE_USD in schema
+    # the count and the fees ride along, unless they are the value itself
+    has_count = fs.N_TRANSFERS in schema and value != fs.N_TRANSFERS
+    has_fees = fs.FEE_USD in schema and value != fs.FEE_USD
     if has_count:
         aggs.append(pl.col(fs.N_TRANSFERS).sum())
     if has_fees:

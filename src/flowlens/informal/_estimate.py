@@ -367,6 +367,17 @@ def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:
     """``draws`` a whole number >= ``minimum`` and ``seed`` one >= 0, else ParameterError."""
     check_count(draws, "draws", minimum)
     check_count(seed, "seed", 0)
+    if draws > MAX_DRAWS:
+        msg = (
+            f"draws must be at most {MAX_DRAWS:,} (the 5-95% band is stable to a few tenths of "
+            f"a percent at 10,000), got {draws:,}"
+        )
+        raise ParameterError(msg)
+
+
+MAX_DRAWS = 1_000_000
+"""Most Monte Carlo draws one call may ask for: the draws of every cell are held in memory
+(8 bytes each), so a typing slip such as ``draws=10**9`` would ask for gigabytes."""
 
 
 def check_count(number: object, what: str, minimum: int) -> None:

@@ -49,6 +49,7 @@ from flowlens.freq import periods_per_year
 from flowlens.informal._estimate import QUANTILES, check_count, check_draws
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import SPLIT_DEFAULT
+from flowlens.io import read_table_csv
 from flowlens.reference import to_iso3
 
 F64 = npt.NDArray[np.float64]
@@ -138,7 +139,7 @@ def read_derisking_events(path: str | Path) -> pl.DataFrame:
     >>> events.filter("placebo")["event_id"].to_list()
     ['MERCHANTS_2014_REVERSED']
     """
-    raw = pl.read_csv(path, infer_schema=False)
+    raw = read_table_csv(path, "the de-risking events")
     MissingColumnError.require(
         raw.columns,
         "event_id",

@@ -14,6 +14,7 @@ from flowlens._frames import Frame, from_any
 from flowlens._panelspec import checked_table, country_codes, input_errors, require_present
 from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.freq import as_date, normalise_freq, resolve_freq
+from flowlens.io import read_table_csv
 from flowlens.surge._common import (
     FREQ_COLUMN,
     SurgeResult,
@@ -103,7 +104,7 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
     >>> events.filter(event_id="MEX_EQ_2017B").select("country", "start").row(0)
     ('MEX', datetime.date(2017, 9, 19))
     """
-    raw = pl.read_csv(path, infer_schema=False)
+    raw = read_table_csv(path, "the crisis events")
     renames = {
         "country_iso3": "country",
         "event_type": "kind",
