@@ -57,6 +57,15 @@ def collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
+@pytest.fixture(autouse=True)
+def _own_publication_log(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test keeps its own record of published panels (the CLI's linked-table warning),
+    never the user's."""
+    monkeypatch.setenv("FLOWLENS_STATE_DIR", str(tmp_path_factory.mktemp("flowlens-state")))
+
+
 @pytest.fixture
 def real() -> Path:
     return REAL

@@ -8,6 +8,7 @@ Each test name carries the id of its row in docs/bad_inputs.md (section "Writes"
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import os
 import random
@@ -454,6 +455,31 @@ def test_c11_second_frequency_of_published_flows_warns(
     assert "flowlens: warning: these flows were already published as" in err
     assert "m.csv" in err and "differencing" in err and err.count("\n") == 1
     assert (out / ".flowlens-published.json").exists()
+
+
+def test_c11_linked_tables_are_recognised_by_their_flows_not_their_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same flows by another path (validate's clean file, a gzip copy) into another
+    folder: still the same flows, still warned about."""
+    source = flows_csv(tmp_path / "flows.csv")
+    first, second = tmp_path / "pub1", tmp_path / "pub2"
+    first.mkdir()
+    second.mkdir()
+    gz = tmp_path / "copy.csv.gz"
+    gz.write_bytes(gzip.compress(source.read_bytes()))
+    assert main(["panel", str(source), "--out", str(first / "m.csv"), "--min-senders", "2"]) == 0
+    assert "already published" not in capsys.readouterr().err
+    (tmp_path / "clean").mkdir()
+    assert main(["validate", str(source), "--out-dir", str(tmp_path / "clean")]) == 0
+    capsys.readouterr()
+    clean = tmp_path / "clean" / "flows.clean.parquet"
+    for again, freq in ((clean, "quarter"), (gz, "year")):
+        out = second / f"{freq}.csv"
+        assert main(["panel", str(again), "--freq", freq, "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert "these flows were already published as" in err, (again, err)
+        assert ("m.csv" in err) if freq == "quarter" else ("m.csv" in err or "quarter" in err)
 
 
 def test_c12_synth_refuses_a_non_empty_folder(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import glob
-import hashlib
 import json
 import math
 import os
@@ -36,11 +35,12 @@ from flowlens.errors import DisclosureWarning, FlowlensError, OutputError
 
 __all__ = [
     "build_parser",
-    "fingerprint",
+    "flows_fingerprint",
     "input_files",
     "main",
     "output_stem",
     "parse_count",
+    "publication_log",
     "refuse_inputs",
 ]
 
@@ -174,45 +174,87 @@ def refuse_inputs(outputs: Sequence[Path], *sources: str) -> None:
 
 
 _PUBLISHED_LOG = ".flowlens-published.json"
-_FINGERPRINT_BYTES = 1 << 20
 
 
-def fingerprint(source: str) -> str:
-    """What identifies the flows of an input: the size and a hash of the first MiB of each file.
+def flows_fingerprint(panel: pl.DataFrame) -> str:
+    """What identifies the flows behind a panel whatever its frequency, breakdown or file:
+    the transfers counted, their USD total to the cent, and the corridors.
 
-    (The modification time is left out, so a copy or a touched file is still the
-    same flows.)
+    A monthly panel of flows.csv, a quarterly one of its gzip copy and a yearly one of
+    ``flowlens validate``'s clean file share it; so may two unrelated extracts by chance,
+    which costs a needless warning, not a missed one.
 
     Examples
     --------
-    >>> import flowlens as fl
-    >>> from flowlens.cli import fingerprint
-    >>> len(fingerprint(str(fl.sample_path("flows"))))
-    64
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.cli import flows_fingerprint
+    >>> p = pl.DataFrame({"period": [dt.date(2024, 1, 1)], "origin": ["USA"],
+    ...                   "destination": ["MEX"], "amount_usd": [10.0], "n_transfers": [2]})
+    >>> flows_fingerprint(p)
+    'flows:2:1000:1'
     """
-    digest = hashlib.sha256()
-    for path in input_files(source):
-        with path.open("rb") as handle:
-            head = handle.read(_FINGERPRINT_BYTES)
-        digest.update(f"{path.stat().st_size}:".encode())
-        digest.update(hashlib.sha256(head).digest())
-    return digest.hexdigest()
+    counted = int(panel["n_transfers"].sum()) if "n_transfers" in panel.columns else panel.height
+    cents = round(float(panel["amount_usd"].sum()) * 100) if "amount_usd" in panel.columns else 0
+    corridors = panel.select("origin", "destination").n_unique()
+    return f"flows:{counted}:{cents}:{corridors}"
 
 
-def _note_publication(source: str, *, freq: str, by: tuple[str, ...], out: Path) -> None:
-    """Record a suppressed panel in the output folder's log; warn on a second frequency.
+def publication_log(out: Path) -> list[Path]:
+    """Where published panels are recorded: the output folder's log, and the user's own
+    (``$FLOWLENS_STATE_DIR``, else ``$XDG_STATE_HOME/flowlens``, else
+    ``~/.local/state/flowlens``), so that outputs in different folders are seen together.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from flowlens.cli import publication_log
+    >>> publication_log(Path("out/p.csv"))[0].name
+    '.flowlens-published.json'
+    """
+    state = os.environ.get("FLOWLENS_STATE_DIR")
+    if state is None:
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        state = str(Path(base) / "flowlens")
+    return [out.parent / _PUBLISHED_LOG, Path(state) / "published.json"]
+
+
+def _note_publication(panel: pl.DataFrame, *, freq: str, by: tuple[str, ...], out: Path) -> None:
+    """Record a suppressed panel in the publication logs; warn on a second frequency.
 
     A monthly and a quarterly panel of the same flows are linked tables: cells
-    withheld in one can be worked out from the other by differencing.
+    withheld in one can be worked out from the other by differencing. The flows are
+    recognised by their content (:func:`flows_fingerprint`), not by their file.
     """
-    log_path = out.parent / _PUBLISHED_LOG
+    key = flows_fingerprint(panel)
+    earlier = []
+    for log_path in publication_log(out):
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            earlier += _note_in(log_path, key, freq=freq, by=by, out=out)
+        except OSError:  # a read-only home must not stop a publication; the folder log stays
+            continue
+    if earlier:
+        first = earlier[0]
+        sys.stderr.write(
+            f"flowlens: warning: these flows were already published as {first.get('output')} "
+            f"(freq {first.get('freq')}, by {first.get('by')}); a second frequency or breakdown "
+            "of the same flows can reveal withheld cells by differencing: publish one, or "
+            "check them together\n"
+        )
+
+
+def _note_in(
+    log_path: Path, key: str, *, freq: str, by: tuple[str, ...], out: Path
+) -> list[dict[str, Any]]:
+    """Add this publication to one log; return the earlier ones of the same flows in
+    another layout."""
     try:
         entries: list[dict[str, Any]] = json.loads(log_path.read_text(encoding="utf-8"))
         if not isinstance(entries, list):
             entries = []
     except (OSError, ValueError):
         entries = []
-    key = fingerprint(source)
     layout = {"freq": freq, "by": sorted(by)}
     here = os.path.realpath(out)
     others = [
@@ -220,14 +262,6 @@ def _note_publication(source: str, *, freq: str, by: tuple[str, ...], out: Path)
         if isinstance(e, dict) and e.get("input") == key and e.get("output") != here
         and {"freq": e.get("freq"), "by": e.get("by")} != layout
     ]  # fmt: skip
-    if others:
-        first = others[0]
-        sys.stderr.write(
-            f"flowlens: warning: these flows were already published as {first.get('output')} "
-            f"(freq {first.get('freq')}, by {first.get('by')}); a second frequency or breakdown "
-            "of the same flows can reveal withheld cells by differencing: publish one, or "
-            "check them together\n"
-        )
     entries = [e for e in entries if not (isinstance(e, dict) and e.get("output") == here)]
     entries.append(
         {"input": key, **layout, "output": here, "written": dt.datetime.now(dt.UTC).isoformat()}
@@ -238,6 +272,7 @@ def _note_publication(source: str, *, freq: str, by: tuple[str, ...], out: Path)
         Path(target).write_text(text, encoding="utf-8")
 
     write_atomic(log_path, write_log, overwrite=True)
+    return others
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -385,7 +420,7 @@ def _panel(args: argparse.Namespace) -> int:  # long: the subcommand, start to e
         if args.margins:
             items.append((outputs[1], frame_writer(safe.margins, outputs[1].suffix)))
         write_unit(items, overwrite=args.force)
-        _note_publication(args.file, freq=freq, by=tuple(args.by), out=outputs[0])
+        _note_publication(frame, freq=freq, by=tuple(args.by), out=outputs[0])
         cells = safe.summary.filter(pl.col("table") == "cells")
         withheld = cells.filter(pl.col("reason") != "published")
         sys.stdout.write(
