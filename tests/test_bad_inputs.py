@@ -573,6 +573,11 @@ CASES: dict[str, tuple[str, Source, Raises | Outcome]] = {
         tx_ids("T1", "\u200bT1"),
         Outcome(1, 1, "duplicate_tx_id", "tx_id: 'T1' repeats an earlier row's id"),
     ),
+    "tx-id-unicode-forms": (
+        "'Tó1' composed and decomposed, 'T' + zero-width space + '1', 'T1' in fullwidth letters",
+        tx_ids("T\u00f31", "To\u03011", "T1", "T\u200b1", "\uff34\uff11"),
+        Outcome(2, 3, "duplicate_tx_id", "tx_id: 'Tó1' repeats an earlier row's id"),
+    ),
     "tx-id-blank": (
         "tx_id '' and '  ' in a frame (no id)",
         frame(
