@@ -79,13 +79,14 @@ def main() -> None:
     args = parser.parse_args()
     panel = make_panel(args.countries, args.periods)
     graph = fl.CorridorGraph.from_panel(panel)
+    largest = graph.strength().sort("out_usd", descending=True)["country"].head(2).to_list()
     steps: dict[str, Callable[[], Any]] = {
         "from_panel": lambda: fl.CorridorGraph.from_panel(panel),
         "top_corridors": lambda: graph.top_corridors(20),
         "strength": graph.strength,
         "inflow_shares": graph.inflow_shares,
         "concentration": graph.concentration,
-        "exposure": lambda: graph.exposure(origins=["USA", "GBR"]),
+        "exposure": lambda: graph.exposure(origins=largest),
         "cost": graph.cost,
         "centrality": graph.centrality,
         "corridor_changes": lambda: fl.corridor_changes(panel),

@@ -224,10 +224,11 @@ def stage_surges(files: list[str], *, daily: bool) -> Stage:
 def all_measures(panel: pl.DataFrame) -> fl.CorridorGraph:
     graph = fl.CorridorGraph.from_panel(panel)
     graph.top_corridors(20)
-    graph.strength()
+    strength = graph.strength()
     graph.inflow_shares()
     graph.concentration()
-    graph.exposure(origins=["USA", "GBR"])
+    # the two largest senders of this graph (a sender it does not hold is an error)
+    graph.exposure(origins=strength.sort("out_usd", descending=True)["country"].head(2).to_list())
     graph.cost()
     graph.centrality()
     fl.corridor_changes(panel)
