@@ -264,7 +264,8 @@ def stage_informal(files: list[str]) -> Stage:
     year = panel.filter(pl.col("period") > first)
     baseline = baseline_from_costs(year)
     scenario = DeRiskingScenario("all corridors", start=year["period"].min() + dt.timedelta(45))
-    estimate_informal(year.head(200), scenario, baseline=baseline, draws=20)  # compile
+    # compile the kernel on a few rows (perhaps all of one month: say the frequency)
+    estimate_informal(year.head(200), scenario, baseline=baseline, draws=20, freq="1mo")
     sample = year.filter(
         pl.col("destination").is_in(year["destination"].unique().head(5).implode())
     )

@@ -91,3 +91,28 @@ def test_an_61_a_period_longer_than_a_century_is_refused() -> None:
     report = fl.load_flows(fl.load_sample("flows"))
     with pytest.raises(ParameterError, match="longer than a century"):
         fl.corridor_panel(report, freq="1000000y")
+
+
+def test_an_62_an_event_dated_in_year_one_is_refused() -> None:
+    """AN-62 (found by FZ-01 in CI): a date of year 1 less the history overflowed."""
+    from flowlens.informal import derisking_effect
+
+    events = pl.DataFrame(
+        {
+            "event_id": ["d1"],
+            "effective_date": [dt.date(1, 6, 1)],
+            "origin": ["USA"],
+            "destination": ["MEX"],
+        }
+    )
+    with pytest.raises(SchemaError, match="'effective_date' has 1 date"):
+        derisking_effect(panel(), events, draws=50)
+
+
+def test_an_63_repeated_cells_are_found_by_detect_surges_for_any_by() -> None:
+    """AN-63: detect_surges counts rows per cell instead of a separate distinct count (as
+    fast as before the check), and still refuses repeats when a series sums keys."""
+    twice = pl.concat([panel(), panel()])
+    for by in (None, ["destination"]):
+        with pytest.raises(SchemaError, match="6 row"):
+            fl.detect_surges(twice, by=by)

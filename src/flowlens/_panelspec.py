@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -82,6 +83,7 @@ def panel_spec(
     value: str | None = None,
     what: str = "the panel",
     guess: bool = False,
+    unique: bool = True,
 ) -> PanelSpec:
     """Read a panel's frequency, value column and keys from the panel itself.
 
@@ -102,6 +104,9 @@ def panel_spec(
         With one distinct period and no ``freq``: read it as the longest period its
         date starts (True, for uses where the length does not matter), or raise
         (False, the default; see :func:`flowlens.freq.resolve_freq`).
+    unique
+        Check that no row repeats a (period, keys) cell (the default). An analysis
+        that counts rows per cell anyway may pass False and check there, for free.
 
     Raises
     ------
@@ -146,21 +151,50 @@ def panel_spec(
         if name != fs.PERIOD and isinstance(dtype, _KEY_DTYPES)
     )
     # one small query: the distinct periods, and how many rows repeat a cell
+    repeated = pl.len() - _cell_key(schema, keys).n_unique() if unique else pl.lit(0)
     cells = frame.select(
-        pl.col(fs.PERIOD).unique().implode().alias("periods"),
-        (pl.len() - pl.struct(fs.PERIOD, *keys).n_unique()).alias("repeated"),
+        pl.col(fs.PERIOD).unique().implode().alias("periods"), repeated.alias("repeated")
     )
     facts = cells.collect() if isinstance(cells, pl.LazyFrame) else cells
     periods = facts["periods"].explode()
-    if facts["repeated"].item():
-        msg = (
-            f"{what}: {facts['repeated'].item()} row(s) repeat a (period, "
-            f"{', '.join(keys)}) cell; a panel has one row per period and key. Aggregate "
-            "the rows (corridor_panel does) or drop the duplicates"
-        )
-        raise SchemaError(msg)
+    refuse_repeated_cells(int(facts["repeated"].item()), keys, what)
     every = resolve_freq(periods, freq, what=what, guess=guess)
     return PanelSpec(freq=every, value=value, keys=keys, n_periods=periods.drop_nulls().len())
+
+
+def refuse_repeated_cells(repeated: int, keys: Sequence[str], what: str) -> None:
+    """Raise when ``repeated`` rows repeat a (period, keys) cell of a panel.
+
+    Examples
+    --------
+    >>> from flowlens._panelspec import refuse_repeated_cells
+    >>> refuse_repeated_cells(0, ["origin"], "the panel")
+    >>> refuse_repeated_cells(2, ["origin"], "the panel")
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.SchemaError: the panel: 2 row(s) repeat a (period, origin) cell; ...
+    """
+    if repeated:
+        msg = (
+            f"{what}: {repeated} row(s) repeat a (period, {', '.join(keys)}) cell; a panel "
+            "has one row per period and key. Aggregate the rows (corridor_panel does) or "
+            "drop the duplicates"
+        )
+        raise SchemaError(msg)
+
+
+def _cell_key(schema: pl.Schema, keys: tuple[str, ...]) -> pl.Expr:
+    """One value per (period, keys) cell. With Enum keys (every panel flowlens makes) the
+    codes are packed into one integer, whose distinct count is about twice as fast as a
+    struct's (measured: 0.055 s against 0.128 s at 1.75M rows); text keys use a struct."""
+    enums = [schema[k] for k in keys]
+    radices = [len(d.categories) + 1 for d in enums if isinstance(d, pl.Enum)]
+    if len(radices) != len(keys) or math.prod(radices) > 2**40:  # over 20 bits left for days
+        return pl.struct(fs.PERIOD, *keys)
+    packed = pl.col(fs.PERIOD).cast(pl.Date).cast(pl.Int64)
+    for key, radix in zip(keys, radices, strict=True):
+        packed = packed * radix + (pl.col(key).to_physical().cast(pl.Int64) + 1).fill_null(0)
+    return packed
 
 
 def _value_column(schema: pl.Schema, value: str | None, what: str) -> str:
@@ -375,6 +409,7 @@ def checked_panel(
     guess: bool = False,
     keys: tuple[str, ...] = (),
     negative: bool = False,
+    unique: bool = True,
 ) -> PanelSpec:
     """:func:`panel_spec`, and the values, dates and ``keys`` checked (see :func:`check_values`).
 
@@ -400,7 +435,7 @@ def checked_panel(
     check_dates(frame, fs.PERIOD, what=what)
     check_keys(frame, *keys, what=what)
     check_values(frame, name, what=what, negative=negative)
-    return panel_spec(frame, freq=freq, value=name, what=what, guess=guess)
+    return panel_spec(frame, freq=freq, value=name, what=what, guess=guess, unique=unique)
 
 
 def country_codes(value: object, what: str) -> tuple[str, ...]:

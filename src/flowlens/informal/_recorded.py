@@ -43,7 +43,7 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, checked_panel, checked_table, input_errors
+from flowlens._panelspec import PanelSpec, check_dates, checked_panel, checked_table, input_errors
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
 from flowlens.freq import periods_per_year
 from flowlens.informal._estimate import QUANTILES, check_count, check_draws
@@ -388,6 +388,7 @@ def _events(events: pl.DataFrame, every: str) -> pl.DataFrame:
     if undated.height:
         msg = f"events {undated['event_id'].to_list()} have no effective_date"
         raise ParameterError(msg)
+    check_dates(table, "effective_date", what="events")  # year 1 minus a history overflowed
     return table.with_columns(event_period=pl.col("effective_date").dt.truncate(every)).sort(
         "effective_date", "event_id"
     )

@@ -11,7 +11,15 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens._panelspec import PanelSpec, check_span, checked_panel, checked_table, input_errors
+from flowlens._panelspec import (
+    PanelSpec,
+    check_span,
+    checked_panel,
+    checked_table,
+    input_errors,
+    panel_spec,
+    refuse_repeated_cells,
+)
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.freq import periods_per_year
 from flowlens.surge._baselines import DEFAULT_THRESHOLD, F64
@@ -133,7 +141,14 @@ def detect_surges(
     counted = fs.N_TRANSFERS in frame.columns and fs.N_TRANSFERS not in plan.keys
     columns = [plan.spec.value, fs.N_TRANSFERS] if counted else [plan.spec.value]
     every = plan.spec.freq
-    series, periods, arrays = _dense(frame, plan.keys, columns, every, zero_fill=missing == "zero")
+    series, periods, arrays = _dense(
+        frame,
+        plan.keys,
+        columns,
+        every,
+        zero_fill=missing == "zero",
+        unique=set(plan.keys) == set(plan.spec.keys),
+    )
     context = SeriesArrays(
         values=arrays[0],
         counts=arrays[1] if counted else None,
@@ -190,8 +205,11 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         raise ParameterError(msg)
     _check_flagging(threshold, min_uplift)
     what = "detect_surges' panel"
-    spec = checked_panel(frame, freq=freq, value=value, what=what)
+    # a series of every key counts its rows per cell in _dense: repeats are found there
+    spec = checked_panel(frame, freq=freq, value=value, what=what, unique=False)
     keys = _keys(frame, spec, by)
+    if set(keys) != set(spec.keys):  # series that sum over keys: check the cells here
+        panel_spec(frame, freq=spec.freq, value=spec.value, what=what)
     checked_table(frame, what=what, values=[fs.N_TRANSFERS] if fs.N_TRANSFERS not in keys else [])
     season = periods_per_year(spec.freq)
     if scoring.seasonal and season is None:
@@ -279,7 +297,13 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
 
 
 def _dense(
-    frame: pl.DataFrame, keys: Sequence[str], columns: Sequence[str], every: str, *, zero_fill: bool
+    frame: pl.DataFrame,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    every: str,
+    *,
+    zero_fill: bool,
+    unique: bool = False,
 ) -> tuple[pl.DataFrame, pl.Series, list[F64]]:
     """(series keys, periods, values[series, period]): one row per series, NaN where missing.
 
@@ -328,7 +352,10 @@ def _dense(
         raise AssertionError(msg)
     cell = s_index * n_periods + (numbered["t"].to_numpy() - first_t)
     size = series.height * n_periods
-    present = np.bincount(cell, minlength=size) > 0
+    rows_per_cell = np.bincount(cell, minlength=size)
+    if unique:  # the series are the panel's cells: more than one row is a repeated cell
+        refuse_repeated_cells(int((rows_per_cell - 1).clip(0).sum()), keys, "detect_surges' panel")
+    present = rows_per_cell > 0
     arrays = []
     for i in range(len(columns)):  # one or two value columns
         sums = np.bincount(cell, weights=numbered[f"_v{i}"].to_numpy(), minlength=size)
