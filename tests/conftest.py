@@ -40,16 +40,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 INPUT_KINDS = ("eager", "lazy", "arrow")
 
 
+class ArrowStream:
+    """A table seen only through the Arrow PyCapsule stream interface, as a DuckDB
+    relation or a nanoarrow stream offers it."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
 def as_kind(frame: pl.DataFrame, kind: str) -> Any:
-    """The same table as a polars DataFrame, LazyFrame or pyarrow Table."""
-    if kind == "eager":
+    """The same table as a polars DataFrame ("eager" or "polars"), a LazyFrame, a pyarrow
+    Table ("arrow" or "pyarrow"), a pandas DataFrame, or a bare Arrow stream ("capsule")."""
+    if kind in ("eager", "polars"):
         return frame
     if kind == "lazy":
         return frame.lazy()
-    if kind == "arrow":
+    if kind in ("arrow", "pyarrow"):
         return frame.to_arrow()
     if kind == "pandas":
         return frame.to_pandas()
+    if kind == "capsule":
+        return ArrowStream(frame.to_arrow())
     raise ValueError(kind)
 
 

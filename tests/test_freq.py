@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -23,6 +22,8 @@ from flowlens.freq import (
     periods_per_year,
     resolve_freq,
 )
+
+from .conftest import as_kind
 
 
 @pytest.mark.parametrize(
@@ -151,32 +152,12 @@ def _panel(freq: str = "1q") -> pl.DataFrame:
     )
 
 
-KINDS = ("polars", "lazy", "pandas", "pyarrow", "arrow")
-
-
-def _as(frame: pl.DataFrame, kind: str) -> Any:
-    if kind == "lazy":
-        return frame.lazy()
-    if kind == "pandas":
-        return frame.to_pandas()
-    if kind == "pyarrow":
-        return frame.to_arrow()
-    if kind == "arrow":  # only the PyCapsule stream interface, as a DuckDB relation has
-
-        class Stream:
-            def __init__(self, table: pa.Table) -> None:
-                self.table = table
-
-            def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-                return self.table.__arrow_c_stream__(requested_schema)
-
-        return Stream(frame.to_arrow())
-    return frame
+KINDS = ("polars", "lazy", "pandas", "pyarrow", "capsule")
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_panel_spec_reads_any_kind(kind: str) -> None:
-    spec = panel_spec(_as(_panel(), kind))
+    spec = panel_spec(as_kind(_panel(), kind))
     assert (spec.freq, spec.value, spec.keys, spec.n_periods) == (
         "1q",
         "amount_usd",
@@ -187,14 +168,14 @@ def test_panel_spec_reads_any_kind(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_from_any_gives_back_the_kind_that_came_in(kind: str) -> None:
-    frame = from_any(_as(_panel(), kind))
+    frame = from_any(as_kind(_panel(), kind))
     back = frame.back(frame.eager().head(2))
     expected = {
         "polars": pl.DataFrame,
         "lazy": pl.LazyFrame,
         "pandas": pd.DataFrame,
         "pyarrow": pa.Table,
-        "arrow": pl.DataFrame,
+        "capsule": pl.DataFrame,
     }[kind]
     assert isinstance(back, expected)
     assert len(pl.DataFrame(back.collect() if isinstance(back, pl.LazyFrame) else back)) == 2

@@ -17,6 +17,8 @@ import flowlens as fl
 from flowlens import CorridorGraph
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 
+from .conftest import as_kind
+
 JAN, FEB, MAR = dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)
 KINDS = ("polars", "lazy", "pandas", "pyarrow")
 
@@ -33,16 +35,6 @@ def panel() -> pl.DataFrame:
             "fee_usd": [3.0, 0.6, 1.8, 0.5, 1.2],
         }
     )
-
-
-def as_kind(frame: pl.DataFrame, kind: str) -> Any:
-    if kind == "lazy":
-        return frame.lazy()
-    if kind == "pandas":
-        return frame.to_pandas()
-    if kind == "pyarrow":
-        return frame.to_arrow()
-    return frame
 
 
 def kind_of(result: Any) -> str:

@@ -17,6 +17,8 @@ from polars.testing import assert_frame_equal
 
 import flowlens as fl
 
+from .conftest import as_kind
+
 
 def quarterly_panel(n_quarters: int = 8, n_origins: int = 5, seed: int = 0) -> pl.DataFrame:
     """Quarters of 2018-2019 from ``n_origins`` origins to MEX, every cell present."""
@@ -150,16 +152,6 @@ def test_a_seasonal_method_needs_whole_periods_a_year() -> None:
     with pytest.raises(fl.ParameterError, match="whole number of periods a year"):
         fl.detect_surges(panel, freq="5mo")
     assert fl.detect_surges(panel, method="rolling").freq == "5mo"
-
-
-def as_kind(frame: pl.DataFrame, kind: str) -> Any:
-    if kind == "lazy":
-        return frame.lazy()
-    if kind == "pandas":
-        return frame.to_pandas()
-    if kind == "pyarrow":
-        return frame.to_arrow()
-    return frame
 
 
 @pytest.mark.parametrize("kind", ["polars", "lazy", "pandas", "pyarrow"])

@@ -138,11 +138,6 @@ def partial_sums(frame: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
     return _keyed(frame, plan).group_by(plan.keys).agg(aggs)
 
 
-def merge_sums(parts: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
-    """Sums of partial sums: what an engine's group-by does, for a local merge."""
-    return parts.group_by(plan.keys).agg(pl.exclude(plan.keys).sum())
-
-
 def _bins(values: pl.Series) -> pl.Series:
     """An order-preserving integer bin of each (non-null) float."""
     bits = np.ascontiguousarray(values.cast(pl.Float64).to_numpy()).view(np.int64)
