@@ -95,7 +95,9 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
     Accepts the columns of DESIGN.md (``event_id``, ``country``, ``start``, ``kind``,
     ``name``) or those of ``data/samples/real/crisis_events.csv`` (``country_iso3``,
     ``event_type``, ``start_date``, ``notes``). A country cell may list several
-    countries separated by ``;`` (one row each); ``ALL`` marks a global event.
+    countries separated by ``;`` (one row each); ``ALL`` marks a global event. A
+    ``source`` column (the publisher and report of each row), when the file has one,
+    is kept after ``name``.
 
     Examples
     --------
@@ -128,6 +130,7 @@ def read_crisis_events(path: str | Any) -> pl.DataFrame:
             "start",
             kind=pl.col("kind") if "kind" in raw.columns else pl.lit(None, pl.String),
             name=pl.col("name") if "name" in raw.columns else pl.lit(None, pl.String),
+            **({"source": pl.col("source")} if "source" in raw.columns else {}),
         )
     )
 
@@ -211,6 +214,126 @@ def attribute_surges(
         .drop("_episode", "_n", "_dest")
     )
     return table.back(attributed)
+
+
+@input_errors("score_events")
+def score_events(result: SurgeResult, events: Any, *, max_lag: int = 2) -> pl.DataFrame:
+    """Each crisis against each scored series of its country: detected, missed, or not judged.
+
+    For every event and every series whose ``destination`` is the event's country
+    (every series for a global ``ALL`` event), the scores from the event's period to
+    ``max_lag`` periods after it: the highest score and its period, whether any period
+    of that span was flagged, and whether any was scored at all (a span before a
+    series' first scorable period, or past its last period, cannot be judged).
+
+    Parameters
+    ----------
+    result
+        A :class:`SurgeResult` from :func:`detect_surges` whose ``by`` includes
+        ``destination``.
+    events
+        ``event_id``, ``country`` and ``start`` (:func:`read_crisis_events`), any kind
+        of table.
+    max_lag
+        The last period of the span after the event's own period, counted in the
+        result's periods (2: two months for monthly scores, two quarters for
+        quarterly ones).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per (event, series): ``event_id``, ``country``, ``start``, the
+        series keys, ``period`` (of the highest score in the span; the earliest if
+        tied; null when nothing was scored), ``score`` (that score), ``detected``
+        (any period of the span flagged) and ``scored`` (any period of the span
+        scored; False means the event could not be judged on that series). An
+        event with no series of its country has no row.
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens.surge import read_crisis_events
+    >>> from flowlens.surge._events import score_events
+    >>> monthly = fl.load_sample("mexico_monthly").filter(destination="MEX")
+    >>> result = fl.detect_surges(monthly, by=["destination"], method="rolling")
+    >>> events = read_crisis_events("data/samples/real/crisis_events.csv")
+    >>> judged = score_events(result, events).filter(event_id="GLOBAL_COVID_2020")
+    >>> judged.select("destination", "period", "detected", "scored").row(0)
+    ('MEX', datetime.date(2020, 3, 1), True, True)
+    >>> round(judged["score"].item(), 1)
+    3.6
+    """
+    if not isinstance(result, SurgeResult):
+        msg = (
+            "score_events needs the SurgeResult of detect_surges (it reads the result's "
+            f"period length and series keys); got {type(result).__name__}"
+        )
+        raise ParameterError(msg)
+    if not (isinstance(max_lag, int) and not isinstance(max_lag, bool) and max_lag >= 0):
+        msg = f"max_lag must be a whole number of periods, at least 0; got {max_lag!r}"
+        raise ParameterError(msg)
+    keys = list(result.by)
+    if fs.DESTINATION not in keys:
+        msg = (
+            f"score_events matches events to series by their receiving country, but the result "
+            f"is by {keys}; score with detect_surges(..., by=[..., 'destination'])"
+        )
+        raise ParameterError(msg)
+    taken = [k for k in keys if k in ("event_id", "country", "start", "_pair", "_n")]
+    if taken:
+        msg = f"score_events: the series keys {taken} clash with its output columns; rename them"
+        raise ParameterError(msg)
+    crises = from_any(events, what="score_events' events").eager()
+    MissingColumnError.require(crises.columns, "event_id", "country", "start")
+    checked_table(
+        crises, what="score_events' events", keys=["event_id", "country"], dates=["start"]
+    )
+    every = result.freq
+    scored = result.scored.select(
+        *keys,
+        "period",
+        "score",
+        "flag",
+        _n=_period_number(pl.col("period"), every),
+    )
+    series = scored.select(keys).unique(maintain_order=True)
+    crises = crises.select(
+        pl.col("event_id").cast(pl.String),
+        pl.col("country").cast(pl.String),
+        pl.col("start").cast(pl.Date),
+    )
+    destination = series[fs.DESTINATION].cast(pl.String)
+    pairs = (
+        crises.join(series.with_columns(_dest=destination), how="cross")
+        .filter((pl.col("_dest") == pl.col("country")) | (pl.col("country") == "ALL"))
+        .drop("_dest")
+        .with_row_index("_pair")
+    )
+    span = pairs.select(
+        "_pair",
+        *keys,
+        _n=pl.int_ranges(
+            _period_number(pl.col("start"), every),
+            _period_number(pl.col("start"), every) + max_lag + 1,
+        ),
+    ).explode("_n")
+    score = pl.col("score")
+    best = (
+        span.join(scored, on=[*keys, "_n"], how="left", nulls_equal=True)
+        .sort("_pair", "_n")
+        .group_by("_pair", maintain_order=True)
+        .agg(
+            period=pl.col("period").filter(score == score.max()).first(),
+            score=score.max(),
+            detected=pl.col("flag").fill_null(False).any(),
+            scored=score.is_not_null().any(),
+        )
+    )
+    return (
+        pairs.join(best, on="_pair", how="left")
+        .sort("start", "event_id", "_pair")
+        .select("event_id", "country", "start", *keys, "period", "score", "detected", "scored")
+    )
 
 
 def _episodes_freq(episodes: pl.DataFrame, freq: str | None, what: str) -> str:
