@@ -426,7 +426,7 @@ def test_a_method_of_ones_own_is_passed_not_registered() -> None:
     with pytest.raises(fl.ParameterError, match="SurgeMethod"):
         fl.detect_surges(monthly_panel(), method="previous_period")
     assert not hasattr(fl.surge, "register_method")
-    assert fl.surge.BUILT_IN == ("rolling", "seasonal", "calendar")
+    assert fl.surge.BUILT_IN == ("forecast", "rolling", "seasonal", "calendar")
 
 
 def test_a_methods_output_is_checked() -> None:

@@ -84,7 +84,14 @@ class SurgeResult:
         """
         uplift = self.min_uplift if min_uplift is None else min_uplift
         _check_flagging(threshold, uplift)
-        flagged = self.scored.with_columns(flag=_flag(self.value, threshold, uplift))
+        flagged = (
+            self.scored.with_columns(
+                (pl.col("kind") == "level_shift").fill_null(False).alias(SHIFT_COLUMN)
+            )
+            .with_columns(flag=_flag(self.value, threshold, uplift))
+            .with_columns(kind=_kind())
+            .drop(SHIFT_COLUMN)
+        )
         return replace(self, scored=flagged, threshold=threshold, min_uplift=uplift)
 
     def _repr_html_(self) -> str:
@@ -136,11 +143,26 @@ def _check_flagging(threshold: float, min_uplift: float) -> None:
 
 
 def _flag(value: str, threshold: float, min_uplift: float) -> pl.Expr:
-    """A surge: the score above ``threshold`` and the value at least ``1 + min_uplift`` times the baseline."""
-    flag = pl.col("score").fill_null(float("-inf")) > threshold
+    """A surge: the score above ``threshold``, the value at least ``1 + min_uplift`` times the
+    baseline, and the period not part of a level shift (a lasting step is not a surge).
+
+    Reads the boolean column SHIFT_COLUMN, which the caller provides.
+    """
+    flag = (pl.col("score").fill_null(float("-inf")) > threshold) & ~pl.col(SHIFT_COLUMN)
     if min_uplift > 0:
         flag = flag & (pl.col(value) >= (1.0 + min_uplift) * pl.col("baseline")).fill_null(False)
     return flag
+
+
+def _kind() -> pl.Expr:
+    """``level_shift``, ``surge`` (flagged) or null, from SHIFT_COLUMN and ``flag``."""
+    return (
+        pl.when(pl.col(SHIFT_COLUMN))
+        .then(pl.lit("level_shift"))
+        .when(pl.col("flag"))
+        .then(pl.lit("surge"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
 
 
 def _value_column(scored: pl.DataFrame) -> str:
@@ -158,7 +180,9 @@ def _key_columns(frame: pl.DataFrame) -> list[str]:
     ]
 
 
-SCORE_COLUMNS = ("baseline", "scale", "score", "flag", "n_history")
+SCORE_COLUMNS = ("baseline", "scale", "score", "flag", "kind", "n_history")
+SHIFT_COLUMN = "_level_shift"
+"""A working column: the period is part of a level shift (never in a result)."""
 FREQ_COLUMN = "freq"
 """The column of :func:`surge_episodes` that says the period length of its dates."""
 _RESERVED = {*SCORE_COLUMNS, "period"}

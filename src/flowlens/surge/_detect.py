@@ -26,11 +26,14 @@ from flowlens.surge._baselines import DEFAULT_THRESHOLD, F64
 from flowlens.surge._common import (
     MISSING,
     SCORE_COLUMNS,
+    SHIFT_COLUMN,
     SurgeResult,
     _check_flagging,
     _flag,
+    _kind,
     _period_number,
 )
+from flowlens.surge._forecast import forecast_defaults
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
@@ -221,11 +224,15 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     if scoring.name == "calendar" and fs.DESTINATION not in keys:
         msg = "method 'calendar' reads each series' receiving country: include 'destination' in by"
         raise ParameterError(msg)
-    window = scoring.window_for(season) if window is None else window
+    forecast_window, forecast_min = forecast_defaults(spec.freq, season)
+    is_forecast = scoring is _resolve("forecast")
+    if window is None:
+        window = forecast_window if is_forecast else scoring.window_for(season)
     if not (isinstance(window, int) and not isinstance(window, bool) and window >= 2):
         msg = f"window must be a whole number of at least 2 periods, got {window!r}"
         raise ParameterError(msg)
-    min_periods = max(2, window // 2) if min_periods is None else min_periods
+    if min_periods is None:
+        min_periods = min(forecast_min, window) if is_forecast else max(2, window // 2)
     if not (
         isinstance(min_periods, int)
         and not isinstance(min_periods, bool)
@@ -260,7 +267,7 @@ def _scored(
     flag: pl.Expr,
 ) -> pl.DataFrame:
     """The long scored panel: series in key order, periods ascending (no join or sort)."""
-    baseline, scale, score, n_history = scores
+    baseline, scale, score, n_history, shift = scores
     n_series, n_periods = values.shape
     scored = pl.DataFrame(
         {
@@ -270,30 +277,34 @@ def _scored(
             "scale": scale.ravel(),
             "score": score.ravel(),
             "n_history": np.nan_to_num(n_history.ravel(), nan=0.0).astype(np.int64),
+            SHIFT_COLUMN: shift.ravel() != 0,
         },
         nan_to_null=True,
     )
     return (
         pl.concat([series[np.repeat(np.arange(n_series), n_periods)], scored], how="horizontal")
         .with_columns(pl.col("period").cast(pl.Date), flag=flag)
+        .with_columns(kind=_kind())
         .select(*series.columns, "period", value, *SCORE_COLUMNS)
     )
 
 
-def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64]:
-    """Run a method and check that it returned four arrays shaped like the values."""
-    result = scoring.score(context)
+def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64, F64]:
+    """Run a method and check that it returned four arrays (and level shifts) shaped like the values."""
+    result = tuple(scoring.score(context))
     shape = context.values.shape
+    if len(result) == 5 and result[4] is None:
+        result = result[:4]
     arrays = tuple(np.asarray(a, dtype=np.float64) for a in result)
-    if len(arrays) != 4 or any(a.shape != shape for a in arrays):
+    if len(arrays) not in {4, 5} or any(a.shape != shape for a in arrays):
         got = [getattr(a, "shape", None) for a in arrays]
         msg = (
             f"method {scoring.name!r} must return Scores(baseline, scale, score, n_history), "
             f"each of shape {shape}; got {got}"
         )
         raise ParameterError(msg)
-    baseline, scale, score, n_history = arrays
-    return baseline, scale, score, n_history
+    shift = arrays[4] if len(arrays) == 5 else np.zeros(shape)
+    return arrays[0], arrays[1], arrays[2], arrays[3], np.nan_to_num(shift)
 
 
 def _dense(

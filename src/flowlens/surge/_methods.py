@@ -11,6 +11,7 @@ import polars as pl
 
 from flowlens.errors import ParameterError
 from flowlens.surge._baselines import F64, _holiday_share, _score_rolling, _score_seasonal
+from flowlens.surge._forecast import holiday_regressors, score_forecast
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Scores(NamedTuple):
     ``baseline`` is the expected value, ``scale`` the spread the score divides by,
     ``score`` how unusual the value is (a surge when above the threshold; NaN when
     it cannot be scored), ``n_history`` how many values the baseline used.
+    ``level_shift`` (optional) is non-zero where the method found a lasting step
+    rather than a surge (+1 up, -1 down): those periods are not flagged.
 
     Examples
     --------
@@ -80,13 +83,14 @@ class Scores(NamedTuple):
     >>> from flowlens.surge import Scores
     >>> flat = np.ones((2, 3))
     >>> Scores(baseline=flat, scale=flat, score=0 * flat, n_history=flat)._fields
-    ('baseline', 'scale', 'score', 'n_history')
+    ('baseline', 'scale', 'score', 'n_history', 'level_shift')
     """
 
     baseline: F64
     scale: F64
     score: F64
     n_history: F64
+    level_shift: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,20 @@ def _seasonal(arrays: SeriesArrays) -> Scores:
     )
 
 
+def _forecast(arrays: SeriesArrays) -> Scores:
+    return Scores(
+        *score_forecast(
+            arrays.values,
+            arrays.counts,
+            arrays.periods,
+            arrays.freq,
+            arrays.window,
+            arrays.min_periods,
+            holiday_regressors(arrays.series, arrays.periods, arrays.freq, arrays.holidays),
+        )
+    )
+
+
 def _calendar(arrays: SeriesArrays) -> Scores:
     share = _holiday_share(arrays.series, arrays.periods, arrays.freq, arrays.holidays)
     return Scores(
@@ -171,6 +189,7 @@ def _calendar(arrays: SeriesArrays) -> Scores:
 
 _BUILT_IN: Mapping[str, SurgeMethod] = MappingProxyType(
     {
+        "forecast": SurgeMethod("forecast", _forecast),
         "rolling": SurgeMethod("rolling", _rolling, default_window=12),
         "seasonal": SurgeMethod("seasonal", _seasonal, seasonal=True),
         "calendar": SurgeMethod("calendar", _calendar, seasonal=True),

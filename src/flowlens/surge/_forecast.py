@@ -1,0 +1,209 @@
+"""The ``forecast`` method: a one-step forecast of level, season and holidays, scored by its own past errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from flowlens import schema as fs
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError
+from flowlens.freq import months_per_period, normalise_freq
+from flowlens.surge._baselines import F64, SUM_CV, rolling_median_mad
+
+FORECAST_FLOOR_LOG = 0.02
+"""An assumption: the scale of a one-step forecast error is at least 0.02 in log
+points (2%). National monthly totals forecast this well at best (Banco de Guatemala's
+series, the smoothest in data/real, has one-step errors of about 4%), so a flat or
+synthetic series does not turn every wiggle into a surge."""
+CLEAN_AT = 3.0
+"""A value scoring beyond 3 (either way) enters later baselines as its forecast:
+X-13ARIMA-SEATS and TRAMO treat such a point as an additive outlier, so it does not
+bend the seasonal profile of the next years (their critical values are 3.5-4 for
+declaring outliers; cleaning at 3 is the cautious side of that)."""
+SHIFT_AT = 2.5
+"""Scores beyond 2.5 of one sign in ``SHIFT_CONFIRM`` successive periods, on a plateau,
+are a level shift (a reporting break, a move between channels): the baseline is
+re-anchored at the new level. 2.5 for each of three periods is far rarer than a single
+3.5 under normal errors (0.6% cubed), so a shift is not declared lightly."""
+SHIFT_CONFIRM = 3
+"""Periods a level shift must last before it is confirmed: the break month and two
+more. From the fourth period on the baseline stands at the new level, against a year
+or more for a baseline that waits for its window to turn over."""
+HOLIDAY_RIDGE = 0.1
+"""A small ridge on the holiday effects (in units of squared day shares), so a
+holiday that never moved within the window gets an effect near 0, not an arbitrary one."""
+
+# periods of the level correction: about a quarter of a year
+_RECENT = {"d": 14, "w": 4, "mo": 3, "q": 1, "y": 1}
+
+
+def forecast_defaults(freq: str, season: int | None) -> tuple[int, int]:
+    """(window, min_periods) of the forecast method at ``freq``: six years of periods, one of errors."""
+    every = normalise_freq(freq)
+    if every == "1d":
+        return 365, 60
+    if season is None or season == 1:
+        return 10, 4
+    return 6 * season, max(4, season)
+
+
+def season_length(freq: str) -> int:
+    """Periods in a year at ``freq`` (12 for months, 365 for days; 1 when not whole)."""
+    from flowlens.freq import periods_per_year
+
+    return periods_per_year(freq) or 1
+
+
+def season_categories(periods: pl.Series, freq: str) -> tuple[np.ndarray, int]:
+    """The season category of each period (month of year, quarter, weekday...) and their number."""
+    every = normalise_freq(freq)
+    months = months_per_period(every)
+    dates = periods.cast(pl.Date)
+    if months is not None and 12 % months == 0 and months < 12:
+        cat = ((dates.dt.month().cast(pl.Int64) - 1) // months).to_numpy()
+        return cat.astype(np.int64), 12 // months
+    if every == "1w":
+        week = ((dates.dt.ordinal_day().cast(pl.Int64) - 1) // 7).clip(0, 51)
+        return week.to_numpy().astype(np.int64), 52
+    if every == "1d":
+        return (dates.dt.weekday().cast(pl.Int64) - 1).to_numpy().astype(np.int64), 7
+    return np.zeros(periods.len(), dtype=np.int64), 1
+
+
+def holiday_regressors(
+    series: pl.DataFrame, periods: pl.Series, every: str, holidays: pl.DataFrame | None
+) -> tuple[F64, np.ndarray]:
+    """(groups, periods, H) shares of each period's days before each holiday, and each series' group.
+
+    A group is a receiving country; H the most holidays any of them has. Series without
+    a ``destination`` key get no holiday regressors.
+    """
+    n_periods = periods.len()
+    if fs.DESTINATION not in series.columns:
+        return np.zeros((1, n_periods, 0)), np.zeros(series.height, dtype=np.int64)
+    from flowlens.calendar import holiday_windows
+
+    destinations = series[fs.DESTINATION].cast(pl.String)
+    countries = destinations.unique().sort()
+    if holidays is None:
+        first, last = periods.min(), periods.max()
+        first_year = first.year if isinstance(first, dt.date) else 1900
+        last_year = last.year if isinstance(last, dt.date) else 2100
+        holidays = holiday_windows(first_year, last_year + 1, countries=countries)
+    else:
+        holidays = from_any(holidays, what="holidays").eager()
+        absent = [c for c in ("country", "date") if c not in holidays.columns]
+        if absent:
+            msg = (
+                "holidays needs columns 'country' and 'date' (the days before holidays), "
+                f"and optionally 'holiday' (one effect per name); it has {holidays.columns}"
+            )
+            raise MissingColumnError(msg, column=absent[0], present=holidays.columns)
+    name = pl.col("holiday").cast(pl.String) if "holiday" in holidays.columns else pl.lit("holiday")
+    period_days = (
+        periods.cast(pl.Date)
+        .to_frame("period")
+        .with_row_index("t")
+        .with_columns(
+            days=(pl.col("period").dt.offset_by(every) - pl.col("period")).dt.total_days()
+        )
+    )
+    per_period = (
+        holidays.select(
+            pl.col("country").cast(pl.String), name.alias("holiday"), pl.col("date").cast(pl.Date)
+        )
+        .drop_nulls()
+        .unique()
+        .filter(pl.col("country").is_in(countries.implode()))
+        .group_by("country", "holiday", period=pl.col("date").dt.truncate(every))
+        .len()
+        .join(period_days, on="period", how="inner")
+        .with_columns(share=pl.col("len") / pl.col("days"))
+        .with_columns(
+            slot=pl.col("holiday").rank("dense").over("country").cast(pl.Int64) - 1,
+            group=pl.col("country").replace_strict(
+                countries, pl.int_range(countries.len(), eager=True), return_dtype=pl.Int64
+            ),
+        )
+    )
+    n_slots = int(per_period["slot"].max()) + 1 if per_period.height else 0  # type: ignore[arg-type]
+    table = np.zeros((countries.len(), n_periods, n_slots))
+    if per_period.height:
+        table[
+            per_period["group"].to_numpy(),
+            per_period["t"].to_numpy(),
+            per_period["slot"].to_numpy(),
+        ] = per_period["share"].to_numpy()
+    group = destinations.replace_strict(
+        countries, pl.int_range(countries.len(), eager=True), return_dtype=pl.Int64
+    ).to_numpy()
+    return table, group.astype(np.int64)
+
+
+def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
+    """The least scale of each score: FORECAST_FLOOR_LOG, or the sampling noise of a sum of n transfers."""
+    floor = np.full_like(values, FORECAST_FLOOR_LOG)
+    if counts is not None:
+        typical_n, _, _ = rolling_median_mad(counts, window, min_periods=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            noise = SUM_CV / np.sqrt(typical_n)
+        floor = np.fmax(floor, np.where(np.isfinite(noise), noise, np.nan))
+    return floor
+
+
+def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
+    values: F64,
+    counts: F64 | None,
+    periods: pl.Series,
+    freq: str,
+    window: int,
+    min_periods: int,
+    holidays: tuple[F64, np.ndarray],
+) -> tuple[F64, F64, F64, F64, F64]:
+    """Baseline, scale, score, values used and level-shift marks of every series."""
+    from flowlens.surge._forecast_kernel import forecast_scores
+
+    every = normalise_freq(freq)
+    cat, n_cat = season_categories(periods, every)
+    positive = np.where(values > 0, values, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.ascontiguousarray(np.log(positive), dtype=np.float64)
+    table, group = holidays
+    floor = np.ascontiguousarray(scale_floor(values, counts, min(window, 12)), dtype=np.float64)
+    recent = _RECENT[every.lstrip("0123456789")]
+    forecast, scale, score, used, shift = forecast_scores(
+        logs,
+        cat,
+        n_cat,
+        np.ascontiguousarray(table, dtype=np.float64),
+        group,
+        floor,
+        window,
+        max(window // 2, min_periods),
+        min_periods,
+        recent,
+        CLEAN_AT,
+        SHIFT_AT,
+        SHIFT_CONFIRM,
+        HOLIDAY_RIDGE,
+        max(season_length(every), 2 * SHIFT_CONFIRM),
+    )
+    with np.errstate(over="ignore"):
+        baseline = np.exp(forecast)
+    return baseline, scale, score, used, shift
+
+
+__all__ = [
+    "CLEAN_AT",
+    "FORECAST_FLOOR_LOG",
+    "HOLIDAY_RIDGE",
+    "SHIFT_AT",
+    "SHIFT_CONFIRM",
+    "forecast_defaults",
+    "holiday_regressors",
+    "score_forecast",
+    "season_categories",
+]

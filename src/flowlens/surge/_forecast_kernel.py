@@ -1,0 +1,415 @@
+"""The compiled kernel of the ``forecast`` method: one pass per series, in periods order.
+
+Each series is walked once, period by period, keeping running sums of the trailing
+window per season category (month of year, quarter, day of week), so every step costs
+a few dozen operations whatever the window: no per-period least-squares solve of the
+full model, no copy of windows. Series run in parallel.
+
+The model, on the logs of the values, over the ``window`` periods before t::
+
+    y_s = mu[c(s)] + b * s + d . h_s + e_s
+
+``mu`` one level per season category, ``b`` a common drift, ``d`` the effects of the
+holiday regressors ``h`` (the share of a period's days just before each moving
+holiday). ``b`` and ``d`` come from the within-category sums (the Frisch-Waugh
+theorem: the category means partialled out), a 1 + H system solved per step. The
+forecast adds the mean of the last ``recent`` residuals, so a level that moved within
+the window is followed without waiting for the window to turn over.
+
+Robustness, as in the outlier treatment of X-13ARIMA-SEATS / TRAMO:
+- a value whose score is beyond ``clean`` enters the sums as its forecast (an additive
+  outlier does not bend the seasonal profile or the drift of the next years);
+- ``confirm`` successive scores beyond ``shift`` of one sign, forming a plateau (not
+  a peak that decays), are a level shift: the history before it is moved by the
+  step, so the forecast is re-anchored at the new level from the next period on.
+The scale of a score is the series' own one-step forecast errors: the winsorised
+mean absolute error of the last ``errors`` scored periods (x sqrt(pi / 2), the
+standard deviation of a normal error), never an in-sample residual.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+_SQRT_HALF_PI = math.sqrt(math.pi / 2.0)  # E|e| = sigma * sqrt(2 / pi) for a normal error
+_WINSOR = 2.5  # an error enters the scale at most at 2.5 scales: an outlier cannot inflate it
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _solve(a: F64, rhs: F64, p: int, out: F64, m: F64) -> None:
+    """Gaussian elimination with partial pivoting on a p x p copy (in ``m``); tiny pivots give 0."""
+    for i in range(p):
+        for j in range(p):
+            m[i, j] = a[i, j]
+        m[i, p] = rhs[i]
+    for k in range(p):
+        best = k
+        for i in range(k + 1, p):
+            if abs(m[i, k]) > abs(m[best, k]):
+                best = i
+        if best != k:
+            for j in range(p + 1):
+                m[k, j], m[best, j] = m[best, j], m[k, j]
+        if abs(m[k, k]) < 1e-12:
+            for j in range(p + 1):
+                m[k, j] = 0.0
+            m[k, k] = 1.0
+            continue
+        for i in range(k + 1, p):
+            factor = m[i, k] / m[k, k]
+            for j in range(k, p + 1):
+                m[i, j] -= factor * m[k, j]
+    for i in range(p - 1, -1, -1):
+        total = m[i, p]
+        for j in range(i + 1, p):
+            total -= m[i, j] * out[j]
+        out[i] = total / m[i, i]
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _regressors(t: int, h: F64, n_hol: int, x: F64) -> None:
+    """x = (t, h_1 .. h_H) for period t; the drift regressor is the period number."""
+    x[0] = float(t)
+    for j in range(n_hol):
+        x[1 + j] = h[t, j]
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _add(  # noqa: PLR0917 - the sums of one category and the within-category totals, in place
+    c: int,
+    y: float,
+    x: F64,
+    p: int,
+    sign: float,
+    n: F64,
+    sy: F64,
+    sx: F64,
+    sxx: F64,
+    sxy: F64,
+    within: F64,
+) -> None:
+    """Add (sign 1) or remove (-1) one value; ``within`` keeps the within-category sums.
+
+    ``within`` is (p + 1, p + 1): rows 0..p-1 and column p hold sum x x' - sx sx' / n
+    and sum x y - sx sy / n over all categories, updated by taking category c's term
+    out before the change and putting it back after.
+    """
+    if n[c] >= 1.0:
+        for i in range(p):
+            within[i, p] += sx[c, i] * sy[c] / n[c]
+            for j in range(p):
+                within[i, j] += sx[c, i] * sx[c, j] / n[c]
+    n[c] += sign
+    sy[c] += sign * y
+    for i in range(p):
+        sx[c, i] += sign * x[i]
+        sxy[c, i] += sign * x[i] * y
+        within[i, p] += sign * x[i] * y
+        for j in range(p):
+            sxx[c, i, j] += sign * x[i] * x[j]
+            within[i, j] += sign * x[i] * x[j]
+    within[p, p] += sign
+    if n[c] >= 1.0:
+        for i in range(p):
+            within[i, p] -= sx[c, i] * sy[c] / n[c]
+            for j in range(p):
+                within[i, j] -= sx[c, i] * sx[c, j] / n[c]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model step by step
+    y: F64,
+    cat: I64,
+    n_cat: int,
+    h: F64,
+    n_hol: int,
+    floor: F64,
+    window: int,
+    errors: int,
+    min_errors: int,
+    recent: int,
+    clean: float,
+    shift: float,
+    confirm: int,
+    ridge: float,
+    f_out: F64,
+    s_out: F64,
+    z_out: F64,
+    n_out: F64,
+    ls_out: F64,
+    n: F64,
+    sy: F64,
+    sx: F64,
+    sxx: F64,
+    sxy: F64,
+    kept: F64,
+    vectors: F64,
+    squares: F64,
+    ring: F64,
+    first: F64,
+    steps: F64,
+    shifts: F64,
+    revert: int,
+) -> None:
+    t_len = y.size
+    p = 1 + n_hol
+    # the caller's scratch space, reused series after series (no allocation per series)
+    n[:] = 0.0
+    sy[:] = 0.0
+    sx[:] = 0.0
+    sxx[:] = 0.0
+    sxy[:] = 0.0
+    kept[:] = np.nan  # the cleaned value of each period, as it entered the sums
+    x, beta, wxy = vectors[0], vectors[1], vectors[2]
+    within, wxx, work = squares[0], squares[1, :p, :p], squares[2, :p, :]
+    within[:] = 0.0
+    n_ring = 0  # ring: winsorised absolute errors of the last scored periods
+    ring_sum = 0.0
+    ring_at = 0
+    n_first = 0  # first: the first errors, before a scale exists
+    n_shifts = 0  # shifts: (first period, confirmed at, step) of each level shift
+    sigma = np.nan
+    run_start = -1
+    run_sign = 0.0
+    run_len = 0
+    for t in range(t_len):
+        # 1. the value leaving the window
+        leaving = t - window - 1
+        if leaving >= 0 and not np.isnan(kept[leaving]):
+            _regressors(leaving, h, n_hol, x)
+            _add(cat[leaving], kept[leaving], x, p, -1.0, n, sy, sx, sxx, sxy, within)
+        # 2. the value of t - 1 entering it
+        if t >= 1 and not np.isnan(kept[t - 1]):
+            _regressors(t - 1, h, n_hol, x)
+            _add(cat[t - 1], kept[t - 1], x, p, 1.0, n, sy, sx, sxx, sxy, within)
+        c = cat[t]
+        n_out[t] = within[p, p]
+        forecast = np.nan
+        if n[c] >= 1.0:
+            # drift and holiday effects from the within-category sums
+            for i in range(p):
+                wxy[i] = within[i, p]
+                for j in range(p):
+                    wxx[i, j] = within[i, j]
+            for i in range(1, p):
+                wxx[i, i] += ridge
+            if wxx[0, 0] <= 1e-9:  # no category seen twice: no drift yet
+                wxx[0, 0] = 1.0
+                wxy[0] = 0.0
+            _solve(wxx, wxy, p, beta, work)
+            _regressors(t, h, n_hol, x)
+            level = sy[c] / n[c]
+            for i in range(p):
+                level += beta[i] * (x[i] - sx[c, i] / n[c])
+            # the mean residual of the last `recent` kept values under this fit
+            resid = 0.0
+            n_resid = 0
+            for s in range(max(0, t - recent), t):
+                k = cat[s]
+                if np.isnan(kept[s]) or n[k] < 1.0:
+                    continue
+                fitted = sy[k] / n[k]
+                for i in range(p):
+                    xi = float(s) if i == 0 else h[s, i - 1]
+                    fitted += beta[i] * (xi - sx[k, i] / n[k])
+                resid += kept[s] - fitted
+                n_resid += 1
+            forecast = level + (resid / n_resid if n_resid > 0 else 0.0)
+        f_out[t] = forecast
+        if np.isnan(forecast):
+            kept[t] = y[t]
+            continue
+        if np.isnan(y[t]):
+            continue  # missing: not scored, not in the sums
+        error = y[t] - forecast
+        scale = sigma
+        if not np.isnan(scale):
+            scale = max(scale, floor[t])
+        s_out[t] = scale
+        score = error / scale if scale > 0 else np.nan
+        z_out[t] = score
+        kept[t] = y[t]
+        if not np.isnan(score) and abs(score) > clean:
+            kept[t] = forecast  # an outlier enters the sums as its forecast
+        # 3. level shift: `confirm` scores of one sign beyond `shift`, on a plateau
+        sign = 1.0 if score > 0 else -1.0
+        if not np.isnan(score) and abs(score) > shift:
+            if run_len > 0 and sign == run_sign:
+                run_len += 1
+            else:
+                run_start, run_sign, run_len = t, sign, 1
+        else:
+            run_len = 0
+        if run_len >= confirm:
+            m = 0
+            for s in range(run_start, t + 1):
+                if not np.isnan(z_out[s]):
+                    steps[m] = y[s] - f_out[s]
+                    m += 1
+            step = np.median(steps[:m])
+            last = steps[m - 1]
+            # a plateau: the last step still at least 60% of the median (a surge decays)
+            if abs(last) >= 0.6 * abs(step) and abs(steps[0]) <= 2.5 * abs(step):
+                for s in range(max(0, t - window), run_start):
+                    if not np.isnan(kept[s]):
+                        kept[s] += step
+                for s in range(run_start, t + 1):
+                    kept[s] = y[s]
+                    ls_out[s] = run_sign
+                shifts[n_shifts, 0] = run_start
+                shifts[n_shifts, 1] = t
+                shifts[n_shifts, 2] = step
+                n_shifts += 1
+                # rebuild the window sums from the moved history
+                n[:] = 0.0
+                sy[:] = 0.0
+                sx[:] = 0.0
+                sxx[:] = 0.0
+                sxy[:] = 0.0
+                within[:] = 0.0
+                for s in range(max(0, t - window), t):
+                    if not np.isnan(kept[s]):
+                        _regressors(s, h, n_hol, x)
+                        _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, sxx, sxy, within)
+                run_len = 0
+        # 4. the scale from this error, winsorised
+        if np.isnan(sigma):
+            first[n_first] = abs(error)
+            n_first += 1
+            if n_first >= max(min_errors, 1):
+                sigma = max(_SQRT_HALF_PI * np.median(first[:n_first]) * 1.2, 1e-12)
+                for k in range(n_first):
+                    value = min(first[k], _WINSOR * sigma)
+                    ring[ring_at] = value
+                    ring_sum += value
+                    ring_at = (ring_at + 1) % ring.size
+                    n_ring = min(n_ring + 1, ring.size)
+        else:
+            value = min(abs(error), _WINSOR * max(sigma, floor[t]))
+            if n_ring == ring.size:
+                ring_sum -= ring[ring_at]
+            else:
+                n_ring += 1
+            ring[ring_at] = value
+            ring_sum += value
+            ring_at = (ring_at + 1) % ring.size
+            sigma = _SQRT_HALF_PI * ring_sum / n_ring
+    _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, ls_out)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    shifts: F64, n_shifts: int, revert: int, t_len: int, confirm: int, ls_out: F64
+) -> None:
+    """Unmark the shifts that did not last: the periods of a temporary one are judged by their scores.
+
+    A shift is temporary when the next one starts within ``revert`` periods, goes the
+    other way and takes back at least half of it (a surge that lasted a few months, a
+    dip and its rebound); that next one, the return, stays marked, so a rebound is not
+    a surge. A shift confirmed fewer than ``confirm`` periods before the end of the
+    data cannot be told yet: it is treated as temporary (its flags stand, provisionally).
+    """
+    k = 0
+    while k < n_shifts:
+        start, confirmed, step = int(shifts[k, 0]), int(shifts[k, 1]), shifts[k, 2]
+        reverted = (
+            k + 1 < n_shifts
+            and shifts[k + 1, 0] - start <= revert
+            and shifts[k + 1, 2] * step < 0
+            and abs(shifts[k + 1, 2] + step) <= 0.5 * abs(step)
+        )
+        if reverted or (k + 1 == n_shifts and t_len - 1 - confirmed < confirm):
+            for s in range(start, confirmed + 1):
+                ls_out[s] = 0.0
+        k += 2 if reverted else 1
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
+    logs: F64,
+    cat: I64,
+    n_cat: int,
+    hol: F64,
+    group: I64,
+    floor: F64,
+    window: int,
+    errors: int,
+    min_errors: int,
+    recent: int,
+    clean: float,
+    shift: float,
+    confirm: int,
+    ridge: float,
+    revert: int,
+) -> tuple[F64, F64, F64, F64, F64]:
+    """Forecast, scale, score, values used and level-shift marks of every series.
+
+    ``logs`` (series, periods); ``cat`` the season category of each period;
+    ``hol`` (groups, periods, H) holiday regressors, ``group`` the row of ``hol`` of
+    each series; ``floor`` (series, periods) the least scale.
+    """
+    n_series, t_len = logs.shape
+    f = np.full((n_series, t_len), np.nan)
+    s = np.full((n_series, t_len), np.nan)
+    z = np.full((n_series, t_len), np.nan)
+    used = np.zeros((n_series, t_len))
+    ls = np.zeros((n_series, t_len))
+    n_hol = hol.shape[2]
+    p = 1 + n_hol
+    n_blocks = min(n_series, 64)
+    for b in numba.prange(n_blocks):  # scratch space per block of series, not per series
+        n = np.zeros(n_cat)
+        sy = np.zeros(n_cat)
+        sx = np.zeros((n_cat, p))
+        sxx = np.zeros((n_cat, p, p))
+        sxy = np.zeros((n_cat, p))
+        kept = np.empty(t_len)
+        vectors = np.zeros((3, p))
+        squares = np.zeros((3, p + 1, p + 1))
+        ring = np.zeros(max(errors, 1))
+        first = np.zeros(max(min_errors, 1))
+        steps = np.zeros(t_len)
+        shifts = np.zeros((t_len // max(confirm, 1) + 1, 3))
+        for i in range(b, n_series, n_blocks):
+            _forecast_one(
+                logs[i],
+                cat,
+                n_cat,
+                hol[group[i]],
+                n_hol,
+                floor[i],
+                window,
+                errors,
+                min_errors,
+                recent,
+                clean,
+                shift,
+                confirm,
+                ridge,
+                f[i],
+                s[i],
+                z[i],
+                used[i],
+                ls[i],
+                n,
+                sy,
+                sx,
+                sxx,
+                sxy,
+                kept,
+                vectors,
+                squares,
+                ring,
+                first,
+                steps,
+                shifts,
+                revert,
+            )
+    return f, s, z, used, ls
