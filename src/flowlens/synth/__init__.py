@@ -14,7 +14,11 @@ The model, in short (``docs/synth.md`` has the parameters and their sources):
 - crises that raise philanthropy within days, remittances within weeks, and
   trade and investment during recovery, each diaspora responding with its own
   strength; de-risking events that move formal flows to informal channels and
-  lose a share altogether.
+  lose a share altogether;
+- what the statistics record of those transfers: reporting breaks (a corridor
+  counted ``factor`` times from a date on), attribution changes (a share of one
+  sending country counted under another) and isolated one-month outliers, none
+  of which changes what was sent (the truth).
 
 Rows are drawn by a counter-based random stream, so the output for a seed is the
 same whatever the chunk size, and chunks are generated two at a time.
@@ -42,13 +46,23 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._atomic import staged_directory
 from flowlens.errors import FlowlensError, ParameterError
-from flowlens.synth._config import CrisisEvent, DeRiskingEvent, SynthConfig
+from flowlens.synth._config import (
+    AttributionChange,
+    CrisisEvent,
+    DeRiskingEvent,
+    IsolatedOutlier,
+    ReportingBreak,
+    SynthConfig,
+)
 from flowlens.synth._rows import RowPlan, generate_rows
 from flowlens.synth._world import World, build_world
 
 __all__ = [
+    "AttributionChange",
     "CrisisEvent",
     "DeRiskingEvent",
+    "IsolatedOutlier",
+    "ReportingBreak",
     "SynthConfig",
     "SynthResult",
     "SynthTruth",
@@ -75,18 +89,46 @@ class SynthTruth:
         expected ``baseline_usd`` (no crisis), ``excess_usd`` (injected by crises)
         and ``lost_usd`` (not sent because of de-risking), from the model; and
         realised ``formal_usd``, ``informal_usd`` (informal and cash_carry) and
-        ``n_transfers``, summed exactly from the generated rows, before any
-        observation filter.
+        ``n_transfers``, summed exactly from the transfers drawn, before any
+        observation filter and before recording (what was sent, not what the
+        statistics count).
+    breaks
+        The reporting breaks applied, one row per break and corridor it hits:
+        ``break`` (its number), ``name``, ``origin``, ``destination``, ``start``,
+        ``period`` (the month of ``start``), ``factor`` (transfers recorded per
+        transfer sent from ``start`` on) and ``origin_wide`` (the break named no
+        destination).
+    attribution_changes
+        One row per change and corridor it moves: ``change``, ``name``,
+        ``from_origin``, ``to_origin``, ``destination``, ``start``, ``period``,
+        ``share`` (of the corridor's transfers recorded under ``to_origin``) and
+        ``new_corridor`` (``to_origin -> destination`` is not a corridor of the
+        world: its recorded series starts at ``start``).
+    outliers
+        One row per outlier and corridor it hits: ``outlier``, ``name``,
+        ``origin``, ``destination``, ``period`` (the month), ``factor`` and
+        ``destination_wide`` (the outlier named no origin).
     seed, n_rows, config
         What produced it.
 
     Examples
     --------
-    >>> from flowlens.synth import SynthConfig, generate
-    >>> cfg = SynthConfig(n_corridors=50, start="2023-01-01", end="2023-12-31")
+    >>> from flowlens.synth import ReportingBreak, SynthConfig, generate
+    >>> cfg = SynthConfig(n_corridors=50, start="2023-01-01", end="2023-12-31",
+    ...                   reporting_breaks=(ReportingBreak("USA", "2023-07-01", 0.5),))
     >>> truth = generate(20_000, seed=1, config=cfg).truth
     >>> int(truth.panel["n_transfers"].sum())
     20000
+    >>> truth.breaks.select("origin", "destination", "period", "factor").head(2)
+    shape: (2, 4)
+    ┌────────┬─────────────┬────────────┬────────┐
+    │ origin ┆ destination ┆ period     ┆ factor │
+    │ ---    ┆ ---         ┆ ---        ┆ ---    │
+    │ enum   ┆ enum        ┆ date       ┆ f64    │
+    ╞════════╪═════════════╪════════════╪════════╡
+    │ USA    ┆ MEX         ┆ 2023-07-01 ┆ 0.5    │
+    │ USA    ┆ IND         ┆ 2023-07-01 ┆ 0.5    │
+    └────────┴─────────────┴────────────┴────────┘
     """
 
     events: pl.DataFrame
@@ -95,11 +137,20 @@ class SynthTruth:
     seed: int
     n_rows: int
     config: SynthConfig
+    breaks: pl.DataFrame
+    attribution_changes: pl.DataFrame
+    outliers: pl.DataFrame
 
     def __repr__(self) -> str:
+        recorded = ""
+        if self.breaks.height or self.attribution_changes.height or self.outliers.height:
+            recorded = (
+                f", breaks={self.breaks.height}, attribution_changes="
+                f"{self.attribution_changes.height}, outliers={self.outliers.height}"
+            )
         return (
             f"SynthTruth(seed={self.seed}, n_rows={self.n_rows:,}, corridors={self.corridors.height},"
-            f" events={self.events.height}, panel_rows={self.panel.height})"
+            f" events={self.events.height}, panel_rows={self.panel.height}{recorded})"
         )
 
 
@@ -210,8 +261,9 @@ def generate_to_parquet(
     ``part-NNNNN.parquet`` (LZ4-compressed); at most four chunks are in flight,
     so memory stays flat whatever ``n_rows``.
     The truth is written beside them in ``_truth/`` (``panel.parquet``,
-    ``events.parquet``, ``corridors.parquet``; readers of Parquet datasets skip
-    names that start with ``_``) and returned.
+    ``events.parquet``, ``corridors.parquet``, ``breaks.parquet``,
+    ``attribution_changes.parquet``, ``outliers.parquet``; readers of Parquet
+    datasets skip names that start with ``_``) and returned.
 
     The directory appears whole or not at all: the run writes into a hidden
     temporary folder beside ``path`` and renames it into place when every file
@@ -263,6 +315,8 @@ def generate_to_parquet(
         truth.panel.write_parquet(truth_dir / "panel.parquet")
         truth.events.write_parquet(truth_dir / "events.parquet")
         truth.corridors.write_parquet(truth_dir / "corridors.parquet")
+        for name in ("breaks", "attribution_changes", "outliers"):
+            getattr(truth, name).write_parquet(truth_dir / f"{name}.parquet")
     return SynthResult(
         flows=None,
         path=out,
@@ -399,6 +453,9 @@ def _truth(world: World, plan: RowPlan, totals: npt.NDArray[np.float64]) -> Synt
         seed=plan.seed,
         n_rows=plan.n_rows,
         config=world.config,
+        breaks=world.recording.breaks,
+        attribution_changes=world.recording.attribution_changes,
+        outliers=world.recording.outliers,
     )
 
 

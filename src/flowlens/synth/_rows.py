@@ -17,6 +17,7 @@ from scipy.special import ndtri
 from flowlens import schema as fs
 from flowlens.errors import FlowlensError
 from flowlens.normalise import _default_dense
+from flowlens.synth._recording import uniform
 from flowlens.synth._world import BANK, CASH, INFORMAL, MOBILE, MTO, World
 
 I64 = npt.NDArray[np.int64]
@@ -73,7 +74,9 @@ class RowPlan:
 
 def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F64]:
     """Rows ``first`` .. ``last - 1`` of the plan, in the canonical schema (every channel),
-    and their realised totals: (C, 3, M, 3) of formal USD, informal USD, transfers."""
+    as recorded (reporting breaks, attribution changes and outliers applied), and the
+    realised totals of the transfers drawn: (C, 3, M, 3) of formal USD, informal USD,
+    transfers."""
     world = plan.world
     n = last - first
     rng = np.random.Generator(np.random.Philox(key=plan.seed, counter=first))
@@ -83,6 +86,68 @@ def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F
 
     channel = _channels(world, corridor, flow, day, u[:, 1])
     z = ndtri(np.clip(u[:, 2], 1e-12, 1 - 1e-12))
+    amount, rate, fee = _money(plan, corridor, flow, day, channel=channel, z=z)
+    realised = _realised(world, corridor, flow, day, channel=channel, amount_usd=amount * rate)
+    row = np.arange(first, last, dtype=np.int64)
+    pick = u[:, 3]
+    origin = world.origin_code[corridor]
+    copy = None
+    if world.recording.active:  # the same transfers, recorded as the statistics count them
+        source, copy, relabelled = world.recording.apply(plan.seed, row, corridor, day)
+        if source is not None:
+            corridor, flow, day, channel = (
+                corridor[source],
+                flow[source],
+                day[source],
+                channel[source],
+            )
+            amount, rate, fee, pick = amount[source], rate[source], fee[source], pick[source]
+            row = row[source]
+        origin = np.where(relabelled >= 0, relabelled, world.origin_code[corridor])
+        extra = np.flatnonzero(copy > 0)
+        if extra.size:  # further transfers like the drawn one: amount and sender drawn afresh
+            slot = 2 * copy[extra]
+            z_extra = ndtri(np.clip(uniform(plan.seed, row[extra], slot), 1e-12, 1 - 1e-12))
+            amount[extra], _, fee[extra] = _money(
+                plan, corridor[extra], flow[extra], day[extra], channel=channel[extra], z=z_extra
+            )
+            pick[extra] = uniform(plan.seed, row[extra], slot + 1)
+
+    currency = world.currency_code[corridor]
+    columns: dict[str, pl.Series] = {
+        "date": pl.Series("date", (world.first_day + day).astype(np.int32)).cast(pl.Date),
+        "origin": _COUNTRIES.gather(origin).alias("origin"),
+        "destination": _COUNTRIES.gather(world.destination_code[corridor]).alias("destination"),
+        "flow_type": _FLOW_TYPES.gather(flow).alias("flow_type"),
+        "channel": _CHANNELS.gather(channel).alias("channel"),
+        "amount": pl.Series("amount", amount),
+        "currency": _CURRENCIES.gather(currency).alias("currency"),
+        # the same product load_flows computes, so that clean rows reproduce it exactly
+        "amount_usd": pl.Series("amount_usd", amount * rate),
+        "fee": pl.Series("fee", fee),
+        "fee_usd": pl.Series("fee_usd", fee * rate),
+    }
+    frame = pl.DataFrame(columns)
+    if world.config.ids:
+        frame = frame.with_columns(plan.ids.pick(corridor, flow, pick))
+    if world.config.tx_ids:
+        tx_id = pl.concat_str(pl.lit("T"), pl.lit(pl.Series(row)).cast(pl.String))
+        if copy is not None:  # a further record of row i is T<i>-<copy>
+            suffix = pl.lit(pl.Series(copy))
+            tx_id = (
+                pl.when(suffix > 0)
+                .then(pl.concat_str(tx_id, pl.lit("-"), suffix.cast(pl.String)))
+                .otherwise(tx_id)
+            )
+        frame = frame.with_columns(tx_id=tx_id)
+    return frame, realised
+
+
+def _money(
+    plan: RowPlan, corridor: I64, flow: I64, day: I64, *, channel: I64, z: F64
+) -> tuple[F64, F64, F64]:
+    """Amount (sender's currency), its USD rate and the fee of each transfer."""
+    world = plan.world
     amount_usd_drawn = np.exp(world.mu[corridor, flow] + world.sigma[flow] * z)
     fee_pct = world.fee_pct[corridor, channel]
     for e, c in enumerate(world.derisk_corridor):  # events are few; each a masked update
@@ -96,28 +161,7 @@ def generate_rows(plan: RowPlan, first: int, last: int) -> tuple[pl.DataFrame, F
     amount = np.round(amount_usd_drawn / rate, 2)
     amount = np.maximum(amount, 0.01)
     fee = np.round(amount * fee_pct / 100.0, 2)
-
-    columns: dict[str, pl.Series] = {
-        "date": pl.Series("date", epoch_day.astype(np.int32)).cast(pl.Date),
-        "origin": _COUNTRIES.gather(world.origin_code[corridor]).alias("origin"),
-        "destination": _COUNTRIES.gather(world.destination_code[corridor]).alias("destination"),
-        "flow_type": _FLOW_TYPES.gather(flow).alias("flow_type"),
-        "channel": _CHANNELS.gather(channel).alias("channel"),
-        "amount": pl.Series("amount", amount),
-        "currency": _CURRENCIES.gather(currency).alias("currency"),
-        # the same product load_flows computes, so that clean rows reproduce it exactly
-        "amount_usd": pl.Series("amount_usd", amount * rate),
-        "fee": pl.Series("fee", fee),
-        "fee_usd": pl.Series("fee_usd", fee * rate),
-    }
-    frame = pl.DataFrame(columns)
-    realised = _realised(world, corridor, flow, day, channel=channel, amount_usd=amount * rate)
-    if world.config.ids:
-        frame = frame.with_columns(plan.ids.pick(corridor, flow, u[:, 3]))
-    if world.config.tx_ids:
-        rows = pl.Series(np.arange(first, last, dtype=np.int64))
-        frame = frame.with_columns(tx_id=pl.concat_str(pl.lit("T"), pl.lit(rows).cast(pl.String)))
-    return frame, realised
+    return amount, rate, fee
 
 
 def _realised(

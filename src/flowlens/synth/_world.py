@@ -18,6 +18,7 @@ from flowlens.calendar import islamic_holidays
 from flowlens.errors import FlowlensError
 from flowlens.reference import countries
 from flowlens.synth._config import CrisisEvent, DeRiskingEvent, SynthConfig
+from flowlens.synth._recording import Corridors, Recording, build_recording
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -123,6 +124,7 @@ class World:
     events: pl.DataFrame
     derisk_corridor: I64  # (E,) corridor of each de-risking event
     derisk_ramp: F64  # (E, D) withdrawn share on each day
+    recording: Recording  # reporting breaks, attribution changes, outliers
 
     @property
     def mean_amount(self) -> F64:
@@ -140,7 +142,9 @@ def build_world(config: SynthConfig, seed: int) -> World:
     """Draw the world for ``seed``: corridors, mixes, fees, amounts and daily intensities.
 
     The steps draw from one generator in a fixed order (corridors, channel mixes,
-    fees, amounts, growth, crises), so a seed always gives the same world.
+    fees, amounts, growth, crises), so a seed always gives the same world; random
+    reporting breaks, attribution changes and outliers draw from generators of their
+    own, so switching them on changes nothing else.
     """
     rng = np.random.default_rng([seed, 0x5EED])
     table = _country_table()
@@ -207,6 +211,19 @@ def build_world(config: SynthConfig, seed: int) -> World:
         events=daily.events,
         derisk_corridor=daily.derisk_corridor,
         derisk_ramp=daily.derisk_ramp,
+        recording=build_recording(
+            config,
+            seed,
+            Corridors(
+                origins=origins,
+                destinations=destinations,
+                weight=weight / weight.sum(),
+                month_starts=daily.month_starts,
+                first_day=daily.first_day,
+                n_days=config.n_days,
+                sender_region={s: region[s] for s in SENDERS},
+            ),
+        ),
     )
 
 
@@ -308,7 +325,7 @@ def _daily_intensities(
     dates = pl.Series(days + first_day, dtype=pl.Int32).cast(pl.Date)
     month = dates.dt.month().to_numpy()
     year = dates.dt.year().to_numpy()
-    growth = rng.normal(config.annual_growth, 0.02, len(chosen))
+    growth = rng.normal(config.annual_growth, config.growth_spread, len(chosen))
     trend = np.exp(growth[:, None] * (days / 365.25)[None, :])
     eid_window = _holiday_window(config, first_day, n_days)
     mothers = ((month == 5) & (dates.dt.day().to_numpy() <= 10)).astype(float)
