@@ -122,13 +122,16 @@ def surge_timeline(
     >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination", "flow_type"])
     >>> fig = surge_timeline(result, events=["2020-03-01"])
     >>> fig.axes[0].get_title()
-    'MEX, remittance: seasonal method, threshold 3.5'
+    'MEX, remittance: forecast method, threshold 3.5'
     """
     scored = _scored_of(result)
     keys = [
         c
         for c in scored.columns
-        if scored.schema[c] in (pl.String, pl.Categorical) or isinstance(scored.schema[c], pl.Enum)
+        if c != "kind"  # surge or level_shift: a score column, not a key
+        and (
+            scored.schema[c] in (pl.String, pl.Categorical) or isinstance(scored.schema[c], pl.Enum)
+        )
     ]
     rows = scored
     for column, value in _series_keys(series).items():
@@ -151,11 +154,7 @@ def surge_timeline(
     value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
     fig, ax = _figure(width=9.0, height=3.8)
     period = rows["period"].to_list()
-    half = pl.col("scale") * result.threshold
-    band = rows.select(  # NaN where there is no baseline yet: matplotlib leaves a gap
-        lower=(pl.col("baseline") - half).fill_null(float("nan")),
-        upper=(pl.col("baseline") + half).fill_null(float("nan")),
-    )
+    band = _band(rows, result.threshold, log=result.method in {"forecast", "seasonal", "calendar"})
     baseline = rows["baseline"].to_list()
     ax.fill_between(
         period,
@@ -177,6 +176,7 @@ def surge_timeline(
         s=22,
         label=f"surge ({flagged.height})",
     )
+    _level_shifts(ax, rows, value)
     for date, label in _events(events):
         ax.axvline(date, color=_ORANGE, linestyle="--", linewidth=1.0)  # type: ignore[arg-type]
         if label:
@@ -199,6 +199,33 @@ def surge_timeline(
 
 
 @input_errors("event_response")
+def _band(rows: pl.DataFrame, threshold: float, *, log: bool) -> pl.DataFrame:
+    """The band a value must leave to be flagged: baseline x exp(+-t scale) for a score of logs."""
+    half = pl.col("scale") * threshold
+    if log:
+        lower, upper = pl.col("baseline") * (-half).exp(), pl.col("baseline") * half.exp()
+    else:
+        lower, upper = pl.col("baseline") - half, pl.col("baseline") + half
+    return rows.select(  # NaN where there is no baseline yet: matplotlib leaves a gap
+        lower=lower.fill_null(float("nan")), upper=upper.fill_null(float("nan"))
+    )
+
+
+def _level_shifts(ax: Any, rows: pl.DataFrame, value: str) -> None:
+    """Mark the periods of a lasting step (``kind`` level_shift): they are not surges."""
+    steps = rows.filter(pl.col("kind") == "level_shift") if "kind" in rows.columns else rows.clear()
+    if steps.height:
+        ax.scatter(
+            steps["period"].to_list(),
+            steps[value].to_list(),
+            color=_ORANGE,
+            marker="s",
+            zorder=3,
+            s=18,
+            label=f"level shift ({steps.height})",
+        )
+
+
 def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int = 8) -> Figure:
     """Response curves after an event, one line per diaspora (the ``n`` largest responses).
 

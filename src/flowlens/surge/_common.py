@@ -26,9 +26,12 @@ class SurgeResult:
     ----------
     scored
         The panel (one row per series and period, missing periods included as
-        null values) with ``baseline``, ``scale`` (1.4826 x MAD, floored),
-        ``score``, ``flag`` and ``n_history`` (values the baseline used). A polars
-        DataFrame, whatever kind of table came in.
+        null values) with ``baseline`` (the expected value), ``scale`` (the spread
+        the score divides by: in log points for ``forecast`` and ``seasonal``, in
+        value units for ``rolling``), ``score``, ``flag`` (a surge), ``kind``
+        (``"surge"``, ``"level_shift"`` for the periods of a lasting step, which are
+        never flagged, or null) and ``n_history`` (values the baseline used). A
+        polars DataFrame, whatever kind of table came in.
     diagnostics
         One row per series that could not be scored in some or all periods:
         the key, ``n_periods``, ``n_scored`` and a ``reason`` (a polars DataFrame).
@@ -40,12 +43,15 @@ class SurgeResult:
 
     Examples
     --------
+    >>> import polars as pl
     >>> import flowlens as fl
     >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination"])
-    >>> result.scored.columns[-5:]
-    ['baseline', 'scale', 'score', 'flag', 'n_history']
+    >>> result.scored.columns[-6:]
+    ['baseline', 'scale', 'score', 'flag', 'kind', 'n_history']
     >>> result.freq, result.value, result.by, result.window
-    ('1mo', 'amount_usd', ('destination',), 36)
+    ('1mo', 'amount_usd', ('destination',), 72)
+    >>> result.scored.filter(pl.col("kind").is_not_null()).select("period", "kind").rows()[:2]
+    [(datetime.date(1998, 12, 1), 'surge'), (datetime.date(2003, 1, 1), 'level_shift')]
     """
 
     scored: pl.DataFrame

@@ -42,7 +42,7 @@ def detect_surges(
     panel: Any,
     *,
     freq: str | None = None,
-    method: str | SurgeMethod = "seasonal",
+    method: str | SurgeMethod = "forecast",
     window: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     min_uplift: float = 0.0,

@@ -40,6 +40,7 @@ I64 = npt.NDArray[np.int64]
 
 _SQRT_HALF_PI = math.sqrt(math.pi / 2.0)  # E|e| = sigma * sqrt(2 / pi) for a normal error
 _WINSOR = 2.5  # an error enters the scale at most at 2.5 scales: an outlier cannot inflate it
+_MAD_SCALE = 1.4826  # median |e| / 0.6745: the standard deviation of a normal error
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -284,7 +285,7 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             first[n_first] = abs(error)
             n_first += 1
             if n_first >= max(min_errors, 1):
-                sigma = max(_SQRT_HALF_PI * np.median(first[:n_first]) * 1.2, 1e-12)
+                sigma = max(_MAD_SCALE * np.median(first[:n_first]), 1e-12)
                 for k in range(n_first):
                     value = min(first[k], _WINSOR * sigma)
                     ring[ring_at] = value
