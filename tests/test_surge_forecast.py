@@ -295,3 +295,18 @@ def test_real_series_the_pandemic_march_is_a_surge_holidays_are_not() -> None:
     assert not any(d.month == 12 for d in [*flags["GTM"], *flags["COL"]])
     n_flags = sum(len(f) for f in flags.values())
     assert n_flags / series_years <= 0.3
+
+
+def test_observed_holiday_dates_and_a_wrong_source() -> None:
+    pytest.importorskip("holidays")
+    rng = np.random.default_rng(14)
+    frame = panel(10 + rng.normal(0, 0.03, 120), "PAK")
+    tabular = fl.detect_surges(frame, by=["destination"]).scored
+    observed = fl.detect_surges(frame, by=["destination"], holidays="observed").scored
+    # announced Eids differ from the tabular ones by a day here and there: close, not equal
+    assert not np.array_equal(tabular["score"].to_numpy(), observed["score"].to_numpy())
+    np.testing.assert_allclose(
+        tabular["score"].to_numpy(), observed["score"].to_numpy(), atol=0.5, equal_nan=True
+    )
+    with pytest.raises(fl.ParameterError, match="'tabular', 'observed'"):
+        fl.detect_surges(frame, by=["destination"], holidays="lunar")

@@ -33,7 +33,7 @@ from flowlens.surge._common import (
     _kind,
     _period_number,
 )
-from flowlens.surge._forecast import forecast_defaults
+from flowlens.surge._forecast import HOLIDAY_SOURCES, forecast_defaults
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
@@ -99,10 +99,15 @@ def detect_surges(
         never scored) or ``"zero"`` (no flow). Explicit, because a missing month is
         not a zero unless you say so.
     holidays
-        For ``method="calendar"``: a table of ``country`` and ``date`` of the days
-        before holidays that move remittances. Default: the 15 days before each Eid
-        for Muslim-majority countries and the 10 days before Mother's Day for Mexico
-        (:func:`flowlens.calendar.holiday_windows`).
+        The moving holidays of ``forecast`` and ``calendar`` (series need a
+        ``destination`` key): ``"tabular"`` (the default, None) or ``"observed"``
+        (announced dates per country from the ``holidays`` package:
+        ``pip install flowlens[holidays]``) for the days before the holidays of
+        :func:`flowlens.calendar.holiday_windows` (each Eid for Muslim-majority
+        countries, Dashain and Tihar for Nepal, Diwali for India, the lunar new year
+        for China, Korea and Vietnam, Mother's Day); or your own table of ``country``,
+        ``date`` (the days before a holiday) and optionally ``holiday`` (one effect
+        is estimated per name and series).
 
     Returns
     -------
@@ -161,7 +166,10 @@ def detect_surges(
         season=periods_per_year(every),
         window=plan.window,
         min_periods=plan.min_periods,
-        holidays=None if holidays is None else from_any(holidays, what="holidays").eager(),
+        holidays=None
+        if isinstance(holidays, str | None)
+        else from_any(holidays, what="holidays").eager(),
+        holiday_source=_holiday_source(holidays),
     )
     scores = _checked(plan.method, context)
     flag = _flag(plan.spec.value, threshold, min_uplift)
@@ -241,6 +249,19 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
         raise ParameterError(msg)
     return _Plan(spec, scoring, keys, window, min_periods)
+
+
+def _holiday_source(holidays: Any) -> str:
+    """``tabular`` or ``observed``: where the default holiday dates come from."""
+    if holidays is None:
+        return "tabular"
+    if isinstance(holidays, str) and holidays not in HOLIDAY_SOURCES:
+        msg = (
+            f"holidays={holidays!r} is not one of {list(HOLIDAY_SOURCES)}; or pass a table "
+            "of country, date (the days before a holiday) and optionally holiday"
+        )
+        raise ParameterError(msg)
+    return holidays if isinstance(holidays, str) else "tabular"
 
 
 def _keys(frame: pl.DataFrame, spec: PanelSpec, by: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -73,16 +73,25 @@ def season_categories(periods: pl.Series, freq: str) -> tuple[np.ndarray, int]:
     return np.zeros(periods.len(), dtype=np.int64), 1
 
 
+HOLIDAY_SOURCES = ("tabular", "observed")
+"""Where the default holiday dates come from (:func:`flowlens.calendar.holiday_dates`)."""
+
+
 def holiday_regressors(
-    series: pl.DataFrame, periods: pl.Series, every: str, holidays: pl.DataFrame | None
+    series: pl.DataFrame,
+    periods: pl.Series,
+    every: str,
+    holidays: pl.DataFrame | None,
+    *,
+    source: str = "tabular",
 ) -> tuple[F64, np.ndarray]:
     """(groups, periods, H) shares of each period's days before each holiday, and each series' group.
 
     A group is a receiving country; H the most holidays any of them has. Series without
-    a ``destination`` key get no holiday regressors.
+    a ``destination`` key, and yearly series (a holiday falls in every year), get none.
     """
     n_periods = periods.len()
-    if fs.DESTINATION not in series.columns:
+    if fs.DESTINATION not in series.columns or season_length(every) <= 1:
         return np.zeros((1, n_periods, 0)), np.zeros(series.height, dtype=np.int64)
     from flowlens.calendar import holiday_windows
 
@@ -92,7 +101,7 @@ def holiday_regressors(
         first, last = periods.min(), periods.max()
         first_year = first.year if isinstance(first, dt.date) else 1900
         last_year = last.year if isinstance(last, dt.date) else 2100
-        holidays = holiday_windows(first_year, last_year + 1, countries=countries)
+        holidays = holiday_windows(first_year, last_year, countries=countries, source=source)
     else:
         holidays = from_any(holidays, what="holidays").eager()
         absent = [c for c in ("country", "date") if c not in holidays.columns]

@@ -37,7 +37,9 @@ class SeriesArrays:
     window, min_periods
         The baseline length and the fewest valid values it needs.
     holidays
-        The ``holidays`` argument of :func:`detect_surges` (None: the defaults).
+        The ``holidays`` table of :func:`detect_surges` (None: the defaults).
+    holiday_source
+        Where the default holiday dates come from: ``"tabular"`` or ``"observed"``.
 
     Examples
     --------
@@ -66,6 +68,7 @@ class SeriesArrays:
     window: int
     min_periods: int
     holidays: pl.DataFrame | None = None
+    holiday_source: str = "tabular"
 
 
 class Scores(NamedTuple):
@@ -168,7 +171,13 @@ def _forecast(arrays: SeriesArrays) -> Scores:
             arrays.freq,
             arrays.window,
             arrays.min_periods,
-            holiday_regressors(arrays.series, arrays.periods, arrays.freq, arrays.holidays),
+            holiday_regressors(
+                arrays.series,
+                arrays.periods,
+                arrays.freq,
+                arrays.holidays,
+                source=arrays.holiday_source,
+            ),
         )
     )
 
