@@ -119,6 +119,7 @@ PUBLISHERS = {
 # positive and a median of at least USD 1m a quarter (logs need positive values,
 # and the smallest series are mostly noise)
 TOOL_QUARTERLY_MIN_USD = 1e6
+TOP_SENDERS = ("USA>MEX", "CAN>MEX", "ESP>MEX", "COL>MEX", "GTM>MEX")  # by median 2013-2026
 
 
 # ---------------------------------------------------------------- loading
@@ -420,7 +421,7 @@ def tool_scores(
         scored = [not math.isnan(s) for s in score]
     return {
         "score": [None if math.isnan(s) else round(s, 4) for s in score],
-        "baseline": [None if math.isnan(b) else b for b in baseline],
+        "baseline": [None if math.isnan(b) else float(f"{b:.5g}") for b in baseline],
         "flag": flag,
         "judged": scored,
         "outlier": kind,
@@ -483,7 +484,11 @@ def write_cache(cache: dict[str, Any]) -> None:
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     partial = CACHE.with_suffix(".json.part")
-    partial.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    entries = cache["entries"]
+    body = ",\n".join(
+        f"{json.dumps(k)}: {json.dumps(entries[k], separators=(',', ':'))}" for k in sorted(entries)
+    )
+    partial.write_text(f'{{"about": {json.dumps(cache["about"])},\n"entries": {{\n{body}\n}}}}\n')
     partial.replace(CACHE)
 
 
@@ -724,15 +729,18 @@ def evaluate(sources: Sequence[Source], events: pl.DataFrame) -> dict[str, Any]:
                 entry["methods"][method] = {"error": result}
                 continue
             rows = series_summary(result, source.freq)
+            judged = judged_events(result, events)
             found: dict[str, Any] = {
                 "threshold": result.threshold,
                 "window": result.window,
                 "pooled": pooled(rows),
                 "series": rows,
-                "events": judged_events(result, events),
+                "events": judged,
             }
-            if source.freq == "1q":
+            if source.freq == "1q":  # events in full for the five largest senders only
                 found["pooled_largest"] = pooled([r for r in rows if r["series"] in largest])
+                found["events"] = [e for e in judged if e["series"] in TOP_SENDERS]
+                found["events_all_series"] = event_counts(judged)
             if source.name == "banxico_monthly":
                 march = month_scores(result, "MEX", 3, range(2020, 2021))
                 found["mex_2020_03"] = march[0] if march else None
@@ -749,6 +757,17 @@ def evaluate(sources: Sequence[Source], events: pl.DataFrame) -> dict[str, Any]:
     report["data_notes"] = data_notes(sources)
     report["warnings"] = sorted(WARNINGS)
     return report
+
+
+def event_counts(judged: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per event: the series it was judged on and those where it was detected."""
+    counts: dict[str, dict[str, int]] = {}
+    for e in judged:
+        c = counts.setdefault(e["event_id"], {"series": 0, "judged": 0, "detected": 0})
+        c["series"] += 1
+        c["judged"] += e["scored"]
+        c["detected"] += e["detected"]
+    return counts
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -812,15 +831,20 @@ def data_notes(sources: Sequence[Source]) -> list[str]:
             )
             .with_columns(ratio=pl.col("after") / pl.col("before").shift(1).over(list(source.by)))
             .filter((pl.col("ratio") >= 1.6) | (pl.col("ratio") <= 1 / 1.6))
-            .sort("ratio", descending=True)
-            .unique(list(source.by), keep="first")
-            .sort(list(source.by))
+            .sort(pl.col("ratio").log().abs(), descending=True)
+            .unique(list(source.by), keep="first")  # the largest change of each series
         )
-        for row in shifts.iter_rows(named=True):
-            label = series_label({k: row[k] for k in source.by})
+        by_period = shifts.group_by("period").agg(
+            series=pl.struct(*source.by, "ratio").sort_by("ratio", descending=True)
+        )
+        for period, found in by_period.sort("period").iter_rows():
+            steps = ", ".join(
+                f"{series_label({k: f[k] for k in source.by})} x{f['ratio']:.1f}" for f in found
+            )
             notes.append(
-                f"{PUBLISHERS[source.name]}, {label}: the level of the year from "
-                f"{row['period']:%Y-%m} is {row['ratio']:.2f} x that of the year before"
+                f"{PUBLISHERS[source.name]}: the median of the year from {period:%Y-%m} over the "
+                f"median of the year before (the largest such step of each series, at least "
+                f"x1.6 or at most x0.6): {steps}"
             )
         # single-period jumps: the largest change from the period before
         jumps = (
@@ -848,9 +872,11 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def _cell(score: float | None, flag: bool, *, judged: bool = True) -> str:
+def _cell(score: float | None, flag: bool, *, judged: bool = True, x13: bool = False) -> str:
     if not judged:
         return "n/j"
+    if x13 and not flag and score == 0:
+        return "no"  # X-13 found no outlier at the period
     text = _num(score, 1)
     return f"**{text}**" if flag else text
 
@@ -938,7 +964,8 @@ def markdown(report: dict[str, Any]) -> str:  # long: one table after another
         "### Crisis events on the monthly series and Mexico's largest sender",
         "",
         "Best score within the event's month and the two after it; bold: flagged; n/j: "
-        "not judged (before the method's first scorable period, or after the data).",
+        "not judged (before the method's first scorable period, or after the data); "
+        "X-13 no: no outlier detected.",
         "",
         "| event | start | series | " + " | ".join(_label(m) for m in methods) + " |",
         "|---|---|---|" + "---|" * len(methods),
@@ -962,7 +989,7 @@ def markdown(report: dict[str, Any]) -> str:  # long: one table after another
     lines += ["", "Flagged quarters of the five largest senders:", ""]
     lines += ["| sender | " + " | ".join(_label(m) for m in methods) + " |"]
     lines += ["|---|" + "---|" * len(methods)]
-    for sender in ("USA", "CAN", "ESP", "COL", "GTM"):
+    for sender in (s.split(">")[0] for s in TOP_SENDERS):
         cells = []
         for method in methods:
             found = sources["banxico_quarterly"]["methods"].get(method, {})
@@ -1005,7 +1032,9 @@ def _year_table(found: dict[str, Any], methods: Sequence[str], key: str) -> list
         for method in methods:
             row = next((r for r in found.get(method, {}).get(key, []) if r["year"] == year), None)
             cells.append(
-                "-" if row is None or row["score"] is None else _cell(row["score"], row["flag"])
+                "-"
+                if row is None or row["score"] is None
+                else _cell(row["score"], row["flag"], x13=method == "x13")
             )
         lines.append(f"| {year} | " + " | ".join(cells) + " |")
     return lines
@@ -1028,11 +1057,15 @@ def _event_rows(
             "-"
             if m not in by_method
             else _cell(
-                by_method[m]["score"], by_method[m]["detected"], judged=by_method[m]["scored"]
+                by_method[m]["score"],
+                by_method[m]["detected"],
+                judged=by_method[m]["scored"],
+                x13=m == "x13",
             )
             for m in methods
         ]
-        where = f"{series} ({'quarterly' if name == 'banxico_quarterly' else name.split('_', maxsplit=1)[0]})"
+        kind = "quarterly" if name == "banxico_quarterly" else name.split("_", maxsplit=1)[0]
+        where = f"{series} ({kind})"
         lines.append(f"| {event_id} | {start} | {where} | " + " | ".join(cells) + " |")
     return lines
 
@@ -1061,7 +1094,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         report["tools_wall_seconds_this_run"] = round(tools_wall, 1)
     report["events_file"] = str(args.events)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "surge_real.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / "surge_real.json").write_text(json.dumps(report, separators=(",", ":")) + "\n")
     text = markdown(report)
     (args.out / "surge_real.md").write_text(text)
     print(text)
