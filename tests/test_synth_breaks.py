@@ -239,12 +239,25 @@ def test_random_events_come_from_the_seed_and_their_own_streams() -> None:
     again = generate(1_000, seed=8, config=config).truth
     for name in ("breaks", "attribution_changes", "outliers"):
         assert_frame_equal(getattr(one, name), getattr(again, name))
-    assert one.breaks.height == 8 and one.attribution_changes["change"].n_unique() == 3
+    assert one.breaks["break"].n_unique() == 8
+    assert one.attribution_changes["change"].n_unique() == 3
     assert one.outliers["outlier"].n_unique() == 20
-    # breaks: distinct corridors, months from the fifth year to three years before the end
-    assert one.breaks.select("origin", "destination").n_unique() == 8
+    # breaks: half on one corridor, half on every corridor to a destination, none twice
+    single = one.breaks.filter(~pl.col("destination_wide"))
+    assert single.height == single["break"].n_unique()
+    assert single.select("origin", "destination").n_unique() == single.height
+    wide = (
+        one.breaks.filter("destination_wide")
+        .group_by("break")
+        .agg(pl.col("destination").first(), n=pl.len())
+    )
+    assert wide["destination"].n_unique() == wide.height >= 1
+    for row in wide.iter_rows(named=True):  # every corridor to the destination
+        assert row["n"] == one.corridors.filter(destination=row["destination"]).height
+    # months from the fifth year to three years before the end
     assert one.breaks["period"].min() >= dt.date(2019, 1, 1)  # type: ignore[operator]
     assert one.breaks["period"].max() <= dt.date(2022, 1, 1)  # type: ignore[operator]
+    assert (one.breaks["start"] == one.breaks["period"]).all()
     factors = one.breaks["factor"].to_numpy()
     assert ((factors >= 0.4) & (factors <= 0.8) | (factors >= 1.25) & (factors <= 2.5)).all()
     outliers = one.outliers["factor"].to_numpy()
@@ -287,6 +300,7 @@ def test_growth_spread_sets_the_spread_of_corridor_trends() -> None:
         (lambda: ReportingBreak("USA", "2021-01-01", 25.0), "ReportingBreak.factor"),
         (lambda: ReportingBreak("USA", "2021-01-01", float("nan")), "ReportingBreak.factor"),
         (lambda: ReportingBreak("usa", "2021-01-01", 0.5), "ReportingBreak.origin"),
+        (lambda: ReportingBreak(None, "2021-01-01", 0.5), "needs an origin, a destination or both"),
         (lambda: ReportingBreak("USA", "January", 0.5), "ReportingBreak.start"),
         (lambda: AttributionChange("USA", "USA", "2021-01-01"), "AttributionChange.to_origin"),
         (
@@ -329,7 +343,7 @@ def test_bad_arguments_name_their_field(make: object, field: str) -> None:
             {"attribution_changes": (ARE_TO_KWT, AttributionChange("ARE", "QAT", "2021-06-01", destination="IND"))},
             "attribution_changes\\[1\\] and attribution_changes\\[0\\] both move ARE -> IND",
         ),
-        ({"n_random_breaks": 500}, "n_random_breaks is 500, more than the 120 corridors"),
+        ({"n_random_breaks": 500}, "n_random_breaks asks for 2.. distinct corridors, and the synthetic world has 120"),
     ],
 )  # fmt: skip
 def test_events_that_do_not_fit_the_world_are_refused(change: dict[str, Any], message: str) -> None:

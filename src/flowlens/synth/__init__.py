@@ -96,8 +96,8 @@ class SynthTruth:
         The reporting breaks applied, one row per break and corridor it hits:
         ``break`` (its number), ``name``, ``origin``, ``destination``, ``start``,
         ``period`` (the month of ``start``), ``factor`` (transfers recorded per
-        transfer sent from ``start`` on) and ``origin_wide`` (the break named no
-        destination).
+        transfer sent from ``start`` on), ``origin_wide`` (the break named no
+        destination) and ``destination_wide`` (it named no origin).
     attribution_changes
         One row per change and corridor it moves: ``change``, ``name``,
         ``from_origin``, ``to_origin``, ``destination``, ``start``, ``period``,

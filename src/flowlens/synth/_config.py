@@ -121,8 +121,10 @@ class ReportingBreak:
     transfer is kept with probability ``factor``; above 1 it is kept and joined by
     further transfers like it (same day, corridor and channel, amount and sender drawn
     afresh), so the count and the sum of the series move by ``factor`` while the size
-    of a transfer does not. ``destination`` None: every corridor of ``origin``.
-    The ground truth (``SynthTruth.panel``) is what was sent, before recording.
+    of a transfer does not. ``destination`` None: every corridor of ``origin``;
+    ``origin`` None: every corridor to ``destination`` (a receiving country's
+    statistics change their coverage). The ground truth (``SynthTruth.panel``) is
+    what was sent, before recording.
 
     Examples
     --------
@@ -131,14 +133,18 @@ class ReportingBreak:
     datetime.date(2019, 1, 1)
     """
 
-    origin: str
+    origin: str | None
     start: dt.date | str
     factor: float
     destination: str | None = None
     name: str = ""
 
     def __post_init__(self) -> None:
-        _country_code(self.origin, "ReportingBreak.origin")
+        if self.origin is None and self.destination is None:
+            msg = "ReportingBreak needs an origin, a destination or both; both are None"
+            raise ParameterError(msg)
+        if self.origin is not None:
+            _country_code(self.origin, "ReportingBreak.origin")
         if self.destination is not None:
             _country_code(self.destination, "ReportingBreak.destination")
         _factor(self.factor, "ReportingBreak.factor", 0.0, MAX_RECORDING_FACTOR)
@@ -309,12 +315,13 @@ class SynthConfig:
     outliers: tuple[IsolatedOutlier, ...] = ()
     """One-month jumps that are not crises (:class:`IsolatedOutlier`)."""
     n_random_breaks: int = 0
-    """Reporting breaks drawn from the seed, on corridors chosen by their size."""
+    """Reporting breaks drawn from the seed: half on one corridor, chosen by its size,
+    half on every corridor to a destination, chosen by its volume (an assumption)."""
     n_random_attribution_changes: int = 0
     """Attribution changes drawn from the seed (share 0.3-1 of a corridor, an assumption)."""
     n_random_outliers: int = 0
-    """Isolated outliers drawn from the seed: half on one corridor, half on every corridor
-    to a destination."""
+    """Isolated outliers drawn from the seed: three in four on one corridor, chosen by its
+    size, one in four on every corridor to a destination (an assumption)."""
     break_factor_range: tuple[float, float] = (0.4, 2.5)
     """Smallest and largest factor of a random break, drawn log-uniform on either side of
     1, never between 0.8 and 1.25 (a break is visible). In the 2015 reattribution of
