@@ -178,6 +178,7 @@ def test_real_mexico_march_2020_against_rolling_by_hand() -> None:
 
 
 def test_refuses_bad_arguments() -> None:
+    """AN-65."""
     result = _result(MONTHLY_SCORES)
     events = _events(("G1", "GTM", dt.date(2020, 2, 20)))
     with pytest.raises(ParameterError, match="SurgeResult"):

@@ -298,6 +298,7 @@ def test_real_series_the_pandemic_march_is_a_surge_holidays_are_not() -> None:
 
 
 def test_observed_holiday_dates_and_a_wrong_source() -> None:
+    """AN-64 (and announced dates against tabular ones)."""
     pytest.importorskip("holidays")
     rng = np.random.default_rng(14)
     frame = panel(10 + rng.normal(0, 0.03, 120), "PAK")
@@ -310,3 +311,6 @@ def test_observed_holiday_dates_and_a_wrong_source() -> None:
     )
     with pytest.raises(fl.ParameterError, match="'tabular', 'observed'"):
         fl.detect_surges(frame, by=["destination"], holidays="lunar")
+    days_only = pl.DataFrame({"country": ["PAK"], "day": [dt.date(2015, 7, 1)]})
+    with pytest.raises(fl.MissingColumnError, match="date"):
+        fl.detect_surges(frame, by=["destination"], holidays=days_only)

@@ -42,6 +42,7 @@ from flowlens.surge import (
     event_study,
     level_shifts,
     read_crisis_events,
+    score_events,
     surge_episodes,
 )
 from flowlens.validate import ValidationReport, load_flows
@@ -107,6 +108,7 @@ __all__ = [
     "reference",
     "sample_path",
     "schema",
+    "score_events",
     "suppress_small_cells",
     "surge_episodes",
     "write_frame",

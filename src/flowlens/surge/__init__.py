@@ -57,6 +57,7 @@ from flowlens.surge._events import (
     evaluate_surges,
     event_study,
     read_crisis_events,
+    score_events,
     surge_episodes,
 )
 from flowlens.surge._methods import (
@@ -88,5 +89,6 @@ __all__ = [
     "level_shifts",
     "read_crisis_events",
     "rolling_median_mad",
+    "score_events",
     "surge_episodes",
 ]

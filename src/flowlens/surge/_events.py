@@ -253,7 +253,7 @@ def score_events(result: SurgeResult, events: Any, *, max_lag: int = 2) -> pl.Da
     --------
     >>> import flowlens as fl
     >>> from flowlens.surge import read_crisis_events
-    >>> from flowlens.surge._events import score_events
+    >>> from flowlens import score_events
     >>> monthly = fl.load_sample("mexico_monthly").filter(destination="MEX")
     >>> result = fl.detect_surges(monthly, by=["destination"], method="rolling")
     >>> events = read_crisis_events("data/samples/real/crisis_events.csv")

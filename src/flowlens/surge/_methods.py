@@ -183,7 +183,13 @@ def _forecast(arrays: SeriesArrays) -> Scores:
 
 
 def _calendar(arrays: SeriesArrays) -> Scores:
-    share = _holiday_share(arrays.series, arrays.periods, arrays.freq, arrays.holidays)
+    # a yearly series has every holiday in every period: nothing moves, nothing to fit
+    yearly = (arrays.season or 12) <= 1
+    share = (
+        None
+        if yearly
+        else _holiday_share(arrays.series, arrays.periods, arrays.freq, arrays.holidays)
+    )
     return Scores(
         *_score_seasonal(
             arrays.values,
