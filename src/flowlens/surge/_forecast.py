@@ -15,9 +15,9 @@ from flowlens.surge._baselines import F64, SUM_CV, rolling_median_mad
 
 FORECAST_FLOOR_LOG = 0.02
 """An assumption: the scale of a one-step forecast error is at least 0.02 in log
-points (2%). National monthly totals forecast this well at best (Banco de Guatemala's
-series, the smoothest in data/real, has one-step errors of about 4%), so a flat or
-synthetic series does not turn every wiggle into a surge."""
+points (2%), a third of the smallest scale of the real national monthly series
+(Banco de Mexico since 2015: 5%; Banco de Guatemala 6%; Banco de la Republica 9%), so a
+flat or synthetic series does not turn every wiggle into a surge."""
 CLEAN_AT = 3.0
 """A value scoring beyond 3 (either way) enters later baselines as its forecast:
 X-13ARIMA-SEATS and TRAMO treat such a point as an additive outlier, so it does not
