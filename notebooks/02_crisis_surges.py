@@ -83,7 +83,7 @@ comparison
 # %% [markdown]
 # The rolling method flags May peaks: that is Mother's Day, every year, not a
 # crisis. The others flag no May. March 2020 (+36.5% on March 2019) stands out
-# under every method: the forecast method flags it (3.7); the year-over-year ones
+# under every method: the forecast method flags it (3.7, threshold 3); the year-over-year ones
 # score it just under the 3.5 threshold, because Marches had been growing fast.
 # The month after the September 2017 earthquakes is not extreme under any method:
 # a national total of 2.5 billion dollars a month does not show a regional
@@ -138,10 +138,11 @@ judged = fl.score_events(methods["forecast"], crises)
 judged.select("event_id", "start", "period", "score", "detected", "scored")
 
 # %% [markdown]
-# March 2020 is matched to the pandemic's start. The other two episodes have no
+# March 2020 is matched to the pandemic's start. The other episodes have no
 # crisis at home in the events table: October 2008, the month the peso lost about a
-# fifth of its value against the dollar, and December 1998. Of the Mexican
-# disasters in the table, none scores above 2.6.
+# fifth of its value against the dollar, December 2014, when it fell again, and the
+# Decembers of 1998 and 1999. Of the Mexican disasters in the table, none scores
+# above 2.6.
 
 # %% [markdown]
 # ## Who responded: the quarterly series by country of origin

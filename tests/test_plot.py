@@ -62,13 +62,14 @@ def test_surge_timeline_on_banxico_with_events(tmp_path: Path) -> None:
     assert [t.get_text() for t in ax.texts] == ["earthquake", "COVID-19"]
     # Banco de Mexico's 2003 change of method is drawn as a level shift, not a surge
     assert "level shift (3)" in ax.get_legend_handles_labels()[1]
-    # the band of a log score is baseline x exp(+-3.5 scale), not baseline +- 3.5 scale
+    # the band of a log score is baseline x exp(+-t scale), not baseline +- t scale
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    t = result.threshold
     row = result.scored.drop_nulls("scale").row(-1, named=True)
     assert max(band) == pytest.approx(
         max(result.scored.drop_nulls("scale").select(
-            pl.col("baseline") * (3.5 * pl.col("scale")).exp())["baseline"]), rel=1e-9)  # fmt: skip
-    assert row["baseline"] * np.exp(3.5 * row["scale"]) > row["baseline"] * 1.05
+            pl.col("baseline") * (t * pl.col("scale")).exp())["baseline"]), rel=1e-9)  # fmt: skip
+    assert row["baseline"] * np.exp(t * row["scale"]) > row["baseline"] * 1.05
     rendered(fig, tmp_path / "timeline")
 
 

@@ -122,7 +122,7 @@ def surge_timeline(
     >>> result = fl.detect_surges(fl.load_sample("mexico_monthly"), by=["destination", "flow_type"])
     >>> fig = surge_timeline(result, events=["2020-03-01"])
     >>> fig.axes[0].get_title()
-    'MEX, remittance: forecast method, threshold 3.5'
+    'MEX, remittance: forecast method, threshold 3'
     """
     scored = _scored_of(result)
     keys = [

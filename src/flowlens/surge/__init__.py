@@ -13,6 +13,12 @@ for real-time monitoring.
 
 Methods
 -------
+``forecast`` (default)
+    A one-step forecast of each period from the ``window`` periods before it (six
+    years): season-category levels, a common drift and one effect per moving holiday,
+    fitted on the logs, plus the mean of the last residuals; scored by the series' own
+    past one-step errors. Outliers enter later fits as their forecast; three periods
+    beyond 2.5 on a plateau are a level shift, re-anchored at once (``kind``).
 ``rolling``
     The trailing ``window`` periods' median and MAD of the level;
     ``score = (x - median) / (1.4826 * MAD)``.
@@ -60,6 +66,14 @@ from flowlens.surge._events import (
     score_events,
     surge_episodes,
 )
+from flowlens.surge._forecast import (
+    CLEAN_AT,
+    FORECAST_FLOOR_LOG,
+    FORECAST_THRESHOLD,
+    HOLIDAY_RIDGE,
+    SHIFT_AT,
+    SHIFT_CONFIRM,
+)
 from flowlens.surge._methods import (
     BUILT_IN,
     Scores,
@@ -71,12 +85,18 @@ from flowlens.surge._shifts import CUSUM_DRIFT, CUSUM_THRESHOLD, level_shifts
 __all__ = [
     "AMOUNT_CV",
     "BUILT_IN",
+    "CLEAN_AT",
     "CUSUM_DRIFT",
     "CUSUM_THRESHOLD",
     "DEFAULT_THRESHOLD",
+    "FORECAST_FLOOR_LOG",
+    "FORECAST_THRESHOLD",
+    "HOLIDAY_RIDGE",
     "MAD_FLOOR_LOG",
     "MAD_FLOOR_RELATIVE",
     "MAD_SCALE",
+    "SHIFT_AT",
+    "SHIFT_CONFIRM",
     "SUM_CV",
     "Scores",
     "SeriesArrays",

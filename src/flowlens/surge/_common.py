@@ -50,8 +50,9 @@ class SurgeResult:
     ['baseline', 'scale', 'score', 'flag', 'kind', 'n_history']
     >>> result.freq, result.value, result.by, result.window
     ('1mo', 'amount_usd', ('destination',), 72)
-    >>> result.scored.filter(pl.col("kind").is_not_null()).select("period", "kind").rows()[:2]
-    [(datetime.date(1998, 12, 1), 'surge'), (datetime.date(2003, 1, 1), 'level_shift')]
+    >>> result.scored.filter(pl.col("kind").is_not_null()).select("period", "kind").rows()[:4]
+    [(datetime.date(1998, 12, 1), 'surge'), (datetime.date(1999, 12, 1), 'surge'),
+     (datetime.date(2003, 1, 1), 'level_shift'), (datetime.date(2003, 2, 1), 'level_shift')]
     """
 
     scored: pl.DataFrame

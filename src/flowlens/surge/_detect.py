@@ -22,7 +22,7 @@ from flowlens._panelspec import (
 )
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.freq import periods_per_year
-from flowlens.surge._baselines import DEFAULT_THRESHOLD, F64
+from flowlens.surge._baselines import F64
 from flowlens.surge._common import (
     MISSING,
     SCORE_COLUMNS,
@@ -44,7 +44,7 @@ def detect_surges(
     freq: str | None = None,
     method: str | SurgeMethod = "forecast",
     window: int | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     min_uplift: float = 0.0,
     min_periods: int | None = None,
     by: str | Sequence[str] | None = None,
@@ -76,8 +76,10 @@ def detect_surges(
         of year-over-year changes for ``seasonal`` and ``calendar`` (36 months, 12
         quarters). At least 2.
     threshold
-        Flag when the score exceeds it (default 3.5, Iglewicz and Hoaglin 1993);
-        above 0.
+        Flag when the score exceeds it; above 0. Default: the method's, 3.0 for
+        ``forecast`` (a forecast error over its own past errors: a one-sided normal
+        tail of 0.13%) and 3.5 for the others (Iglewicz and Hoaglin 1993, for
+        scores over a median absolute deviation).
     min_uplift
         Flag only when the value is also at least this share above its baseline
         (0.25: 25% above). A large series passes the threshold with a rise of a
@@ -146,6 +148,7 @@ def detect_surges(
     plan = _plan(
         frame, freq, method, window, threshold, min_uplift, min_periods, by, value, missing
     )
+    threshold = plan.threshold
     counted = fs.N_TRANSFERS in frame.columns and fs.N_TRANSFERS not in plan.keys
     columns = [plan.spec.value, fs.N_TRANSFERS] if counted else [plan.spec.value]
     every = plan.spec.freq
@@ -196,6 +199,7 @@ class _Plan:
     keys: tuple[str, ...]
     window: int
     min_periods: int
+    threshold: float
 
 
 def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one place
@@ -203,7 +207,7 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     freq: str | None,
     method: str | SurgeMethod,
     window: int | None,
-    threshold: float,
+    threshold: float | None,
     min_uplift: float,
     min_periods: int | None,
     by: str | Sequence[str] | None,
@@ -211,6 +215,7 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     missing: str,
 ) -> _Plan:
     scoring = _resolve(method)
+    threshold = scoring.default_threshold if threshold is None else threshold
     if missing not in MISSING:
         msg = f"missing={missing!r} is not one of {list(MISSING)}"
         raise ParameterError(msg)
@@ -248,7 +253,7 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     ):
         msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
         raise ParameterError(msg)
-    return _Plan(spec, scoring, keys, window, min_periods)
+    return _Plan(spec, scoring, keys, window, min_periods, threshold)
 
 
 def _holiday_source(holidays: Any) -> str:

@@ -10,8 +10,14 @@ from typing import NamedTuple
 import polars as pl
 
 from flowlens.errors import ParameterError
-from flowlens.surge._baselines import F64, _holiday_share, _score_rolling, _score_seasonal
-from flowlens.surge._forecast import holiday_regressors, score_forecast
+from flowlens.surge._baselines import (
+    DEFAULT_THRESHOLD,
+    F64,
+    _holiday_share,
+    _score_rolling,
+    _score_seasonal,
+)
+from flowlens.surge._forecast import FORECAST_THRESHOLD, holiday_regressors, score_forecast
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,9 @@ class SurgeMethod:
     default_window
         Baseline length in periods when the caller gives none; None means 3 years
         of periods for a seasonal method, otherwise 12.
+    default_threshold
+        The score above which a period is flagged when the caller gives no
+        ``threshold`` (3.5, Iglewicz and Hoaglin's rule for a modified z-score).
 
     Examples
     --------
@@ -142,6 +151,7 @@ class SurgeMethod:
     score: Callable[[SeriesArrays], Scores]
     seasonal: bool = False
     default_window: int | None = None
+    default_threshold: float = DEFAULT_THRESHOLD
 
     def window_for(self, season: int | None) -> int:
         """The default baseline length for a frequency with ``season`` periods a year."""
@@ -204,7 +214,7 @@ def _calendar(arrays: SeriesArrays) -> Scores:
 
 _BUILT_IN: Mapping[str, SurgeMethod] = MappingProxyType(
     {
-        "forecast": SurgeMethod("forecast", _forecast),
+        "forecast": SurgeMethod("forecast", _forecast, default_threshold=FORECAST_THRESHOLD),
         "rolling": SurgeMethod("rolling", _rolling, default_window=12),
         "seasonal": SurgeMethod("seasonal", _seasonal, seasonal=True),
         "calendar": SurgeMethod("calendar", _calendar, seasonal=True),
