@@ -314,3 +314,21 @@ def test_observed_holiday_dates_and_a_wrong_source() -> None:
     days_only = pl.DataFrame({"country": ["PAK"], "day": [dt.date(2015, 7, 1)]})
     with pytest.raises(fl.MissingColumnError, match="date"):
         fl.detect_surges(frame, by=["destination"], holidays=days_only)
+
+
+def test_daily_scores_weekdays_and_months_and_flags_as_rarely_per_year_as_monthly() -> None:
+    from scipy.stats import norm
+
+    days = pl.date_range(dt.date(2016, 1, 1), dt.date(2020, 12, 31), "1d", eager=True)
+    rng = np.random.default_rng(15)
+    weekday = days.dt.weekday().to_numpy()
+    month = days.dt.month().to_numpy()
+    logs = 8 + 0.3 * (weekday >= 6) + 0.2 * (month == 12) + rng.normal(0, 0.05, days.len())
+    surge = (days >= dt.date(2019, 6, 10)) & (days < dt.date(2019, 6, 17))
+    logs = logs + np.log(1.6) * surge.to_numpy()
+    result = fl.detect_surges(panel(logs, "GTM", days), by=["destination"])
+    # 0.135% of 12 months a year, spread over 365 days: the normal quantile of 4.4e-5
+    assert result.threshold == pytest.approx(norm.isf(norm.sf(3.0) * 12 / 365), abs=0.01)
+    flagged = result.scored.filter("flag")["period"]
+    assert flagged.is_in(days.filter(surge)).sum() >= 5  # the surge week
+    assert (~flagged.is_in(days.filter(surge))).sum() <= 2  # weekends and Decembers are not

@@ -33,7 +33,7 @@ from flowlens.surge._common import (
     _kind,
     _period_number,
 )
-from flowlens.surge._forecast import HOLIDAY_SOURCES, forecast_defaults
+from flowlens.surge._forecast import HOLIDAY_SOURCES, forecast_defaults, forecast_threshold
 from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
 
 
@@ -76,10 +76,12 @@ def detect_surges(
         of year-over-year changes for ``seasonal`` and ``calendar`` (36 months, 12
         quarters). At least 2.
     threshold
-        Flag when the score exceeds it; above 0. Default: the method's, 3.0 for
-        ``forecast`` (a forecast error over its own past errors: a one-sided normal
-        tail of 0.13%) and 3.5 for the others (Iglewicz and Hoaglin 1993, for
-        scores over a median absolute deviation).
+        Flag when the score exceeds it; above 0. Default: the method's. For
+        ``forecast``, 3.0 on monthly, quarterly and yearly panels (a forecast error
+        over its own past errors: a one-sided normal tail of 0.13%), and as many
+        flags from noise per series-year at finer frequencies (3.4 weekly, 3.9
+        daily); 3.5 for the others (Iglewicz and Hoaglin 1993, for scores over a
+        median absolute deviation).
     min_uplift
         Flag only when the value is also at least this share above its baseline
         (0.25: 25% above). A large series passes the threshold with a rise of a
@@ -215,11 +217,11 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     missing: str,
 ) -> _Plan:
     scoring = _resolve(method)
-    threshold = scoring.default_threshold if threshold is None else threshold
     if missing not in MISSING:
         msg = f"missing={missing!r} is not one of {list(MISSING)}"
         raise ParameterError(msg)
-    _check_flagging(threshold, min_uplift)
+    if threshold is not None:
+        _check_flagging(threshold, min_uplift)
     what = "detect_surges' panel"
     # a series of every key counts its rows per cell in _dense: repeats are found there
     spec = checked_panel(frame, freq=freq, value=value, what=what, unique=False)
@@ -239,6 +241,8 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         raise ParameterError(msg)
     forecast_window, forecast_min = forecast_defaults(spec.freq, season)
     is_forecast = scoring is _resolve("forecast")
+    if threshold is None:
+        threshold = forecast_threshold(spec.freq) if is_forecast else scoring.default_threshold
     if window is None:
         window = forecast_window if is_forecast else scoring.window_for(season)
     if not (isinstance(window, int) and not isinstance(window, bool) and window >= 2):
@@ -253,6 +257,7 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     ):
         msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
         raise ParameterError(msg)
+    _check_flagging(threshold, min_uplift)
     return _Plan(spec, scoring, keys, window, min_periods, threshold)
 
 

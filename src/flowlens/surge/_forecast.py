@@ -44,14 +44,30 @@ HOLIDAY_RIDGE = 0.1
 holiday that never moved within the window gets an effect near 0, not an arbitrary one."""
 
 # periods of the level correction: about a quarter of a year
-_RECENT = {"d": 14, "w": 4, "mo": 3, "q": 1, "y": 1}
+_RECENT = {"d": 91, "w": 13, "mo": 3, "q": 1, "y": 1}
+# periods that confirm a level shift; 0: none at daily frequency, where a crisis response
+# lasts for weeks of days and a step of three days would take it for a break
+_CONFIRM = {"d": 0, "w": 4, "mo": SHIFT_CONFIRM, "q": SHIFT_CONFIRM, "y": SHIFT_CONFIRM}
+
+
+def forecast_threshold(freq: str) -> float:
+    """The default threshold at ``freq``: as many flags from noise per series-year as 3.0 monthly.
+
+    A normal score passes 3.0 in 0.135% of periods: 0.016 a year at 12 periods. At
+    365 days a year the same yearly rate needs about 3.9; never below 3.0.
+    """
+    from scipy.stats import norm
+
+    per_year = season_length(freq)
+    tail = float(norm.sf(FORECAST_THRESHOLD)) * 12 / max(per_year, 12)
+    return round(max(FORECAST_THRESHOLD, float(norm.isf(tail))), 2)
 
 
 def forecast_defaults(freq: str, season: int | None) -> tuple[int, int]:
     """(window, min_periods) of the forecast method at ``freq``: six years of periods, one of errors."""
     every = normalise_freq(freq)
-    if every == "1d":
-        return 365, 60
+    if every == "1d":  # three years: each (month, weekday) seen about 13 times a year
+        return 3 * 365, 60
     if season is None or season == 1:
         return 10, 4
     return 6 * season, max(4, season)
@@ -75,8 +91,10 @@ def season_categories(periods: pl.Series, freq: str) -> tuple[np.ndarray, int]:
     if every == "1w":
         week = ((dates.dt.ordinal_day().cast(pl.Int64) - 1) // 7).clip(0, 51)
         return week.to_numpy().astype(np.int64), 52
-    if every == "1d":
-        return (dates.dt.weekday().cast(pl.Int64) - 1).to_numpy().astype(np.int64), 7
+    if every == "1d":  # month of year x day of week: December and weekends each have a level
+        month = dates.dt.month().cast(pl.Int64) - 1
+        weekday = dates.dt.weekday().cast(pl.Int64) - 1
+        return (month * 7 + weekday).to_numpy().astype(np.int64), 84
     return np.zeros(periods.len(), dtype=np.int64), 1
 
 
@@ -189,7 +207,8 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
         logs = np.ascontiguousarray(np.log(positive), dtype=np.float64)
     table, group = holidays
     floor = np.ascontiguousarray(scale_floor(values, counts, min(window, 12)), dtype=np.float64)
-    recent = _RECENT[every.lstrip("0123456789")]
+    unit = every.lstrip("0123456789")
+    recent = _RECENT[unit]
     forecast, scale, score, used, shift = forecast_scores(
         logs,
         cat,
@@ -203,7 +222,7 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
         recent,
         CLEAN_AT,
         SHIFT_AT,
-        SHIFT_CONFIRM,
+        _CONFIRM[unit],
         HOLIDAY_RIDGE,
         max(season_length(every), 2 * SHIFT_CONFIRM),
     )

@@ -248,7 +248,7 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                 run_start, run_sign, run_len = t, sign, 1
         else:
             run_len = 0
-        if run_len >= confirm:
+        if confirm > 0 and run_len >= confirm:
             m = 0
             for s in range(run_start, t + 1):
                 if not np.isnan(z_out[s]):
