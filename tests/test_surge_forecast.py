@@ -148,6 +148,7 @@ def test_the_kernel_equals_a_least_squares_reference(seed: int, n_hol: int) -> N
         12,
         hol,
         np.zeros(1, dtype=np.int64),
+        np.array([n_hol]),
         floor,
         *settings_,
         CLEAN_AT,

@@ -109,15 +109,18 @@ def holiday_regressors(
     holidays: pl.DataFrame | None,
     *,
     source: str = "tabular",
-) -> tuple[F64, np.ndarray]:
-    """(groups, periods, H) shares of each period's days before each holiday, and each series' group.
+) -> tuple[F64, np.ndarray, np.ndarray]:
+    """Shares of each period's days before each holiday, each series' group, each group's count.
 
-    A group is a receiving country; H the most holidays any of them has. Series without
-    a ``destination`` key, and yearly series (a holiday falls in every year), get none.
+    (groups, periods, H) shares; a group is a receiving country, H the most holidays any
+    of them has, and the count how many of the H a group has (the rest are zeros).
+    Series without a ``destination`` key, and yearly series (a holiday falls in every
+    year), get none.
     """
     n_periods = periods.len()
     if fs.DESTINATION not in series.columns or season_length(every) <= 1:
-        return np.zeros((1, n_periods, 0)), np.zeros(series.height, dtype=np.int64)
+        none = np.zeros(1, dtype=np.int64)
+        return np.zeros((1, n_periods, 0)), np.zeros(series.height, dtype=np.int64), none
     from flowlens.calendar import holiday_windows
 
     destinations = series[fs.DESTINATION].cast(pl.String)
@@ -165,16 +168,15 @@ def holiday_regressors(
     )
     n_slots = int(per_period["slot"].max()) + 1 if per_period.height else 0  # type: ignore[arg-type]
     table = np.zeros((countries.len(), n_periods, n_slots))
+    counts = np.zeros(countries.len(), dtype=np.int64)
     if per_period.height:
-        table[
-            per_period["group"].to_numpy(),
-            per_period["t"].to_numpy(),
-            per_period["slot"].to_numpy(),
-        ] = per_period["share"].to_numpy()
+        groups, slots = per_period["group"].to_numpy(), per_period["slot"].to_numpy()
+        table[groups, per_period["t"].to_numpy(), slots] = per_period["share"].to_numpy()
+        np.maximum.at(counts, groups, slots + 1)
     group = destinations.replace_strict(
         countries, pl.int_range(countries.len(), eager=True), return_dtype=pl.Int64
     ).to_numpy()
-    return table, group.astype(np.int64)
+    return table, group.astype(np.int64), counts
 
 
 def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
@@ -195,7 +197,7 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
     freq: str,
     window: int,
     min_periods: int,
-    holidays: tuple[F64, np.ndarray],
+    holidays: tuple[F64, np.ndarray, np.ndarray],
 ) -> tuple[F64, F64, F64, F64, F64]:
     """Baseline, scale, score, values used and level-shift marks of every series."""
     from flowlens.surge._forecast_kernel import forecast_scores
@@ -205,7 +207,7 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
     positive = np.where(values > 0, values, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.ascontiguousarray(np.log(positive), dtype=np.float64)
-    table, group = holidays
+    table, group, n_holidays = holidays
     floor = np.ascontiguousarray(scale_floor(values, counts, min(window, 12)), dtype=np.float64)
     unit = every.lstrip("0123456789")
     recent = _RECENT[unit]
@@ -215,6 +217,7 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
         n_cat,
         np.ascontiguousarray(table, dtype=np.float64),
         group,
+        n_holidays,
         floor,
         window,
         max(window // 2, min_periods),

@@ -92,36 +92,34 @@ def _add(  # noqa: PLR0917 - the sums of one category and the within-category to
     n: F64,
     sy: F64,
     sx: F64,
-    sxx: F64,
-    sxy: F64,
     within: F64,
 ) -> None:
     """Add (sign 1) or remove (-1) one value; ``within`` keeps the within-category sums.
 
-    ``within`` is (p + 1, p + 1): rows 0..p-1 and column p hold sum x x' - sx sx' / n
-    and sum x y - sx sy / n over all categories, updated by taking category c's term
-    out before the change and putting it back after.
+    ``within`` is (p + 1, p + 1): its upper triangle (rows 0..p-1) and column p hold
+    sum x x' - sx sx' / n and sum x y - sx sy / n over all categories, updated by
+    taking category c's term out before the change and putting it back after.
     """
-    if n[c] >= 1.0:
+    if n[c] >= 1.0:  # only the upper triangle: the matrix is symmetric
+        inv = 1.0 / n[c]
         for i in range(p):
-            within[i, p] += sx[c, i] * sy[c] / n[c]
-            for j in range(p):
-                within[i, j] += sx[c, i] * sx[c, j] / n[c]
+            within[i, p] += sx[c, i] * sy[c] * inv
+            for j in range(i, p):
+                within[i, j] += sx[c, i] * sx[c, j] * inv
     n[c] += sign
     sy[c] += sign * y
     for i in range(p):
         sx[c, i] += sign * x[i]
-        sxy[c, i] += sign * x[i] * y
         within[i, p] += sign * x[i] * y
-        for j in range(p):
-            sxx[c, i, j] += sign * x[i] * x[j]
+        for j in range(i, p):
             within[i, j] += sign * x[i] * x[j]
     within[p, p] += sign
     if n[c] >= 1.0:
+        inv = 1.0 / n[c]
         for i in range(p):
-            within[i, p] -= sx[c, i] * sy[c] / n[c]
-            for j in range(p):
-                within[i, j] -= sx[c, i] * sx[c, j] / n[c]
+            within[i, p] -= sx[c, i] * sy[c] * inv
+            for j in range(i, p):
+                within[i, j] -= sx[c, i] * sx[c, j] * inv
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -148,8 +146,6 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
     n: F64,
     sy: F64,
     sx: F64,
-    sxx: F64,
-    sxy: F64,
     kept: F64,
     vectors: F64,
     squares: F64,
@@ -165,8 +161,6 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
     n[:] = 0.0
     sy[:] = 0.0
     sx[:] = 0.0
-    sxx[:] = 0.0
-    sxy[:] = 0.0
     kept[:] = np.nan  # the cleaned value of each period, as it entered the sums
     x, beta, wxy = vectors[0], vectors[1], vectors[2]
     within, wxx, work = squares[0], squares[1, :p, :p], squares[2, :p, :]
@@ -185,11 +179,11 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
         leaving = t - window - 1
         if leaving >= 0 and not np.isnan(kept[leaving]):
             _regressors(leaving, h, n_hol, x)
-            _add(cat[leaving], kept[leaving], x, p, -1.0, n, sy, sx, sxx, sxy, within)
+            _add(cat[leaving], kept[leaving], x, p, -1.0, n, sy, sx, within)
         # 2. the value of t - 1 entering it
         if t >= 1 and not np.isnan(kept[t - 1]):
             _regressors(t - 1, h, n_hol, x)
-            _add(cat[t - 1], kept[t - 1], x, p, 1.0, n, sy, sx, sxx, sxy, within)
+            _add(cat[t - 1], kept[t - 1], x, p, 1.0, n, sy, sx, within)
         c = cat[t]
         n_out[t] = within[p, p]
         forecast = np.nan
@@ -197,8 +191,9 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             # drift and holiday effects from the within-category sums
             for i in range(p):
                 wxy[i] = within[i, p]
-                for j in range(p):
+                for j in range(i, p):
                     wxx[i, j] = within[i, j]
+                    wxx[j, i] = within[i, j]
             for i in range(1, p):
                 wxx[i, i] += ridge
             if wxx[0, 0] <= 1e-9:  # no category seen twice: no drift yet
@@ -272,13 +267,11 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                 n[:] = 0.0
                 sy[:] = 0.0
                 sx[:] = 0.0
-                sxx[:] = 0.0
-                sxy[:] = 0.0
                 within[:] = 0.0
                 for s in range(max(0, t - window), t):
                     if not np.isnan(kept[s]):
                         _regressors(s, h, n_hol, x)
-                        _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, sxx, sxy, within)
+                        _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, within)
                 run_len = 0
         # 4. the scale from this error, winsorised
         if np.isnan(sigma):
@@ -339,6 +332,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     n_cat: int,
     hol: F64,
     group: I64,
+    n_hol_group: I64,
     floor: F64,
     window: int,
     errors: int,
@@ -354,7 +348,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
 
     ``logs`` (series, periods); ``cat`` the season category of each period;
     ``hol`` (groups, periods, H) holiday regressors, ``group`` the row of ``hol`` of
-    each series; ``floor`` (series, periods) the least scale.
+    each series, ``n_hol_group`` how many of the H each group uses; ``floor`` (series, periods) the least scale.
     """
     n_series, t_len = logs.shape
     f = np.full((n_series, t_len), np.nan)
@@ -369,8 +363,6 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
         n = np.zeros(n_cat)
         sy = np.zeros(n_cat)
         sx = np.zeros((n_cat, p))
-        sxx = np.zeros((n_cat, p, p))
-        sxy = np.zeros((n_cat, p))
         kept = np.empty(t_len)
         vectors = np.zeros((3, p))
         squares = np.zeros((3, p + 1, p + 1))
@@ -384,7 +376,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
                 cat,
                 n_cat,
                 hol[group[i]],
-                n_hol,
+                n_hol_group[group[i]],
                 floor[i],
                 window,
                 errors,
@@ -402,8 +394,6 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
                 n,
                 sy,
                 sx,
-                sxx,
-                sxy,
                 kept,
                 vectors,
                 squares,
