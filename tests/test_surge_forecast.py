@@ -114,7 +114,10 @@ def reference(  # noqa: PLR0917 - the model written out, slowly  # long: a refer
             and after[2] * step < 0
             and abs(after[2] + step) <= 0.5 * abs(step)
         )
-        if reverted or (after is None and t_len - 1 - confirmed < SHIFT_CONFIRM):
+        later = range(confirmed + 1, min(confirmed + 1 + revert, t_len))
+        back = sum(y[s] - f[s] for s in later if not (np.isnan(y[s]) or np.isnan(f[s])))
+        faded = not reverted and back * step <= -(step**2)
+        if reverted or faded or (after is None and t_len - 1 - confirmed < SHIFT_CONFIRM):
             ls[start : confirmed + 1] = 0.0
         k += 2 if reverted else 1
     return f, s_out, z, ls

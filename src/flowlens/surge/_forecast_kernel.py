@@ -295,20 +295,30 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             ring_sum += value
             ring_at = (ring_at + 1) % ring.size
             sigma = _SQRT_HALF_PI * ring_sum / n_ring
-    _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, ls_out)
+    _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, y, f_out, ls_out)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
-    shifts: F64, n_shifts: int, revert: int, t_len: int, confirm: int, ls_out: F64
+    shifts: F64,
+    n_shifts: int,
+    revert: int,
+    t_len: int,
+    confirm: int,
+    y: F64,
+    forecast: F64,
+    ls_out: F64,
 ) -> None:
     """Unmark the shifts that did not last: the periods of a temporary one are judged by their scores.
 
     A shift is temporary when the next one starts within ``revert`` periods, goes the
     other way and takes back at least half of it (a surge that lasted a few months, a
-    dip and its rebound); that next one, the return, stays marked, so a rebound is not
-    a surge. A shift confirmed fewer than ``confirm`` periods before the end of the
-    data cannot be told yet: it is treated as temporary (its flags stand, provisionally).
+    dip and its rebound): that next one, the return, stays marked, so a rebound is not
+    a surge. It is temporary too when the level drifted back without a step: the
+    forecast errors of the ``revert`` periods after it, re-anchored at the new level,
+    add up to a whole step the other way (a crisis response that faded over months).
+    A shift confirmed fewer than ``confirm`` periods before the end of the data cannot
+    be told yet: it is treated as temporary (its flags stand, provisionally).
     """
     k = 0
     while k < n_shifts:
@@ -319,7 +329,12 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
             and shifts[k + 1, 2] * step < 0
             and abs(shifts[k + 1, 2] + step) <= 0.5 * abs(step)
         )
-        if reverted or (k + 1 == n_shifts and t_len - 1 - confirmed < confirm):
+        drifted_back = 0.0
+        for s in range(confirmed + 1, min(confirmed + 1 + revert, t_len)):
+            if not (np.isnan(y[s]) or np.isnan(forecast[s])):
+                drifted_back += y[s] - forecast[s]
+        faded = not reverted and drifted_back * step <= -(step * step)
+        if reverted or faded or (k + 1 == n_shifts and t_len - 1 - confirmed < confirm):
             for s in range(start, confirmed + 1):
                 ls_out[s] = 0.0
         k += 2 if reverted else 1
