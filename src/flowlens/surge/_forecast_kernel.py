@@ -122,6 +122,23 @@ def _add(  # noqa: PLR0917 - the sums of one category and the within-category to
                 within[i, j] -= sx[c, i] * sx[c, j] * inv
 
 
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _recent_term(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    k: int, sign: float, p: int, n: F64, sy: F64, sx: F64, recent_n: F64, recent_ab: F64
+) -> None:
+    """Add (1) or take out (-1) category k's share of the recent values' fitted sums.
+
+    ``recent_ab`` holds sum over categories of recent_n[k] * mean y (0) and * mean x (1..p),
+    so the mean recent residual costs O(p) per period, not a loop over the categories.
+    """
+    if k < 0 or recent_n[k] == 0.0 or n[k] < 1.0:
+        return
+    weight = sign * recent_n[k] / n[k]
+    recent_ab[0] += weight * sy[k]
+    for i in range(p):
+        recent_ab[1 + i] += weight * sx[k, i]
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model step by step
     y: F64,
@@ -154,15 +171,24 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
     steps: F64,
     shifts: F64,
     revert: int,
+    recent_n: F64,
+    recent_ab: F64,
+    touched: I64,
 ) -> None:
     t_len = y.size
     p = 1 + n_hol
+    recent = min(recent, window)  # the recent values are in the window's sums
     # the caller's scratch space, reused series after series (no allocation per series)
     n[:] = 0.0
     sy[:] = 0.0
     sx[:] = 0.0
     kept[:] = np.nan  # the cleaned value of each period, as it entered the sums
-    x, beta, wxy = vectors[0], vectors[1], vectors[2]
+    x, beta, wxy, recent_x = vectors[0], vectors[1], vectors[2], vectors[3]
+    recent_n[:] = 0.0  # values per category among the last `recent`, and their sums
+    recent_x[:] = 0.0
+    recent_ab[:] = 0.0  # sum over them of the category means (0) and mean regressors (1..p)
+    recent_y = 0.0
+    n_recent = 0
     within, wxx, work = squares[0], squares[1, :p, :p], squares[2, :p, :]
     within[:] = 0.0
     n_ring = 0  # ring: winsorised absolute errors of the last scored periods
@@ -177,13 +203,47 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
     for t in range(t_len):
         # 1. the value leaving the window
         leaving = t - window - 1
-        if leaving >= 0 and not np.isnan(kept[leaving]):
+        old = t - 1 - recent
+        # the categories whose sums change: take their recent terms out first
+        k_leaving = cat[leaving] if leaving >= 0 and not np.isnan(kept[leaving]) else -1
+        k_entering = cat[t - 1] if t >= 1 and not np.isnan(kept[t - 1]) else -1
+        k_old = cat[old] if old >= 0 and not np.isnan(kept[old]) else -1
+        touched[0] = k_leaving
+        touched[1] = k_entering if k_entering != k_leaving else -1
+        touched[2] = k_old if (k_old != k_leaving and k_old != k_entering) else -1  # noqa: PLR1714 - numba: no tuple search in a hot loop
+        for m in range(3):
+            k = touched[m]
+            if k >= 0 and recent_n[k] > 0.0 and n[k] >= 1.0:
+                weight = recent_n[k] / n[k]
+                recent_ab[0] -= weight * sy[k]
+                for i in range(p):
+                    recent_ab[1 + i] -= weight * sx[k, i]
+        if k_leaving >= 0:
             _regressors(leaving, h, n_hol, x)
-            _add(cat[leaving], kept[leaving], x, p, -1.0, n, sy, sx, within)
-        # 2. the value of t - 1 entering it
-        if t >= 1 and not np.isnan(kept[t - 1]):
+            _add(k_leaving, kept[leaving], x, p, -1.0, n, sy, sx, within)
+        # 2. the value of t - 1 entering it, and the recent values' sums
+        if k_entering >= 0:
             _regressors(t - 1, h, n_hol, x)
-            _add(cat[t - 1], kept[t - 1], x, p, 1.0, n, sy, sx, within)
+            _add(k_entering, kept[t - 1], x, p, 1.0, n, sy, sx, within)
+            recent_n[k_entering] += 1.0
+            recent_y += kept[t - 1]
+            n_recent += 1
+            for i in range(p):
+                recent_x[i] += x[i]
+        if k_old >= 0:
+            _regressors(old, h, n_hol, x)
+            recent_n[k_old] -= 1.0
+            recent_y -= kept[old]
+            n_recent -= 1
+            for i in range(p):
+                recent_x[i] -= x[i]
+        for m in range(3):
+            k = touched[m]
+            if k >= 0 and recent_n[k] > 0.0 and n[k] >= 1.0:
+                weight = recent_n[k] / n[k]
+                recent_ab[0] += weight * sy[k]
+                for i in range(p):
+                    recent_ab[1 + i] += weight * sx[k, i]
         c = cat[t]
         n_out[t] = within[p, p]
         forecast = np.nan
@@ -204,20 +264,12 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             level = sy[c] / n[c]
             for i in range(p):
                 level += beta[i] * (x[i] - sx[c, i] / n[c])
-            # the mean residual of the last `recent` kept values under this fit
-            resid = 0.0
-            n_resid = 0
-            for s in range(max(0, t - recent), t):
-                k = cat[s]
-                if np.isnan(kept[s]) or n[k] < 1.0:
-                    continue
-                fitted = sy[k] / n[k]
-                for i in range(p):
-                    xi = float(s) if i == 0 else h[s, i - 1]
-                    fitted += beta[i] * (xi - sx[k, i] / n[k])
-                resid += kept[s] - fitted
-                n_resid += 1
-            forecast = level + (resid / n_resid if n_resid > 0 else 0.0)
+            # the mean residual of the last `recent` kept values under this fit, from
+            # their sums: sum(kept) - sum over them of (category mean + beta . (x - mean x))
+            resid = recent_y - recent_ab[0]
+            for i in range(p):
+                resid -= beta[i] * (recent_x[i] - recent_ab[1 + i])
+            forecast = level + (resid / n_recent if n_recent > 0 else 0.0)
         f_out[t] = forecast
         if np.isnan(forecast):
             kept[t] = y[t]
@@ -268,10 +320,23 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                 sy[:] = 0.0
                 sx[:] = 0.0
                 within[:] = 0.0
+                recent_n[:] = 0.0
+                recent_x[:] = 0.0
+                recent_ab[:] = 0.0
+                recent_y = 0.0
+                n_recent = 0
                 for s in range(max(0, t - window), t):
                     if not np.isnan(kept[s]):
                         _regressors(s, h, n_hol, x)
                         _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, within)
+                        if s >= t - recent:
+                            recent_n[cat[s]] += 1.0
+                            recent_y += kept[s]
+                            n_recent += 1
+                            for i in range(p):
+                                recent_x[i] += x[i]
+                for k in range(n_cat):
+                    _recent_term(k, 1.0, p, n, sy, sx, recent_n, recent_ab)
                 run_len = 0
         # 4. the scale from this error, winsorised
         if np.isnan(sigma):
@@ -379,7 +444,10 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
         sy = np.zeros(n_cat)
         sx = np.zeros((n_cat, p))
         kept = np.empty(t_len)
-        vectors = np.zeros((3, p))
+        vectors = np.zeros((4, p))
+        recent_n = np.zeros(n_cat)
+        recent_ab = np.zeros(p + 1)
+        touched = np.zeros(3, dtype=np.int64)
         squares = np.zeros((3, p + 1, p + 1))
         ring = np.zeros(max(errors, 1))
         first = np.zeros(max(min_errors, 1))
@@ -417,5 +485,8 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
                 steps,
                 shifts,
                 revert,
+                recent_n,
+                recent_ab,
+                touched,
             )
     return f, s, z, used, ls
