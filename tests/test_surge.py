@@ -300,7 +300,7 @@ def test_calendar_method_takes_the_moving_eid_out() -> None:
 
 
 def test_calendar_holidays_must_name_country_and_date() -> None:
-    with pytest.raises(fl.SchemaError, match="'country' and 'date'"):
+    with pytest.raises(fl.SchemaError, match=r"'country' \(ISO3\) and 'date'"):
         fl.detect_surges(
             eid_series(),
             by=["destination"],

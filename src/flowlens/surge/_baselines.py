@@ -174,7 +174,11 @@ def _trailing_slope(x: F64, y: F64, window: int) -> F64:
 
 
 def _holiday_share(
-    series: pl.DataFrame, periods: pl.Series, every: str, holidays: pl.DataFrame | None
+    series: pl.DataFrame,
+    periods: pl.Series,
+    every: str,
+    holidays: pl.DataFrame | None,
+    source: str = "tabular",
 ) -> F64:
     """Share of each period's days that are pre-holiday days in the series' receiving country."""
     from flowlens.calendar import holiday_windows
@@ -184,7 +188,9 @@ def _holiday_share(
     first_year = first.year if isinstance(first, dt.date) else 1900
     last_year = last.year if isinstance(last, dt.date) else 2100
     if holidays is None:
-        holidays = holiday_windows(first_year, last_year + 1, countries=destinations.unique())
+        holidays = holiday_windows(
+            first_year, last_year + 1, countries=destinations.unique(), source=source
+        )
     else:
         holidays = from_any(holidays, what="holidays").eager()
         absent = [c for c in ("country", "date") if c not in holidays.columns]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
 import polars as pl
 
 from flowlens._panelspec import PanelSpec
@@ -135,14 +136,21 @@ class SurgeResult:
 
 
 def _number(x: object) -> bool:
-    """A real number, not a bool (True is not a threshold)."""
-    return isinstance(x, int | float) and not isinstance(x, bool)
+    """A real number, not a bool (True is not a threshold); numpy's scalars count."""
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(
+        x, bool | np.bool_
+    )
+
+
+def _whole(x: object) -> bool:
+    """A whole number, not a bool; numpy's integer scalars count."""
+    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 
 def _check_flagging(threshold: float, min_uplift: float) -> None:
     """A threshold above 0 and a min_uplift of at least 0, both numbers (NaN is neither)."""
     if not (_number(threshold) and threshold > 0 and math.isfinite(threshold)):
-        msg = f"threshold must be a number above 0 (3.5 by default), got {threshold!r}"
+        msg = f"threshold must be a number above 0 (3.0 or 3.5, the method's default), got {threshold!r}"
         raise ParameterError(msg)
     if not (_number(min_uplift) and min_uplift >= 0 and math.isfinite(min_uplift)):
         msg = f"min_uplift must be a share of at least 0 (0.25 for 25%), got {min_uplift!r}"
@@ -206,5 +214,7 @@ def _period_number(date: pl.Expr, every: str) -> pl.Expr:
     if months is not None:
         return (date.dt.year().cast(pl.Int64) * 12 + date.dt.month().cast(pl.Int64) - 1) // months
     n = int(every[:-1])
-    days = 7 * n if every.endswith("w") else n
-    return date.cast(pl.Date).cast(pl.Int64) // days
+    days = date.cast(pl.Date).cast(pl.Int64)
+    if every.endswith("w"):  # weeks start on Monday; day 0, 1970-01-01, was a Thursday
+        return (days + 3) // (7 * n)
+    return days // n

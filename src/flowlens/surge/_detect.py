@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,15 @@ from flowlens.surge._common import (
     _flag,
     _kind,
     _period_number,
+    _whole,
 )
-from flowlens.surge._forecast import HOLIDAY_SOURCES, forecast_defaults, forecast_threshold
-from flowlens.surge._methods import SeriesArrays, SurgeMethod, _resolve
+from flowlens.surge._forecast import (
+    HOLIDAY_SOURCES,
+    forecast_defaults,
+    forecast_threshold,
+    season_categories,
+)
+from flowlens.surge._methods import BUILT_IN, SeriesArrays, SurgeMethod, _resolve
 
 
 @input_errors("detect_surges")
@@ -69,12 +76,15 @@ def detect_surges(
         ``freq`` that contradicts the periods (``"1mo"`` for a quarterly panel)
         raises :class:`flowlens.ParameterError` naming both.
     method
-        ``"seasonal"`` (default), ``"calendar"`` or ``"rolling"`` (see the module
-        notes), or a :class:`flowlens.surge.SurgeMethod` of your own.
+        ``"forecast"`` (default), ``"seasonal"``, ``"calendar"`` or ``"rolling"``
+        (see the module notes and docs/surge.md: which to use when), or a
+        :class:`flowlens.surge.SurgeMethod` of your own.
     window
-        Baseline length in periods. Default: 12 periods for ``rolling`` and 3 years
-        of year-over-year changes for ``seasonal`` and ``calendar`` (36 months, 12
-        quarters). At least 2.
+        Baseline length in periods. Default: for ``forecast`` six years (72 months,
+        24 quarters, 312 weeks; three years of days), and more than one year of
+        periods at least; 12 periods for ``rolling``; 3 years of year-over-year
+        changes for ``seasonal`` and ``calendar`` (36 months, 12 quarters). At
+        least 2.
     threshold
         Flag when the score exceeds it; above 0. Default: the method's. For
         ``forecast``, 3.0 on monthly, quarterly and yearly panels (a forecast error
@@ -88,8 +98,9 @@ def detect_surges(
         few percent; this asks for a rise that matters as well as one that is
         unusual. Default 0: the score alone decides.
     min_periods
-        Fewest valid values a baseline needs (default: half the window); from 1
-        to ``window``.
+        Fewest valid values a baseline needs, from 1 to ``window``. Default: for
+        ``forecast``, a year of past forecast errors (12 months, 4 quarters; 60
+        days); for the others half the window.
     by
         The key columns that define one series. None (the default): every key
         column of the panel (``panel_spec(panel).keys``: ``origin``,
@@ -104,7 +115,8 @@ def detect_surges(
         not a zero unless you say so.
     holidays
         The moving holidays of ``forecast`` and ``calendar`` (series need a
-        ``destination`` key): ``"tabular"`` (the default, None) or ``"observed"``
+        ``destination`` key): ``"none"`` (no holiday effects), ``"tabular"`` (the
+        default, None) or ``"observed"``
         (announced dates per country from the ``holidays`` package:
         ``pip install flowlens[holidays]``) for the days before the holidays of
         :func:`flowlens.calendar.holiday_windows` (each Eid for Muslim-majority
@@ -151,6 +163,7 @@ def detect_surges(
         frame, freq, method, window, threshold, min_uplift, min_periods, by, value, missing
     )
     threshold = plan.threshold
+    _check_holidays_apply(holidays, plan)
     counted = fs.N_TRANSFERS in frame.columns and fs.N_TRANSFERS not in plan.keys
     columns = [plan.spec.value, fs.N_TRANSFERS] if counted else [plan.spec.value]
     every = plan.spec.freq
@@ -245,20 +258,44 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         threshold = forecast_threshold(spec.freq) if is_forecast else scoring.default_threshold
     if window is None:
         window = forecast_window if is_forecast else scoring.window_for(season)
-    if not (isinstance(window, int) and not isinstance(window, bool) and window >= 2):
+    if not (_whole(window) and window >= 2):
         msg = f"window must be a whole number of at least 2 periods, got {window!r}"
+        raise ParameterError(msg)
+    window = int(window)
+    n_categories = season_categories(pl.Series([dt.date(2000, 1, 1)]), spec.freq)[1]
+    if is_forecast and window <= n_categories:
+        msg = (
+            f"window={window} is too short for the forecast method at {spec.freq}: it fits one "
+            f"level per season ({n_categories}), so it needs more than {n_categories} periods "
+            f"(default {forecast_window})"
+        )
         raise ParameterError(msg)
     if min_periods is None:
         min_periods = min(forecast_min, window) if is_forecast else max(2, window // 2)
-    if not (
-        isinstance(min_periods, int)
-        and not isinstance(min_periods, bool)
-        and 1 <= min_periods <= window
-    ):
+    if not (_whole(min_periods) and 1 <= min_periods <= window):
         msg = f"min_periods must be a whole number from 1 to window ({window}), got {min_periods!r}"
         raise ParameterError(msg)
+    min_periods = int(min_periods)
     _check_flagging(threshold, min_uplift)
     return _Plan(spec, scoring, keys, window, min_periods, threshold)
+
+
+def _check_holidays_apply(holidays: Any, plan: _Plan) -> None:
+    """``holidays`` given where nothing reads it is a mistake, not a setting to ignore."""
+    if holidays is None:
+        return
+    if plan.method.name in {"rolling", "seasonal"} and plan.method is _resolve(plan.method.name):
+        msg = (
+            f"holidays= is read by the forecast and calendar methods, not by {plan.method.name!r}: "
+            "drop it, or pass method='forecast'"
+        )
+        raise ParameterError(msg)
+    if fs.DESTINATION not in plan.keys and plan.method.name in {"forecast", "calendar"}:
+        msg = (
+            f"holidays= needs each series' receiving country, but by={list(plan.keys)} has no "
+            "'destination': add it to by, or drop holidays="
+        )
+        raise ParameterError(msg)
 
 
 def _holiday_source(holidays: Any) -> str:
@@ -322,6 +359,11 @@ def _scored(
 
 def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64, F64]:
     """Run a method and check that it returned four arrays (and level shifts) shaped like the values."""
+    built_in = scoring.name in BUILT_IN and scoring is _resolve(scoring.name)
+    if not built_in:
+        # a method of one's own gets its own copy: writing into it must not change the
+        # observed values of the scored panel
+        context = replace(context, values=context.values.copy())
     result = tuple(scoring.score(context))
     shape = context.values.shape
     if len(result) == 5 and result[4] is None:

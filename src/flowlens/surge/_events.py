@@ -22,6 +22,7 @@ from flowlens.surge._common import (
     _number,
     _period_number,
     _value_column,
+    _whole,
 )
 
 
@@ -178,7 +179,7 @@ def attribute_surges(
     >>> attributed.select("destination", "event_id", "lag_periods").rows()
     [('NPL', 'EQ', 1), ('MEX', None, None)]
     """
-    if not (isinstance(max_lag, int) and not isinstance(max_lag, bool) and max_lag >= 0):
+    if not (_whole(max_lag) and max_lag >= 0):
         msg = f"max_lag must be a whole number of periods, at least 0; got {max_lag!r}"
         raise ParameterError(msg)
     table = from_any(episodes, what="attribute_surges' episodes")
@@ -269,7 +270,7 @@ def score_events(result: SurgeResult, events: Any, *, max_lag: int = 2) -> pl.Da
             f"period length and series keys); got {type(result).__name__}"
         )
         raise ParameterError(msg)
-    if not (isinstance(max_lag, int) and not isinstance(max_lag, bool) and max_lag >= 0):
+    if not (_whole(max_lag) and max_lag >= 0):
         msg = f"max_lag must be a whole number of periods, at least 0; got {max_lag!r}"
         raise ParameterError(msg)
     keys = list(result.by)
@@ -299,9 +300,10 @@ def score_events(result: SurgeResult, events: Any, *, max_lag: int = 2) -> pl.Da
     series = scored.select(keys).unique(maintain_order=True)
     crises = crises.select(
         pl.col("event_id").cast(pl.String),
-        pl.col("country").cast(pl.String),
+        pl.col("country").cast(pl.String).str.strip_chars(),
         pl.col("start").cast(pl.Date),
     )
+    crises = _event_countries(crises)
     destination = series[fs.DESTINATION].cast(pl.String)
     pairs = (
         crises.join(series.with_columns(_dest=destination), how="cross")
@@ -333,6 +335,20 @@ def score_events(result: SurgeResult, events: Any, *, max_lag: int = 2) -> pl.Da
         pairs.join(best, on="_pair", how="left")
         .sort("start", "event_id", "_pair")
         .select("event_id", "country", "start", *keys, "period", "score", "detected", "scored")
+    )
+
+
+def _event_countries(crises: pl.DataFrame) -> pl.DataFrame:
+    """Events' countries normalised like the data: "Mexico", "mx" and "MEX" are one; ALL stays."""
+    named = crises.filter(pl.col("country").str.to_uppercase() != "ALL")["country"].unique()
+    if named.len() == 0:
+        return crises.with_columns(pl.col("country").str.to_uppercase())
+    codes = country_codes(named.to_list(), "score_events' country")
+    return crises.with_columns(
+        pl.col("country").replace_strict(
+            dict(zip(named.to_list(), codes, strict=True)),
+            default=pl.col("country").str.to_uppercase(),
+        )
     )
 
 

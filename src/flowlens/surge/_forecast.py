@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
 from flowlens._frames import from_any
-from flowlens.errors import MissingColumnError
+from flowlens.errors import MissingColumnError, ParameterError
 from flowlens.freq import months_per_period, normalise_freq
 from flowlens.surge._baselines import F64, SUM_CV, rolling_median_mad
 
@@ -39,7 +40,7 @@ SHIFT_CONFIRM = 3
 """Periods a level shift must last before it is confirmed: the break month and two
 more. From the fourth period on the baseline stands at the new level, against a year
 or more for a baseline that waits for its window to turn over."""
-HOLIDAY_RIDGE = 0.1
+HOLIDAY_RIDGE = 0.01
 """A small ridge on the holiday effects (in units of squared day shares), so a
 holiday that never moved within the window gets an effect near 0, not an arbitrary one."""
 
@@ -63,12 +64,22 @@ def forecast_threshold(freq: str) -> float:
     return round(max(FORECAST_THRESHOLD, float(norm.isf(tail))), 2)
 
 
-def forecast_defaults(freq: str, season: int | None) -> tuple[int, int]:
-    """(window, min_periods) of the forecast method at ``freq``: six years of periods, one of errors."""
+def _every(freq: str) -> str:
+    """The period length, with weeks that do not start on Monday (``7d``: pandas' Sunday
+    weeks) read as weeks: they have the same seasons."""
     every = normalise_freq(freq)
+    return "1w" if every == "7d" else every
+
+
+def forecast_defaults(freq: str, season: int | None = None) -> tuple[int, int]:
+    """(window, min_periods) of the forecast method at ``freq``: six years of periods, one of errors."""
+    every = _every(freq)
+    season = season_length(every)
     if every == "1d":  # three years: each (month, weekday) seen about 13 times a year
         return 3 * 365, 60
-    if season is None or season == 1:
+    if every.endswith("d"):  # days without seasons: two years of them
+        return max(10, 730 // int(every[:-1])), 12
+    if season == 1:
         return 10, 4
     return 6 * season, max(4, season)
 
@@ -77,12 +88,12 @@ def season_length(freq: str) -> int:
     """Periods in a year at ``freq`` (12 for months, 365 for days; 1 when not whole)."""
     from flowlens.freq import periods_per_year
 
-    return periods_per_year(freq) or 1
+    return periods_per_year(_every(freq)) or 1
 
 
 def season_categories(periods: pl.Series, freq: str) -> tuple[np.ndarray, int]:
     """The season category of each period (month of year, quarter, weekday...) and their number."""
-    every = normalise_freq(freq)
+    every = _every(freq)
     months = months_per_period(every)
     dates = periods.cast(pl.Date)
     if months is not None and 12 % months == 0 and months < 12:
@@ -98,8 +109,9 @@ def season_categories(periods: pl.Series, freq: str) -> tuple[np.ndarray, int]:
     return np.zeros(periods.len(), dtype=np.int64), 1
 
 
-HOLIDAY_SOURCES = ("tabular", "observed")
-"""Where the default holiday dates come from (:func:`flowlens.calendar.holiday_dates`)."""
+HOLIDAY_SOURCES = ("tabular", "observed", "none")
+"""Where the default holiday dates come from (:func:`flowlens.calendar.holiday_dates`);
+``"none"``: no holiday effects."""
 
 
 def holiday_regressors(
@@ -118,7 +130,7 @@ def holiday_regressors(
     year), get none.
     """
     n_periods = periods.len()
-    if fs.DESTINATION not in series.columns or season_length(every) <= 1:
+    if fs.DESTINATION not in series.columns or season_length(every) <= 1 or source == "none":
         none = np.zeros(1, dtype=np.int64)
         return np.zeros((1, n_periods, 0)), np.zeros(series.height, dtype=np.int64), none
     from flowlens.calendar import holiday_windows
@@ -131,14 +143,7 @@ def holiday_regressors(
         last_year = last.year if isinstance(last, dt.date) else 2100
         holidays = holiday_windows(first_year, last_year, countries=countries, source=source)
     else:
-        holidays = from_any(holidays, what="holidays").eager()
-        absent = [c for c in ("country", "date") if c not in holidays.columns]
-        if absent:
-            msg = (
-                "holidays needs columns 'country' and 'date' (the days before holidays), "
-                f"and optionally 'holiday' (one effect per name); it has {holidays.columns}"
-            )
-            raise MissingColumnError(msg, column=absent[0], present=holidays.columns)
+        holidays = checked_holiday_days(holidays, countries)
     name = pl.col("holiday").cast(pl.String) if "holiday" in holidays.columns else pl.lit("holiday")
     period_days = (
         periods.cast(pl.Date)
@@ -179,6 +184,39 @@ def holiday_regressors(
     return table, group.astype(np.int64), counts
 
 
+def checked_holiday_days(holidays: object, countries: pl.Series) -> pl.DataFrame:
+    """A caller's table of the days before holidays: ``country`` (ISO3), ``date``, optional ``holiday``.
+
+    Checked like the calendar's own tables (types, nulls, ISO3 codes), and refused when
+    it is empty or names none of the panel's receiving countries: a table that matches
+    nothing would silently remove every holiday effect.
+    """
+    from flowlens.calendar import _cast_checked
+
+    table = from_any(holidays, what="holidays").eager()
+    absent = [c for c in ("country", "date") if c not in table.columns]
+    if absent:
+        msg = (
+            "holidays needs columns 'country' (ISO3) and 'date' (the days before each "
+            "holiday, as flowlens.calendar.holiday_windows returns them), and optionally "
+            f"'holiday' (one effect per name); it has {table.columns}"
+        )
+        raise MissingColumnError(msg, column=absent[0], present=table.columns)
+    if "holiday" not in table.columns:
+        table = table.with_columns(holiday=pl.lit("holiday"))
+    table = _cast_checked(table.select("country", "holiday", "date"), "holidays")
+    if table.filter(pl.col("country").is_in(countries.implode())).height == 0:
+        msg = (
+            f"holidays names none of the panel's receiving countries {countries.head(5).to_list()}"
+            f" (it has {table['country'].unique().sort().head(5).to_list()}): pass the days "
+            "before the holidays of those countries, e.g. "
+            "flowlens.calendar.holiday_windows(2015, 2024, countries=[...]), or "
+            "holidays='none' for no holiday effects"
+        )
+        raise ParameterError(msg)
+    return table
+
+
 def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
     """The least scale of each score: FORECAST_FLOOR_LOG, or the sampling noise of a sum of n transfers."""
     floor = np.full_like(values, FORECAST_FLOOR_LOG)
@@ -188,6 +226,24 @@ def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
             noise = SUM_CV / np.sqrt(typical_n)
         floor = np.fmax(floor, np.where(np.isfinite(noise), noise, np.nan))
     return floor
+
+
+ZERO_AT = 1e-3
+"""A zero (a corridor closed, a month with nothing recorded) is scored as 0.1% of the
+series' median positive value: a drop of about 7 log points, far below any threshold,
+so three zeros in a row are a level shift down and the return a step back up, where a
+log of zero would leave them unscored (and a closure unseen)."""
+
+
+def _logs(values: F64) -> F64:
+    """Logs of the values, zeros at ZERO_AT of each series' median positive value."""
+    positive = np.where(values > 0, values, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a series with no positive value
+        typical = np.nanmedian(positive, axis=1, keepdims=True)
+        floored = np.where(values == 0, ZERO_AT * typical, positive)
+        logs: F64 = np.ascontiguousarray(np.log(floored), dtype=np.float64)
+    return logs
 
 
 def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
@@ -204,12 +260,10 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
 
     every = normalise_freq(freq)
     cat, n_cat = season_categories(periods, every)
-    positive = np.where(values > 0, values, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.ascontiguousarray(np.log(positive), dtype=np.float64)
+    logs = _logs(values)
     table, group, n_holidays = holidays
     floor = np.ascontiguousarray(scale_floor(values, counts, min(window, 12)), dtype=np.float64)
-    unit = every.lstrip("0123456789")
+    unit = _every(every).lstrip("0123456789")
     recent = _RECENT[unit]
     forecast, scale, score, used, shift = forecast_scores(
         logs,
@@ -229,8 +283,11 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
         HOLIDAY_RIDGE,
         max(season_length(every), 2 * SHIFT_CONFIRM),
     )
+    # no baseline before a series' first score: in its warm-up a season seen once or twice
+    # gives a drift that is not yet a forecast, and it would reach plots and excess sums
+    started = np.logical_or.accumulate(~np.isnan(score), axis=1)
     with np.errstate(over="ignore"):
-        baseline = np.exp(forecast)
+        baseline = np.where(started, np.exp(forecast), np.nan)
     return baseline, scale, score, used, shift
 
 

@@ -40,6 +40,7 @@ I64 = npt.NDArray[np.int64]
 
 _SQRT_HALF_PI = math.sqrt(math.pi / 2.0)  # E|e| = sigma * sqrt(2 / pi) for a normal error
 _WINSOR = 2.5  # an error enters the scale at most at 2.5 scales: an outlier cannot inflate it
+_MAX_CLEANED = 3  # at most three successive outliers enter the sums as their forecasts
 _MAD_SCALE = 1.4826  # median |e| / 0.6745: the standard deviation of a normal error
 
 
@@ -197,6 +198,7 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
     n_first = 0  # first: the first errors, before a scale exists
     n_shifts = 0  # shifts: (first period, confirmed at, step) of each level shift
     sigma = np.nan
+    n_cleaned = 0  # successive periods cleaned
     run_start = -1
     run_sign = 0.0
     run_len = 0
@@ -285,7 +287,13 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
         z_out[t] = score
         kept[t] = y[t]
         if not np.isnan(score) and abs(score) > clean:
-            kept[t] = forecast  # an outlier enters the sums as its forecast
+            # an outlier enters the sums as its forecast, but not a run of them: a model fed
+            # only its own forecasts extrapolates itself, and a lasting change must get in
+            if n_cleaned < max(confirm, _MAX_CLEANED):
+                kept[t] = forecast
+            n_cleaned += 1
+        else:
+            n_cleaned = 0
         # 3. level shift: `confirm` scores of one sign beyond `shift`, on a plateau
         sign = 1.0 if score > 0 else -1.0
         if not np.isnan(score) and abs(score) > shift:
@@ -374,9 +382,10 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
     forecast: F64,
     ls_out: F64,
 ) -> None:
-    """Unmark the shifts that did not last: the periods of a temporary one are judged by their scores.
+    """Unmark the rises that did not last: the periods of a temporary one are judged by their scores.
 
-    A shift is temporary when the next one starts within ``revert`` periods, goes the
+    A drop stays marked either way (a closure, a dip and its rebound: no surge). A shift is
+    temporary when the next one starts within ``revert`` periods, goes the
     other way and takes back at least half of it (a surge that lasted a few months, a
     dip and its rebound): that next one, the return, stays marked, so a rebound is not
     a surge. It is temporary too when the level drifted back without a step: the
@@ -399,7 +408,10 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
             if not (np.isnan(y[s]) or np.isnan(forecast[s])):
                 drifted_back += y[s] - forecast[s]
         faded = not reverted and drifted_back * step <= -(step * step)
-        if reverted or faded or (k + 1 == n_shifts and t_len - 1 - confirmed < confirm):
+        # a rise that did not last was a surge: its periods are judged by their scores; a
+        # drop stays a level shift either way (a closure, a dip: never a surge)
+        undetermined = k + 1 == n_shifts and t_len - 1 - confirmed < confirm
+        if step > 0 and (reverted or faded or undetermined):
             for s in range(start, confirmed + 1):
                 ls_out[s] = 0.0
         k += 2 if reverted else 1

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from flowlens import schema as fs
 from flowlens.errors import ParameterError
 from flowlens.surge._baselines import (
     DEFAULT_THRESHOLD,
@@ -17,7 +18,12 @@ from flowlens.surge._baselines import (
     _score_rolling,
     _score_seasonal,
 )
-from flowlens.surge._forecast import FORECAST_THRESHOLD, holiday_regressors, score_forecast
+from flowlens.surge._forecast import (
+    FORECAST_THRESHOLD,
+    checked_holiday_days,
+    holiday_regressors,
+    score_forecast,
+)
 
 
 @dataclass(frozen=True)
@@ -194,11 +200,17 @@ def _forecast(arrays: SeriesArrays) -> Scores:
 
 def _calendar(arrays: SeriesArrays) -> Scores:
     # a yearly series has every holiday in every period: nothing moves, nothing to fit
-    yearly = (arrays.season or 12) <= 1
+    yearly = (arrays.season or 12) <= 1 or arrays.holiday_source == "none"
+    holidays = arrays.holidays
+    if holidays is not None and not yearly:
+        countries = arrays.series[fs.DESTINATION].cast(pl.String).unique().sort()
+        holidays = checked_holiday_days(holidays, countries)
     share = (
         None
         if yearly
-        else _holiday_share(arrays.series, arrays.periods, arrays.freq, arrays.holidays)
+        else _holiday_share(
+            arrays.series, arrays.periods, arrays.freq, holidays, arrays.holiday_source
+        )
     )
     return Scores(
         *_score_seasonal(

@@ -9,7 +9,7 @@ import polars as pl
 
 from flowlens._panelspec import input_errors
 from flowlens.errors import ParameterError
-from flowlens.surge._common import SurgeResult, _number
+from flowlens.surge._common import SurgeResult, _number, _whole
 
 CUSUM_DRIFT = 0.5
 """Allowance k of the CUSUM, in score units: half a standard deviation, the usual
@@ -39,7 +39,9 @@ def level_shifts(
     second test reads periods after the alarm: a retrospective classification.)
 
     Periods are the result's own (``result.freq``): ``persist`` and ``built_over``
-    count them.
+    count them. A result of the ``forecast`` method marks its own level shifts
+    (``kind == "level_shift"``, confirmed over three periods and re-anchored); for it
+    this returns those, one ``step`` per run, ``built_over`` its periods.
 
     Returns
     -------
@@ -67,8 +69,7 @@ def level_shifts(
         msg = f"level_shifts takes the SurgeResult of detect_surges, got {type(result).__name__}"
         raise ParameterError(msg)
     if not (
-        isinstance(persist, int)
-        and not isinstance(persist, bool)
+        _whole(persist)
         and 1 <= persist <= max(1, result.scored["period"].n_unique())
         and _number(drift)
         and _number(threshold)
@@ -83,6 +84,8 @@ def level_shifts(
         raise ParameterError(msg)
     scored = result.scored
     keys = list(result.by)
+    if result.method == "forecast":  # it marks its own steps: report those, not a second view
+        return _forecast_steps(scored, keys)
     # scored is laid out series by series, each over the same periods (see detect_surges)
     n_periods = scored["period"].n_unique()
     scores = scored["score"].fill_null(np.nan).to_numpy().reshape(-1, n_periods)
@@ -110,4 +113,24 @@ def level_shifts(
             built_over=pl.Series(run[rows, cols], dtype=pl.Int64),
             kind=pl.Series(kind, dtype=pl.String),
         )
+    )
+
+
+def _forecast_steps(scored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The level shifts the forecast method marked (``kind``), one row per run, as steps."""
+    marked = scored.with_columns(
+        shift=(pl.col("kind") == "level_shift").fill_null(False),
+        up=pl.col("score").fill_null(0.0) > 0,
+    ).with_columns(
+        run=(pl.col("shift") != pl.col("shift").shift(1).over(keys)).fill_null(True).cum_sum()
+    )
+    return (
+        marked.filter("shift")
+        .group_by(*keys, "run", maintain_order=True)
+        .agg(
+            pl.col("period").first(),
+            direction=pl.when(pl.col("up").first()).then(pl.lit("up")).otherwise(pl.lit("down")),
+            built_over=pl.len().cast(pl.Int64),
+        )
+        .select(*keys, "period", "direction", "built_over", kind=pl.lit("step"))
     )
