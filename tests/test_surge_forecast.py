@@ -120,8 +120,13 @@ def reference(  # noqa: PLR0917 - the model written out, slowly  # long: a refer
         later = range(confirmed + 1, min(confirmed + 1 + revert, t_len))
         back = sum(y[s] - f[s] for s in later if not (np.isnan(y[s]) or np.isnan(f[s])))
         faded = not reverted and back * step <= -(step**2)
-        if reverted or faded or (after is None and t_len - 1 - confirmed < SHIFT_CONFIRM):
+        undetermined = after is None and t_len - 1 - confirmed < SHIFT_CONFIRM
+        if step > 0 and (reverted or faded or undetermined):
             ls[start : confirmed + 1] = 0.0
+        if step < 0:  # the rebound after a drop, up to the old level
+            for s in later:
+                if z[s] > SHIFT_AT and y[s] - f[s] <= -step:
+                    ls[s] = 1.0
         k += 2 if reverted else 1
     return f, s_out, z, ls
 

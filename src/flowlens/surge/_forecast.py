@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 
 import numpy as np
 import polars as pl
@@ -20,12 +19,13 @@ points (2%), a third of the smallest scale of the real national monthly series
 (Banco de Mexico since 2015: 5%; Banco de Guatemala 6%; Banco de la Republica 9%), so a
 flat or synthetic series does not turn every wiggle into a surge."""
 FORECAST_THRESHOLD = 3.0
-"""The default threshold of the forecast method. Its score is a one-step forecast
-error over the series' own past errors, close to a standard normal where nothing
-happens: beyond 3 one-sided is 0.13% of periods, the cut-off the SARIMAX and STL
-comparisons use (benchmarks/eval_surge_real.py). On the real national monthly series
-it flags 0.09 periods per series-year and no Mother's Day May or December (3.5: 0.06,
-and fewer real shocks)."""
+"""The default threshold of the forecast method on monthly, quarterly and yearly panels.
+Its score is a one-step forecast error over the series' own past errors, close to a
+standard normal where nothing happens: beyond 3 one-sided is 0.13% of periods, the
+cut-off the SARIMAX and STL comparisons use (benchmarks/eval_surge_real.py). On the real
+national monthly series it flags 0.13 periods per series-year (0.10 at 3.5) and no
+Mother's Day May in Mexico or December in Guatemala or Colombia. Finer frequencies get
+the same yearly rate from noise (:func:`forecast_threshold`)."""
 CLEAN_AT = 3.0
 """A value scoring beyond 3 (either way) enters later baselines as its forecast:
 X-13ARIMA-SEATS and TRAMO treat such a point as an additive outlier, so it does not
@@ -229,21 +229,45 @@ def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
 
 
 ZERO_AT = 1e-3
-"""A zero (a corridor closed, a month with nothing recorded) is scored as 0.1% of the
-series' median positive value: a drop of about 7 log points, far below any threshold,
-so three zeros in a row are a level shift down and the return a step back up, where a
-log of zero would leave them unscored (and a closure unseen)."""
+"""A zero (a corridor closed, a month with nothing recorded) in a series where zeros are
+rare is scored as 0.1% of the median positive value of the window before it: a drop of
+about 7 log points, far below any threshold, so three zeros in a row are a level shift
+down, where a log of zero would leave them unscored (and a closure unseen)."""
+ZERO_RARE = 0.1
+"""Zeros are rare in a window when at most 10% of its values are zero; in a sparse
+series (a small corridor, a month without transfers now and then) a zero is ordinary
+and is not scored, as before."""
 
 
-def _logs(values: F64) -> F64:
-    """Logs of the values, zeros at ZERO_AT of each series' median positive value."""
+def _logs(values: F64, window: int, season: int) -> F64:
+    """Logs of the values; a zero where zeros are rare, at ZERO_AT of the window's median.
+
+    Only the window before each period decides (no look-ahead).
+    """
     positive = np.where(values > 0, values, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a series with no positive value
-        typical = np.nanmedian(positive, axis=1, keepdims=True)
-        floored = np.where(values == 0, ZERO_AT * typical, positive)
-        logs: F64 = np.ascontiguousarray(np.log(floored), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs: F64 = np.ascontiguousarray(np.log(positive), dtype=np.float64)
+    zero = values == 0
+    rows = np.flatnonzero(zero.any(axis=1))
+    if rows.size == 0:
+        return logs
+    median, _, n_positive = rolling_median_mad(positive[rows], window, min_periods=1)
+    zeros_before = _trailing_sum(zero[rows].astype(np.float64), window)
+    known_before = _trailing_sum((~np.isnan(values[rows])).astype(np.float64), window)
+    rare = (n_positive >= max(season, 4)) & (zeros_before <= ZERO_RARE * known_before)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floored = np.log(ZERO_AT * median)
+    logs[rows] = np.where(zero[rows] & rare, floored, logs[rows])
     return logs
+
+
+def _trailing_sum(a: F64, window: int) -> F64:
+    """Sum of each row's ``window`` values before each period (not the period itself)."""
+    total = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(a, axis=1)], axis=1)
+    ends = total[:, :-1]
+    starts = np.concatenate([np.zeros((a.shape[0], window)), total], axis=1)[:, : a.shape[1]]
+    result: F64 = ends - starts
+    return result
 
 
 def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
@@ -260,7 +284,7 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
 
     every = normalise_freq(freq)
     cat, n_cat = season_categories(periods, every)
-    logs = _logs(values)
+    logs = _logs(values, window, season_length(every))
     table, group, n_holidays = holidays
     floor = np.ascontiguousarray(scale_floor(values, counts, min(window, 12)), dtype=np.float64)
     unit = _every(every).lstrip("0123456789")

@@ -368,7 +368,7 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             ring_sum += value
             ring_at = (ring_at + 1) % ring.size
             sigma = _SQRT_HALF_PI * ring_sum / n_ring
-    _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, y, f_out, ls_out)
+    _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, y, f_out, z_out, shift, ls_out)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -380,6 +380,8 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
     confirm: int,
     y: F64,
     forecast: F64,
+    z_out: F64,
+    shift: float,
     ls_out: F64,
 ) -> None:
     """Unmark the rises that did not last: the periods of a temporary one are judged by their scores.
@@ -392,7 +394,9 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
     forecast errors of the ``revert`` periods after it, re-anchored at the new level,
     add up to a whole step the other way (a crisis response that faded over months).
     A shift confirmed fewer than ``confirm`` periods before the end of the data cannot
-    be told yet: it is treated as temporary (its flags stand, provisionally).
+    be told yet: it is treated as temporary (its flags stand, provisionally). In the
+    ``revert`` periods after a drop, a rise no higher than the old level is the rebound,
+    marked with the shift, not a surge.
     """
     k = 0
     while k < n_shifts:
@@ -414,6 +418,11 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
         if step > 0 and (reverted or faded or undetermined):
             for s in range(start, confirmed + 1):
                 ls_out[s] = 0.0
+        if step < 0:  # the rebound after a drop: back up to the old level is not a surge
+            for s in range(confirmed + 1, min(confirmed + 1 + revert, t_len)):
+                rise = y[s] - forecast[s]
+                if z_out[s] > shift and rise <= -step:
+                    ls_out[s] = 1.0
         k += 2 if reverted else 1
 
 
