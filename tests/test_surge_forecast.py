@@ -310,7 +310,7 @@ def test_real_series_the_pandemic_march_is_a_surge_holidays_are_not() -> None:
 
 
 def test_observed_holiday_dates_and_a_wrong_source() -> None:
-    """AN-64 (and announced dates against tabular ones)."""
+    """AN-64, AN-67 (and announced dates against tabular ones)."""
     pytest.importorskip("holidays")
     rng = np.random.default_rng(14)
     frame = panel(10 + rng.normal(0, 0.03, 120), "PAK")
@@ -359,7 +359,7 @@ def test_daily_scores_weekdays_and_months_and_flags_as_rarely_per_year_as_monthl
 
 
 def test_sunday_weeks_are_weeks_and_never_run_away() -> None:
-    """Weeks dated on Sundays (pandas' resample('W')) are scored as weeks; pure noise stays quiet."""
+    """AN-68: weeks dated on Sundays (pandas' resample('W')) are scored as weeks; pure noise stays quiet."""
     sundays = pl.date_range(dt.date(2015, 1, 4), dt.date(2022, 12, 25), "1w", eager=True)
     rng = np.random.default_rng(5)
     result = fl.detect_surges(panel(9 + rng.normal(0, 0.1, sundays.len()), "MEX", sundays),
@@ -371,6 +371,7 @@ def test_sunday_weeks_are_weeks_and_never_run_away() -> None:
 
 
 def test_a_closed_corridor_is_a_level_shift_down_and_its_reopening_is_not_a_surge() -> None:
+    """AN-69."""
     rng = np.random.default_rng(0)
     values = np.exp(13 + rng.normal(0, 0.03, 96))
     values[48:60] = 0.0  # closed for a year, then reopened
@@ -386,6 +387,7 @@ def test_a_closed_corridor_is_a_level_shift_down_and_its_reopening_is_not_a_surg
 
 
 def test_numpy_integers_and_a_window_shorter_than_a_year() -> None:
+    """AN-66."""
     frame = panel(series(3))
     result = fl.detect_surges(frame, by=["destination"], window=np.int64(48), threshold=np.int64(3))
     assert (result.window, result.threshold) == (48, 3)
