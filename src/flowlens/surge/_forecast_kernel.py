@@ -140,6 +140,96 @@ def _recent_term(  # noqa: PLR0917 - numba takes no keyword-only arguments
         recent_ab[1 + i] += weight * sx[k, i]
 
 
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _rebuild(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    t: int,
+    window: int,
+    recent: int,
+    kept: F64,
+    cat: I64,
+    n_cat: int,
+    h: F64,
+    n_hol: int,
+    p: int,
+    x: F64,
+    n: F64,
+    sy: F64,
+    sx: F64,
+    within: F64,
+    recent_n: F64,
+    recent_x: F64,
+    recent_ab: F64,
+) -> tuple[float, int]:
+    """The window's sums and the recent values' sums again, from the moved history.
+
+    Returns the recent values' sum and count.
+    """  # fmt: skip
+    n[:] = 0.0
+    sy[:] = 0.0
+    sx[:] = 0.0
+    within[:] = 0.0
+    recent_n[:] = 0.0
+    recent_x[:] = 0.0
+    recent_ab[:] = 0.0
+    recent_y = 0.0
+    n_recent = 0
+    for s in range(max(0, t - window), t):
+        if not np.isnan(kept[s]):
+            _regressors(s, h, n_hol, x)
+            _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, within)
+            if s >= t - recent:
+                recent_n[cat[s]] += 1.0
+                recent_y += kept[s]
+                n_recent += 1
+                for i in range(p):
+                    recent_x[i] += x[i]
+    for k in range(n_cat):
+        _recent_term(k, 1.0, p, n, sy, sx, recent_n, recent_ab)
+    return recent_y, n_recent
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _next_scale(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    error: float,
+    floor: float,
+    sigma: float,
+    first: F64,
+    n_first: int,
+    min_errors: int,
+    ring: F64,
+    n_ring: int,
+    ring_sum: float,
+    ring_at: int,
+) -> tuple[float, int, int, float, int]:
+    """The scale after one more forecast error: (sigma, n_first, n_ring, ring_sum, ring_at).
+
+    Until ``min_errors`` errors exist, they are kept in ``first`` and the scale is their
+    median absolute value x 1.4826; then the ring holds the last errors, each winsorised
+    at 2.5 scales, and the scale is their mean x sqrt(pi / 2).
+    """  # fmt: skip
+    if np.isnan(sigma):
+        first[n_first] = abs(error)
+        n_first += 1
+        if n_first >= max(min_errors, 1):
+            sigma = max(_MAD_SCALE * np.median(first[:n_first]), 1e-12)
+            for k in range(n_first):
+                value = min(first[k], _WINSOR * sigma)
+                ring[ring_at] = value
+                ring_sum += value
+                ring_at = (ring_at + 1) % ring.size
+                n_ring = min(n_ring + 1, ring.size)
+        return sigma, n_first, n_ring, ring_sum, ring_at
+    value = min(abs(error), _WINSOR * max(sigma, floor))
+    if n_ring == ring.size:
+        ring_sum -= ring[ring_at]
+    else:
+        n_ring += 1
+    ring[ring_at] = value
+    ring_sum += value
+    ring_at = (ring_at + 1) % ring.size
+    return _SQRT_HALF_PI * ring_sum / n_ring, n_first, n_ring, ring_sum, ring_at
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model step by step
     y: F64,
@@ -323,51 +413,15 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                 shifts[n_shifts, 1] = t
                 shifts[n_shifts, 2] = step
                 n_shifts += 1
-                # rebuild the window sums from the moved history
-                n[:] = 0.0
-                sy[:] = 0.0
-                sx[:] = 0.0
-                within[:] = 0.0
-                recent_n[:] = 0.0
-                recent_x[:] = 0.0
-                recent_ab[:] = 0.0
-                recent_y = 0.0
-                n_recent = 0
-                for s in range(max(0, t - window), t):
-                    if not np.isnan(kept[s]):
-                        _regressors(s, h, n_hol, x)
-                        _add(cat[s], kept[s], x, p, 1.0, n, sy, sx, within)
-                        if s >= t - recent:
-                            recent_n[cat[s]] += 1.0
-                            recent_y += kept[s]
-                            n_recent += 1
-                            for i in range(p):
-                                recent_x[i] += x[i]
-                for k in range(n_cat):
-                    _recent_term(k, 1.0, p, n, sy, sx, recent_n, recent_ab)
+                recent_y, n_recent = _rebuild(
+                    t, window, recent, kept, cat, n_cat, h, n_hol, p, x,
+                    n, sy, sx, within, recent_n, recent_x, recent_ab,
+                )  # fmt: skip
                 run_len = 0
         # 4. the scale from this error, winsorised
-        if np.isnan(sigma):
-            first[n_first] = abs(error)
-            n_first += 1
-            if n_first >= max(min_errors, 1):
-                sigma = max(_MAD_SCALE * np.median(first[:n_first]), 1e-12)
-                for k in range(n_first):
-                    value = min(first[k], _WINSOR * sigma)
-                    ring[ring_at] = value
-                    ring_sum += value
-                    ring_at = (ring_at + 1) % ring.size
-                    n_ring = min(n_ring + 1, ring.size)
-        else:
-            value = min(abs(error), _WINSOR * max(sigma, floor[t]))
-            if n_ring == ring.size:
-                ring_sum -= ring[ring_at]
-            else:
-                n_ring += 1
-            ring[ring_at] = value
-            ring_sum += value
-            ring_at = (ring_at + 1) % ring.size
-            sigma = _SQRT_HALF_PI * ring_sum / n_ring
+        sigma, n_first, n_ring, ring_sum, ring_at = _next_scale(
+            error, floor[t], sigma, first, n_first, min_errors, ring, n_ring, ring_sum, ring_at
+        )
     _temporary_shifts(shifts, n_shifts, revert, t_len, confirm, y, f_out, z_out, shift, ls_out)
 
 
