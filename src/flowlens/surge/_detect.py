@@ -252,7 +252,7 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
     if scoring.name == "calendar" and fs.DESTINATION not in keys:
         msg = "method 'calendar' reads each series' receiving country: include 'destination' in by"
         raise ParameterError(msg)
-    forecast_window, forecast_min = forecast_defaults(spec.freq, season)
+    forecast_window, forecast_min = forecast_defaults(spec.freq)
     is_forecast = scoring is _resolve("forecast")
     if threshold is None:
         threshold = forecast_threshold(spec.freq) if is_forecast else scoring.default_threshold

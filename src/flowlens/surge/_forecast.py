@@ -71,7 +71,7 @@ def _every(freq: str) -> str:
     return "1w" if every == "7d" else every
 
 
-def forecast_defaults(freq: str, season: int | None = None) -> tuple[int, int]:
+def forecast_defaults(freq: str) -> tuple[int, int]:
     """(window, min_periods) of the forecast method at ``freq``: six years of periods, one of errors."""
     every = _every(freq)
     season = season_length(every)

@@ -200,14 +200,14 @@ def _forecast(arrays: SeriesArrays) -> Scores:
 
 def _calendar(arrays: SeriesArrays) -> Scores:
     # a yearly series has every holiday in every period: nothing moves, nothing to fit
-    yearly = (arrays.season or 12) <= 1 or arrays.holiday_source == "none"
+    no_holidays = (arrays.season or 12) <= 1 or arrays.holiday_source == "none"
     holidays = arrays.holidays
-    if holidays is not None and not yearly:
+    if holidays is not None and not no_holidays:
         countries = arrays.series[fs.DESTINATION].cast(pl.String).unique().sort()
         holidays = checked_holiday_days(holidays, countries)
     share = (
         None
-        if yearly
+        if no_holidays
         else _holiday_share(
             arrays.series, arrays.periods, arrays.freq, holidays, arrays.holiday_source
         )
