@@ -43,6 +43,10 @@ from flowlens.surge._forecast import (
 )
 from flowlens.surge._methods import BUILT_IN, SeriesArrays, SurgeMethod, _resolve
 
+MAX_WINDOW = 1_000_000
+"""The longest baseline window, in periods (2,700 years of days): beyond it a window
+is a mistake, and the kernels' arrays would not fit."""
+
 
 @input_errors("detect_surges")
 def detect_surges(
@@ -258,16 +262,16 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         threshold = forecast_threshold(spec.freq) if is_forecast else scoring.default_threshold
     if window is None:
         window = forecast_window if is_forecast else scoring.window_for(season)
-    if not (_whole(window) and window >= 2):
-        msg = f"window must be a whole number of at least 2 periods, got {window!r}"
+    if not (_whole(window) and 2 <= window <= MAX_WINDOW):
+        msg = f"window must be a whole number from 2 to {MAX_WINDOW:,} periods, got {window!r}"
         raise ParameterError(msg)
     window = int(window)
     n_categories = season_categories(pl.Series([dt.date(2000, 1, 1)]), spec.freq)[1]
-    if is_forecast and window <= n_categories:
+    if is_forecast and window < 2 * n_categories:
         msg = (
             f"window={window} is too short for the forecast method at {spec.freq}: it fits one "
-            f"level per season ({n_categories}), so it needs more than {n_categories} periods "
-            f"(default {forecast_window})"
+            f"level per season ({n_categories}) and a drift, so it needs two of each: at least "
+            f"{2 * n_categories} periods (default {forecast_window})"
         )
         raise ParameterError(msg)
     if min_periods is None:
@@ -408,6 +412,12 @@ def _dense(
         raise SchemaError(msg)
     # a week is numbered from its Monday, so days of one week share a number
     period = pl.col("period").dt.truncate(every) if every == "1w" else pl.col("period")
+    # periods of n days (7d: weeks that end on Sundays) count from the panel's first one,
+    # not from 1970-01-01, so that their dates are the caller's
+    anchored = every.endswith("d") and every != "1d"
+    if anchored:
+        start = known.select(pl.col("period").min().cast(pl.Date)).item()
+        period = pl.lit(dt.date(1970, 1, 1)) + (pl.col("period").cast(pl.Date) - pl.lit(start))
     numbered = known.select(
         (pl.struct(keys).rank("dense").cast(pl.Int64) - 1).alias("s"),
         _period_number(period, every).alias("t"),
@@ -424,10 +434,10 @@ def _dense(
     row_of_series = np.empty(n_series, dtype=np.int64)
     row_of_series[s_index] = np.arange(s_index.size)  # any one row of each series
     series = known.select(keys)[row_of_series]
-    bounds = known.select(
-        first=pl.col("period").min().dt.truncate(every).cast(pl.Date),
-        last=pl.col("period").max().dt.truncate(every).cast(pl.Date),
-    )
+    first, last = pl.col("period").min(), pl.col("period").max()
+    if not anchored:
+        first, last = first.dt.truncate(every), last.dt.truncate(every)
+    bounds = known.select(first=first.cast(pl.Date), last=last.cast(pl.Date))
     periods = pl.date_range(
         bounds["first"].item(), bounds["last"].item(), interval=every, eager=True
     ).alias("period")

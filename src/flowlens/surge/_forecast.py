@@ -59,7 +59,10 @@ def forecast_threshold(freq: str) -> float:
     """
     from scipy.stats import norm
 
-    per_year = season_length(freq)
+    every = _every(freq)
+    n = int(every[:-2] if every.endswith("mo") else every[:-1])
+    # periods a year, whole or not: 365 / n days, 52 / n weeks
+    per_year = {"d": 365 / n, "w": 52 / n}.get(every[-1], season_length(every))
     tail = float(norm.sf(FORECAST_THRESHOLD)) * 12 / max(per_year, 12)
     return round(max(FORECAST_THRESHOLD, float(norm.isf(tail))), 2)
 
@@ -160,9 +163,13 @@ def holiday_regressors(
         .drop_nulls()
         .unique()
         .filter(pl.col("country").is_in(countries.implode()))
-        .group_by("country", "holiday", period=pl.col("date").dt.truncate(every))
+        .sort("date")
+        # each day in the period that starts on or before it (the panel's own periods:
+        # weeks ending on Sundays included), if it ends after it
+        .join_asof(period_days, left_on="date", right_on="period", strategy="backward")
+        .filter(pl.col("date") < pl.col("period").dt.offset_by(every))
+        .group_by("country", "holiday", "t", "days")
         .len()
-        .join(period_days, on="period", how="inner")
         .with_columns(share=pl.col("len") / pl.col("days"))
         .with_columns(
             slot=pl.col("holiday").rank("dense").over("country").cast(pl.Int64) - 1,
@@ -233,10 +240,11 @@ ZERO_AT = 1e-3
 rare is scored as 0.1% of the median positive value of the window before it: a drop of
 about 7 log points, far below any threshold, so three zeros in a row are a level shift
 down, where a log of zero would leave them unscored (and a closure unseen)."""
-ZERO_RARE = 0.1
-"""Zeros are rare in a window when at most 10% of its values are zero; in a sparse
-series (a small corridor, a month without transfers now and then) a zero is ordinary
-and is not scored, as before."""
+ZERO_RARE = 0.0
+"""Zeros are rare in the window before a period when it holds none, apart from the
+run of zeros just before it (a closure in progress); in a sparse series (a small
+corridor, a month without transfers now and then) a zero is ordinary and is not
+scored, as before."""
 
 
 def _logs(values: F64, window: int, season: int) -> F64:
@@ -252,9 +260,15 @@ def _logs(values: F64, window: int, season: int) -> F64:
     if rows.size == 0:
         return logs
     median, _, n_positive = rolling_median_mad(positive[rows], window, min_periods=1)
-    zeros_before = _trailing_sum(zero[rows].astype(np.float64), window)
-    known_before = _trailing_sum((~np.isnan(values[rows])).astype(np.float64), window)
-    rare = (n_positive >= max(season, 4)) & (zeros_before <= ZERO_RARE * known_before)
+    zeros = zero[rows].astype(np.float64)
+    zeros_before = _trailing_sum(zeros, window)
+    # the zeros just before, in one run: a closure in progress, not a sparse series
+    for_run = np.concatenate([np.zeros((rows.size, 1)), zeros[:, :-1]], axis=1)
+    breaks = np.where(for_run == 0, np.arange(zeros.shape[1]), 0)
+    last_break = np.maximum.accumulate(breaks, axis=1)
+    run = np.arange(zeros.shape[1]) - last_break
+    # and only once two years of positive values stand before it (past the warm-up)
+    rare = (n_positive >= max(2 * season, 8)) & (zeros_before - run <= ZERO_RARE * window)
     with np.errstate(divide="ignore", invalid="ignore"):
         floored = np.log(ZERO_AT * median)
     logs[rows] = np.where(zero[rows] & rare, floored, logs[rows])

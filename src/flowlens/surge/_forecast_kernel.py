@@ -41,6 +41,8 @@ I64 = npt.NDArray[np.int64]
 _SQRT_HALF_PI = math.sqrt(math.pi / 2.0)  # E|e| = sigma * sqrt(2 / pi) for a normal error
 _WINSOR = 2.5  # an error enters the scale at most at 2.5 scales: an outlier cannot inflate it
 _MAX_CLEANED = 3  # at most three successive outliers enter the sums as their forecasts
+_WARM_UP_ERRORS = 3  # errors before a provisional scale judges outliers in the warm-up
+_WARM_UP_CAUTION = 2.0  # the provisional scale, from a few errors, counts double
 _MAD_SCALE = 1.4826  # median |e| / 0.6745: the standard deviation of a normal error
 
 
@@ -376,7 +378,16 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
         score = error / scale if scale > 0 else np.nan
         z_out[t] = score
         kept[t] = y[t]
-        if not np.isnan(score) and abs(score) > clean:
+        # before a scale exists, the first errors give a provisional one: an outlier of
+        # the first years would otherwise bend its season for the whole window
+        judged = score
+        holiday = False  # a holiday's period is not an outlier before its effect is known
+        for j in range(n_hol):
+            holiday = holiday or h[t, j] > 0.0
+        if np.isnan(judged) and n_first >= _WARM_UP_ERRORS and not holiday:
+            provisional = _MAD_SCALE * np.median(first[:n_first])
+            judged = error / (_WARM_UP_CAUTION * provisional) if provisional > 0 else np.nan
+        if not np.isnan(judged) and abs(judged) > clean:
             # an outlier enters the sums as its forecast, but not a run of them: a model fed
             # only its own forecasts extrapolates itself, and a lasting change must get in
             if n_cleaned < max(confirm, _MAX_CLEANED):
@@ -407,7 +418,11 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                     if not np.isnan(kept[s]):
                         kept[s] += step
                 for s in range(run_start, t + 1):
+                    # at the new level; a value far from it (a zero among dips) enters
+                    # as the new level, so it cannot pull its season down for years
                     kept[s] = y[s]
+                    if abs(y[s] - f_out[s] - step) > clean * sigma:
+                        kept[s] = f_out[s] + step
                     ls_out[s] = run_sign
                 shifts[n_shifts, 0] = run_start
                 shifts[n_shifts, 1] = t
