@@ -396,7 +396,8 @@ def test_numpy_integers_and_a_window_shorter_than_a_year() -> None:
     """AN-66."""
     frame = panel(series(3))
     result = fl.detect_surges(frame, by=["destination"], window=np.int64(48), threshold=np.int64(3))
-    assert (result.window, result.threshold) == (48, 3)
+    assert (result.window, result.threshold) == (48, 3.0)
+    assert type(result.threshold) is float
     for short in (12, 23):  # one level per month and a drift: two of each month at least
         with pytest.raises(fl.ParameterError, match="at least 24 periods"):
             fl.detect_surges(frame, by=["destination"], window=short)

@@ -100,7 +100,7 @@ class SurgeResult:
             .with_columns(kind=_kind())
             .drop(SHIFT_COLUMN)
         )
-        return replace(self, scored=flagged, threshold=threshold, min_uplift=uplift)
+        return replace(self, scored=flagged, threshold=float(threshold), min_uplift=float(uplift))
 
     def _repr_html_(self) -> str:
         from flowlens._display import card

@@ -281,12 +281,12 @@ def _plan(  # noqa: PLR0917 - the arguments of detect_surges, checked in one pla
         raise ParameterError(msg)
     min_periods = int(min_periods)
     _check_flagging(threshold, min_uplift)
-    return _Plan(spec, scoring, keys, window, min_periods, threshold)
+    return _Plan(spec, scoring, keys, window, min_periods, float(threshold))
 
 
 def _check_holidays_apply(holidays: Any, plan: _Plan) -> None:
     """``holidays`` given where nothing reads it is a mistake, not a setting to ignore."""
-    if holidays is None:
+    if holidays is None or (isinstance(holidays, str) and holidays == "none"):
         return
     if plan.method.name in {"rolling", "seasonal"} and plan.method is _resolve(plan.method.name):
         msg = (
