@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
-
-from flowlens import schema as fs
-from flowlens._frames import from_any
-from flowlens.errors import MissingColumnError
 
 F64 = npt.NDArray[np.float64]
 
@@ -171,55 +164,3 @@ def _trailing_slope(x: F64, y: F64, window: int) -> F64:
     with np.errstate(divide="ignore", invalid="ignore"):
         slope: F64 = np.where(sxx > 1e-9, sxy / sxx, 0.0)
     return slope
-
-
-def _holiday_share(
-    series: pl.DataFrame,
-    periods: pl.Series,
-    every: str,
-    holidays: pl.DataFrame | None,
-    source: str = "tabular",
-) -> F64:
-    """Share of each period's days that are pre-holiday days in the series' receiving country."""
-    from flowlens.calendar import holiday_windows
-
-    destinations = series[fs.DESTINATION].cast(pl.String)
-    first, last = periods.min(), periods.max()
-    first_year = first.year if isinstance(first, dt.date) else 1900
-    last_year = last.year if isinstance(last, dt.date) else 2100
-    if holidays is None:
-        holidays = holiday_windows(
-            first_year, last_year + 1, countries=destinations.unique(), source=source
-        )
-    else:
-        holidays = from_any(holidays, what="holidays").eager()
-        absent = [c for c in ("country", "date") if c not in holidays.columns]
-        if absent:
-            msg = (
-                "holidays needs columns 'country' and 'date' (the days before holidays); "
-                f"it has {holidays.columns}"
-            )
-            raise MissingColumnError(msg, column=absent[0], present=holidays.columns)
-    period_days = (
-        periods.to_frame("period")
-        .with_row_index("t")
-        .with_columns(
-            days=(pl.col("period").dt.offset_by(every) - pl.col("period")).dt.total_days()
-        )
-    )
-    per_period = (
-        holidays.select(pl.col("country").cast(pl.String), pl.col("date").cast(pl.Date))
-        .unique()
-        .group_by("country", period=pl.col("date").dt.truncate(every))
-        .len()
-        .join(period_days, on="period", how="inner")
-        .with_columns(share=pl.col("len") / pl.col("days"))
-    )
-    country_index = {c: i for i, c in enumerate(destinations.unique().sort().to_list())}
-    table = np.zeros((len(country_index) + 1, periods.len()))
-    located = per_period.filter(pl.col("country").is_in(list(country_index)))
-    rows = located["country"].replace_strict(country_index, return_dtype=pl.Int64).to_numpy()
-    table[rows, located["t"].to_numpy()] = located["share"].to_numpy()
-    index = destinations.replace_strict(country_index, return_dtype=pl.Int64).to_numpy()
-    result: F64 = table[index]
-    return result

@@ -9,18 +9,15 @@ from typing import NamedTuple
 
 import polars as pl
 
-from flowlens import schema as fs
 from flowlens.errors import ParameterError
 from flowlens.surge._baselines import (
     DEFAULT_THRESHOLD,
     F64,
-    _holiday_share,
     _score_rolling,
     _score_seasonal,
 )
 from flowlens.surge._forecast import (
     FORECAST_THRESHOLD,
-    checked_holiday_days,
     holiday_regressors,
     score_forecast,
 )
@@ -199,19 +196,12 @@ def _forecast(arrays: SeriesArrays) -> Scores:
 
 
 def _calendar(arrays: SeriesArrays) -> Scores:
-    # a yearly series has every holiday in every period: nothing moves, nothing to fit
-    no_holidays = (arrays.season or 12) <= 1 or arrays.holiday_source == "none"
-    holidays = arrays.holidays
-    if holidays is not None and not no_holidays:
-        countries = arrays.series[fs.DESTINATION].cast(pl.String).unique().sort()
-        holidays = checked_holiday_days(holidays, countries)
-    share = (
-        None
-        if no_holidays
-        else _holiday_share(
-            arrays.series, arrays.periods, arrays.freq, holidays, arrays.holiday_source
-        )
+    # one share of pre-holiday days per period, all holidays together: the forecast
+    # method's regressors summed (yearly series and holidays="none" get none)
+    table, group, _ = holiday_regressors(
+        arrays.series, arrays.periods, arrays.freq, arrays.holidays, source=arrays.holiday_source
     )
+    share = table.sum(axis=2)[group] if table.shape[2] else None
     return Scores(
         *_score_seasonal(
             arrays.values,
