@@ -132,7 +132,7 @@ def _recent_term(  # noqa: PLR0917 - numba takes no keyword-only arguments
     """Add (1) or take out (-1) category k's share of the recent values' fitted sums.
 
     ``recent_ab`` holds sum over categories of recent_n[k] * mean y (0) and * mean x (1..p),
-    so the mean recent residual costs O(p) per period, not a loop over the categories.
+    rebuilt from every category after a level shift (a period updates its few in place).
     """
     if k < 0 or recent_n[k] == 0.0 or n[k] < 1.0:
         return
