@@ -54,11 +54,23 @@ _LAZY_SUBMODULES = ("calendar", "informal", "orgs", "plot", "synth")
 scipy or matplotlib."""
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY_SUBMODULES:
-        import importlib
+_IN_PROGRESS = {
+    "read_wdi": "flowlens.wdi",
+    "read_series": "flowlens.official_series",
+    "read_ocha_fts": "flowlens.official_series",
+    "matrix_vintages": "flowlens.official",
+}
+"""Readers being added (official-data work): resolved on first use until they are
+imported above with the rest of the public API."""
 
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"flowlens.{name}")
+    if name in _IN_PROGRESS:
+        return getattr(importlib.import_module(_IN_PROGRESS[name]), name)
     msg = f"module 'flowlens' has no attribute {name!r}"
     raise AttributeError(msg)
 
