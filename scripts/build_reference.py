@@ -6,6 +6,10 @@ Run from the repository root with the build-time sources installed::
     python scripts/build_reference.py --banxico ../shared/data/real/\
 banxico_mexico_remittances_by_country_quarterly_2013_2026.csv
 
+``--wdi-metadata`` defaults to the copy of the World Bank's WDI country metadata in
+``data/samples/real/`` (provenance in ``data/samples/real/PROVENANCE.md``); ``--out``
+writes the tables to another folder (to compare a rebuild with the packaged ones).
+
 Outputs (in ``src/flowlens/reference/data/``), all derived, never typed by hand
 except the curated alias list below, which records spellings seen in published
 remittance statistics:
@@ -14,8 +18,16 @@ remittance statistics:
   packaged by ``pycountry``) plus three codes used by the World Bank and Banco de
   Mexico that ISO does not assign (XKX Kosovo, CHI Channel Islands, ANT former
   Netherlands Antilles); with the World Bank region (FY2024 classification, curated
-  below) and a Muslim-majority flag (Pew Research Center, 2010 estimates).
+  below, checked against the WDI country metadata: the build stops if they
+  disagree), the World Bank income group from the WDI country metadata
+  (``income_group``, with the classification's fiscal year in ``income_group_fy``:
+  FY2022; null for codes the metadata does not list, and for Venezuela, listed but
+  unclassified in FY2022) and a Muslim-majority flag (Pew Research Center, 2010
+  estimates).
 - ``country_aliases.csv``: names -> ISO3, with the source of each alias.
+- ``aggregates.csv``: names and codes of aggregates (world, regions, income groups,
+  lending groups, ...) found in published tables: the list below plus every WDI
+  aggregate (the metadata rows with an empty Region), each with a kind.
 - ``currencies.csv``: ISO 4217 codes (iso-codes via pycountry) plus the retired
   codes for which the ECB published reference rates.
 - ``fx_usd.parquet``: USD per unit of currency per ECB business day, derived from
@@ -34,7 +46,15 @@ from pathlib import Path
 
 import polars as pl
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "flowlens" / "reference" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "flowlens" / "reference" / "data"
+WDI_METADATA = (
+    ROOT / "data" / "samples" / "real" / "wb_wdi_country_metadata_income_groups_fy2022.csv"
+)
+WDI_INCOME_FY = "FY2022"
+"""The fiscal year of the income classification in ``WDI_METADATA``: the metadata
+shipped with the WDI download of 2021-12-16, whose income groups are those released
+in July 2021 for FY2022 (from GNI per capita of 2020)."""
 
 EXTRA_COUNTRIES = [
     # iso3, iso2, numeric, name, status
@@ -159,6 +179,34 @@ AGGREGATES = [
     ("Other South", "", "residual"),
 ]
 
+# Kind of every WDI aggregate code (the country metadata's rows with an empty Region):
+# the build stops on a code missing here, so a new WDI aggregate gets a kind by hand.
+WDI_AGGREGATE_KINDS: dict[str, str] = {
+    "WLD": "world",
+    **dict.fromkeys("HIC LIC LMC LMY MIC UMC INX".split(), "income"),
+    **dict.fromkeys(
+        "AFE AFW CEB EAP EAS ECA ECS LAC LCN MEA MNA NAC SAS SSA SSF "
+        "TEA TEC TLA TMN TSA TSS".split(),
+        "region",
+    ),
+    **dict.fromkeys("IBD IBT IDA IDB IDX".split(), "lending"),
+    **dict.fromkeys("EAR LTE PRE PST".split(), "demographic"),
+    **dict.fromkeys("ARB CSS EMU EUU FCS HPC LDC OED OSS PSS SST".split(), "group"),
+}
+
+# Spellings of WDI aggregates in the indicator files that differ from the metadata's
+# TableName (the data files add "countries"), and INX, a row of every indicator file
+# that the metadata does not list (economies without an income group).
+WDI_AGGREGATE_SPELLINGS = [
+    ("East Asia & Pacific (IDA & IBRD countries)", "TEA"),
+    ("Europe & Central Asia (IDA & IBRD countries)", "TEC"),
+    ("Latin America & the Caribbean (IDA & IBRD countries)", "TLA"),
+    ("Middle East & North Africa (IDA & IBRD countries)", "TMN"),
+    ("South Asia (IDA & IBRD countries)", "TSA"),
+    ("Sub-Saharan Africa (IDA & IBRD countries)", "TSS"),
+    ("Not classified", "INX"),
+]
+
 # Retired ISO 4217 codes that appear in the ECB history (names from ISO 4217
 # amendment lists).
 HISTORIC_CURRENCIES = {
@@ -211,7 +259,20 @@ MUSLIM_MAJORITY = (
 ).split()
 
 
-def build_countries() -> pl.DataFrame:
+def read_wdi_metadata(path: Path) -> pl.DataFrame:
+    """The WDI country metadata: ``code``, ``region``, ``income_group``, ``name`` (empty -> null)."""
+    meta = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    meta.columns = [c.lstrip("\ufeff").strip() for c in meta.columns]
+    blank_to_null = pl.col("Region", "IncomeGroup", "TableName").str.strip_chars().replace("", None)
+    return meta.with_columns(blank_to_null).select(
+        code=pl.col("Country Code").str.strip_chars(),
+        region="Region",
+        income_group="IncomeGroup",
+        name="TableName",
+    )
+
+
+def build_countries(wdi: pl.DataFrame) -> pl.DataFrame:
     import pycountry
 
     rows = [
@@ -241,11 +302,52 @@ def build_countries() -> pl.DataFrame:
     region_of = {
         code: region for region, codes in WORLD_BANK_REGIONS.items() for code in codes.split()
     }
-    table = pl.DataFrame(rows).with_columns(
-        region=pl.col("iso3").replace_strict(region_of, default=None, return_dtype=pl.String),
-        muslim_majority=pl.col("iso3").is_in(MUSLIM_MAJORITY),
+    economies = wdi.filter(pl.col("region").is_not_null()).select(
+        iso3="code", wdi_region="region", income_group="income_group"
     )
-    return table.sort("iso3")
+    table = (
+        pl.DataFrame(rows)
+        .with_columns(
+            region=pl.col("iso3").replace_strict(region_of, default=None, return_dtype=pl.String),
+            muslim_majority=pl.col("iso3").is_in(MUSLIM_MAJORITY),
+        )
+        .join(economies, on="iso3", how="left")
+    )
+    unknown = economies.filter(~pl.col("iso3").is_in(table["iso3"].implode()))
+    differ = table.filter(pl.col("wdi_region").is_not_null()).filter(
+        pl.col("region").ne_missing(pl.col("wdi_region"))
+    )
+    if unknown.height or differ.height:
+        msg = (
+            f"WDI metadata and the reference tables disagree: economies with no country row "
+            f"{unknown['iso3'].to_list()}; regions that differ "
+            f"{differ.select('iso3', 'region', 'wdi_region').rows()}. Update EXTRA_COUNTRIES "
+            "or WORLD_BANK_REGIONS (and say which classification year they follow)."
+        )
+        raise SystemExit(msg)
+    listed = pl.col("wdi_region").is_not_null()
+    return (
+        table.with_columns(income_group_fy=pl.when(listed).then(pl.lit(WDI_INCOME_FY)))
+        .drop("wdi_region")
+        .sort("iso3")
+    )
+
+
+def build_aggregates(wdi: pl.DataFrame) -> pl.DataFrame:
+    """The curated aggregates, then every WDI aggregate (metadata rows with no Region)."""
+    wdi_aggs = wdi.filter(pl.col("region").is_null()).select("name", "code")
+    no_kind = sorted(set(wdi_aggs["code"].to_list()) - set(WDI_AGGREGATE_KINDS))
+    if no_kind:
+        msg = f"WDI aggregates without a kind: {no_kind}; add them to WDI_AGGREGATE_KINDS"
+        raise SystemExit(msg)
+    spellings = pl.DataFrame(WDI_AGGREGATE_SPELLINGS, schema=["name", "code"], orient="row")
+    wdi_rows = (
+        pl.concat([wdi_aggs, spellings])
+        .with_columns(kind=pl.col("code").replace_strict(WDI_AGGREGATE_KINDS))
+        .sort("code", "name")
+    )
+    curated = pl.DataFrame(AGGREGATES, schema=["name", "code", "kind"], orient="row")
+    return pl.concat([curated, wdi_rows]).unique("name", keep="first", maintain_order=True)
 
 
 def build_aliases(countries: pl.DataFrame, banxico_csv: Path | None) -> pl.DataFrame:
@@ -341,21 +443,23 @@ def build_fx() -> tuple[pl.DataFrame, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--banxico", type=Path, default=None)
+    parser.add_argument("--wdi-metadata", type=Path, default=WDI_METADATA)
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
 
     import currency_converter
     import pycountry
 
-    countries = build_countries()
-    countries.write_csv(OUT / "countries.csv")
-    build_aliases(countries, args.banxico).write_csv(OUT / "country_aliases.csv")
-    pl.DataFrame(AGGREGATES, schema=["name", "code", "kind"], orient="row").write_csv(
-        OUT / "aggregates.csv"
-    )
-    build_currencies().write_csv(OUT / "currencies.csv")
+    wdi = read_wdi_metadata(args.wdi_metadata)
+    countries = build_countries(wdi)
+    countries.write_csv(out / "countries.csv")
+    build_aliases(countries, args.banxico).write_csv(out / "country_aliases.csv")
+    build_aggregates(wdi).write_csv(out / "aggregates.csv")
+    build_currencies().write_csv(out / "currencies.csv")
     fx, vintage = build_fx()
-    fx.write_parquet(OUT / "fx_usd.parquet", compression="zstd", compression_level=19)
+    fx.write_parquet(out / "fx_usd.parquet", compression="zstd", compression_level=19)
     meta = {
         "built": str(date.today()),
         "fx_source": "ECB euro foreign exchange reference rates (eurofxref-hist)",
@@ -365,8 +469,13 @@ def main() -> None:
         "fx_currencies": sorted(fx["currency"].unique().to_list()),
         "usd_pegs": USD_PEGS,
         "countries_source": f"Debian iso-codes via pycountry {pycountry.__version__}",
+        "income_groups_source": (
+            f"World Bank WDI country metadata ({args.wdi_metadata.name}), IncomeGroup"
+        ),
+        "income_group_fy": WDI_INCOME_FY,
+        "aggregates_source": "curated list plus the WDI country metadata's aggregates",
     }
-    (OUT / "VERSION.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (out / "VERSION.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))
 
 

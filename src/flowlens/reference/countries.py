@@ -3,7 +3,9 @@
 The tables ship as package data (``reference/data/countries.csv``,
 ``country_aliases.csv``, ``aggregates.csv``), built by
 ``scripts/build_reference.py`` from the Debian iso-codes database plus a curated
-list of spellings used by the World Bank, KNOMAD and Banco de Mexico.
+list of spellings used by the World Bank, KNOMAD and Banco de Mexico; regions,
+income groups and the names and codes of aggregates come from the World Development
+Indicators country metadata (FY2022 classification).
 """
 
 from __future__ import annotations
@@ -25,18 +27,35 @@ __all__ = [
 
 
 def countries() -> pl.DataFrame:
-    """The country table: ``iso3``, ``iso2``, ``numeric``, ``name``, ``iso_name``, ``official_name``, ``status``.
+    """The country table, one row per code; every column is text.
+
+    Columns: ``iso3``, ``iso2``, ``numeric``, ``name``, ``iso_name``,
+    ``official_name``, ``status``, ``region``, ``muslim_majority``, ``income_group``,
+    ``income_group_fy``.
 
     ``status`` is ``iso`` for ISO 3166-1 countries, ``world_bank`` for codes the
     World Bank uses that ISO does not assign (XKX Kosovo, CHI Channel Islands) and
     ``former`` for ANT (Netherlands Antilles, dissolved 2010, still in Banco de
     Mexico's tables).
 
+    ``region`` is the World Bank region (the same in the FY2022 and FY2024
+    classifications for every economy the World Bank lists). ``income_group`` is
+    the World Bank income group (``Low income``, ``Lower middle income``, ``Upper
+    middle income``, ``High income``) from the World Development Indicators country
+    metadata, and ``income_group_fy`` the fiscal year of that classification
+    (``FY2022``: released July 2021, from GNI per capita of 2020). Both are null for
+    codes the World Bank does not list (Taiwan, Anguilla, ...); Venezuela is listed
+    but was unclassified in FY2022, so its ``income_group`` is null and its
+    ``income_group_fy`` is ``FY2022``. Income groups move between years: quote the
+    fiscal year with them. ``muslim_majority`` is ``true`` / ``false``.
+
     Examples
     --------
     >>> from flowlens.reference import countries
     >>> countries().filter(iso3="MEX")["name"].item()
     'Mexico'
+    >>> countries().filter(iso3="NPL").select("region", "income_group", "income_group_fy").row(0)
+    ('South Asia', 'Lower middle income', 'FY2022')
     """
     return read_csv("countries.csv")
 
@@ -67,13 +86,21 @@ def country_aliases() -> pl.DataFrame:
 
 
 def aggregates() -> pl.DataFrame:
-    """Names of regional and income-group aggregates found in published tables: ``name``, ``code``, ``kind``.
+    """Names of aggregates found in published tables: ``name``, ``code``, ``kind``.
+
+    ``kind`` is ``world``, ``region``, ``income``, ``lending`` (IDA, IBRD),
+    ``demographic`` (the demographic-dividend groups), ``group`` (Euro area, Arab
+    World, small states, fragile situations, ...) or ``residual`` (Other North,
+    Other South). Every aggregate of the World Development Indicators is listed,
+    under each spelling the World Bank uses; several names share one code.
 
     Examples
     --------
     >>> from flowlens.reference import aggregates
     >>> aggregates().filter(name="World")["code"].item()
     'WLD'
+    >>> aggregates().filter(code="IDX").select("name", "kind").row(0)
+    ('IDA only', 'lending')
     """
     return read_csv("aggregates.csv")
 
