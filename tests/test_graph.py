@@ -263,3 +263,16 @@ def test_betweenness_equals_networkx_including_ties(data: st.DataObject) -> None
         np.array(costs),
     )
     assert got.tolist() == pytest.approx([reference[c] for c in codes])
+
+
+def test_cost_reads_the_published_negative_costs_of_rpw() -> None:
+    # RPW publishes five negative total costs (a rate better than the official one);
+    # the latest quarter of SAU->SDN in the file is 2017Q4 at -11.36%
+    rpw = fl.read_rpw_corridors("data/samples/real/wb_rpw_corridors_2011_2020.csv").panel
+    wb = fl.read_wb_bilateral_matrix("data/samples/real/wb_bilateral_remittance_2017.xlsx")
+    sudan = rpw.filter(origin="SAU", destination="SDN").sort("period")
+    latest = sudan["cost_pct"][-1]
+    cost = CorridorGraph.from_panel(wb.panel).cost(rpw).filter(origin="SAU", destination="SDN")
+    assert cost["cost_pct"].item() == pytest.approx(latest)
+    # the file's cell reads -11.3599996566772 (the publisher's single precision)
+    assert sudan.filter(pl.col("cost_pct") < 0)["cost_pct"].to_list() == [-11.3599996566772]

@@ -681,6 +681,9 @@ def _costs(edges: pl.DataFrame, *, value: str, rpw: Any) -> pl.DataFrame:
             values=["cost_pct"],
             texts=[fs.ORIGIN, fs.DESTINATION],
             dates=[fs.PERIOD],
+            # a published total cost can be below zero: Remittance Prices Worldwide records
+            # five (SAU->SDN 2017Q4 -11.36%), where the rate offered beat the official one
+            negative=True,
         )
     return corridor_costs(edges, value=value, rpw=rpw)
 
