@@ -324,9 +324,15 @@ def estimate_informal(
     check_reach(scenarios, cells)
     z_shared = shared_normals(seed, draws)
     frames: list[tuple[pl.DataFrame, ...]] = []
-    from tqdm.auto import tqdm
+    bar: Any = scenarios
+    if progress:  # tqdm only when asked; its notebook widget only where ipywidgets is
+        from importlib.util import find_spec
 
-    bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario", disable=not progress)
+        if find_spec("ipywidgets") is None:
+            from tqdm import tqdm
+        else:
+            from tqdm.auto import tqdm
+        bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario")
     for scenario_ in bar:  # scenarios are few; each is one vectorised pass over every cell
         frames.append(_one_scenario(scenario_, cells, draws, seed, z_shared, threads))
     corridors, by_destination, by_scenario, summary = (

@@ -378,8 +378,12 @@ def _progress_bar(
     if not progress:
         yield lambda done, total: None
         return
-    from tqdm.auto import tqdm
+    from importlib.util import find_spec  # a notebook widget only where ipywidgets is
 
+    if find_spec("ipywidgets") is None:
+        from tqdm import tqdm
+    else:
+        from tqdm.auto import tqdm
     with tqdm(total=total, unit="rows", unit_scale=True, desc="synth") as bar:
 
         def advance(done: int, total: int) -> None:
