@@ -1,9 +1,10 @@
-"""The bundled samples: a synthetic transaction table and a real official series."""
+"""The bundled samples: a synthetic transaction table, real official series, humanitarian funding."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -15,6 +16,9 @@ SAMPLES: dict[str, str] = {
     "flows": "flows_sample.csv",
     "mexico_monthly": "mexico_monthly.csv",
     "derisking_events": "derisking_events.csv",
+    "guatemala_monthly": "banguat_guatemala_remittances_monthly_2002_2024.xlsx",
+    "colombia_monthly": "banrep_colombia_workers_remittances_monthly_2000_2020.xlsx",
+    "ocha_fts": "ocha_fts_country_year.csv",
 }
 """Sample name -> file. ``flows``: about 4,000 synthetic transfers (seeded) in 14 real
 corridors, 2023-2024, with a dozen deliberately broken rows. ``mexico_monthly``: Banco
@@ -22,7 +26,36 @@ de Mexico's monthly remittance inflows (from 1995) and outflows (from 2013), in 
 dollars, as published (source: Banco de Mexico, SIE; reshaped by github.com/lapanquecita/remesas).
 ``derisking_events``: bank and regulator closures of money-transfer accounts in
 Somalia corridors, 2011-2015, with the press and NGO reports each row cites
-(data/samples/real/PROVENANCE.md); one closure was announced and reversed (a placebo)."""
+(data/samples/real/PROVENANCE.md); one closure was announced and reversed (a placebo).
+``guatemala_monthly``: Banco de Guatemala's monthly family remittances, January 2002 to
+December 2024, US$ million (the workbook of the replication data of an Economics Letters
+paper, github.com/alexisrsantos/GuatemalaRemittances, Data/Remesas.xlsx, byte for byte).
+``colombia_monthly``: Banco de la Republica's monthly workers' remittances to Colombia,
+January 2000 to April 2020, US$ million (github.com/Lauvo48/REMESAS-EN-COLOMBIA, byte for
+byte). ``ocha_fts``: OCHA Financial Tracking Service humanitarian requirements and funding
+per country and year, 1999-2031, derived from the HDX CSV by scripts/build_fts_sample.py
+(see :func:`flowlens.read_ocha_fts`)."""
+
+_SERIES_CALLS: dict[str, dict[str, Any]] = {
+    "guatemala_monthly": {
+        "date": ("Year", "Month"),  # the Date column's last cell is mistyped (2025-12-24)
+        "value": "Remesas",
+        "destination": "GTM",
+        "unit": "US$ million",
+        "source": "Banco de Guatemala, family remittances (Remesas), monthly",
+        "vintage": "data to December 2024",
+    },
+    "colombia_monthly": {
+        "sheet": "Hoja1",
+        "date": "Fecha",
+        "value": "Remesas",
+        "destination": "COL",
+        "unit": "US$ million",
+        "source": "Banco de la Republica (Colombia), workers' remittances, monthly",
+        "vintage": "data to April 2020",
+    },
+}
+"""How :func:`load_sample` reads the central banks' workbooks with :func:`flowlens.read_series`."""
 
 
 def sample_path(name: str = "flows") -> Path:
@@ -47,7 +80,12 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
     CSV extract arrives (pass it to :func:`flowlens.load_flows`). ``mexico_monthly``
     returns the tidy corridor panel of Banco de Mexico's monthly series (see
     :func:`flowlens.read_banxico_monthly`); ``derisking_events`` the events table
-    of :func:`flowlens.informal.read_derisking_events`.
+    of :func:`flowlens.informal.read_derisking_events`; ``guatemala_monthly`` and
+    ``colombia_monthly`` the panels :func:`flowlens.read_series` reads from the
+    central banks' workbooks; ``ocha_fts`` the humanitarian funding per country and
+    year (``country``, ``year``, ``requirements_usd``, ``funding_usd``,
+    ``percent_funded``, ``outside_appeals_usd``, ``total_funding_usd``,
+    ``n_plans``).
 
     Examples
     --------
@@ -57,6 +95,8 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
     ['date', 'origin', 'destination', 'flow_type']
     >>> fl.load_sample("mexico_monthly").columns
     ['period', 'origin', 'destination', 'flow_type', 'amount_usd', 'n_transfers']
+    >>> fl.load_sample("guatemala_monthly").height  # January 2002 to December 2024
+    276
     """
     path = sample_path(name)
     if name == "derisking_events":
@@ -67,4 +107,12 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
         from flowlens.official import read_banxico_monthly
 
         return read_banxico_monthly(path).panel
+    if name in _SERIES_CALLS:
+        from flowlens.official_series import read_series
+
+        return read_series(path, **_SERIES_CALLS[name]).panel
+    if name == "ocha_fts":
+        from flowlens.official_series._fts import _bundled_fts
+
+        return _bundled_fts()
     return pl.read_csv(path, infer_schema=False)
