@@ -1,7 +1,29 @@
 """Charts of flowlens results, as matplotlib figures (extra ``plot``: ``pip install 'flowlens[plot]'``).
 
-Every function returns a :class:`matplotlib.figure.Figure`: it shows itself in a
-notebook, and ``fig.savefig("chart.png")`` (or ``.svg``, ``.pdf``) writes it offline.
+Every function returns a :class:`matplotlib.figure.Figure`. ``fig.savefig("chart.png")``
+(or ``.svg``, ``.pdf``) writes it offline, and a notebook (Jupyter, JupyterLab, VS
+Code) shows it as a PNG when it is a cell's last value, with no ``%matplotlib
+inline`` and no pyplot. Pass ``ax=`` to draw into an axes of your own (a panel of
+:func:`subplots` or of ``plt.subplots()``): the function then returns that axes'
+figure.
+
+How a figure displays (the choice, and why). A figure made with
+``matplotlib.figure.Figure()`` is outside pyplot: no global state, no GUI backend,
+never shown twice. But IPython draws such an object only when a formatter knows
+its type, and the inline backend registers one only when it is loaded (by
+``%matplotlib inline``, or when pyplot first makes a figure), so a notebook that
+never used pyplot printed ``<Figure size 700x410 with 1 Axes>``. Making
+the figures with pyplot instead would register each in pyplot's global list: the
+inline backend shows every open pyplot figure at the end of the cell, and the
+returned value a second time, unless each is closed, and a script would keep them
+all in memory. So the figures here are of a small subclass of ``Figure``, made
+without pyplot, whose ``_repr_png_`` renders it with Agg (the method IPython's
+display formatters call on any object): one PNG per figure, whatever the backend.
+PNG only, no SVG as well: a notebook then stores one image per chart (and GitHub
+shows it), and the PNG carries no matplotlib version, so re-executing a notebook
+with the same drawing gives the same bytes. It is still a ``Figure``:
+``isinstance``, ``savefig``, ``axes`` and pickling work as for any figure.
+
 matplotlib was chosen over altair because it renders PNG and SVG with no browser
 or JavaScript runtime, which is what a laptop without network and a CI machine
 have.
@@ -14,11 +36,15 @@ Examples
 >>> fig = plot.top_corridors(fl.CorridorGraph.from_panel(panel), n=5)
 >>> [t.get_text() for t in fig.axes[0].get_yticklabels()][-1]  # the top bar
 'USA → MEX'
+>>> fig._repr_png_()[:4]  # what a notebook shows
+b'\x89PNG'
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +64,22 @@ if TYPE_CHECKING:
 
     from flowlens.informal import InformalEstimate
 
-__all__ = ["corridor_network", "event_response", "fan_chart", "surge_timeline", "top_corridors"]
+__all__ = [
+    "corridor_network",
+    "event_response",
+    "fan_chart",
+    "subplots",
+    "surge_timeline",
+    "top_corridors",
+]
 
 _BLUE, _GREY, _RED, _ORANGE = "#1f5a96", "#8a8a8a", "#c0392b", "#d68910"
 
 
 @input_errors("top_corridors")
-def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figure:
+def top_corridors(
+    flows: Any, n: int = 15, *, value: str | None = None, ax: Axes | None = None
+) -> Figure:
     """The ``n`` largest corridors as horizontal bars, largest on top.
 
     Parameters
@@ -58,6 +93,13 @@ def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figur
     value
         The column to rank and draw: None (the default) is the graph's value
         column, or ``amount_usd`` for a panel.
+    ax
+        An axes to draw into (one panel of :func:`subplots`); None makes a figure.
+
+    Returns
+    -------
+    Figure
+        The chart's figure (``ax``'s figure when ``ax`` is given).
 
     Examples
     --------
@@ -83,7 +125,7 @@ def top_corridors(flows: Any, n: int = 15, *, value: str | None = None) -> Figur
         .head(n)
         .reverse()
     )
-    fig, ax = _figure(width=7.0, height=0.9 + 0.32 * max(top.height, 1))
+    fig, ax = _canvas(ax, width=7.0, height=0.9 + 0.32 * max(top.height, 1))
     labels = [f"{o} → {d}" for o, d in zip(top[fs.ORIGIN], top[fs.DESTINATION], strict=True)]
     ax.barh(labels, top[column].to_list(), color=_BLUE)
     ax.set_xlabel(_money_label(column))
@@ -98,11 +140,19 @@ def surge_timeline(
     *,
     series: Mapping[str, str] | None = None,
     events: Sequence[dt.date | str] | Any = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """One series' observed values, its baseline band, the flagged periods and events.
 
-    The band is ``baseline ± threshold * scale``: a period is flagged when its
-    score (distance from the baseline in scales) passes the threshold.
+    The band holds the values whose score stays within the threshold, in the
+    series' own units (USD): ``baseline ± threshold * scale`` for a method that
+    scores the difference from the baseline (``rolling``), and
+    ``baseline * exp(± threshold * scale)`` for one that scores the log ratio
+    (``forecast``, ``seasonal``, ``calendar``: their ``scale`` is in log points).
+    A method of your own (:class:`~flowlens.surge.SurgeMethod`) is matched to
+    either form from its scores; when neither reproduces them, no band is drawn
+    and the legend says so. A period above the band is flagged (unless it starts
+    a level shift, drawn as a square).
 
     Parameters
     ----------
@@ -114,6 +164,13 @@ def surge_timeline(
     events
         Dates to mark (a crisis, a closure: dates or ISO text), or a table of
         any kind with ``date`` and an optional ``label``.
+    ax
+        An axes to draw into (one panel of :func:`subplots`); None makes a figure.
+
+    Returns
+    -------
+    Figure
+        The chart's figure (``ax``'s figure when ``ax`` is given).
 
     Examples
     --------
@@ -152,21 +209,35 @@ def surge_timeline(
         raise ParameterError(msg)
     rows = rows.sort("period")
     value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
-    fig, ax = _figure(width=9.0, height=3.8)
+    fig, ax = _canvas(ax, width=9.0, height=3.8)
     period = rows["period"].to_list()
-    band = _band(rows, result.threshold, log=result.method in {"forecast", "seasonal", "calendar"})
-    baseline = rows["baseline"].to_list()
-    ax.fill_between(
+    form = _band_form(result.method, rows, value)
+    t = result.threshold
+    if form is None:  # an empty entry in the legend says why there is no band
+        ax.fill_between([], [], [], label="no band: scores are not in scales of the baseline")
+    else:
+        band = _band(rows, t, log=form == "log")
+        ax.fill_between(
+            period,
+            band["lower"].to_list(),
+            band["upper"].to_list(),
+            color=_GREY,
+            alpha=0.25,
+            linewidth=0,
+            label=f"baseline · exp(±{t:g} scales)" if form == "log" else f"baseline ± {t:g} scales",
+        )
+    # one period has no line to draw: a marker shows it
+    marker = "o" if rows.height == 1 else None
+    ax.plot(period, rows["baseline"].to_list(), color=_GREY, linewidth=1.0, label="baseline")
+    ax.plot(
         period,
-        band["lower"].to_list(),
-        band["upper"].to_list(),
-        color=_GREY,
-        alpha=0.25,
-        linewidth=0,
-        label=f"baseline ± {result.threshold:g} scales",
+        rows[value].to_list(),
+        color=_BLUE,
+        linewidth=1.3,
+        marker=marker,
+        markersize=5,
+        label="observed",
     )
-    ax.plot(period, baseline, color=_GREY, linewidth=1.0, label="baseline")
-    ax.plot(period, rows[value].to_list(), color=_BLUE, linewidth=1.3, label="observed")
     flagged = rows.filter(pl.col("flag"))
     ax.scatter(
         flagged["period"].to_list(),
@@ -198,7 +269,36 @@ def surge_timeline(
     return fig
 
 
-@input_errors("event_response")
+_LOG_SCORES = {"forecast": "log", "seasonal": "log", "calendar": "log", "rolling": "difference"}
+"""How each built-in method scores (src/flowlens/surge): ``rolling`` divides the
+difference from the median by a scaled MAD in USD; ``seasonal`` and ``calendar``
+divide a year-over-year log change's distance from its median by a MAD of logs, and
+``forecast`` a log forecast error by the scale of past log errors, with
+``baseline = exp(forecast)``."""
+
+
+def _band_form(method: str, rows: pl.DataFrame, value: str) -> str | None:
+    """``log`` or ``difference``: how ``score`` relates value, baseline and scale.
+
+    Built-in methods are known; a method of one's own is matched from its scores
+    (the form that reproduces them to 1e-6 on most scored periods), else None.
+    """
+    if method in _LOG_SCORES:
+        return _LOG_SCORES[method]
+    v, b, s = pl.col(value), pl.col("baseline"), pl.col("scale")
+    scored = rows.filter(
+        pl.col("score").is_finite() & b.is_finite() & (s > 0) & v.is_finite()
+    ).select(
+        difference=((v - b) / s - pl.col("score")).abs() <= 1e-6 * (1 + pl.col("score").abs()),
+        log=((v.log() - b.log()) / s - pl.col("score")).abs() <= 1e-6 * (1 + pl.col("score").abs()),
+    )
+    if scored.is_empty():
+        return None
+    agree = scored.select(pl.all().fill_null(value=False).mean()).row(0, named=True)
+    best = max(agree, key=lambda form: agree[form])
+    return best if agree[best] > 0.5 else None
+
+
 def _band(rows: pl.DataFrame, threshold: float, *, log: bool) -> pl.DataFrame:
     """The band a value must leave to be flagged: baseline x exp(+-t scale) for a score of logs."""
     half = pl.col("scale") * threshold
@@ -226,7 +326,10 @@ def _level_shifts(ax: Any, rows: pl.DataFrame, value: str) -> None:
         )
 
 
-def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int = 8) -> Figure:
+@input_errors("event_response")
+def event_response(
+    study: Any, *, value: str = "cumulative_excess_usd", n: int = 8, ax: Axes | None = None
+) -> Figure:
     """Response curves after an event, one line per diaspora (the ``n`` largest responses).
 
     Parameters
@@ -238,6 +341,13 @@ def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int =
         ``cumulative_excess_usd`` (default) or ``excess_usd``.
     n
         How many diasporas (a positive whole number).
+    ax
+        An axes to draw into (one panel of :func:`subplots`); None makes a figure.
+
+    Returns
+    -------
+    Figure
+        The chart's figure (``ax``'s figure when ``ax`` is given).
 
     Examples
     --------
@@ -253,7 +363,7 @@ def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int =
     MissingColumnError.require(study.columns, fs.ORIGIN, "k", value)
     totals = study.group_by(fs.ORIGIN).agg(pl.col(value).abs().max().alias("_size"))
     largest = totals.sort("_size", descending=True).head(n)[fs.ORIGIN]
-    fig, ax = _figure(width=7.5, height=4.0)
+    fig, ax = _canvas(ax, width=7.5, height=4.0)
     for origin in largest.to_list():
         curve = (
             study.filter(pl.col(fs.ORIGIN) == origin)
@@ -279,9 +389,17 @@ def event_response(study: Any, *, value: str = "cumulative_excess_usd", n: int =
 
 @input_errors("fan_chart")
 def fan_chart(
-    estimate: InformalEstimate, *, scenario: str | None = None, quantity: str = "informal"
+    estimate: InformalEstimate,
+    *,
+    scenario: str | None = None,
+    quantity: str = "informal",
+    ax: Axes | None = None,
 ) -> Figure:
     """A scenario's estimate over time: the 5-95% band, the median, and the recorded flow.
+
+    An estimate of one period (a yearly matrix) is drawn as an interval: the
+    median as a point, the 5-95% range as a bar, the recorded flow as a grey
+    diamond, over the period's label.
 
     Parameters
     ----------
@@ -292,6 +410,13 @@ def fan_chart(
     quantity
         ``informal``, ``formal``, ``lost`` or ``total``: a column family
         ``<quantity>_p5``, ``_p50``, ``_p95`` of the estimate.
+    ax
+        An axes to draw into (one panel of :func:`subplots`); None makes a figure.
+
+    Returns
+    -------
+    Figure
+        The chart's figure (``ax``'s figure when ``ax`` is given).
 
     Examples
     --------
@@ -320,8 +445,20 @@ def fan_chart(
         msg = f"quantity {quantity!r} is not in this estimate; choose one of {choices}"
         raise ParameterError(msg)
     rows = table.filter(pl.col("scenario") == chosen).sort("period")
+    fig, ax = _canvas(ax, width=8.0 if rows.height > 1 else 4.5, height=3.8)
+    if rows.height == 1:  # a band over one period has no width: an interval bar
+        _interval(ax, rows, columns, _period_label(rows["period"][0], estimate.spec.freq))
+    else:
+        _fan(ax, rows, columns)
+    ax.set_title(f"{quantity} flows: {chosen} (draws: {estimate.draws})")
+    ax.set_ylabel("USD")
+    _money_axis(ax, "y")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return fig
+
+
+def _fan(ax: Axes, rows: pl.DataFrame, columns: list[str]) -> None:
     period = rows["period"].to_list()
-    fig, ax = _figure(width=8.0, height=3.8)
     ax.fill_between(
         period,
         rows[columns[0]].to_list(),
@@ -341,18 +478,74 @@ def fan_chart(
             linestyle="--",
             label="recorded formal",
         )
-    ax.set_title(f"{quantity} flows: {chosen} (draws: {estimate.draws})")
-    ax.set_ylabel("USD")
-    _money_axis(ax, "y")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    return fig
+
+
+def _interval(ax: Axes, rows: pl.DataFrame, columns: list[str], label: str) -> None:
+    """One period: the median as a point, 5-95% as an error bar, at x = 0 labelled by the period."""
+    low, mid, high = (float(rows[c][0]) for c in columns)
+    ax.errorbar(
+        [0.0],
+        [mid],
+        yerr=[[mid - low], [high - mid]],
+        fmt="o",
+        color=_BLUE,
+        ecolor=_BLUE,
+        elinewidth=6,
+        alpha=0.9,
+        capsize=0,
+        markersize=8,
+        markeredgecolor="white",
+        label="median, 5-95%",
+    )
+    if "recorded_formal_usd" in rows.columns:
+        ax.scatter(
+            [0.25],
+            [float(rows["recorded_formal_usd"][0])],
+            marker="D",
+            color=_GREY,
+            s=36,
+            zorder=3,
+            label="recorded formal",
+        )
+    ax.set_xlim(-1.0, 1.0)
+    ax.set_xticks([0.0], [label])
+
+
+def _period_label(period: dt.date, freq: str) -> str:
+    """A period as people write it: 2017, 2017 Q1, 2017-01, else the ISO date."""
+    if freq.endswith("y"):
+        return f"{period.year}"
+    if freq.endswith("q"):
+        return f"{period.year} Q{(period.month - 1) // 3 + 1}"
+    if freq.endswith("mo"):
+        return f"{period:%Y-%m}"
+    return period.isoformat()
 
 
 @input_errors("corridor_network")
-def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Figure:
+def corridor_network(
+    graph: CorridorGraph, *, n: int = 30, seed: int = 0, ax: Axes | None = None
+) -> Figure:
     """The ``n`` largest corridors as a network: arrows from sender to receiver, width by volume.
 
     Widths follow the graph's value column (:attr:`CorridorGraph.value`).
+
+    Parameters
+    ----------
+    graph
+        A :class:`~flowlens.CorridorGraph`.
+    n
+        How many corridors (a positive whole number).
+    seed
+        The seed of the spring layout (a whole number >= 0): the same seed, the
+        same picture.
+    ax
+        An axes to draw into (one panel of :func:`subplots`); None makes a figure.
+
+    Returns
+    -------
+    Figure
+        The chart's figure (``ax``'s figure when ``ax`` is given).
 
     Examples
     --------
@@ -376,7 +569,7 @@ def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Fig
         fs.ORIGIN, fs.DESTINATION, graph.value
     ).iter_rows():
         network.add_edge(str(origin), str(destination), weight=float(amount))
-    fig, ax = _figure(width=8.0, height=6.5)
+    fig, ax = _canvas(ax, width=8.0, height=6.5)
     if network.number_of_edges():
         positions = nx.spring_layout(network, seed=seed, weight=None)
         largest = max(d["weight"] for _, _, d in network.edges(data=True))
@@ -405,18 +598,113 @@ def corridor_network(graph: CorridorGraph, *, n: int = 30, seed: int = 0) -> Fig
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _figure(*, width: float, height: float) -> tuple[Figure, Axes]:
-    # a Figure without pyplot: no global state, no GUI backend; it renders itself
-    # in a notebook and to PNG or SVG with savefig
+@functools.cache
+def _chart_figure() -> type[Figure]:
+    """The figure class of every chart: a matplotlib Figure that a notebook shows as a PNG.
+
+    Made on first use, so that ``import flowlens.plot`` needs no matplotlib (the
+    error then names the extra to install); one class per process (cached).
+    """
     try:
-        from matplotlib.figure import Figure as FigureClass
+        from matplotlib.figure import Figure as MatplotlibFigure
     except ImportError as exc:
         msg = "flowlens.plot needs matplotlib: pip install 'flowlens[plot]'"
         raise FlowlensError(msg) from exc
-    fig = FigureClass(figsize=(width, height), layout="constrained")
-    ax = fig.add_subplot()
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig, ax
+
+    class _ChartFigure(MatplotlibFigure):
+        """A Figure outside pyplot whose ``_repr_png_`` lets IPython display it."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            # no "Software" entry: the bytes do not change with the matplotlib version
+            self.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+            return buffer.getvalue()
+
+    _ChartFigure.__module__ = __name__
+    _ChartFigure.__qualname__ = "_ChartFigure"  # pickle finds it via the module's __getattr__
+    return _ChartFigure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_ChartFigure":  # a pickled chart is loaded by this name
+        return _chart_figure()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any
+) -> tuple[Figure, Any]:
+    """A figure of ``nrows`` x ``ncols`` axes for several charts, shown by a notebook.
+
+    Like ``matplotlib.pyplot.subplots``, without pyplot: the figure is the kind
+    every chart here returns (a notebook shows it once, as a PNG, when it is a
+    cell's last value), with the constrained layout. Draw into it with each
+    function's ``ax=``.
+
+    Parameters
+    ----------
+    nrows, ncols
+        The grid (positive whole numbers).
+    figsize
+        Width and height in inches; default 6.5 x 4 per axes.
+    **kwargs
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (``sharex``,
+        ``sharey``, ``squeeze``, ``width_ratios``...).
+
+    Returns
+    -------
+    (Figure, axes)
+        The figure, and its axes as ``Figure.subplots`` returns them (one Axes,
+        or an array of them).
+
+    Examples
+    --------
+    >>> import flowlens as fl
+    >>> from flowlens import plot
+    >>> panel = fl.corridor_panel(fl.load_flows(fl.load_sample("flows")), freq="year")
+    >>> graph = fl.CorridorGraph.from_panel(panel)
+    >>> fig, (left, right) = plot.subplots(1, 2, figsize=(12, 4.5))
+    >>> plot.top_corridors(graph, n=8, ax=left) is fig
+    True
+    >>> plot.corridor_network(graph, n=12, ax=right) is fig
+    True
+    >>> [a.get_title() for a in fig.axes]
+    ['Largest 8 corridors', 'Largest 12 corridors']
+    """
+    _positive(nrows, "nrows")
+    _positive(ncols, "ncols")
+    size = figsize if figsize is not None else (6.5 * ncols, 4.0 * nrows)
+    fig = _chart_figure()(figsize=size, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _canvas(ax: object, *, width: float, height: float) -> tuple[Figure, Axes]:
+    """The figure and axes to draw on: ``ax`` and its (root) figure, or a new chart figure.
+
+    A new figure is outside pyplot (no global state, no GUI backend, never shown
+    twice) and shows itself in a notebook (see the module's docstring).
+    """
+    figure_class = _chart_figure()
+    from matplotlib.axes import Axes as MatplotlibAxes
+    from matplotlib.figure import Figure as MatplotlibFigure
+
+    if ax is None:
+        fig = figure_class(figsize=(width, height), layout="constrained")
+        axes = fig.add_subplot()
+    elif isinstance(ax, MatplotlibAxes):
+        axes, parent = ax, ax.figure
+        while not isinstance(parent, MatplotlibFigure):  # a SubFigure: up to the root figure
+            parent = parent.figure
+        fig = parent
+    else:
+        msg = (
+            f"ax must be a matplotlib Axes (one of plot.subplots() or plt.subplots()), "
+            f"got {type(ax).__name__}; leave it out for a new figure"
+        )
+        raise ParameterError(msg)
+    axes.spines[["top", "right"]].set_visible(False)
+    return fig, axes
 
 
 def _money_axis(ax: Axes, which: str) -> None:
