@@ -8,9 +8,10 @@ else ``data/samples/real/`` where a copy exists):
 - Banco de Mexico, monthly inflows to Mexico, 1995-2026 (``read_banxico_monthly``);
 - Banco de Mexico, quarterly inflows by sending country, 2013-2026
   (``read_banxico_quarterly_by_country``; one series per sending country);
-- Banco de Guatemala, monthly family remittances, 2002-2024 (xlsx, US$ million);
+- Banco de Guatemala, monthly family remittances, 2002-2024 (xlsx, US$ million;
+  ``read_series``);
 - Banco de la Republica (Colombia), monthly workers' remittances, 2000-2020 (xlsx,
-  US$ million);
+  US$ million; ``read_series``);
 - World Bank-KNOMAD annual inflows, 2000-2022 (``read_knomad_annual``; annual: only
   reported, for the countries of the crisis events and the three above).
 
@@ -97,12 +98,6 @@ TOOL_THRESHOLD = 3.0
 TRAILING_YEARS = 6  # 72 months, 24 quarters
 WARNINGS: set[str] = set()  # what the methods warned of, reported with the results
 TOOL_VERSION = 1  # bump when a tool's definition changes: the cache keys change with it
-SPANISH_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ("ENE", "FEB", "MAR", "ABR", "MAY", "JUN", "JUL", "AGO", "SEP", "OCT", "NOV", "DIC")
-    )
-}
 FILES = {
     "banxico_monthly": "banxico_mexico_remittances_monthly_1995_2026.csv",
     "banxico_quarterly": "banxico_mexico_remittances_by_country_quarterly_2013_2026.csv",
@@ -149,68 +144,40 @@ def find(name: str, data: Path | None) -> Path:
     raise SystemExit(msg)
 
 
-def _national(period: pl.Expr, value: pl.Expr, destination: str) -> list[pl.Expr]:
-    return [
-        period.alias("period"),
-        pl.lit(destination).alias("destination"),
-        value.cast(pl.Float64).alias("amount_usd"),
-    ]
+def _national_series(path: Path, **how: Any) -> pl.DataFrame:
+    """A central bank's national monthly series, read with ``fl.read_series``, as the
+    (period, destination, amount_usd) panel the evaluation scores."""
+    table = fl.read_series(path, unit="US$ million", **how)
+    return table.panel.select(
+        "period", pl.col("destination").cast(pl.String), pl.col("amount_usd").cast(pl.Float64)
+    )
 
 
 def load_guatemala(path: Path) -> pl.DataFrame:
     """Banco de Guatemala's monthly family remittances (US$ million) as USD.
 
-    The Date column is text and its last cell is mistyped (2025-12-24 for December
-    2024), so the period is built from Year and the month's position in the year.
+    The Date column's last cell is mistyped (2025-12-24 for December 2024), so the
+    period is read from the Year and Month columns.
     """
-    raw = pl.read_excel(path)
-    month = {
-        m: i + 1
-        for i, m in enumerate(
-            (
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            )
-        )
-    }
-    return raw.filter(pl.col("Remesas").is_not_null()).select(
-        _national(
-            pl.date(
-                pl.col("Year"), pl.col("Month").replace_strict(month, return_dtype=pl.Int32), 1
-            ),
-            pl.col("Remesas") * 1e6,
-            "GTM",
-        )
+    return _national_series(
+        path,
+        date=("Year", "Month"),
+        value="Remesas",
+        destination="GTM",
+        source=PUBLISHERS["banguat_monthly"],
     )
 
 
 def load_colombia(path: Path) -> pl.DataFrame:
-    """Banco de la Republica's monthly workers' remittances (US$ million) as USD."""
-    raw = pl.read_excel(path)
-    parts = pl.col("Fecha").str.strip_chars().str.split(" ")
-    return raw.filter(pl.col("Remesas").is_not_null()).select(
-        _national(
-            pl.date(
-                parts.list.get(0).cast(pl.Int32),
-                # months are abbreviated to 3 or 4 letters (SEP and SEPT, AGO and AGOS)
-                parts.list.get(1)
-                .str.slice(0, 3)
-                .replace_strict(SPANISH_MONTHS, return_dtype=pl.Int32),
-                1,
-            ),
-            pl.col("Remesas") * 1e6,
-            "COL",
-        )
+    """Banco de la Republica's monthly workers' remittances (US$ million) as USD; the
+    Spanish month labels (``2000 ENE``, ``SEPT``, ``AGOS``) are read by ``fl.read_series``."""
+    return _national_series(
+        path,
+        sheet="Hoja1",
+        date="Fecha",
+        value="Remesas",
+        destination="COL",
+        source=PUBLISHERS["banrep_monthly"],
     )
 
 

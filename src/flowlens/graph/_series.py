@@ -166,13 +166,30 @@ def _changes(grid: pl.LazyFrame, volumes: pl.LazyFrame, value: str) -> pl.LazyFr
     )
 
 
-@input_errors("inflow_context")
-def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMOUNT_USD) -> Any:
-    """Inflows per receiving country and year against another series, as a ratio.
+HUMANITARIAN_FUNDING = "total_funding_usd"
+"""The column :func:`inflow_context` sets inflows against by default: humanitarian funding
+per country and year recorded by OCHA's Financial Tracking Service, inside and outside
+appeals (:func:`flowlens.read_ocha_fts`)."""
 
-    For example humanitarian funding per country and year: the World Bank puts
+
+@input_errors("inflow_context")
+def inflow_context(  # long: its docstring; the body is the series' checks and one join
+    panel: Any,
+    series: Any = None,
+    *,
+    against: str = HUMANITARIAN_FUNDING,
+    value: str = fs.AMOUNT_USD,
+) -> Any:
+    """Inflows per receiving country and year against another series, by default humanitarian funding.
+
+    By default the inflows are set against the humanitarian funding that OCHA's
+    Financial Tracking Service records per country and year (the packaged FTS
+    table, ``fl.load_sample("ocha_fts")``): the comparison behind the finding
+    that remittances dwarf humanitarian funding. The World Bank puts
     remittances to low- and middle-income countries at about USD 656bn in 2023,
-    against about USD 43bn of international humanitarian assistance.
+    against about USD 43bn of international humanitarian assistance; country by
+    country the ratio varies, and in the year of a great disaster humanitarian
+    funding can exceed remittances (Haiti 2010: about 0.4).
 
     Parameters
     ----------
@@ -180,10 +197,17 @@ def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMO
         A corridor panel (``period``, ``destination``, ``value``); country totals
         with a null origin count too. Any table kind.
     series
-        ``country`` (ISO3), ``year`` and the column named by ``against``; any
-        table kind.
+        The comparison: ``country`` (ISO3), ``year`` and the column named by
+        ``against``, any table kind, or the result of
+        :func:`flowlens.read_ocha_fts`. None (the default): the packaged FTS
+        table, built from the HDX file of OCHA FTS requirements and funding by
+        country, plan and year (1999-2031; provenance in
+        ``data/samples/real/PROVENANCE.md``).
     against
-        The column of ``series`` to set the inflows against.
+        The column of ``series`` to set the inflows against. Default
+        ``total_funding_usd``: FTS funding to the country in the year, to appeals
+        and plans and outside them; ``funding_usd`` counts only funding to
+        appeals and plans, ``requirements_usd`` what they asked for.
     value
         The panel's volume column (default ``amount_usd``).
 
@@ -192,7 +216,8 @@ def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMO
     The kind of table ``panel`` came as
         ``country``, ``year``, ``inflow_usd`` (the sum of ``value``), the
         ``against`` column, and ``ratio`` (inflows / against), for the
-        country-years in both.
+        country-years in both (a country-year that FTS does not record is not
+        in the result).
 
     Examples
     --------
@@ -204,10 +229,25 @@ def inflow_context(panel: Any, series: Any, *, against: str, value: str = fs.AMO
     >>> aid = pl.DataFrame({"country": ["HTI"], "year": [2023], "humanitarian_usd": [0.5e9]})
     >>> inflow_context(panel, aid, against="humanitarian_usd")["ratio"].item()
     8.0
+
+    Against OCHA FTS humanitarian funding (the default):
+
+    >>> fts = inflow_context(panel)
+    >>> fts.columns
+    ['country', 'year', 'inflow_usd', 'total_funding_usd', 'ratio']
+    >>> round(fts["total_funding_usd"].item() / 1e6, 1)  # HTI 2023: 248.0 to the plan, 113.1 outside
+    361.1
     """
+    from flowlens.official_series import HumanitarianFunding
+    from flowlens.official_series._fts import _bundled_fts
+
     source = from_any(panel, what="inflow_context's panel")
     frame = source.lazy()
     MissingColumnError.require(frame.collect_schema().names(), fs.PERIOD, fs.DESTINATION, value)
+    if series is None:
+        series = _bundled_fts()
+    elif isinstance(series, HumanitarianFunding):
+        series = series.country_year
     context = from_any(series, what="inflow_context's series").lazy()
     MissingColumnError.require(context.collect_schema().names(), "country", "year", against)
     checked_table(frame, what="inflow_context's panel", values=[value], texts=[fs.DESTINATION])
