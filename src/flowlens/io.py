@@ -119,17 +119,79 @@ def _is_table(source: object) -> bool:
     )
 
 
+def _skipped(path: Path, root: Path) -> bool:
+    """Whether a file or folder below ``root`` starts with ``_`` or ``.`` (not part of the data)."""
+    return any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+
+
 def _dataset_files(folder: Path) -> list[Path]:
     """The Parquet files of a dataset folder, skipping every file or folder whose name starts
-    with ``_`` or ``.`` below it (as Spark, pyarrow and Dask do: ``_truth/`` of
+    with ``_`` or ``.`` below it (as Hive, Spark, pyarrow and Dask do: ``_truth/`` of
     flowlens.synth, ``_SUCCESS``, ``.tmp`` files of a writer in progress)."""
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.suffix.lower() in _PARQUET_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+        if p.suffix.lower() in _PARQUET_SUFFIXES and p.is_file() and not _skipped(p, folder)
     )
+
+
+def _glob_root(pattern: str) -> Path:
+    """The folder a pattern starts from: its leading parts without ``* ? [``."""
+    parts = Path(pattern).parts
+    fixed: list[str] = []
+    for part in parts:
+        if any(ch in part for ch in _GLOB_CHARACTERS):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+def _same_columns(files: list[Path], what: str) -> None:
+    """Refuse files of one dataset whose columns (names and types) differ, naming both files.
+
+    Read from each file's footer (no data is read). A file that is not Parquet is named.
+    """
+    first: dict[str, pl.DataType] | None = None
+    for path in files:
+        try:
+            schema = dict(pl.read_parquet_schema(path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            text = str(exc).split("\n", 1)[0]
+            msg = (
+                f"cannot read {str(path)!r} (a file of {what}): it is not a Parquet file, or "
+                f"it is damaged or still being written ({type(exc).__name__}: {text}); "
+                "remove it from the dataset, or give it a name starting with _ or . to skip it"
+            )
+            raise InputFormatError(msg) from exc
+        if first is None:
+            first = schema
+            continue
+        if schema == first:
+            continue
+        missing = [c for c in first if c not in schema]
+        extra = [c for c in schema if c not in first]
+        retyped = [
+            f"{c} ({first[c]} / {schema[c]})"
+            for c in first
+            if c in schema and schema[c] != first[c]
+        ]
+        found = "; ".join(
+            f"{label} {items}"
+            for label, items in (
+                ("without", missing),
+                ("with extra", extra),
+                ("with other types:", retyped),
+            )
+            if items
+        )
+        msg = (
+            f"the files of {what} do not share their columns: {str(path)!r} differs from "
+            f"{str(files[0])!r} ({found}). Every file of a dataset must have the same columns; "
+            "keep other tables (a generator's truth, metadata) in a folder whose name starts "
+            "with _ or . (the reader skips it, as Hive and Spark do), or point to the flow "
+            "files alone"
+        )
+        raise InputFormatError(msg)
 
 
 def _scan_path(path: Path) -> LazySource:
@@ -147,9 +209,11 @@ def _scan_path(path: Path) -> LazySource:
         files = _dataset_files(path)
         if not files:
             msg = (
-                f"directory {text!r} holds no .parquet files; point to a file or a Parquet dataset"
+                f"directory {text!r} holds no .parquet files (outside entries whose name "
+                "starts with _ or ., which are skipped); point to a file or a Parquet dataset"
             )
             raise InputFormatError(msg)
+        _same_columns(files, f"the Parquet dataset {text!r}")
         return LazySource(
             pl.scan_parquet(files, glob=False), eager=False, description=f"Parquet dataset {text}"
         )
@@ -198,16 +262,26 @@ def _kind_of(path: Path) -> str:
 
 
 def _scan_glob(pattern: str) -> LazySource:
-    """The Parquet files a pattern matches (no file has the pattern's exact name)."""
-    matches = sorted(
+    """The Parquet files a pattern matches (no file has the pattern's exact name).
+
+    As in a dataset folder, a match with a file or folder starting with ``_`` or ``.``
+    below the pattern's fixed start is skipped (``flows/**/*.parquet`` leaves out
+    ``flows/_truth/``), unless the pattern itself names such an entry
+    (``flows/_truth/*.parquet``, ``flows/_*/*.parquet``).
+    """
+    root = _glob_root(pattern)
+    found = sorted(
         Path(m)
         for m in glob.glob(pattern, recursive=True)  # noqa: PTH207 (absolute patterns)
         if Path(m).is_file()
     )
+    named = any(part.startswith(("_", ".")) for part in Path(pattern).parts[len(root.parts) :])
+    matches = found if named else [m for m in found if not _skipped(m, root)]
     if not matches:
+        skipped = f" ({len(found)} skipped: their names start with _ or .)" if found else ""
         msg = (
-            f"no file matches the pattern {pattern!r} (no file has that exact name, so it "
-            "was read as a glob pattern: * ? [ ]); check the path and the working directory"
+            f"no file matches the pattern {pattern!r}{skipped} (no file has that exact name, "
+            "so it was read as a glob pattern: * ? [ ]); check the path and the working directory"
         )
         raise InputFormatError(msg)
     other = next((m for m in matches if _kind_of(m) != "parquet"), None)
@@ -217,6 +291,7 @@ def _scan_glob(pattern: str) -> LazySource:
             "a pattern reads Parquet files only (pass a CSV file by its own path)"
         )
         raise InputFormatError(msg)
+    _same_columns(matches, f"the pattern {pattern!r}")
     return LazySource(
         pl.scan_parquet(matches, glob=False),
         eager=False,
@@ -435,6 +510,11 @@ def read_error(exc: Exception, source: str) -> InputFormatError:
         fix = "the CSV is malformed, most often by an unclosed quote; close it, or fix the row"
     elif isinstance(exc, pl.exceptions.NoDataError):
         fix = "it holds no header row"
+    elif isinstance(exc, pl.exceptions.SchemaError) or "mismatch" in text.lower():
+        fix = (
+            "its files do not share one schema (names and types of columns); every file of "
+            "a dataset must have the same columns"
+        )
     else:
         fix = "the file is damaged or not in the format its name says"
     return InputFormatError(f"cannot read {source}: {fix} ({type(exc).__name__}: {text})")
