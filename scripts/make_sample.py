@@ -89,7 +89,7 @@ def make_flows(n_rows: int = 4000, seed: int = SAMPLE_SEED) -> pl.DataFrame:
             ("2024-03-05", "GBR", "NGA", "remittance", "bank", "300", "GBP", "-2", "S09010", "B10"),
             ("2024-03-05", "SAU", "IND", "remittance", "mto", "700", "INR", "4", "S09011", "B11"),
             (
-                "2019-03-06",
+                "2024-03-06",
                 "Somalia",
                 "Kenya",
                 "remittance",
@@ -116,7 +116,8 @@ def make_flows(n_rows: int = 4000, seed: int = SAMPLE_SEED) -> pl.DataFrame:
         schema=frame.columns,
         orient="row",
     )
-    # INR has ECB rates, KES has none: B11 passes, B12 is rejected for want of a rate.
+    # INR has ECB rates, KES has none, and the annual fallback ends in 2022: B11 passes,
+    # B12 is rejected for want of a rate.
     return pl.concat([frame, broken])
 
 

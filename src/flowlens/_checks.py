@@ -23,8 +23,8 @@ from flowlens.errors import (
     closest,
 )
 from flowlens.io import MAX_COLUMNS
-from flowlens.normalise import usd_per_unit
-from flowlens.reference import currency_codes, to_iso3
+from flowlens.normalise import fx_lookup
+from flowlens.reference import currency_codes, fx_annual_coverage, to_iso3
 
 RULES: tuple[str, ...] = (
     "date",
@@ -83,6 +83,7 @@ class _Source:
     to_source: Mapping[str, str]  # canonical name -> source column
     distinct: Mapping[str, pl.Series]  # source column -> its distinct values (text codes)
     max_fx_staleness_days: int
+    annual_fx: bool = False  # the packaged annual rates back the daily ones
 
     def has(self, name: str) -> bool:
         return name in self.to_source
@@ -185,9 +186,15 @@ def _no_rate(s: _Source) -> pl.Expr:
 
 
 def _no_rate_reason(s: _Source) -> pl.Expr:
+    annual = ""
+    if s.annual_fx:
+        cov = fx_annual_coverage()
+        annual = (
+            f", nor an annual rate for its year: those cover {cov['first_year']}-{cov['last_year']}"
+        )
     return pl.format(
         f"fx: no FX rate for {{}} on {{}} (nor in the {s.max_fx_staleness_days} "
-        "days before); pass fx= with your own rates",
+        f"days before{annual}); pass fx= with your own rates",
         pl.col(_p(fs.CURRENCY)).cast(pl.String),
         pl.col(_P + "fx_date").cast(pl.String),
     )
@@ -339,6 +346,7 @@ def _clean_columns(s: _Source, keep: Sequence[str]) -> tuple[tuple[str, str], ..
         fs.AMOUNT,
         fs.CURRENCY,
         fs.AMOUNT_USD,
+        fs.FX_PRECISION,
     ]
     if s.has(fs.FEE):
         names += [fs.FEE, fs.FEE_USD]
@@ -394,18 +402,26 @@ class ValidationPlan:
             if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
         ]
         s = _Source(
-            schema, to_source, _distinct_text_values(frame, text_codes), max_fx_staleness_days
+            schema,
+            to_source,
+            _distinct_text_values(frame, text_codes),
+            max_fx_staleness_days,
+            annual_fx=fx is None,
         )
         fx_date = pl.col(_p(fs.DATE))
         if isinstance(s.dtype(fs.DATE), pl.Datetime):
             fx_date = fx_date.dt.date()
-        rate = usd_per_unit(
+        rate, precision = fx_lookup(
             fx_date, pl.col(_p(fs.CURRENCY)), fx, max_staleness_days=max_fx_staleness_days
         )
         staged = (
             (frame if positions_given else frame.with_row_index(_ROW))
             .with_columns(_parsed_columns(s))
-            .with_columns(fx_date.alias(_P + "fx_date"), rate.alias(_P + "usd_per_unit"))
+            .with_columns(
+                fx_date.alias(_P + "fx_date"),
+                rate.alias(_P + "usd_per_unit"),
+                precision.alias(_p(fs.FX_PRECISION)),
+            )
             .with_columns(_derived_columns(s, positions_given=positions_given))
         )
         rules = [r for r in RULE_TABLE if all(s.has(n) for n in r.needs)]

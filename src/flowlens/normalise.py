@@ -5,20 +5,39 @@ before that date, provided it is at most ``max_staleness_days`` old. The rates a
 laid out on a calendar-day grid (forward-filled within that limit) and flattened
 into one dense array indexed by (currency, day), so converting a row is an array
 lookup (``gather``): no join, no sort, and the row order is kept.
+
+With the packaged rates, a row that no daily rate covers (a currency the ECB does
+not publish, such as PKR or NGN, or a date outside its coverage) falls back to the
+World Bank's annual official rate for the transfer's calendar year
+(:func:`flowlens.reference.fx_annual`, 1960-2022), and :func:`fx_lookup` says which
+kind of rate each row got (``fx_precision``: ``daily`` or ``annual``; ``given`` for
+a user's own table, which gets no fallback). An annual rate is used for its own
+year only: a 2023 transfer in a currency without a daily rate is not converted at
+the 2022 average (for TRY, carrying 2022's average into 2023 would be off by up to
+44%, docs/official_fx.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import polars as pl
 
 from flowlens.errors import MissingColumnError, ReferenceDataError
-from flowlens.reference import currency_codes, fx_rates
-from flowlens.schema import CURRENCY_ENUM
+from flowlens.reference import currency_codes, fx_annual, fx_rates
+from flowlens.schema import CURRENCY_ENUM, FX_PRECISION_ENUM
 
-__all__ = ["DEFAULT_MAX_STALENESS_DAYS", "check_fx_table", "daily_fx_grid", "usd_per_unit"]
+__all__ = [
+    "DEFAULT_MAX_STALENESS_DAYS",
+    "FxLookup",
+    "annual_usd_per_unit",
+    "check_fx_table",
+    "daily_fx_grid",
+    "fx_lookup",
+    "usd_per_unit",
+]
 
 DEFAULT_MAX_STALENESS_DAYS = 7
 """A rate may be at most 7 days older than the transfer: covers ECB holiday gaps
@@ -277,3 +296,120 @@ def _as_of(
     same_currency = (found // (1 << 32)) == (wanted // (1 << 32))
     fresh = (wanted - found) <= max_staleness_days
     return pl.lit(values).gather(pl.when((at >= 0) & same_currency & fresh).then(at))
+
+
+@dataclass(frozen=True)
+class _AnnualRates:
+    """Annual rates flattened by (currency position in CURRENCY_ENUM, year - ``first_year``)."""
+
+    values: pl.Series
+    first_year: int
+    n_years: int
+
+
+@cache
+def _annual_dense() -> _AnnualRates:
+    table = fx_annual()
+    first, last = int(table["year"].min()), int(table["year"].max())  # type: ignore[arg-type]
+    n_years = int(last) - int(first) + 1
+    position = (
+        table["currency"].cast(CURRENCY_ENUM).to_physical().cast(pl.Int64) * n_years
+        + table["year"].cast(pl.Int64)
+        - int(first)
+    )
+    n_cells = len(CURRENCY_ENUM.categories) * n_years
+    values = pl.Series("usd_per_unit", [None] * n_cells, dtype=pl.Float64).scatter(
+        position, table["usd_per_unit"]
+    )
+    return _AnnualRates(values, int(first), n_years)
+
+
+def annual_usd_per_unit(date: pl.Expr, currency: pl.Expr) -> pl.Expr:
+    """US dollars per unit of ``currency`` in ``date``'s calendar year, from the annual table.
+
+    The World Bank's official exchange rate, annual average
+    (:func:`flowlens.reference.fx_annual`); null outside its years (1960-2022) and
+    for currency-years it leaves out. No rate is carried into a later year.
+
+    Parameters
+    ----------
+    date
+        A Date expression.
+    currency
+        An expression of dtype :data:`flowlens.schema.CURRENCY_ENUM`.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.normalise import annual_usd_per_unit
+    >>> from flowlens.schema import CURRENCY_ENUM
+    >>> df = pl.DataFrame({"d": [dt.date(2020, 6, 1), dt.date(2023, 6, 1)], "c": ["PKR", "PKR"]})
+    >>> rate = annual_usd_per_unit(pl.col("d"), pl.col("c").cast(CURRENCY_ENUM))
+    >>> [None if r is None else round(1 / r, 2) for r in df.select(rate).to_series()]
+    [161.84, None]
+    """
+    annual = _annual_dense()
+    year = date.dt.year().cast(pl.Int64) - annual.first_year
+    key = currency.to_physical().cast(pl.Int64) * annual.n_years + year
+    in_range = (year >= 0) & (year < annual.n_years)
+    return pl.lit(annual.values).gather(pl.when(in_range).then(key))
+
+
+class FxLookup(NamedTuple):
+    """The rate a row is converted at and the kind of rate it is (see :func:`fx_lookup`)."""
+
+    usd_per_unit: pl.Expr
+    precision: pl.Expr
+
+
+def fx_lookup(
+    date: pl.Expr,
+    currency: pl.Expr,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    *,
+    max_staleness_days: int = DEFAULT_MAX_STALENESS_DAYS,
+) -> FxLookup:
+    """The USD rate of each row and its precision: daily where one is in force, else annual.
+
+    With the packaged rates (``fx=None``) the daily rate in force on the date
+    (:func:`usd_per_unit`: the ECB-derived rates, the USD and euro pegs) is used
+    where there is one; otherwise the annual official rate of the date's year
+    (:func:`annual_usd_per_unit`). ``precision`` is ``daily`` or ``annual``
+    accordingly (:data:`flowlens.schema.FX_PRECISION_ENUM`), null where neither
+    exists. With your own table (``fx=``) only its rates are used and ``precision``
+    is ``given``.
+
+    Parameters
+    ----------
+    date, currency, fx, max_staleness_days
+        As in :func:`usd_per_unit`.
+
+    Returns
+    -------
+    FxLookup
+        ``usd_per_unit`` (Float64) and ``precision`` (Enum) expressions.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from flowlens.normalise import fx_lookup
+    >>> from flowlens.schema import CURRENCY_ENUM
+    >>> df = pl.DataFrame({"d": [dt.date(2020, 3, 2)] * 3, "c": ["EUR", "NGN", "XOF"]})
+    >>> rate, precision = fx_lookup(pl.col("d"), pl.col("c").cast(CURRENCY_ENUM))
+    >>> df.select(precision).to_series().to_list()
+    ['daily', 'annual', 'daily']
+    """
+    daily = usd_per_unit(date, currency, fx, max_staleness_days=max_staleness_days)
+    if fx is not None:
+        given = pl.when(daily.is_not_null()).then(pl.lit("given", FX_PRECISION_ENUM))
+        return FxLookup(daily, given)
+    annual = annual_usd_per_unit(date, currency)
+    precision = (
+        pl.when(daily.is_not_null())
+        .then(pl.lit("daily", FX_PRECISION_ENUM))
+        .when(annual.is_not_null())
+        .then(pl.lit("annual", FX_PRECISION_ENUM))
+    )
+    return FxLookup(pl.coalesce(daily, annual), precision)

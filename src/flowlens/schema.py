@@ -42,6 +42,9 @@ __all__ = [
     "FLOW_TYPES",
     "FLOW_TYPE_ENUM",
     "FORMAL_CHANNELS",
+    "FX_PRECISION",
+    "FX_PRECISIONS",
+    "FX_PRECISION_ENUM",
     "INFORMAL_CHANNELS",
     "N_SENDERS",
     "N_TRANSFERS",
@@ -67,6 +70,8 @@ CURRENCY: Final = "currency"
 AMOUNT_USD: Final = "amount_usd"
 FEE: Final = "fee"
 FEE_USD: Final = "fee_usd"
+FX_PRECISION: Final = "fx_precision"
+"""Which kind of rate converted the row (see :data:`FX_PRECISIONS`)."""
 SENDER_ID: Final = "sender_id"
 ORG_ID: Final = "org_id"
 TX_ID: Final = "tx_id"
@@ -98,6 +103,11 @@ COUNTRY_ENUM: Final = pl.Enum(country_codes())
 CURRENCY_ENUM: Final = pl.Enum(currency_codes())
 FLOW_TYPE_ENUM: Final = pl.Enum(FLOW_TYPES)
 CHANNEL_ENUM: Final = pl.Enum(CHANNELS)
+FX_PRECISIONS: Final = ("daily", "annual", "given")
+"""``daily``: the packaged rate of the day (ECB-derived, or a USD or euro peg); ``annual``:
+the World Bank's annual official rate, where no daily rate is in force; ``given``: the
+user's own ``fx=`` table."""
+FX_PRECISION_ENUM: Final = pl.Enum(FX_PRECISIONS)
 
 REQUIRED_COLUMNS: Final = (DATE, ORIGIN, DESTINATION, FLOW_TYPE, AMOUNT, CURRENCY)
 """Columns every transaction table must have (``channel`` defaults to ``unknown``)."""
@@ -114,6 +124,7 @@ CANONICAL_SCHEMA: Final = pl.Schema(
         AMOUNT: pl.Float64(),
         CURRENCY: CURRENCY_ENUM,
         AMOUNT_USD: pl.Float64(),
+        FX_PRECISION: FX_PRECISION_ENUM,
         FEE: pl.Float64(),
         FEE_USD: pl.Float64(),
         SENDER_ID: pl.String(),

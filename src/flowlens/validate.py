@@ -53,6 +53,11 @@ class ValidationReport:
         One row per outcome (``clean`` then each rule with rejects): ``outcome``
         and ``n_rows``. Counts are derived from the rejects and the number of
         rows in the source (read from Parquet metadata where it can be).
+    fx_summary
+        The clean rows per kind of exchange rate that converted them
+        (``fx_precision``: ``daily``, ``annual`` for the World Bank annual
+        fallback, ``given`` for your own ``fx=``): ``n_rows``, ``amount_usd`` and
+        ``share_usd``.
     n_rows_in, n_clean, n_rejected
         Row counts; ``n_clean + n_rejected == n_rows_in``.
     source
@@ -127,6 +132,35 @@ class ValidationReport:
                 )
             self._results["clean_amount_usd"] = total
         return float(self._results["clean_amount_usd"].item())
+
+    @property
+    def fx_summary(self) -> pl.DataFrame:
+        """Clean rows and USD per ``fx_precision`` (for a lazy source, a pass on first use).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> import flowlens as fl
+        >>> raw = pl.DataFrame({
+        ...     "date": ["2020-03-02", "2020-03-02"], "origin": ["GBR", "USA"],
+        ...     "destination": ["PAK", "MEX"], "flow_type": ["remittance", "remittance"],
+        ...     "amount": [30000.0, 100.0], "currency": ["PKR", "USD"],
+        ... })
+        >>> fl.load_flows(raw).fx_summary.select("fx_precision", "n_rows").rows()
+        [('daily', 1), ('annual', 1)]
+        """
+        if "fx_summary" not in self._results:
+            with _reading(self.source):
+                per_kind = (
+                    self.clean.lazy()
+                    .group_by(fs.FX_PRECISION)
+                    .agg(n_rows=pl.len(), amount_usd=pl.col(fs.AMOUNT_USD).sum())
+                    .sort(fs.FX_PRECISION)
+                    .with_columns(share_usd=pl.col("amount_usd") / pl.col("amount_usd").sum())
+                    .collect(engine="streaming")
+                )
+            self._results["fx_summary"] = per_kind
+        return self._results["fx_summary"]
 
     def collect(self, frame: pl.LazyFrame | pl.DataFrame) -> tuple[pl.DataFrame, ValidationReport]:
         """Collect ``frame`` (built on ``clean``) together with the rejects and summary.
@@ -267,7 +301,12 @@ def load_flows(
     fx
         Your own rates (``date``, ``currency``, ``usd_per_unit``); default: the
         packaged table derived from the ECB euro reference rates plus the Gulf USD
-        pegs (:func:`flowlens.reference.fx_coverage`).
+        pegs and the currencies fixed to the euro (:func:`flowlens.reference.fx_coverage`),
+        backed, where no daily rate is in force, by the World Bank's annual official
+        rate of the transfer's year (:func:`flowlens.reference.fx_annual`,
+        1960-2022; never carried into a later year). Each clean row's
+        ``fx_precision`` says which (``daily``, ``annual``; ``given`` with your own
+        table, which gets no fallback); :attr:`ValidationReport.fx_summary` counts them.
     max_fx_staleness_days
         How old the latest rate on or before a transfer's date may be. The default,
         7, spans ECB holiday gaps; pass 31 for a monthly table.
@@ -300,7 +339,7 @@ def load_flows(
     missing channel is ``unknown``); ``amount`` empty, NaN, infinite, zero,
     negative or not a number; ``currency`` not an ISO 4217 code; ``fee`` negative
     or not a number; ``fx`` no rate for the currency on or before the date within
-    the staleness limit; ``duplicate_tx_id`` a ``tx_id`` already seen at an earlier
+    the staleness limit (and, with the packaged rates, no annual rate for its year); ``duplicate_tx_id`` a ``tx_id`` already seen at an earlier
     position (the first occurrence is kept, whatever its own fate).
 
     Examples
