@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -25,12 +26,19 @@ import polars as pl
 
 from flowlens import schema as fs
 from flowlens._panelspec import PanelSpec, panel_spec
-from flowlens.errors import FlowlensError, InputFormatError, MissingColumnError, closest
+from flowlens.errors import (
+    FlowlensError,
+    InputFormatError,
+    MissingColumnError,
+    ParameterError,
+    closest,
+)
 from flowlens.io import sniff_csv
 from flowlens.reference import aggregates, name_key, to_iso3
 
 __all__ = [
     "OfficialTable",
+    "matrix_vintages",
     "read_banxico_monthly",
     "read_banxico_quarterly_by_country",
     "read_knomad_annual",
@@ -125,10 +133,6 @@ def _check_csv(path: Path) -> None:
     sniff_csv(path)
 
 
-_WB_MATRIX = (
-    "a World Bank bilateral matrix workbook (.xlsx: a title, then countries down the "
-    "first column and across the second row)"
-)
 _KNOMAD = (
     "a KNOMAD workbook of remittance inflows or outflows (.xlsx: a title row with years "
     "2000, 2001, ..., then countries down the first column)"
@@ -257,29 +261,296 @@ def _split_notes(grid: pl.DataFrame, first_data_row: int) -> tuple[pl.DataFrame,
     return data, tuple(s.strip() for s in notes[body.columns[0]].to_list())
 
 
-@_reader(_WB_MATRIX)
+@dataclass(frozen=True)
+class _MatrixKind:
+    """What one kind of World Bank matrix looks like: its title, its sheet names, its reader."""
+
+    name: str
+    reader: str
+    title: re.Pattern[str]
+    sheet: re.Pattern[str]
+    example: str
+
+
+_REMITTANCE = _MatrixKind(
+    name="bilateral remittance matrix",
+    reader="read_wb_bilateral_matrix",
+    title=re.compile(r"bilateral\s+remittance\s+(?:estimates\s+for|matrix)\s+(\d{4})", re.I),
+    sheet=re.compile(r"bilateral[\s_]+remittances?[\s_]+(\d{4})", re.I),
+    example="'Bilateral Remittance Estimates for 2021 ...' (or named 'Bilateral Remittances 2016')",
+)
+_STOCK = _MatrixKind(
+    name="bilateral migrant-stock matrix",
+    reader="read_wb_migrant_stock",
+    title=re.compile(
+        r"bilateral\s+(?:estimates\s+of\s+migrant\s+stocks?\s+in|migration\s+matrix)\s+(\d{4})",
+        re.I,
+    ),
+    sheet=re.compile(r"bilateral[\s_]+migration[\s_]+(\d{4})", re.I),
+    example="'Bilateral Estimates of Migrant Stocks in 2021' (or named 'Bilateral Migration 2013')",
+)
+_KINDS = (_REMITTANCE, _STOCK)
+_PEEK_ROWS = 6
+"""Rows of each sheet read to find its title and its header row of country names."""
+_MIN_HEADER_NAMES = 20
+"""A header row names at least this many countries (the World Bank's name about 214)."""
+
+_WB_REMITTANCE = (
+    "a World Bank/KNOMAD bilateral remittance matrix workbook (.xlsx: a sheet titled "
+    "'Bilateral Remittance Estimates for <year> ...', a row of receiving countries, "
+    "sending countries down the first column)"
+)
+_WB_STOCK = (
+    "a World Bank/KNOMAD bilateral migrant-stock matrix workbook (.xlsx: a sheet titled "
+    "'Bilateral Estimates of Migrant Stocks in <year>', a row of destination countries, "
+    "countries of origin down the first column)"
+)
+_WB_ANY = "a World Bank/KNOMAD bilateral remittance or migrant-stock matrix workbook (.xlsx)"
+
+_ASSUMED_ZERO = {
+    2021: (
+        ("IND", "PAK"),
+        ("PAK", "IND"),
+        ("LBN", "ISR"),
+        ("ISR", "LBN"),
+        ("AZE", "ARM"),
+        ("ARM", "AZE"),
+    )
+}
+"""Corridors the remittance matrix of a year sets to zero by assumption, as its footnote
+names them (December 2022 version: "Flows between India and Pakistan, Pakistan and India,
+Lebanon and Israel and vice versa, and Azerbaijan and Armenia and vice versa are assumed
+to be zero given the political economy situations in these corridors")."""
+
+
+@dataclass(frozen=True)
+class _SheetLayout:
+    """One sheet as its first rows show it: the header row, the title above it, its kind."""
+
+    sheet: str
+    first_cell: str
+    header_row: int | None
+    title: str
+    kind: _MatrixKind | None = None
+    year: int | None = None
+    evidence: str = ""
+
+    def describe(self) -> str:
+        shown = self.first_cell[:60] + ("..." if len(self.first_cell) > 60 else "")
+        return f"{self.sheet!r} (first cell {shown!r})" if shown else f"{self.sheet!r} (empty)"
+
+
+def _sheet_layout(sheet: str, rows: list[tuple[object, ...]]) -> _SheetLayout:
+    """The layout of a sheet from its first rows: the kind and year come from the title
+    (the text above the header row), else from the sheet's name."""
+    cells = [[v.strip() if isinstance(v, str) else "" for v in row] for row in rows]
+    header_row = next(
+        (i for i, row in enumerate(cells) if sum(v != "" for v in row[1:]) >= _MIN_HEADER_NAMES),
+        None,
+    )
+    above = cells if header_row is None else cells[:header_row]
+    title = " ".join(v for row in above for v in row if v)
+    first = next((v for row in cells for v in row if v), "")
+    layout = _SheetLayout(sheet, first, header_row, title)
+    for kind in _KINDS:
+        if match := kind.title.search(title):
+            return replace(layout, kind=kind, year=int(match[1]), evidence=f"its title {title!r}")
+    for kind in _KINDS:
+        if match := kind.sheet.fullmatch(sheet.strip()):
+            return replace(layout, kind=kind, year=int(match[1]), evidence=f"its name {sheet!r}")
+    return layout
+
+
+def _peek_sheets(path: Path) -> list[_SheetLayout]:
+    """The layout of every sheet of the workbook, from its first :data:`_PEEK_ROWS` rows
+    (a sheet that is not a matrix, such as ``remshare`` or an author's ``Sheet2``
+    copy without the title, is looked at, never read)."""
+    import fastexcel
+
+    if not path.exists():
+        msg = f"no such file: {str(path)!r}"
+        raise InputFormatError(msg)
+    try:
+        reader = fastexcel.read_excel(path)
+        names = reader.sheet_names
+    except Exception as exc:  # fastexcel raises its own types; name the file and the fix
+        detail = str(exc).strip().split("\n", 1)[0][:200]
+        msg = f"cannot read {str(path)!r} as an Excel workbook: {detail}"
+        raise InputFormatError(msg) from exc
+    layouts = []
+    for name in names:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, n_rows=_PEEK_ROWS, dtypes="string")
+            rows = sheet.to_polars().rows()
+        except Exception:  # an unreadable sheet (a chart, a broken part) is not a matrix
+            rows = []
+        layouts.append(_sheet_layout(name, rows))
+    return layouts
+
+
+def _locate(
+    path: Path, kind: _MatrixKind, sheet: str | None, year: int | None
+) -> tuple[_SheetLayout, int, str]:
+    """The sheet holding the matrix, its year and how both were found (for ``notes``)."""
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        msg = f"year must be an int such as 2021 or None (read from the file), got {year!r}"
+        raise ParameterError(msg)
+    layouts = _peek_sheets(path)
+    found = ", ".join(layout.describe() for layout in layouts) or "no sheets"
+    if sheet is not None:
+        chosen = _named_sheet(path, layouts, sheet, kind)
+    else:
+        chosen = _detected_sheet(path, layouts, kind, found)
+    used = year if year is not None else chosen.year
+    if used is None:
+        msg = (
+            f"{path.name}: cannot tell the year of sheet {chosen.sheet!r}: expected a title "
+            f"such as {kind.example}, found {chosen.title[:120]!r}; pass year="
+        )
+        raise InputFormatError(msg)
+    if year is not None and chosen.year is not None and year != chosen.year:
+        how = f"year {year} as given (the sheet says {chosen.year}, from {chosen.evidence})"
+    elif year is not None:
+        how = f"year {year} as given"
+    else:
+        how = f"year {used} from {chosen.evidence}"
+    others = [layout.sheet for layout in layouts if layout is not chosen]
+    skipped = f"; other sheets not read: {others}" if others else ""
+    return chosen, used, f"flowlens: read sheet {chosen.sheet!r}, {how}{skipped}."
+
+
+def _named_sheet(
+    path: Path, layouts: list[_SheetLayout], sheet: str, kind: _MatrixKind
+) -> _SheetLayout:
+    names = [layout.sheet for layout in layouts]
+    chosen = next((x for x in layouts if x.sheet == sheet), None) or next(
+        (x for x in layouts if x.sheet.strip() == sheet.strip()), None
+    )
+    if chosen is None:
+        match = closest(sheet, names)
+        hint = f" (did you mean {match!r}?)" if match else ""
+        msg = f"{path.name}: no sheet named {sheet!r}{hint}; expected one of the sheets {names}"
+        raise InputFormatError(msg)
+    if chosen.header_row is None:
+        msg = (
+            f"{path.name}: sheet {chosen.sheet!r} is not a {kind.name}: expected a row naming "
+            f"at least {_MIN_HEADER_NAMES} countries in its first {_PEEK_ROWS} rows, found "
+            f"{chosen.describe()}"
+        )
+        raise InputFormatError(msg)
+    if chosen.kind is not None and chosen.kind is not kind:
+        msg = (
+            f"{path.name}: sheet {chosen.sheet!r} is a {chosen.kind.name} ({chosen.evidence}), "
+            f"expected a {kind.name}: read it with flowlens.{chosen.kind.reader}"
+        )
+        raise InputFormatError(msg)
+    return chosen
+
+
+def _detected_sheet(
+    path: Path, layouts: list[_SheetLayout], kind: _MatrixKind, found: str
+) -> _SheetLayout:
+    matches = [x for x in layouts if x.kind is kind and x.header_row is not None]
+    if len(matches) > 1:
+        msg = (
+            f"{path.name}: expected one sheet holding a {kind.name}, found "
+            f"{len(matches)}: {[x.sheet for x in matches]}; pass sheet= to choose one"
+        )
+        raise InputFormatError(msg)
+    if matches:
+        return matches[0]
+    other = next((x for x in layouts if x.kind is not None and x.header_row is not None), None)
+    if other is not None and other.kind is not None:
+        msg = (
+            f"{path.name}: expected a {kind.name}, found a {other.kind.name} in sheet "
+            f"{other.sheet!r} ({other.evidence}): read it with flowlens.{other.kind.reader}"
+        )
+        raise InputFormatError(msg)
+    msg = (
+        f"{path.name}: no sheet is a World Bank {kind.name}: expected a sheet titled "
+        f"{kind.example}, with a row of country names below the title; found sheets {found}. "
+        "If the title row was removed, pass sheet= and year="
+    )
+    raise InputFormatError(msg)
+
+
+def _vintage(title: str, notes: tuple[str, ...]) -> str | None:
+    """The release: ``(April 2018 Version)`` in the title, else the citation's date
+    (``... Bilateral Remittance Matrix 2021, December 2022.``)."""
+    if match := re.search(r"\(([^()]*version)\)", title, flags=re.IGNORECASE):
+        return match.group(1).strip()
+    for note in notes:
+        if match := re.search(r"\bmatrix\s+\d{4},\s*([A-Z][a-z]+\s+\d{4})", note, re.IGNORECASE):
+            return match.group(1)
+    return None
+
+
+@_reader(_WB_REMITTANCE)
 def read_wb_bilateral_matrix(
     path: str | Path,
     *,
-    sheet: str = "Bilateral_Remittances_2017",
-    year: int = 2017,
+    sheet: str | None = None,
+    year: int | None = None,
     keep_zeros: bool = False,
 ) -> OfficialTable:
-    """Read the World Bank/KNOMAD Bilateral Remittance Matrix (wide xlsx, US$ million).
+    """Read a World Bank/KNOMAD Bilateral Remittance Matrix of any vintage (xlsx, US$ million).
 
     Sending countries run down the rows, receiving countries across the columns.
-    Values are converted from US$ million to US dollars.
+    Values are converted from US$ million to US dollars. The sheet, the year and the
+    release are read from the workbook's content: the sheet whose title reads
+    ``Bilateral Remittance Estimates for <year> ...`` (the 2016 November 2017, 2017
+    April 2018 and 2021 December 2022 versions all do), else the sheet named like
+    ``Bilateral Remittances 2016``. Sheets that are not World Bank data (``remshare``,
+    an author's ``Sheet2`` copy without the title) are never read.
 
     Parameters
     ----------
     path
         The workbook, e.g. ``wb_bilateral_remittance_2017.xlsx`` (April 2018 version).
-    sheet, year
-        Sheet name and the year the estimates refer to.
+    sheet
+        The sheet to read (surrounding spaces ignored: ``'FINAL BRM 2021'`` finds
+        ``'FINAL BRM 2021 '``). Default None: the one sheet whose title or name says it
+        is a bilateral remittance matrix.
+    year
+        The year the estimates refer to. Default None: from the sheet's title or name;
+        a year given here wins, and the notes say what the sheet said.
     keep_zeros
-        Zero cells mean no estimated flow (and, for a few receivers such as
-        Somalia, no estimate at all); by default they are left out of the panel,
-        and their count is in ``notes``.
+        Zero cells mean no estimated flow (and, for a few receivers such as Somalia in
+        2017, no estimate at all); by default they are left out of the panel, and
+        their count is in ``notes``. Empty cells are zeros (the 2021 sheet leaves every
+        zero cell empty).
+
+    Returns
+    -------
+    OfficialTable
+        ``panel``: ``period`` (1 January of the year), ``origin`` (sender),
+        ``destination``, ``flow_type``, ``amount_usd``. ``aggregates``: the WORLD row
+        and column (``sending``, ``receiving``, ``amount_usd``). ``unmatched``: names
+        that are neither a country nor an aggregate. ``vintage``: the release
+        (``'April 2018 Version'``). ``notes``: the title, the footnotes, the cells that
+        hold no number (``0*``, ``N/A``, ``-``: left out of the panel), the corridors
+        set to zero by assumption, and how the sheet and year were found.
+
+    Raises
+    ------
+    InputFormatError
+        The file is not an Excel workbook, no sheet is a remittance matrix (the message
+        lists the sheets found), the matrix is a migrant-stock matrix, or the year cannot
+        be told.
+
+    Notes
+    -----
+    The matrices are estimates, not records: a country's remittance inflow is
+    allocated to sending countries by migrant stocks, host-country incomes and
+    origin-country incomes (Ratha and Shaw 2007). The 2021 matrix sets India <->
+    Pakistan, Israel <-> Lebanon and Azerbaijan <-> Armenia to zero by assumption; the
+    2016 matrix has ``0*`` (India <-> Pakistan) and ``N/A`` (Israel <-> Lebanon) there,
+    the 2017 matrix ``-``.
+
+    References
+    ----------
+    Ratha, D. and W. Shaw (2007). South-South Migration and Remittances. World Bank
+    Working Paper 102.
 
     Examples
     --------
@@ -289,48 +560,86 @@ def read_wb_bilateral_matrix(
     >>> usa_mex = t.panel.filter(origin="USA", destination="MEX")
     >>> round(usa_mex["amount_usd"].item() / 1e6, 1)
     30019.2
+    >>> t.vintage
+    'April 2018 Version'
+    >>> t = fl.read_wb_bilateral_matrix("data/samples/real/knomad_bilateral_remittance_2021_dec2022.xlsx")
+    >>> t.source, t.vintage
+    ('World Bank/KNOMAD Bilateral Remittance Matrix 2021', 'December 2022 Version')
     """
-    matrix = _read_wb_matrix(Path(path), sheet, rows_are_senders=True, scale=_MILLION)
+    path = Path(path)
+    layout, used_year, how = _locate(path, _REMITTANCE, sheet, year)
+    matrix = _read_wb_matrix(path, layout, rows_are_senders=True, scale=_MILLION)
     countries, n_zero = _drop_zeros(matrix.countries, keep_zeros)
     panel = countries.select(
-        period=pl.lit(f"{year}-01-01").str.to_date(),
+        period=pl.date(used_year, 1, 1),
         origin="origin",
         destination="destination",
         flow_type=pl.lit("remittance", fs.FLOW_TYPE_ENUM),
         amount_usd="value",
     )
-    vintage_match = re.search(r"\(([^()]*version)\)", matrix.title, flags=re.IGNORECASE)
     return OfficialTable(
         panel=panel,
         aggregates=matrix.aggregates.rename({"value": "amount_usd"}),
         unmatched=matrix.unmatched,
-        source=f"World Bank/KNOMAD Bilateral Remittance Matrix {year}",
-        vintage=vintage_match.group(1) if vintage_match else "unknown",
+        source=f"World Bank/KNOMAD Bilateral Remittance Matrix {used_year}",
+        vintage=_vintage(matrix.title, matrix.notes) or "unknown",
         freq="1y",
         notes=(
             matrix.title,
             *matrix.notes,
+            how,
             f"flowlens: values converted from US$ million to US$; {n_zero} zero cells "
             + ("kept." if keep_zeros else "left out (no estimated flow)."),
+            *matrix.cell_notes(),
+            *_assumed_zero_note(matrix, used_year),
             *matrix.diagonal_note("USD"),
         ),
     )
 
 
-@_reader(_WB_MATRIX)
+@_reader(_WB_STOCK)
 def read_wb_migrant_stock(
     path: str | Path,
     *,
-    sheet: str = "Bilateral_Migration_2017",
-    year: int = 2017,
+    sheet: str | None = None,
+    year: int | None = None,
     keep_zeros: bool = False,
 ) -> OfficialTable:
-    """Read the World Bank Bilateral Migration Matrix (migrants by origin down, destination across).
+    """Read a World Bank/KNOMAD Bilateral Migration Matrix of any year (migrants by origin
+    down, destination across).
 
     Mapped onto remittance corridors: migrants living in country H who come from
     country O send from H to O, so the panel's ``origin`` is the host country and
     ``destination`` the migrants' country of birth, with ``migrants`` (persons).
-    Columns ``Other North``, ``Other South`` and ``World`` are aggregates.
+    Columns and rows ``Other North``, ``Other South`` and ``World`` are aggregates.
+    The sheet and the year are read from the workbook's content (the title
+    ``Bilateral Estimates of Migrant Stocks in <year>`` of the 2013, 2017 and 2021
+    matrices), else from a sheet named like ``Bilateral Migration 2013``; other
+    sheets (``countries-comparison``, an author's ``Sheet2``) are never read.
+
+    Parameters
+    ----------
+    path
+        The workbook, e.g. ``wb_bilateral_migrant_stock_2017.xlsx``.
+    sheet, year
+        Overrides of the detected sheet and year (default None: detect; see
+        :func:`read_wb_bilateral_matrix`).
+    keep_zeros
+        Keep zero (and empty) cells in the panel as 0 migrants; by default they are
+        left out, and their count is in ``notes``.
+
+    Returns
+    -------
+    OfficialTable
+        ``panel``: ``period``, ``origin`` (host), ``destination`` (country of birth),
+        ``migrants``; ``value`` is ``'migrants'``. ``vintage``: the release when the
+        file names one (``'December 2022'`` for 2021), else the year.
+
+    Raises
+    ------
+    InputFormatError
+        As :func:`read_wb_bilateral_matrix`; a remittance matrix is refused with the
+        name of the reader to use.
 
     Examples
     --------
@@ -339,11 +648,16 @@ def read_wb_migrant_stock(
     >>> mexicans_in_usa = t.panel.filter(origin="USA", destination="MEX")["migrants"].item()
     >>> mexicans_in_usa > 10_000_000
     True
+    >>> t = fl.read_wb_migrant_stock("data/samples/real/wb_bilateral_migrant_stock_2013.xlsx")
+    >>> t.source, t.panel.filter(origin="USA", destination="MEX")["migrants"].item()
+    ('World Bank Bilateral Migration Matrix 2013', 12950828.0)
     """
-    matrix = _read_wb_matrix(Path(path), sheet, rows_are_senders=False, scale=1.0)
+    path = Path(path)
+    layout, used_year, how = _locate(path, _STOCK, sheet, year)
+    matrix = _read_wb_matrix(path, layout, rows_are_senders=False, scale=1.0)
     countries, n_zero = _drop_zeros(matrix.countries, keep_zeros)
     panel = countries.select(
-        period=pl.lit(f"{year}-01-01").str.to_date(),
+        period=pl.date(used_year, 1, 1),
         origin="origin",
         destination="destination",
         migrants="value",
@@ -352,16 +666,18 @@ def read_wb_migrant_stock(
         panel=panel,
         aggregates=matrix.aggregates.rename({"value": "migrants"}),
         unmatched=matrix.unmatched,
-        source=f"World Bank Bilateral Migration Matrix {year}",
-        vintage=str(year),
+        source=f"World Bank Bilateral Migration Matrix {used_year}",
+        vintage=_vintage(matrix.title, matrix.notes) or str(used_year),
         freq="1y",
         value="migrants",
         notes=(
             matrix.title,
             *matrix.notes,
+            how,
             "flowlens: origin = host country (where migrants live and send from), "
             "destination = migrants' country of origin.",
             f"flowlens: {n_zero} zero cells " + ("kept." if keep_zeros else "left out."),
+            *matrix.cell_notes(),
             *matrix.diagonal_note("persons"),
         ),
     )
@@ -375,6 +691,9 @@ class _Matrix:
     aggregates: pl.DataFrame  # sending, receiving, value
     unmatched: pl.DataFrame  # name
     diagonal: pl.DataFrame  # origin, value: same-country cells
+    not_numbers: pl.DataFrame  # row, column, text: cells that hold text, not a number
+    n_empty: int  # empty cells, read as zero
+    stray: pl.DataFrame  # row, column, text: values without a country name for row or column
 
     def diagonal_note(self, unit: str) -> list[str]:
         if self.diagonal.height == 0:
@@ -382,25 +701,148 @@ class _Matrix:
         cells = ", ".join(f"{o} ({unit} {v:,.0f})" for o, v in self.diagonal.iter_rows())
         return [f"flowlens: same-country cells left out (not corridors): {cells}."]
 
+    def cell_notes(self) -> list[str]:
+        notes = []
+        if self.n_empty:
+            notes.append(f"flowlens: {self.n_empty} empty cells read as zero (no estimated flow).")
+        if self.not_numbers.height:
+            cells = ", ".join(
+                f"row {r!r} x column {c!r}: {t!r}" for r, c, t in self.not_numbers.iter_rows()
+            )
+            notes.append(
+                f"flowlens: {self.not_numbers.height} cells hold no number and are left out "
+                f"of the panel (see the footnotes): {cells}."
+            )
+        if self.stray.height:
+            cells = ", ".join(
+                f"row {r!r} x column {c or '(no name)'!r}: {t!r}"
+                for r, c, t in self.stray.head(20).iter_rows()
+            )
+            more = ", ..." if self.stray.height > 20 else ""
+            notes.append(
+                f"flowlens: {self.stray.height} cells hold a value but no country name for "
+                f"their row or column, and are left out: {cells}{more}."
+            )
+        return notes
 
-def _read_wb_matrix(path: Path, sheet: str, *, rows_are_senders: bool, scale: float) -> _Matrix:
+
+def _assumed_zero_note(matrix: _Matrix, year: int) -> list[str]:
+    """The corridors the footnotes say are zero by assumption, with the cells found."""
+    if "assumed to be zero" not in " ".join(matrix.notes).lower():
+        return []
+    pairs = _ASSUMED_ZERO.get(year)
+    if pairs is None:
+        return ["flowlens: the footnotes set some corridors to zero by assumption (see above)."]
+    wanted = pl.DataFrame(pairs, schema=["origin", "destination"], orient="row")
+    cells = wanted.join(
+        matrix.countries.with_columns(pl.col("origin", "destination").cast(pl.String)),
+        on=["origin", "destination"],
+        how="left",
+        maintain_order="left",
+    )
+    listed = ", ".join(f"{o}->{d} ({v})" for o, d, v in cells.iter_rows())
+    return [
+        "flowlens: these corridors are zero by assumption (the footnote: political economy), "
+        f"not by estimate; cells found, US$: {listed}."
+    ]
+
+
+def _read_wb_matrix(
+    path: Path, layout: _SheetLayout, *, rows_are_senders: bool, scale: float
+) -> _Matrix:
     """A World Bank wide matrix (title, header row, names down the first column) in long form."""
-    grid = _read_excel_grid(path, sheet)
-    title = str(grid.row(0)[0] or "").strip()
-    header = [str(v).strip() if v is not None else "" for v in grid.row(1)]
-    data, notes = _split_notes(grid, 2)
-    data.columns = ["row_name", *[f"c{i}" for i in range(1, data.width)]]
-    column_names = pl.DataFrame({"col": data.columns[1:], "col_name": header[1:]}).filter(
-        pl.col("col_name") != ""
+    grid = _read_excel_grid(path, layout.sheet)
+    header_row = layout.header_row or 0
+    header = [str(v).strip() if v is not None else "" for v in grid.row(header_row)]
+    body = grid.slice(header_row + 1)
+    body.columns = ["row_name", *[f"c{i}" for i in range(1, body.width)]]
+    named = [c for c, h in zip(body.columns[1:], header[1:], strict=True) if h]
+    unnamed = [c for c, h in zip(body.columns[1:], header[1:], strict=True) if not h]
+
+    def filled(col: str) -> pl.Expr:
+        return pl.col(col).str.strip_chars().fill_null("") != ""
+
+    name = pl.col("row_name").str.strip_chars()
+    rows = _classify(
+        body.with_columns(
+            name,
+            label=pl.when(name != "")
+            .then(name)
+            .otherwise(
+                pl.format(
+                    "(no name, below {})",
+                    pl.when(name != "").then(name).forward_fill().fill_null("the header"),
+                )
+            ),
+            has_value=pl.any_horizontal(filled(c) for c in named) if named else pl.lit(False),
+            any_value=pl.any_horizontal(filled(c) for c in body.columns[1:]),
+            in_unnamed=pl.any_horizontal(filled(c) for c in unnamed) if unnamed else pl.lit(False),
+        ),
+        "row_name",
+        "iso3",
     )
-    long = (
-        data.unpivot(index="row_name", variable_name="col", value_name="raw")
-        .join(column_names, on="col", how="inner")
-        .with_columns(
-            pl.col("row_name").str.strip_chars(),
-            value=pl.col("raw").str.strip_chars().cast(pl.Float64, strict=False) * scale,
+    has_name = pl.col("row_name").fill_null("") != ""
+    known = pl.col("iso3").is_not_null() | pl.col("agg_code").is_not_null()
+    is_data = has_name & (pl.col("has_value") | known)
+    notes = rows.filter(has_name & ~is_data)["row_name"].to_list()
+    # cells with a value but no country name in their row or column: listed, not read
+    stray = (
+        rows.filter((~has_name & pl.col("any_value")) | (is_data & pl.col("in_unnamed")))
+        .select("label", "row_name", *body.columns[1:])
+        .unpivot(index=["label", "row_name"], variable_name="col", value_name="text")
+        .join(
+            pl.DataFrame({"col": body.columns[1:], "column": header[1:]}),
+            on="col",
+            how="left",
+            maintain_order="left",
         )
+        .filter(
+            filled("text") & ((pl.col("row_name").fill_null("") == "") | (pl.col("column") == ""))
+        )
+        .select(row="label", column="column", text="text")
     )
+    long = _long_cells(rows.filter(is_data).select("row_name", *named), named, header, scale)
+    return _matrix_of(
+        long,
+        title=layout.title,
+        notes=tuple(dict.fromkeys(notes)),
+        rows_are_senders=rows_are_senders,
+        stray=stray,
+    )
+
+
+def _long_cells(
+    data: pl.DataFrame, named: list[str], header: list[str], scale: float
+) -> pl.DataFrame:
+    """Cells of the matrix body as (row_name, col_name, raw, value): empty cells are zero,
+    text that is not a finite number (``0*``, ``N/A``, ``-``, ``…``) null."""
+    column_names = pl.DataFrame({"col": named, "col_name": [h for h in header[1:] if h]})
+    text = pl.col("raw").str.strip_chars()
+    number = text.cast(pl.Float64, strict=False)
+    return (
+        data.unpivot(index="row_name", variable_name="col", value_name="raw")
+        .join(column_names, on="col", how="left", maintain_order="left")
+        .with_columns(
+            empty=text.fill_null("") == "",
+            number=pl.when(number.is_finite()).then(number),
+        )
+        .with_columns(value=pl.when("empty").then(0.0).otherwise("number") * scale)
+    )
+
+
+def _matrix_of(
+    long: pl.DataFrame,
+    *,
+    title: str,
+    notes: tuple[str, ...],
+    rows_are_senders: bool,
+    stray: pl.DataFrame,
+) -> _Matrix:
+    """Split the matrix's cells into country corridors, aggregates and unmatched names."""
+    not_numbers = long.filter(~pl.col("empty") & pl.col("number").is_null()).select(
+        row="row_name", column="col_name", text="raw"
+    )
+    n_empty = int(long["empty"].sum())
     sending, receiving = ("row_name", "col_name") if rows_are_senders else ("col_name", "row_name")
     long = long.select(sending=sending, receiving=receiving, value="value")
     long = _classify(long, "sending", "origin").rename(
@@ -413,7 +855,7 @@ def _read_wb_matrix(path: Path, sheet: str, *, rows_are_senders: bool, scale: fl
     is_country = pl.col("origin").is_not_null() & pl.col("destination").is_not_null()
     same = pl.col("origin") == pl.col("destination")
     countries = (
-        long.filter(is_country & ~is_agg & ~same)
+        long.filter(is_country & ~is_agg & ~same & pl.col("value").is_not_null())
         .select(
             pl.col("origin").cast(fs.COUNTRY_ENUM),
             pl.col("destination").cast(fs.COUNTRY_ENUM),
@@ -436,12 +878,199 @@ def _read_wb_matrix(path: Path, sheet: str, *, rows_are_senders: bool, scale: fl
         aggregates=long.filter(is_agg).select("sending", "receiving", "value"),
         unmatched=unmatched,
         diagonal=long.filter(is_country & same & (pl.col("value") != 0)).select("origin", "value"),
+        not_numbers=not_numbers,
+        n_empty=n_empty,
+        stray=stray,
     )
 
 
 def _drop_zeros(frame: pl.DataFrame, keep_zeros: bool) -> tuple[pl.DataFrame, int]:
     n_zero = frame.filter(pl.col("value") == 0).height
     return (frame if keep_zeros else frame.filter(pl.col("value") != 0)), n_zero
+
+
+@_reader(_WB_ANY)
+def _read_any_matrix(path: Path) -> OfficialTable:
+    """A remittance or migrant-stock matrix, whichever the workbook holds, zeros kept."""
+    kinds = {x.kind for x in _peek_sheets(path) if x.header_row is not None}
+    if _STOCK in kinds and _REMITTANCE not in kinds:
+        return read_wb_migrant_stock(path, keep_zeros=True)
+    return read_wb_bilateral_matrix(path, keep_zeros=True)
+
+
+def _country_codes(value: str | Sequence[str], what: str) -> list[str]:
+    """ISO3 codes for ``origin=``/``destination=`` given as codes or names."""
+    given = [value] if isinstance(value, str) else list(value)
+    if not given or not all(isinstance(v, str) for v in given):
+        msg = f"{what} must be a country (ISO3 code or name) or a list of them, got {value!r}"
+        raise ParameterError(msg)
+    codes = pl.select(to_iso3(pl.lit(pl.Series(given, dtype=pl.String)))).to_series().to_list()
+    unknown = [g for g, c in zip(given, codes, strict=True) if c is None]
+    if unknown:
+        match = closest(unknown[0], fs.COUNTRY_ENUM.categories.to_list())
+        hint = f" (did you mean {match!r}?)" if match else ""
+        msg = f"{what}={unknown[0]!r} is not a country flowlens knows{hint}; give an ISO3 code"
+        raise ParameterError(msg)
+    return [str(c) for c in codes]
+
+
+def _vintage_long(tables: list[OfficialTable]) -> tuple[pl.DataFrame, list[str], str]:
+    """The tables' corridors stacked with their year, the years in order, the value column."""
+    values = {t.value for t in tables}
+    if len(values) > 1:
+        msg = (
+            f"matrix_vintages puts one measure side by side, got {sorted(values)} "
+            f"({[t.source for t in tables]}): pass remittance matrices or migrant-stock "
+            "matrices, not both"
+        )
+        raise ParameterError(msg)
+    value = values.pop()
+    frames = []
+    seen: dict[int, str] = {}
+    for table in tables:  # one iteration per table (a handful), not per row
+        _require(table.panel, ["period", "origin", "destination", value], Path(table.source))
+        years = table.panel["period"].dt.year().unique().drop_nulls().sort().to_list()
+        if len(years) != 1:
+            msg = (
+                f"matrix_vintages expects tables of one year each (a bilateral matrix); "
+                f"{table.source} ({table.vintage}) has years {years[:5]}"
+            )
+            raise ParameterError(msg)
+        year = int(years[0])
+        if year in seen:
+            msg = (
+                f"two tables of year {year}: {seen[year]} and {table.source} ({table.vintage}); "
+                "matrix_vintages keeps one column per year: pass one of them"
+            )
+            raise ParameterError(msg)
+        seen[year] = f"{table.source} ({table.vintage})"
+        frames.append(
+            table.panel.select(
+                pl.col("origin", "destination").cast(pl.String),
+                year=pl.lit(str(year)),
+                value=pl.col(value).cast(pl.Float64),
+            )
+        )
+    long = pl.concat(frames)
+    repeated = long.filter(pl.struct("origin", "destination", "year").is_duplicated())
+    if repeated.height:
+        first = repeated.row(0, named=True)
+        msg = (
+            f"year {first['year']}: corridor {first['origin']}->{first['destination']} appears "
+            f"{repeated.height} times; expected one row per corridor (a matrix's panel)"
+        )
+        raise ParameterError(msg)
+    return long, [str(y) for y in sorted(seen)], value
+
+
+def matrix_vintages(
+    paths_or_tables: str | Path | OfficialTable | Iterable[str | Path | OfficialTable],
+    *,
+    origin: str | Sequence[str] | None = None,
+    destination: str | Sequence[str] | None = None,
+    keep_zeros: bool = False,
+) -> pl.DataFrame:
+    """Corridors side by side across editions of the World Bank's bilateral matrices.
+
+    Each edition of the bilateral remittance matrix (2016, 2017, 2021) re-estimates
+    every corridor from new migrant stocks and incomes; this table shows how much one
+    corridor's estimate moves between editions. Migrant-stock matrices (2013, 2017,
+    2021) are put side by side the same way.
+
+    Parameters
+    ----------
+    paths_or_tables
+        Workbooks (read with :func:`read_wb_bilateral_matrix` or
+        :func:`read_wb_migrant_stock`, whichever the file holds, zeros kept) or
+        :class:`OfficialTable` objects those readers returned, one per year; all of
+        one measure (remittances or migrants).
+    origin, destination
+        Keep only these sending (host) and receiving (origin-of-migrants) countries:
+        an ISO3 code or a name (``"MEX"``, ``"Mexico"``), or a list. Default: all.
+    keep_zeros
+        Keep corridors that are zero or missing in every edition (default: left out).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``origin``, ``destination`` (ISO3 Enum), one column per year (``"2016"``,
+        ``"2017"``, ...) in the tables' unit (US dollars, or persons), then for each pair
+        of consecutive years, and first to last when there are more than two,
+        ``change_<a>_<b>`` (b minus a) and ``pct_change_<a>_<b>`` (percent of a; null
+        when a is zero or missing). A null year means the corridor has no number in
+        that edition: a cell such as ``-`` or ``N/A``, a country the edition does not
+        have, or, for a table read with ``keep_zeros=False``, a zero left out (pass
+        tables read with ``keep_zeros=True`` to tell those apart; paths are read so).
+        Sorted by origin and destination.
+
+    Raises
+    ------
+    ParameterError
+        No tables; tables of different measures, of several years each or two of the
+        same year; an unknown country in ``origin``/``destination``.
+    InputFormatError
+        A path that is not a bilateral matrix workbook.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> real = "data/samples/real/"
+    >>> files = [
+    ...     real + "wb_bilateral_remittance_2016_nov2017.xlsx",
+    ...     real + "wb_bilateral_remittance_2017.xlsx",
+    ...     real + "knomad_bilateral_remittance_2021_dec2022.xlsx",
+    ... ]
+    >>> v = fl.matrix_vintages(files, origin="USA", destination=["MEX", "IND"])
+    >>> v.select("origin", "destination", (pl.col("2016", "2017", "2021") / 1e6).round(1))
+    shape: (2, 5)
+    ┌────────┬─────────────┬─────────┬─────────┬─────────┐
+    │ origin ┆ destination ┆ 2016    ┆ 2017    ┆ 2021    │
+    │ ---    ┆ ---         ┆ ---     ┆ ---     ┆ ---     │
+    │ enum   ┆ enum        ┆ f64     ┆ f64     ┆ f64     │
+    ╞════════╪═════════════╪═════════╪═════════╪═════════╡
+    │ USA    ┆ IND         ┆ 10657.5 ┆ 11714.6 ┆ 15808.0 │
+    │ USA    ┆ MEX         ┆ 28125.9 ┆ 30019.2 ┆ 52595.3 │
+    └────────┴─────────────┴─────────┴─────────┴─────────┘
+    >>> v.filter(destination="MEX")["pct_change_2017_2021"].round(1).item()
+    75.2
+    """
+    items = (
+        [paths_or_tables]
+        if isinstance(paths_or_tables, str | Path | OfficialTable)
+        else list(paths_or_tables)
+    )
+    if not items:
+        msg = "matrix_vintages needs at least one matrix (a path or an OfficialTable), got none"
+        raise ParameterError(msg)
+    tables = [t if isinstance(t, OfficialTable) else _read_any_matrix(Path(t)) for t in items]
+    long, years, _ = _vintage_long(tables)
+    if origin is not None:
+        long = long.filter(pl.col("origin").is_in(_country_codes(origin, "origin")))
+    if destination is not None:
+        long = long.filter(pl.col("destination").is_in(_country_codes(destination, "destination")))
+    wide = long.pivot(on="year", index=["origin", "destination"], values="value")
+    wide = wide.with_columns(
+        pl.lit(None, pl.Float64).alias(y) for y in years if y not in wide.columns
+    )
+    if not keep_zeros:
+        wide = wide.filter(pl.any_horizontal(pl.col(y).fill_null(0.0) != 0.0 for y in years))
+    pairs = list(itertools.pairwise(years))
+    if len(years) > 2:
+        pairs.append((years[0], years[-1]))
+    changes = [
+        expr
+        for a, b in pairs
+        for expr in (
+            (pl.col(b) - pl.col(a)).alias(f"change_{a}_{b}"),
+            pl.when(pl.col(a) != 0)
+            .then((pl.col(b) - pl.col(a)) / pl.col(a) * 100.0)
+            .alias(f"pct_change_{a}_{b}"),
+        )
+    ]
+    return wide.select(
+        pl.col("origin", "destination").cast(fs.COUNTRY_ENUM), *years, *changes
+    ).sort("origin", "destination")
 
 
 @_reader(_KNOMAD)
