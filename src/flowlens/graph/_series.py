@@ -214,7 +214,8 @@ def inflow_context(  # long: its docstring; the body is the series' checks and o
     Returns
     -------
     The kind of table ``panel`` came as
-        ``country``, ``year``, ``inflow_usd`` (the sum of ``value``), the
+        ``country``, ``year``, ``inflow_usd`` (the sum of ``value``; null when
+        every value of the country-year is null, as KNOMAD's missing years), the
         ``against`` column, and ``ratio`` (inflows / against), for the
         country-years in both (a country-year that FTS does not record is not
         in the result).
@@ -259,7 +260,8 @@ def inflow_context(  # long: its docstring; the body is the series' checks and o
             country=pl.col(fs.DESTINATION).cast(pl.String),
             year=pl.col(fs.PERIOD).dt.year().cast(pl.Int64),
         )
-        .agg(inflow_usd=pl.col(value).sum())
+        # missing (null) inflows stay missing: a sum of nothing is not a zero
+        .agg(inflow_usd=pl.when(pl.col(value).count() > 0).then(pl.col(value).sum()))
     )
     context = context.select(
         pl.col("country").cast(pl.String), pl.col("year").cast(pl.Int64), against
