@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import flowlens as fl
 from flowlens.reference import EURO_PEGS, fx_annual, fx_annual_coverage, fx_rates
-from tests.conftest import REAL
+from tests.conftest import REAL, collected
 
 WDI = REAL / "wb_wdi_official_exchange_rate_PA.NUS.FCRF_1960_2022.csv"
 
@@ -78,7 +78,7 @@ def test_receiving_currencies_convert_at_the_wdi_annual_rate(
 ) -> None:
     report = fl.load_flows(transfers([(day, currency, 10_000.0)]))
     assert report.n_rejected == 0
-    row = report.clean.row(0, named=True)
+    row = collected(report.clean).row(0, named=True)
     year = int(day[:4])
     assert row["amount_usd"] == pytest.approx(10_000.0 / wdi_value(country, year), rel=1e-12)
     assert row["fx_precision"] == "annual"
@@ -87,14 +87,14 @@ def test_receiving_currencies_convert_at_the_wdi_annual_rate(
 def test_pkr_2020_by_hand() -> None:
     # WDI 2020, Pakistan: 161.838479684718 rupees per US$: 30,000 PKR = 185.37 USD
     report = fl.load_flows(transfers([("2020-06-30", "PKR", 30_000.0)]))
-    assert report.clean["amount_usd"].item() == pytest.approx(185.3701, abs=1e-4)
+    assert collected(report.clean)["amount_usd"].item() == pytest.approx(185.3701, abs=1e-4)
 
 
 @pytest.mark.parametrize("day", ["2020-03-02", "2024-01-12"])
 @pytest.mark.parametrize("currency", ["XOF", "XAF"])
 def test_cfa_francs_are_the_ecb_euro_rate_over_655_957(currency: str, day: str) -> None:
     report = fl.load_flows(transfers([(day, currency, 655_957.0)]))
-    row = report.clean.row(0, named=True)
+    row = collected(report.clean).row(0, named=True)
     assert row["amount_usd"] == pytest.approx(1000 * ecb_usd_per_eur(day), rel=1e-12)
     assert row["fx_precision"] == "daily"
 
@@ -126,7 +126,7 @@ def test_the_fallback_applies_only_where_no_daily_rate_exists() -> None:
             ]
         )
     )
-    clean = report.clean
+    clean = collected(report.clean)
     expected = ["daily", "annual", "daily", "annual", "annual", "annual"]
     assert clean["fx_precision"].to_list() == expected
     daily_eur = fx_rates().filter(currency="EUR", date=dt.date(2020, 3, 2))["usd_per_unit"]
@@ -139,7 +139,7 @@ def test_the_fallback_applies_only_where_no_daily_rate_exists() -> None:
 
 def test_no_annual_rate_is_carried_past_2022() -> None:
     report = fl.load_flows(transfers([("2022-12-31", "NGN", 1.0), ("2023-01-01", "NGN", 1.0)]))
-    assert report.clean["fx_precision"].to_list() == ["annual"]
+    assert collected(report.clean)["fx_precision"].to_list() == ["annual"]
     reject = report.rejects.row(0, named=True)
     assert reject["rule"] == "fx"
     assert reject["reason"] == (
@@ -153,8 +153,8 @@ def test_a_user_table_gets_no_fallback_and_says_given() -> None:
     report = fl.load_flows(
         transfers([("2020-03-02", "EUR", 10.0), ("2020-03-02", "PKR", 10.0)]), fx=fx
     )
-    assert report.clean["fx_precision"].to_list() == ["given"]
-    assert report.clean["amount_usd"].item() == pytest.approx(11.0)
+    assert collected(report.clean)["fx_precision"].to_list() == ["given"]
+    assert collected(report.clean)["amount_usd"].item() == pytest.approx(11.0)
     assert report.rejects["reason"].item() == (
         "fx: no FX rate for PKR on 2020-03-02 (nor in the 7 days before); "
         "pass fx= with your own rates"
@@ -185,7 +185,7 @@ def test_fx_summary_counts_rows_and_usd_per_precision(tmp_path: Path) -> None:
 
 
 def test_fx_precision_is_in_the_canonical_schema() -> None:
-    clean = fl.load_flows(transfers([("2020-03-02", "NGN", 5.0)])).clean
+    clean = collected(fl.load_flows(transfers([("2020-03-02", "NGN", 5.0)])).clean)
     assert clean.schema["fx_precision"] == fl.schema.CANONICAL_SCHEMA["fx_precision"]
     assert clean.schema["fx_precision"] == pl.Enum(["daily", "annual", "given"])
 
@@ -280,7 +280,7 @@ def test_each_row_gets_the_daily_rate_if_any_else_its_years_annual_rate(
     if day.year != year:
         return
     report = fl.load_flows(transfers([(day.isoformat(), currency, 1000.0)]))
-    row = report.clean.row(0, named=True)
+    row = collected(report.clean).row(0, named=True)
     if row["fx_precision"] == "annual":
         assert row["amount_usd"] == pytest.approx(1000 * annual, rel=1e-12)
     else:  # a daily rate was in force
