@@ -442,3 +442,24 @@ def test_progress_over_scenarios_is_opt_in(capsys: pytest.CaptureFixture[str]) -
     shown = estimate_informal(panel, scenarios, baseline=base, draws=100, seed=3, progress=True)
     assert shown.summary.equals(quiet.summary)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_a_published_cost_at_or_below_zero_takes_the_means_and_says_so() -> None:
+    # RPW's SAU->SDN averages -0.53% over 2017: no deterrence by cost can come from it
+    recorded = pl.DataFrame(
+        {
+            "origin": ["SAU", "ARE", "SAU"],
+            "destination": ["SDN", "SDN", "EGY"],
+            "amount_usd": [2e9, 1e9, 3e9],
+        }
+    )
+    costs = pl.DataFrame(
+        {
+            "origin": ["SAU", "ARE", "SAU"],
+            "destination": ["SDN", "SDN", "EGY"],
+            "cost_pct": [-0.53, 6.0, 4.0],
+        }
+    )
+    table = baseline_from_costs(recorded, costs).filter(origin="SAU", destination="SDN")
+    assert table["cost_pct"].item() == pytest.approx(6.0)  # the receiving country's other corridor
+    assert table["cost_source"].item() == "destination mean (published cost -0.53% <= 0)"

@@ -151,6 +151,8 @@ def baseline_from_costs(
         ``cost_source``: ``corridor``; else the mean of the receiving country's
         surveyed corridors (``destination mean``), of the sending country's
         (``origin mean``), or of all (``global mean``), each weighted by recorded flow.
+        A corridor whose published cost is zero or below takes these means too, and its
+        ``cost_source`` says so (e.g. ``destination mean (published cost -0.53% <= 0)``).
 
     Examples
     --------
@@ -216,7 +218,17 @@ def _corridor_costs(recorded: pl.DataFrame, costs: Any) -> pl.DataFrame:
 
 
 def _fill_costs(corridors: pl.DataFrame, per_corridor: pl.DataFrame) -> pl.DataFrame:
-    """Every corridor's cost: its own, else its receiving, sending or all countries' mean."""
+    """Every corridor's cost: its own, else its receiving, sending or all countries' mean.
+
+    A published cost at or below zero (Remittance Prices Worldwide has a few, where the
+    rate offered beat the official one) cannot set a deterrence by cost: the corridor
+    takes the means like a corridor with no survey, and its ``cost_source`` says why.
+    """
+    published = per_corridor.rename({"cost_pct": "published_pct"})
+    per_corridor = published.filter(pl.col("published_pct") > 0).rename(
+        {"published_pct": "cost_pct"}
+    )
+    corridors = corridors.join(published, on=[fs.ORIGIN, fs.DESTINATION], how="left")
     known = corridors.join(per_corridor, on=[fs.ORIGIN, fs.DESTINATION], how="inner")
     if known.height == 0:
         msg = "no corridor of recorded has a cost: check that both use ISO3 codes"
@@ -236,7 +248,10 @@ def _fill_costs(corridors: pl.DataFrame, per_corridor: pl.DataFrame) -> pl.DataF
             .then(pl.lit("destination mean"))
             .when(pl.col("origin_cost").is_not_null())
             .then(pl.lit("origin mean"))
-            .otherwise(pl.lit("global mean")),
+            .otherwise(pl.lit("global mean"))
+            + pl.when(pl.col("published_pct") <= 0)
+            .then(pl.format(" (published cost {}% <= 0)", pl.col("published_pct").round(2)))
+            .otherwise(pl.lit("")),
             cost_pct=pl.coalesce(
                 "cost_pct", "destination_cost", "origin_cost", pl.lit(global_cost)
             ),
