@@ -35,13 +35,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import InputFormatError, closest
-from flowlens.official import OfficialTable, _classify, _read_excel_grid, _reader, _require
+from flowlens.errors import InputFormatError, MissingColumnError, closest
+from flowlens.official import OfficialTable, _classify, _reader, _require
 from flowlens.reference import aggregates, country_codes
+
+if TYPE_CHECKING:
+    import fastexcel
 
 __all__ = ["REMITTANCE_INDICATORS", "WdiTable", "read_wdi"]
 
@@ -222,8 +226,12 @@ def _fields(line: str, separator: str) -> list[str]:
 
 
 def _is_header(fields: list[str]) -> bool:
-    return _CODE in fields and any(
-        f in fields for f in ("Indicator Code", "Series Code", "Indicator Name", "Series Name")
+    """A WDI header: ``Country Code``, an indicator (series) column and a year column."""
+    indicator = ("Indicator Code", "Series Code", "Indicator Name", "Series Name")
+    return (
+        _CODE in fields
+        and any(f in fields for f in indicator)
+        and any(_YEAR.match(f) for f in fields)
     )
 
 
@@ -237,8 +245,8 @@ def _load_text(path: Path) -> _Raw:
     if at is None:
         first = lines[0][:80] if lines else ""
         msg = (
-            f"cannot read {str(path)!r}: no header line with 'Country Code' and "
-            f"'Indicator Code' (or 'Series Code') in its first {_HEADER_SEARCH} lines; "
+            f"cannot read {str(path)!r}: no header line with 'Country Code', "
+            f"'Indicator Code' (or 'Series Code') and years in its first {_HEADER_SEARCH} lines; "
             f"the first line is {first!r}"
         )
         raise InputFormatError(msg)
@@ -269,13 +277,14 @@ def _load_workbook(path: Path) -> _Raw:
     import fastexcel
 
     try:
-        sheets = fastexcel.read_excel(path).sheet_names
+        reader = fastexcel.read_excel(path)
+        sheets = reader.sheet_names
+        sheet = next((s for s in sheets if s.strip().lower() == "data"), sheets[0])
+        grid = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
     except Exception as exc:  # fastexcel raises its own types
         detail = str(exc).strip().split("\n", 1)[0][:200]
         msg = f"cannot read {str(path)!r} as an Excel workbook: {detail}"
         raise InputFormatError(msg) from exc
-    sheet = next((s for s in sheets if s.strip().lower() == "data"), sheets[0] if sheets else None)
-    grid = _read_excel_grid(path, sheet)
     top = grid.head(_HEADER_SEARCH).with_row_index("_row")
     cells = pl.all().exclude("_row").str.strip_chars()
     hit = top.filter(pl.any_horizontal(cells == _CODE))["_row"]
@@ -291,10 +300,29 @@ def _load_workbook(path: Path) -> _Raw:
     ]
     above = grid.head(at).select(grid.columns[:2]).drop_nulls()
     meta = {str(k).strip(): _cell_text(v) for k, v in above.iter_rows()}
-    table = grid.slice(at + 1)
+    table = _exact_numbers(reader, sheet, grid, header).slice(at + 1)
     table.columns = header
     note = f"flowlens: read sheet {sheet!r} of {sheets}."
     return _Raw(table=table, meta=meta, notes=(note,))
+
+
+def _exact_numbers(
+    reader: fastexcel.ExcelReader, sheet: str, grid: pl.DataFrame, header: list[str]
+) -> pl.DataFrame:
+    """The grid with the year columns' number cells written exactly: read as text, a
+    number cell is rounded (``1.50477416666667`` reads ``1.504774167``, ``2.9e-8``
+    reads ``0.000000029``), so those columns are read again as numbers (text cells
+    such as ``..`` are null there and keep their text)."""
+    years = [i for i, name in enumerate(header) if _YEAR.match(name)]
+    if not years:
+        return grid
+    floats: dict[int | str, fastexcel.DType] = dict.fromkeys(years, "float")
+    numbers = reader.load_sheet(sheet, header_row=None, dtypes=floats).to_polars()
+    exact = [
+        pl.coalesce(numbers.to_series(i).cast(pl.String), grid.to_series(i)).alias(grid.columns[i])
+        for i in years
+    ]
+    return grid.with_columns(exact)
 
 
 def _cell_text(value: object) -> str:
@@ -307,7 +335,10 @@ def _pick_columns(table: pl.DataFrame, path: Path) -> tuple[str, str, dict[str, 
     """The indicator code and name columns and the year columns of a download."""
     code_col = "Indicator Code" if "Indicator Code" in table.columns else "Series Code"
     name_col = "Indicator Name" if "Indicator Name" in table.columns else "Series Name"
-    _require(table, [_NAME, _CODE, name_col, code_col], path)
+    try:
+        _require(table, [_NAME, _CODE, name_col, code_col], path)
+    except MissingColumnError as exc:  # a column missing: another file, or a cut header
+        raise InputFormatError(str(exc)) from exc
     years = {c: int(m.group(1)) for c in table.columns if (m := _YEAR.match(c))}
     if not years:
         msg = (
@@ -324,6 +355,9 @@ def _select_indicator(
     """The rows of one indicator, its code and its name."""
     found = rows.select(code_col, name_col).unique(maintain_order=True)
     codes = found[code_col].to_list()
+    if not codes:
+        msg = f"{path.name}: no data rows below the header, expected one row per country"
+        raise InputFormatError(msg)
     if indicator is not None:
         wanted = indicator.strip()
         match = found.filter(
