@@ -13,8 +13,8 @@ World Bank's annual official rate for the transfer's calendar year
 kind of rate each row got (``fx_precision``: ``daily`` or ``annual``; ``given`` for
 a user's own table, which gets no fallback). An annual rate is used for its own
 year only: a 2023 transfer in a currency without a daily rate is not converted at
-the 2022 average (for TRY, carrying 2022's average into 2023 would be off by up to
-44%, docs/official_fx.md).
+the 2022 average (for TRY, 2022's average applied to 2023's transfers would misstate
+their USD value by 44% on average and up to 79%; docs/official_fx.md).
 """
 
 from __future__ import annotations
