@@ -214,7 +214,7 @@ def surge_timeline(
     form = _band_form(result.method, rows, value)
     t = result.threshold
     if form is None:  # an empty entry in the legend says why there is no band
-        ax.fill_between([], [], [], label="no band: scores are not in scales of the baseline")
+        ax.plot([], [], " ", label="no band: scores are not in scales of the baseline")
     else:
         band = _band(rows, t, log=form == "log")
         ax.fill_between(
@@ -397,9 +397,11 @@ def fan_chart(
 ) -> Figure:
     """A scenario's estimate over time: the 5-95% band, the median, and the recorded flow.
 
-    An estimate of one period (a yearly matrix) is drawn as an interval: the
-    median as a point, the 5-95% range as a bar, the recorded flow as a grey
-    diamond, over the period's label.
+    The recorded flow (the panel's formal amount, summed over corridors) is drawn
+    beside the ``formal`` and ``total`` quantities, which it is comparable with
+    (a dashed grey line). An estimate of one period (a yearly matrix) is drawn as
+    an interval: the median as a point, the 5-95% range as a bar, the recorded
+    flow as a grey diamond, over the period's label.
 
     Parameters
     ----------
@@ -432,6 +434,8 @@ def fan_chart(
     ...                              baseline=baseline_from_costs(panel, costs), draws=200)
     >>> fan_chart(estimate).axes[0].get_title()
     'informal flows: closure (draws: 200)'
+    >>> fan_chart(estimate, quantity="total").axes[0].get_legend_handles_labels()[1]
+    ['5-95%', 'median', 'recorded formal']
     """
     table = estimate.by_scenario
     names = table["scenario"].unique(maintain_order=True).to_list()
@@ -445,6 +449,13 @@ def fan_chart(
         msg = f"quantity {quantity!r} is not in this estimate; choose one of {choices}"
         raise ParameterError(msg)
     rows = table.filter(pl.col("scenario") == chosen).sort("period")
+    if quantity in {"formal", "total"} and "recorded_formal_usd" in estimate.corridors.columns:
+        recorded = (
+            estimate.corridors.filter(pl.col("scenario") == chosen)
+            .group_by("period")
+            .agg(pl.col("recorded_formal_usd").sum())
+        )
+        rows = rows.join(recorded, on="period", how="left")
     fig, ax = _canvas(ax, width=8.0 if rows.height > 1 else 4.5, height=3.8)
     if rows.height == 1:  # a band over one period has no width: an interval bar
         _interval(ax, rows, columns, _period_label(rows["period"][0], estimate.spec.freq))
@@ -491,7 +502,6 @@ def _interval(ax: Axes, rows: pl.DataFrame, columns: list[str], label: str) -> N
         color=_BLUE,
         ecolor=_BLUE,
         elinewidth=6,
-        alpha=0.9,
         capsize=0,
         markersize=8,
         markeredgecolor="white",
@@ -710,8 +720,12 @@ def _canvas(ax: object, *, width: float, height: float) -> tuple[Figure, Axes]:
 def _money_axis(ax: Axes, which: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    formatter = FuncFormatter(lambda v, _: _short_money(v))
+    formatter = FuncFormatter(_money_tick)  # a module function, so a chart pickles
     (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def _money_tick(value: float, _position: object) -> str:
+    return _short_money(value)
 
 
 def _short_money(value: float) -> str:
