@@ -845,12 +845,23 @@ def _matrix_of(
     n_empty = int(long["empty"].sum())
     sending, receiving = ("row_name", "col_name") if rows_are_senders else ("col_name", "row_name")
     long = long.select(sending=sending, receiving=receiving, value="value")
-    long = _classify(long, "sending", "origin").rename(
-        {"agg_code": "sending_agg", "agg_kind": "sending_kind"}
+    # each name classified once (a few hundred), not once per cell (about 46,000)
+    names = _classify(
+        pl.concat([long.select(name="sending"), long.select(name="receiving")]).unique(),
+        "name",
+        "iso3",
     )
-    long = _classify(long, "receiving", "destination").rename(
-        {"agg_code": "receiving_agg", "agg_kind": "receiving_kind"}
-    )
+    for side, iso in (("sending", "origin"), ("receiving", "destination")):
+        long = long.join(
+            names.select(
+                pl.col("name").alias(side),
+                pl.col("iso3").alias(iso),
+                pl.col("agg_code").alias(f"{side}_agg"),
+            ),
+            on=side,
+            how="left",
+            maintain_order="left",
+        )
     is_agg = pl.col("sending_agg").is_not_null() | pl.col("receiving_agg").is_not_null()
     is_country = pl.col("origin").is_not_null() & pl.col("destination").is_not_null()
     same = pl.col("origin") == pl.col("destination")
