@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,7 +89,9 @@ def spark() -> Iterator[Any]:
         pytest.skip("Spark needs a Java runtime (17 or later)")
     from pyspark.sql import SparkSession
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # no PYSPARK_PYTHON: flowlens points the local workers at this interpreter itself,
+    # as a user's session in a virtual environment needs (the README's example)
+    os.environ.pop("PYSPARK_PYTHON", None)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("flowlens-tests")
@@ -381,3 +382,13 @@ def test_dask_ids_differing_by_spaces_are_one_transfer() -> None:
     report = fl.load_flows(frame)
     local = fl.load_flows(rows)
     assert report.summary.rows() == local.summary.rows() == [("clean", 4), ("duplicate_tx_id", 4)]
+
+
+@pytest.mark.spark
+def test_spark_workers_run_this_interpreter(spark: Any, parquet_dir: Path) -> None:
+    # the fixture's session has no PYSPARK_PYTHON: PySpark would start `python3` from the
+    # PATH, without flowlens; reading with flowlens points the local workers here
+    fl.corridor_panel(spark.read.parquet(str(parquet_dir)), freq="year")
+    import sys
+
+    assert spark.sparkContext.pythonExec == sys.executable

@@ -34,9 +34,29 @@ from flowlens.engines._protocol import FIRST, ROW, TX_KEY, CheckSpec, with_tx_ke
 Partial = Callable[[pl.DataFrame], pl.DataFrame]
 
 
+def use_this_python(frame: Any) -> None:
+    """Run Spark's Python workers on this interpreter when the user has not chosen one.
+
+    PySpark starts its workers with ``PYSPARK_PYTHON`` (or ``spark.pyspark.python``),
+    else with whatever ``python3`` is first on the PATH: from a virtual environment that
+    is the system Python, without flowlens (``ModuleNotFoundError: No module named
+    'flowlens'`` on the workers). In local mode the workers share this machine, so the
+    driver's interpreter is the right one; on a cluster the choice stays the user's.
+    """
+    import os
+    import sys
+
+    context = frame.sparkSession.sparkContext
+    chosen = os.environ.get("PYSPARK_PYTHON") or context.getConf().get("spark.pyspark.python")
+    if not chosen and str(context.master).startswith("local"):
+        context.pythonExec = sys.executable
+
+
 def corridor_panel(frame: Any, plan: PanelPlan) -> pl.DataFrame:
     """Aggregate a PySpark DataFrame of clean flows into the corridor panel (a polars frame)."""
     from pyspark import StorageLevel
+
+    use_this_python(frame)
 
     source = frame.select(*plan.input_columns)
     several_passes = bool({"median", "senders", "top_senders"} & set(plan.stats))
@@ -97,6 +117,7 @@ def validate(frame: Any, spec: CheckSpec, tx_column: str | None) -> tuple[Any, A
     """Clean rows and rejects of a PySpark DataFrame (lazy, on Spark) and its row count."""
     from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
 
+    use_this_python(frame)
     columns = frame.columns
     partition = F.spark_partition_id()
     sizes = dict(frame.select(partition.alias("p")).groupBy("p").count().collect())
