@@ -538,3 +538,23 @@ def test_matrix_vintages_refuses(
 def test_matrix_vintages_is_public() -> None:
     assert fl.matrix_vintages is matrix_vintages
     assert "matrix_vintages" in fl.official.__all__
+
+
+def test_2017_edition_rescales_the_2016_shares(vintages: pl.DataFrame) -> None:
+    # docs/official_matrices.md: 2016 -> 2017 every sender of a receiver changes by the
+    # same percentage (the shares are kept); 2017 -> 2021 they do not
+    def spread(pct: str, base: str) -> pl.DataFrame:
+        return vintages.filter(pl.col(base) > 1e6).select(
+            dev=(pl.col(pct) - pl.col(pct).median().over("destination")).abs().max(),
+            n=pl.len(),
+            receivers=pl.col("destination").n_unique(),
+        )
+
+    kept = spread("pct_change_2016_2017", "2016").row(0, named=True)
+    assert kept == {"dev": pytest.approx(0.0, abs=1e-7), "n": 4693, "receivers": 180}
+    moved = spread("pct_change_2017_2021", "2017").row(0, named=True)
+    assert moved["dev"] > 50
+    big = vintages.filter(pl.col("2017") > 1e8)
+    assert big.height == 703
+    assert big.filter(pl.col("pct_change_2017_2021").abs() > 50).height / big.height > 0.35
+    assert big.filter(pl.col("2021") == 0).height == 26
