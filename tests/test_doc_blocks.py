@@ -1,0 +1,90 @@
+"""Every ```python block of the README and of docs/*.md runs, as written, in a temporary folder.
+
+The ``>>>`` examples run as doctests (pytest's ``--doctest-glob``); the blocks a reader
+copies into a notebook are prose to pytest, so this test runs them: the blocks of one
+page in order, in one namespace (as a reader runs them top to bottom), with the working
+directory a fresh temporary folder in which ``data/`` is the repository's (so paths such
+as ``data/samples/real/...`` read as they do from a clone) and everything written stays.
+
+A block that needs an optional engine says so in the line before its fence::
+
+    <!-- requires: pyspark -->
+
+and runs with the slow tests when that package is installed. Nothing else is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_FENCE = re.compile(
+    r"(?:<!--\s*requires:\s*(?P<requires>[\w.,\s]+?)\s*-->\s*\n)?```python\n(?P<code>.*?)\n```",
+    re.DOTALL,
+)
+
+
+def python_blocks(text: str) -> list[tuple[str, set[str]]]:
+    """The ```python blocks of a page, each with the packages it says it requires."""
+    return [
+        (m["code"], {p.strip() for p in (m["requires"] or "").split(",") if p.strip()})
+        for m in _FENCE.finditer(text)
+        if not m["code"].lstrip().startswith(">>>")  # a doctest: --doctest-glob runs it
+    ]
+
+
+def _pages() -> list[object]:
+    params: list[object] = []
+    for page in PAGES:
+        blocks = python_blocks(page.read_text(encoding="utf-8"))
+        if not blocks:
+            continue
+        needs = set().union(*(r for _, r in blocks))
+        marks = [pytest.mark.slow] if needs else []
+        params.append(pytest.param(page, id=page.relative_to(ROOT).as_posix(), marks=marks))
+    return params
+
+
+def _untracked() -> set[str]:
+    """Files in the repository that git neither tracks nor ignores."""
+    if not (ROOT / ".git").exists():  # an sdist: nothing to compare with
+        return set()
+    listing = subprocess.run(
+        ["git", "-C", os.fspath(ROOT), "ls-files", "--others", "--exclude-standard"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(listing.stdout.split())
+
+
+def test_the_fence_pattern_reads_requirements() -> None:
+    page = (
+        "text\n<!-- requires: pyspark -->\n```python\nx = 1\n```\n```python\ny = 2\n```\n"
+        "```python\n>>> 1 + 1\n2\n```\n"
+    )
+    assert python_blocks(page) == [("x = 1", {"pyspark"}), ("y = 2", set())]
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_page_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = python_blocks(page.read_text(encoding="utf-8"))
+    for package in set().union(*(r for _, r in blocks)):
+        pytest.importorskip(package)
+    (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    before = _untracked()
+    namespace: dict[str, object] = {"__name__": "__doc_block__"}
+    for number, (code, _) in enumerate(blocks, start=1):
+        try:
+            exec(compile(code, f"{page.name}, python block {number}", "exec"), namespace)  # noqa: S102 - the page's own examples
+        except Exception as exc:
+            pytest.fail(f"{page.name}, python block {number} failed: {type(exc).__name__}: {exc}")
+    assert _untracked() <= before, f"{page.name} wrote into the repository: {_untracked() - before}"
