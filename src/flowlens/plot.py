@@ -211,21 +211,7 @@ def surge_timeline(
     value = fs.AMOUNT_USD if fs.AMOUNT_USD in rows.columns else _value_of(rows)
     fig, ax = _canvas(ax, width=9.0, height=3.8)
     period = rows["period"].to_list()
-    form = _band_form(result.method, rows, value)
-    t = result.threshold
-    if form is None:  # an empty entry in the legend says why there is no band
-        ax.plot([], [], " ", label="no band: scores are not in scales of the baseline")
-    else:
-        band = _band(rows, t, log=form == "log")
-        ax.fill_between(
-            period,
-            band["lower"].to_list(),
-            band["upper"].to_list(),
-            color=_GREY,
-            alpha=0.25,
-            linewidth=0,
-            label=f"baseline · exp(±{t:g} scales)" if form == "log" else f"baseline ± {t:g} scales",
-        )
+    _draw_band(ax, rows, result.method, result.threshold, value)
     # one period has no line to draw: a marker shows it
     marker = "o" if rows.height == 1 else None
     ax.plot(period, rows["baseline"].to_list(), color=_GREY, linewidth=1.0, label="baseline")
@@ -248,19 +234,7 @@ def surge_timeline(
         label=f"surge ({flagged.height})",
     )
     _level_shifts(ax, rows, value)
-    for date, label in _events(events):
-        ax.axvline(date, color=_ORANGE, linestyle="--", linewidth=1.0)  # type: ignore[arg-type]
-        if label:
-            ax.annotate(
-                label,
-                (date, 1.0),
-                xycoords=("data", "axes fraction"),
-                rotation=90,
-                va="top",
-                ha="right",
-                fontsize=8,
-                color=_ORANGE,
-            )
+    _draw_events(ax, events)
     name = ", ".join(str(v) for v in distinct.row(0)) if keys else "series"
     ax.set_title(f"{name}: {result.method} method, threshold {result.threshold:g}")
     ax.set_ylabel(_money_label(value))
@@ -275,6 +249,41 @@ difference from the median by a scaled MAD in USD; ``seasonal`` and ``calendar``
 divide a year-over-year log change's distance from its median by a MAD of logs, and
 ``forecast`` a log forecast error by the scale of past log errors, with
 ``baseline = exp(forecast)``."""
+
+
+def _draw_band(ax: Axes, rows: pl.DataFrame, method: str, t: float, value: str) -> None:
+    """The band of values whose score stays within the threshold ``t``, in the series' units."""
+    form = _band_form(method, rows, value)
+    if form is None:  # an empty entry in the legend says why there is no band
+        ax.plot([], [], " ", label="no band: scores are not in scales of the baseline")
+        return
+    band = _band(rows, t, log=form == "log")
+    ax.fill_between(
+        rows["period"].to_list(),
+        band["lower"].to_list(),
+        band["upper"].to_list(),
+        color=_GREY,
+        alpha=0.25,
+        linewidth=0,
+        label=f"baseline · exp(±{t:g} scales)" if form == "log" else f"baseline ± {t:g} scales",
+    )
+
+
+def _draw_events(ax: Axes, events: object) -> None:
+    """A dashed line at each event's date, with its label (if any) along it."""
+    for date, label in _events(events):
+        ax.axvline(date, color=_ORANGE, linestyle="--", linewidth=1.0)  # type: ignore[arg-type]
+        if label:
+            ax.annotate(
+                label,
+                (date, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=8,
+                color=_ORANGE,
+            )
 
 
 def _band_form(method: str, rows: pl.DataFrame, value: str) -> str | None:
