@@ -381,10 +381,10 @@ def _peek_sheets(path: Path) -> list[_SheetLayout]:
     for name in names:
         try:
             sheet = reader.load_sheet(name, header_row=None, n_rows=_PEEK_ROWS, dtypes="string")
-            rows = sheet.to_polars().rows()
-        except Exception:  # an unreadable sheet (a chart, a broken part) is not a matrix
-            rows = []
-        layouts.append(_sheet_layout(name, rows))
+            layouts.append(_sheet_layout(name, sheet.to_polars().rows()))
+        except Exception as exc:  # an unreadable sheet (a chart, a broken part) is no matrix
+            detail = str(exc).strip().split("\n", 1)[0][:80]
+            layouts.append(_SheetLayout(name, f"(unreadable: {detail})", None, ""))
     return layouts
 
 
