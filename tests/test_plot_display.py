@@ -104,6 +104,7 @@ def test_each_chart_makes_its_own_displayable_figure(
     assert _artists(fig.axes[0]) > 0
     png = fig._repr_png_()  # type: ignore[attr-defined]
     assert png[:8] == PNG
+    assert repr(fig).startswith("<Figure size ")  # the text a notebook keeps beside it
     pixels = imread(io.BytesIO(png))
     assert pixels.shape[0] > 200 and pixels.shape[1] > 200
     assert float(pixels[..., :3].std()) > 0.02, "a blank image"

@@ -633,6 +633,9 @@ def _chart_figure() -> type[Figure]:
     class _ChartFigure(MatplotlibFigure):
         """A Figure outside pyplot whose ``_repr_png_`` lets IPython display it."""
 
+        def __repr__(self) -> str:  # the text beside the image: matplotlib's, as a Figure
+            return super().__repr__().replace(type(self).__name__, "Figure", 1)
+
         def _repr_png_(self) -> bytes:
             buffer = io.BytesIO()
             # no "Software" entry: the bytes do not change with the matplotlib version
