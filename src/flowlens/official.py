@@ -605,8 +605,7 @@ def read_wb_migrant_stock(
     year: int | None = None,
     keep_zeros: bool = False,
 ) -> OfficialTable:
-    """Read a World Bank/KNOMAD Bilateral Migration Matrix of any year (migrants by origin
-    down, destination across).
+    """Read a World Bank/KNOMAD Bilateral Migration Matrix of any year (persons, origin x host).
 
     Mapped onto remittance corridors: migrants living in country H who come from
     country O send from H to O, so the panel's ``origin`` is the host country and
