@@ -10,7 +10,12 @@ import pytest
 
 import flowlens as fl
 from flowlens.cli import main
-from flowlens.errors import DisclosureWarning, MissingColumnError, ParameterError
+from flowlens.errors import (
+    DisclosureWarning,
+    MissingColumnError,
+    ParameterError,
+    SuppressionNotice,
+)
 from flowlens.export import FORMULA_PREFIXES, write_frame
 
 from .conftest import as_kind
@@ -50,8 +55,11 @@ def sender_panel() -> pl.DataFrame:
 
 def test_writers_suppress_sender_level_panels_by_default(tmp_path: Path) -> None:
     panel = sender_panel()
-    written = pl.read_parquet(write_frame(panel, tmp_path / "panel.parquet"))
-    expected = fl.suppress_small_cells(panel).panel
+    expected_safe = fl.suppress_small_cells(panel)
+    # the writer says in one line what it withheld, and where to see why
+    with pytest.warns(SuppressionNotice, match=r"withheld \d+ of \d+ cells .*% of the amount"):
+        written = pl.read_parquet(write_frame(panel, tmp_path / "panel.parquet"))
+    expected = expected_safe.panel
     assert written.equals(expected)
     assert not {"sender_top1_usd", "sender_top2_usd"} & set(written.columns)
     published = written.filter(~pl.col("suppressed"))
@@ -133,7 +141,8 @@ def test_sender_level_columns_in_another_case_are_still_suppressed(tmp_path: Pat
     report = fl.load_flows(fl.load_sample("flows"))
     panel = fl.corridor_panel(report, freq="year", stats=("sum", "count", "senders", "top_senders"))
     upper = panel.rename({c: c.upper() for c in ("n_senders", *fl.schema.TOP_SENDER_COLUMNS)})
-    path = fl.write_frame(upper, tmp_path / "x.csv")
+    with pytest.warns(SuppressionNotice):
+        path = fl.write_frame(upper, tmp_path / "x.csv")
     written = pl.read_csv(path)
     expected = fl.suppress_small_cells(panel).panel
     assert written["amount_usd"].null_count() == expected["amount_usd"].null_count() > 0

@@ -220,6 +220,20 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     return contains[0] if contains else None
 
 
+class SuppressionNotice(UserWarning):
+    """A writer applied small-cell suppression by default: what it withheld, in one line.
+
+    Published files are suppressed by default; for analysis, keep the panel in
+    memory (``corridor_panel`` is never suppressed) or write with ``unsafe=True``.
+
+    Examples
+    --------
+    >>> from flowlens.errors import SuppressionNotice
+    >>> issubclass(SuppressionNotice, UserWarning)
+    True
+    """
+
+
 class DisclosureWarning(UserWarning):
     """Output written without small-cell suppression (``unsafe=True``).
 

@@ -28,6 +28,7 @@ from flowlens.errors import (
     OutputExistsError,
     ParameterError,
     SchemaError,
+    SuppressionNotice,
 )
 from flowlens.privacy import SuppressedPanel, suppress_small_cells
 
@@ -246,7 +247,7 @@ def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame
         )
         return frame
     try:
-        return suppress_small_cells(frame.drop(fs.SUPPRESSED, strict=False)).panel
+        safe = suppress_small_cells(frame.drop(fs.SUPPRESSED, strict=False))
     except MissingColumnError as exc:
         msg = (
             f"{exc} The frame carries sender-level statistics, so it is written through "
@@ -255,3 +256,10 @@ def _disclosure_controlled(frame: pl.DataFrame, *, unsafe: bool) -> pl.DataFrame
             "file that will not be published."
         )
         raise MissingColumnError(msg, column=exc.column, present=exc.present) from exc
+    warnings.warn(
+        f"write_frame: {safe.headline} of fl.suppress_small_cells(frame) (the defaults); "
+        "unsafe=True writes the values, for a file that stays with the data holder",
+        SuppressionNotice,
+        stacklevel=3,
+    )
+    return safe.panel

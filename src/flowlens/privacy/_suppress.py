@@ -175,6 +175,29 @@ class SuppressedPanel:
         """Withheld panel cells, primary and secondary."""
         return int(self.panel["suppressed"].sum())
 
+    @property
+    def headline(self) -> str:
+        """What suppression withheld, in one line (what writers print).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import polars as pl
+        >>> import flowlens as fl
+        >>> panel = pl.DataFrame({
+        ...     "period": [dt.date(2024, 1, 1)] * 2, "origin": ["USA", "CAN"],
+        ...     "destination": ["MEX", "MEX"], "amount_usd": [900.0, 100.0], "n_senders": [40, 3],
+        ... })
+        >>> fl.suppress_small_cells(panel, dominance=None, p_rule=None).headline
+        'small-cell suppression withheld 2 of 2 cells (100.0% of the amount); why: .summary, .cells'
+        """
+        cells = self.summary.filter(pl.col("table") == "cells", pl.col("reason") != "published")
+        share = float(cells["share_of_amount"].fill_null(0.0).sum())
+        return (
+            f"small-cell suppression withheld {self.n_suppressed:,} of {self.panel.height:,} "
+            f"cells ({100 * share:.1f}% of the amount); why: .summary, .cells"
+        )
+
     def __repr__(self) -> str:
         counts = dict(self.cells.group_by("reason").len().iter_rows())
         parts = ", ".join(f"{r}={counts.get(r, 0)}" for r in _REASONS)
