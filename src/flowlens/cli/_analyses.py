@@ -446,7 +446,7 @@ def add_analysis_commands(
     informal = sub.add_parser(
         "informal",
         help="estimate informal and lost flow under de-risking scenarios",
-        description="Read scenarios from a TOML file (docs/informal.md: the scenario file) and "
+        description="Read scenarios from a TOML file (docs/cli.md: the scenario file) and "
         "write summary, by_scenario, by_destination, corridors and baseline tables to the "
         "folder --out.",
         epilog=epilog,
