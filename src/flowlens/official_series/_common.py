@@ -3,6 +3,7 @@ and reading a file or a frame into polars."""
 
 from __future__ import annotations
 
+import codecs
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,7 +48,8 @@ def _describe(data: object) -> str:
 
 def _guard(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
     """Any fault while reading the table (a path or a frame) becomes an InputFormatError
-    naming the input, what was expected and what was found."""
+    naming the input, what was expected and what was found; so does a column missing
+    from a file (from a frame it stays a MissingColumnError)."""
 
     def decorate(read: Callable[_P, _T]) -> Callable[_P, _T]:
         @functools.wraps(read)
@@ -55,6 +57,10 @@ def _guard(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
             data = args[0] if args else next(iter(kwargs.values()), None)
             try:
                 return read(*args, **kwargs)
+            except MissingColumnError as exc:
+                if isinstance(data, (str, Path)):  # a file without the column: another file
+                    raise InputFormatError(str(exc)) from exc
+                raise
             except FlowlensError:
                 raise
             except _FILE_FAULTS as exc:
@@ -114,10 +120,35 @@ def _read_file(path: Path, sheet: str | int | None, skip_rows: int) -> pl.DataFr
     if sheet is not None:
         msg = f"sheet={sheet!r} was given but {str(path)!r} is not a workbook ({_found(path)})"
         raise InputFormatError(msg)
+    if skip_rows:
+        separator, eol = _header_after(path, skip_rows)
+        return pl.read_csv(
+            path, separator=separator, infer_schema=False, skip_rows=skip_rows, eol_char=eol
+        )
     found = sniff_csv(path)
     return pl.read_csv(
-        path, separator=found.separator, infer_schema=False, skip_rows=skip_rows, eol_char="\n"
+        path, separator=found.separator, infer_schema=False, skip_rows=skip_rows, eol_char=found.eol
     )
+
+
+def _header_after(path: Path, skip_rows: int) -> tuple[str, str]:
+    """The separator and line end of a CSV whose header follows ``skip_rows`` title lines
+    (:func:`flowlens.io.sniff_csv` reads the first line as the header)."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        msg = f"{str(path)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        raise InputFormatError(msg) from exc
+    eol = "\r" if "\r" in text and "\n" not in text else "\n"
+    lines = text.lstrip("\ufeff").split(eol)
+    if len(lines) <= skip_rows or not lines[skip_rows].strip():
+        msg = f"{str(path)!r}: no header row after skip_rows={skip_rows} lines"
+        raise InputFormatError(msg)
+    header = lines[skip_rows]
+    separator = max((",", ";", "\t", "|"), key=header.count)
+    return (separator if header.count(separator) else ","), eol
 
 
 def _table(data: Any, sheet: str | int | None, skip_rows: int) -> pl.DataFrame:

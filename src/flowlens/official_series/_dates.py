@@ -295,12 +295,14 @@ def _step(frame: pl.DataFrame, keys: list[str], freq: str | None, where: str) ->
         if wanted is None:
             msg = f"freq={freq!r}: read_series reads monthly, quarterly or annual series ('1mo', '1q', '1y')"
             raise ParameterError(msg)
-        if finest is None and kinds <= {"month", "day"}:
+        fits = finest is None or finest % wanted == 0  # periods missing are gaps
+        if fits and kinds <= {"month", "day"}:
             found = wanted
     if found not in _STEP_FREQ:
         msg = (
             f"{where}: the dates are {found} months apart at the closest; expected a monthly, "
-            "quarterly or annual series (1, 3 or 12 months apart)"
+            "quarterly or annual series (1, 3 or 12 months apart); if periods are missing, "
+            "pass freq= and allow_gaps=True"
         )
         raise InputFormatError(msg)
     if wanted is not None and wanted != found:

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import InputFormatError
+from flowlens.errors import InputFormatError, MissingColumnError
 from flowlens.io import sniff_csv
 from flowlens.official import OfficialTable, _check_csv, _reader, _require
 from flowlens.official_series._common import _shown
@@ -160,7 +160,10 @@ def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, 
     _check_csv(path)
     frame = pl.read_csv(path, separator=sniff_csv(path).separator, infer_schema=False)
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
-    _require(frame, _NEEDED, path)
+    try:
+        _require(frame, _NEEDED, path)
+    except MissingColumnError as exc:  # another file: say what this reader expects
+        raise InputFormatError(f"{exc} (expected {_FTS})") from exc
     notes = [
         "UN OCHA Financial Tracking Service (fts.unocha.org), requirements and funding in "
         "US dollars by country, plan and year, as downloaded from HDX."
