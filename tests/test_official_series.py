@@ -579,6 +579,13 @@ def test_inflow_context_missing_inflows_stay_missing(real: Path) -> None:
     syria = fl.inflow_context(knomad.panel.filter(destination="SYR")).filter(year=2016)
     assert syria["inflow_usd"].item() is None
     assert syria["ratio"].item() is None
+    # FTS records zero funding for Anguilla in 2017: no ratio, not an infinite one
+    panel = pl.DataFrame(
+        {"period": [dt.date(2017, 1, 1)], "destination": ["AIA"], "amount_usd": [1.0e6]}
+    )
+    anguilla = fl.inflow_context(panel)
+    assert anguilla["total_funding_usd"].item() == 0.0
+    assert anguilla["ratio"].item() is None
 
 
 # ---------------------------------------------------------------- hypothesis: bad files

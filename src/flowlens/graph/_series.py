@@ -216,7 +216,8 @@ def inflow_context(  # long: its docstring; the body is the series' checks and o
     The kind of table ``panel`` came as
         ``country``, ``year``, ``inflow_usd`` (the sum of ``value``; null when
         every value of the country-year is null, as KNOMAD's missing years), the
-        ``against`` column, and ``ratio`` (inflows / against), for the
+        ``against`` column, and ``ratio`` (inflows / against; null where
+        ``against`` is zero or negative, as FTS's Anguilla 2017), for the
         country-years in both (a country-year that FTS does not record is not
         in the result).
 
@@ -268,7 +269,10 @@ def inflow_context(  # long: its docstring; the body is the series' checks and o
     )
     result = (
         inflows.join(context, on=["country", "year"], how="inner")
-        .with_columns(ratio=pl.col("inflow_usd") / pl.col(against))
+        # no ratio to nothing: a zero (or a negative correction) in the series is not a scale
+        .with_columns(
+            ratio=pl.when(pl.col(against) > 0).then(pl.col("inflow_usd") / pl.col(against))
+        )
         .sort("country", "year")
     )
     return source.back(result)
