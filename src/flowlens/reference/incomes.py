@@ -51,9 +51,7 @@ def gni_per_capita() -> pl.DataFrame:
 
 @cache
 def _source() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        data_path("gni_per_capita.json").read_text(encoding="utf-8")
-    )
+    data: dict[str, Any] = json.loads(data_path("gni_per_capita.json").read_text(encoding="utf-8"))
     return data
 
 
