@@ -7,7 +7,14 @@ need them.
 
 from flowlens import freq, reference, schema
 from flowlens._panelspec import PanelSpec, panel_spec
-from flowlens.bilateral import compare_bilateral, estimate_bilateral
+from flowlens.bilateral import (
+    BilateralComparison,
+    BilateralEstimate,
+    RasResult,
+    compare_bilateral,
+    estimate_bilateral,
+    ras,
+)
 from flowlens.engines import EngineValidationReport
 from flowlens.errors import (
     FlowlensError,
@@ -24,6 +31,7 @@ from flowlens.export import write_frame
 from flowlens.graph import CorridorGraph, corridor_changes, graphs_by_period, inflow_context
 from flowlens.official import (
     OfficialTable,
+    matrix_vintages,
     read_banxico_monthly,
     read_banxico_quarterly_by_country,
     read_knomad_annual,
@@ -31,8 +39,10 @@ from flowlens.official import (
     read_wb_bilateral_matrix,
     read_wb_migrant_stock,
 )
+from flowlens.official_series import HumanitarianFunding, read_ocha_fts, read_series
 from flowlens.panel import corridor_panel
 from flowlens.privacy import SuppressedPanel, audit_suppression, pseudonymize, suppress_small_cells
+from flowlens.recognise import read_official
 from flowlens.sample import load_sample, sample_path
 from flowlens.surge import (
     SurgeResult,
@@ -46,6 +56,7 @@ from flowlens.surge import (
     surge_episodes,
 )
 from flowlens.validate import ValidationReport, load_flows
+from flowlens.wdi import WdiTable, read_wdi
 
 __version__ = "0.1.0"
 
@@ -54,31 +65,22 @@ _LAZY_SUBMODULES = ("calendar", "informal", "orgs", "plot", "synth")
 scipy or matplotlib."""
 
 
-_IN_PROGRESS = {
-    "read_wdi": "flowlens.wdi",
-    "read_series": "flowlens.official_series",
-    "read_ocha_fts": "flowlens.official_series",
-    "matrix_vintages": "flowlens.official",
-}
-"""Readers being added (official-data work): resolved on first use until they are
-imported above with the rest of the public API."""
-
-
 def __getattr__(name: str) -> object:
-    import importlib
-
     if name in _LAZY_SUBMODULES:
+        import importlib
+
         return importlib.import_module(f"flowlens.{name}")
-    if name in _IN_PROGRESS:
-        return getattr(importlib.import_module(_IN_PROGRESS[name]), name)
     msg = f"module 'flowlens' has no attribute {name!r}"
     raise AttributeError(msg)
 
 
 __all__ = [
+    "BilateralComparison",
+    "BilateralEstimate",
     "CorridorGraph",
     "EngineValidationReport",
     "FlowlensError",
+    "HumanitarianFunding",
     "InputFormatError",
     "MissingColumnError",
     "OfficialTable",
@@ -86,12 +88,14 @@ __all__ = [
     "OutputExistsError",
     "PanelSpec",
     "ParameterError",
+    "RasResult",
     "ReferenceDataError",
     "SchemaError",
     "SuppressedPanel",
     "SurgeResult",
     "ValidationFailedError",
     "ValidationReport",
+    "WdiTable",
     "__version__",
     "attribute_surges",
     "audit_suppression",
@@ -108,15 +112,21 @@ __all__ = [
     "level_shifts",
     "load_flows",
     "load_sample",
+    "matrix_vintages",
     "panel_spec",
     "pseudonymize",
+    "ras",
     "read_banxico_monthly",
     "read_banxico_quarterly_by_country",
     "read_crisis_events",
     "read_knomad_annual",
+    "read_ocha_fts",
+    "read_official",
     "read_rpw_corridors",
+    "read_series",
     "read_wb_bilateral_matrix",
     "read_wb_migrant_stock",
+    "read_wdi",
     "reference",
     "sample_path",
     "schema",

@@ -37,6 +37,18 @@ class BilateralComparison:
         recorded senders), ``share_outside_named`` (estimate share on senders the
         records do not name), ``largest_over`` / ``largest_over_gap`` and
         ``largest_under`` / ``largest_under_gap``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> est = pl.DataFrame({"origin": ["USA", "CAN"], "destination": ["MEX"] * 2,
+    ...                     "amount_usd": [95.0, 5.0]})
+    >>> rec = pl.DataFrame({"origin": ["USA", "CAN"], "destination": ["MEX"] * 2,
+    ...                     "amount_usd": [90.0, 10.0]})
+    >>> check = fl.compare_bilateral(est, rec)
+    >>> round(check.summary["mae_top"].item(), 3)  # |0.95 - 0.90| and |0.05 - 0.10|
+    0.05
     """
 
     corridors: Any

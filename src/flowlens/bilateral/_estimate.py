@@ -63,6 +63,17 @@ class BilateralEstimate:
         The fit to outflow totals (:class:`RasResult`), or None.
     rule, year
         The rule and the year of the incomes (None when not known).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> totals = pl.DataFrame({"destination": ["MEX"], "amount_usd": [100.0]})
+    >>> stock = pl.DataFrame({"origin": ["USA", "CAN"], "destination": ["MEX", "MEX"],
+    ...                       "migrants": [900.0, 100.0]})
+    >>> est = fl.estimate_bilateral(totals, stock, rule="stock")
+    >>> est.rule, est.flows["share"].to_list(), est.ras is None
+    ('stock', [0.9, 0.1], True)
     """
 
     flows: Any

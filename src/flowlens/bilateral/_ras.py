@@ -40,6 +40,17 @@ class RasResult:
         The cells that moved most: ``origin``, ``destination``, ``prior``,
         ``value``, ``change`` (value - prior) and ``ratio`` (value / prior), largest
         absolute change first (the first ``top``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> prior = pl.DataFrame({"origin": ["USA", "ESP"], "destination": ["MEX", "MEX"],
+    ...                       "amount_usd": [1.0, 1.0]})
+    >>> fitted = fl.ras(prior, column_totals=pl.DataFrame({"destination": ["MEX"],
+    ...                                                    "amount_usd": [4.0]}))
+    >>> fitted.flows["amount_usd"].to_list(), fitted.fit["converged"].item()
+    ([2.0, 2.0], True)
     """
 
     flows: Any
