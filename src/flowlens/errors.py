@@ -150,6 +150,23 @@ class MissingColumnError(SchemaError):
         return cls(message, column=column, present=present)
 
 
+class FileColumnError(MissingColumnError, InputFormatError):
+    """A file lacks a column its reader needs: the wrong file for that reader.
+
+    Both a :class:`MissingColumnError` (which column, which are present) and an
+    :class:`InputFormatError` (the file is not the table the reader expects), so
+    either ``except`` catches it.
+
+    Examples
+    --------
+    >>> from flowlens.errors import FileColumnError, InputFormatError, MissingColumnError
+    >>> err = FileColumnError("x.csv: required column 'PERIODO' is missing", column="PERIODO",
+    ...                       present=["date"])
+    >>> isinstance(err, InputFormatError), isinstance(err, MissingColumnError)
+    (True, True)
+    """
+
+
 class OutputError(FlowlensError):
     """flowlens cannot or may not write there (a missing folder, a directory in the way,
     an input of the run).

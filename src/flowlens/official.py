@@ -27,6 +27,7 @@ import polars as pl
 from flowlens import schema as fs
 from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.errors import (
+    FileColumnError,
     FlowlensError,
     InputFormatError,
     MissingColumnError,
@@ -77,6 +78,11 @@ def _reader(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
             path = Path(str(args[0] if args else kwargs.get("path")))
             try:
                 return read(*args, **kwargs)
+            except MissingColumnError as exc:
+                if isinstance(exc, InputFormatError):
+                    raise
+                # a column the reader needs is not in the file: the wrong file for it
+                raise FileColumnError(str(exc), column=exc.column, present=exc.present) from exc
             except FlowlensError as exc:
                 if isinstance(exc, InputFormatError) and "expected" not in str(exc):
                     msg = f"{exc} (expected {expected}; found {_found(path)})"
