@@ -34,6 +34,7 @@ from flowlens.informal._scenario import (
     WITHDRAWN_DEFAULT,
     DeRiskingScenario,
 )
+from flowlens.informal._scenario_file import BaselineChoice, ScenarioFile, read_scenario_file
 from flowlens.informal._sensitivity import sensitivity
 
 __all__ = [
@@ -43,12 +44,14 @@ __all__ = [
     "SHARE_REMITTING_DEFAULT",
     "SPLIT_DEFAULT",
     "WITHDRAWN_DEFAULT",
+    "BaselineChoice",
     "CostModel",
     "DeRiskingEffect",
     "DeRiskingScenario",
     "Fixed",
     "InformalEstimate",
     "Prior",
+    "ScenarioFile",
     "Split",
     "Triangular",
     "Uniform",
@@ -59,5 +62,6 @@ __all__ = [
     "derisking_exposure",
     "estimate_informal",
     "read_derisking_events",
+    "read_scenario_file",
     "sensitivity",
 ]
