@@ -264,8 +264,12 @@ def test_latin1_and_utf16_files_read(real: Path, tmp_path: Path) -> None:
     latin1, utf16 = tmp_path / "latin1.csv", tmp_path / "utf16.csv"
     latin1.write_bytes(text.encode("latin-1"))
     utf16.write_bytes(text.encode("utf-16"))
+    # a spreadsheet's "Unicode text": UTF-16, tab-separated
+    tabbed = tmp_path / "unicode_text.txt"
+    lines = ["\t".join(row) for row in csv.reader(text.splitlines())]
+    tabbed.write_bytes("\r\n".join(lines).encode("utf-16"))
     original = read_wdi(real / GNI)
-    for path in (latin1, utf16):
+    for path in (latin1, utf16, tabbed):
         table = read_wdi(path)
         assert table.panel.equals(original.panel)
         assert table.unmatched.height == 0

@@ -235,13 +235,22 @@ def _is_header(fields: list[str]) -> bool:
     )
 
 
+def _find_header(lines: list[str]) -> tuple[str, int | None, list[list[str]]]:
+    """The separator, the header's line number (None: no header) and the first lines' fields."""
+    heads: list[list[str]] = []
+    for separator in (",", "\t", ";"):  # a spreadsheet's "Unicode text" is tab-separated
+        heads = [_fields(line, separator) for line in lines[:_HEADER_SEARCH]]
+        at = next((i for i, fields in enumerate(heads) if _is_header(fields)), None)
+        if at is not None:
+            return separator, at, heads
+    return ",", None, heads
+
+
 def _load_text(path: Path) -> _Raw:
     """A CSV download: metadata lines, the header line, data lines, footer lines."""
     text, notes = _decode(path.read_bytes(), path)
     lines = text.lstrip("\ufeff").splitlines()
-    separator = next((s for s in (",", "\t", ";") if s in "".join(lines[:_HEADER_SEARCH])), ",")
-    heads = [_fields(line, separator) for line in lines[:_HEADER_SEARCH]]
-    at = next((i for i, fields in enumerate(heads) if _is_header(fields)), None)
+    separator, at, heads = _find_header(lines)
     if at is None:
         first = lines[0][:80] if lines else ""
         msg = (
