@@ -387,3 +387,29 @@ def test_aggregate_names_map_to_one_code_each() -> None:
     # and no aggregate code is a country code
     codes = set(aggregates()["code"]) - {""}
     assert not codes & set(fl.reference.country_codes())
+
+
+def test_databank_workbook_with_text_cells(real: Path, tmp_path: Path) -> None:
+    """A DataBank export saved as .xlsx: '..' text cells among numbers, footer rows."""
+    header, rows = _real_rows(real, FX, ["AGO", "PHL", "WLD"])
+    years = ["1960", "2020"]
+    path = tmp_path / "Data_Extract_From_World_Development_Indicators.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, ["Country Name", "Country Code", "Series Name", "Series Code"])
+    sheet.write_row(0, 4, [f"{y} [YR{y}]" for y in years])
+    for i, row in enumerate(rows):
+        cells = [float(row[header.index(y)]) if row[header.index(y)] else ".." for y in years]
+        sheet.write_row(1 + i, 0, [*row[:4], *cells])
+    sheet.write(len(rows) + 3, 0, "Data from database: World Development Indicators")
+    sheet.write(len(rows) + 4, 0, "Last Updated: 09/15/2023")
+    book.add_worksheet("Definition and Source")
+    book.close()
+    table = read_wdi(path)
+    assert table.vintage == "2023-09-15"
+    # Angola's 1960 rate, 2.8668e-08 kwanza per dollar, kept to the last digit
+    ago = next(r for r in rows if r[1] == "AGO")[header.index("1960")]
+    assert _value(table, "AGO", 1960) == float(ago)
+    assert _value(table, "PHL", 2020) == pytest.approx(49.624, abs=5e-4)
+    # the World has no exchange rate: one row, null period and value, kept apart
+    assert table.aggregates.filter(code="WLD")["value"].to_list() == [None]
