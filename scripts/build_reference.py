@@ -154,6 +154,10 @@ CURATED_ALIASES: dict[str, str] = {
     "Holland": "NLD",
     "Vatican": "VAT",
     "Taiwan, China": "TWN",
+    # spellings of the KNOMAD migrant-stock matrix 2021
+    "GuineaBissau": "GNB",
+    "TimorLeste": "TLS",
+    "Holy See": "VAT",
 }
 
 # Rows of published tables that are aggregates, not countries. Codes follow the
