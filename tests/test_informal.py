@@ -327,7 +327,7 @@ def test_sensitivity_by_hand() -> None:
         panel, scenario, baseline=hand_baseline(0.4, 0.2), quantity="informal"
     ).sort("parameter")
     rows = {row["parameter"]: row for row in table.iter_rows(named=True)}
-    deterred = min(1.0, 1.0 * 2.0 / 7.0)  # elasticity x rise / the default 7% cost
+    deterred = 1.0 - (1.0 + 2.0 / 7.0) ** -1.0  # constant elasticity 1: a rise of 2 on 7%
 
     def informal(withdrawn: float, ratio: float = 0.4) -> float:
         return 300 * ratio + 0.5 * 300 * (withdrawn + (1 - withdrawn) * deterred)

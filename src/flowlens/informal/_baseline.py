@@ -141,7 +141,9 @@ def baseline_from_costs(
         :class:`CostModel` (defaults with their sources there).
     premium
         ``destination``, ``premium_pct``: the parallel exchange-rate market premium
-        in the receiving country (default 0 everywhere).
+        in the receiving country (default 0 everywhere). It is kept in the result's
+        ``premium_pct`` column: :func:`estimate_informal`'s ``drivers`` move flow by
+        the change of the premium from it.
 
     Returns
     -------
@@ -193,6 +195,7 @@ def baseline_from_costs(
             method=pl.lit("cost"),
             cost_pct=pl.col("cost_pct"),
             cost_source=pl.col("cost_source"),
+            premium_pct=pl.col("premium_pct").cast(pl.Float64),
         )
         .sort(fs.ORIGIN, fs.DESTINATION)
     )

@@ -1,20 +1,35 @@
 """estimate_informal: a vectorised Monte Carlo over (corridor-periods x draws), chunked.
 
 For a corridor-period with recorded formal flow F (what the panel holds: the flow
-before the scenario), baseline informal ratio R (from a baseline estimator), the
-scenario's ramp progress p (0 before ``start``, rising to 1 over ``ramp_days``, 0
-after ``end``), the share e of formal flow in the channels that lose capacity, and
-per draw the withdrawn share w, cost rise dc (pp), cost elasticity eps and split
+before the scenario, at the baseline's premium), baseline informal ratio R (from a
+baseline estimator), the change of the parallel-market premium dpi (pp: the drivers'
+premium of the period less the baseline's, 0 without drivers), the scenario's ramp
+progress p (0 before ``start``, rising to 1 over ``ramp_days``, 0 after ``end``), the
+share e of the flow in the channels that lose capacity, and per draw the withdrawn
+share w, cost rise dc (pp), cost elasticity eps, premium response beta and split
 (s_informal, s_other_formal, s_lost):
 
     I0       = F * R * exp(sd * z - sd^2 / 2)            baseline informal
-    W        = e * p * w                                 formal capacity withdrawn
-    k        = p * min(1, eps * dc / cost)               remaining flow deterred by cost
-    D        = F * (W + (1 - W) * k)                     displaced formal flow
-    formal   = F - D + s_other_formal * D
-    informal = I0 + s_informal * D
-    lost     = s_lost * D
+    F1       = (F + I0) / (1 + (I0 / F) * exp(beta * dpi))   formal after the premium
+    I1       = F + I0 - F1                               informal after the premium
+    k        = p * (1 - (1 + dc / cost) ** -eps)         remaining flow deterred by cost
+    closure (formal channels):
+    D        = F1 * (e * p * w + (1 - e * p * w) * k)    displaced formal flow
+    formal   = F1 - D + s_other_formal * D
+    informal = I1 + s_informal * D
+    formalisation (informal channels):
+    D_i      = I1 * e * p * w,  D_f = F1 * k             displaced informal and formal flow
+    formal   = F1 - D_f + s_other_formal * (D_i + D_f)
+    informal = I1 - D_i + s_informal * (D_i + D_f)
+    lost     = s_lost * D                                (D = D_i + D_f)
     total    = F + I0 = formal + informal + lost         the counterfactual total
+
+F1 is a logistic choice between formal and informal channels: the odds of sending
+formally, F / I0 before, are multiplied by exp(-beta * dpi). A premium that opens
+(dpi > 0) pushes flow out of formal channels, one that closes (dpi < 0) pulls it
+back; neither can move more than the flow there is, and nothing saturates at a
+realistic premium (``PREMIUM_RESPONSE_DEFAULT``). The cost response has a constant
+elasticity: a rise never deters all of the flow.
 
 where z is a standard normal of the cell and draw (its stream keyed by the cell's
 corridor and period start, ``flowlens.informal._keys``, never by its position), and sd the sampling noise of one
@@ -25,8 +40,9 @@ spread of a sum of transfers per sqrt(count) (``flowlens.surge``'s noise floor; 
 count ratio taken equal to the value ratio R is an assumption). Without
 ``n_transfers``, sd = 0.
 
-Every quantity is non-decreasing in w, dc, eps and p, and formal + informal + lost
-equals the counterfactual total in every draw.
+For a closure every quantity is non-decreasing in w, dc, eps and p; formal flow falls
+as the premium rises; and formal + informal + lost equals the counterfactual total in
+every draw.
 """
 
 from __future__ import annotations
@@ -48,8 +64,8 @@ from flowlens._panelspec import PanelSpec, checked_panel, checked_table, input_e
 from flowlens.errors import MissingColumnError, ParameterError, SchemaError
 from flowlens.informal._baseline import BASELINE_COLUMNS
 from flowlens.informal._keys import cell_keys, corridor_keys
-from flowlens.informal._priors import checked_sample
-from flowlens.informal._scenario import NO_SCENARIO, DeRiskingScenario
+from flowlens.informal._priors import Prior, as_prior, checked_sample, in_range
+from flowlens.informal._scenario import NO_SCENARIO, PREMIUM_RESPONSE_DEFAULT, DeRiskingScenario
 from flowlens.surge._baselines import SUM_CV
 
 F64 = npt.NDArray[np.float64]
@@ -57,6 +73,7 @@ I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 QUANTITIES = ("formal", "informal", "lost", "total")
 QUANTILES = (0.05, 0.5, 0.95)
+DRIVER_COLUMNS = (fs.DESTINATION, fs.PERIOD, "premium_pct")
 DEFAULT_COST_PCT = 7.0
 """Cost of formal transfer (percent) where the panel and the baseline give none: about
 the Remittance Prices Worldwide average over 2011-2020."""
@@ -76,9 +93,11 @@ class InformalEstimate:
     corridors
         One row per scenario, corridor and period: ``recorded_formal_usd`` (the
         input) and, for each of ``formal``, ``informal``, ``lost`` and ``total``
-        (the counterfactual total), the mean and the 5th, 50th and 95th percentiles
-        over the draws (``informal_p5``, ``informal_p50``, ``informal_p95``,
-        ``informal_mean``...).
+        (the counterfactual total), the mean and the ``quantiles`` over the draws
+        (by default ``informal_p5``, ``informal_p50``, ``informal_p95``,
+        ``informal_mean``...; ``quantiles=(0.025, 0.975)`` gives ``informal_p2.5``
+        and ``informal_p97.5``). With ``drivers``, also ``premium_change_pp`` (the
+        period's premium less the baseline's).
     by_destination
         The same per scenario, receiving country and period, from each draw's sum
         (the percentiles of a sum, not sums of percentiles).
@@ -99,6 +118,19 @@ class InformalEstimate:
         ``NO_SCENARIO``, named ``"baseline"``).
     sampling_noise
         Whether the cells' sampling noise was drawn.
+    quantiles
+        The probabilities of the percentile columns.
+    samples
+        With ``keep_draws=True``, the draws themselves, in long form: one row per
+        scenario, receiving country, period and draw, with ``formal``, ``informal``,
+        ``lost`` and ``total`` (the sums over the country's corridors in that draw);
+        else None.
+    drivers
+        The drivers table as used (``destination``, [``origin``,] ``period``,
+        ``premium_pct``, [``cost_pct``,] and ``matched``: whether a corridor-period of
+        the panel took it); None without drivers.
+    premium_response
+        The prior of the premium response (beta) the drivers were applied with.
 
     Examples
     --------
@@ -124,11 +156,15 @@ class InformalEstimate:
     spec: PanelSpec
     scenarios: tuple[DeRiskingScenario, ...]
     sampling_noise: bool = True
+    quantiles: tuple[float, ...] = QUANTILES
+    samples: pl.DataFrame | None = None
+    drivers: pl.DataFrame | None = None
+    premium_response: Prior = PREMIUM_RESPONSE_DEFAULT
 
     def _repr_html_(self) -> str:
         from flowlens._display import card
 
-        columns = ["scenario", "recorded_formal_usd", "informal_p5", "informal_p50", "informal_p95"]
+        columns = ["scenario", "recorded_formal_usd", *quantile_columns("informal", self.quantiles)]
         present = [c for c in columns if c in self.summary.columns]
         extra = ["informal_to_recorded"] if "informal_to_recorded" in self.summary.columns else []
         return card(
@@ -142,8 +178,9 @@ class InformalEstimate:
             ],
             [*present, *extra],
             [tuple(row) for row in self.summary.select(*present, *extra).iter_rows()],
-            note=f"{self.spec.value} over the whole panel; 5th/50th/95th percentiles of the "
-            "draws. Per corridor: .corridors; per receiving country: .by_destination.",
+            note=f"{self.spec.value} over the whole panel; percentiles "
+            f"{', '.join(f'{q:g}' for q in self.quantiles)} of the draws. Per corridor: "
+            ".corridors; per receiving country: .by_destination.",
         )
 
     def __repr__(self) -> str:
@@ -160,7 +197,7 @@ class _Cells:
 
     keys: pl.DataFrame  # origin, destination (+ flow_type), period
     formal: F64
-    exposed: dict[tuple[str, ...], F64]  # formal flow in the given channels, per channel set
+    exposed: dict[tuple[str, ...], F64]  # share of the flow in the given channels, per set
     corridor: I64  # corridor index into the baseline arrays
     cell_key: U64  # the cell's random-stream key: its corridor and period start
     group: I64  # (destination, period) group index
@@ -176,6 +213,7 @@ class _Cells:
     groups: pl.DataFrame  # destination, period per group index
     periods: pl.DataFrame  # period per period index
     period_of_group: I64
+    premium_change: F64  # the drivers' premium less the baseline's, pp (0 without drivers)
 
 
 _BASELINE_LIMITS = {
@@ -210,6 +248,7 @@ class _Draws:
     elasticity: F64
     split: F64  # (draws, 3)
     z_shared: F64
+    premium_response: F64
 
 
 @input_errors("estimate_informal")
@@ -225,7 +264,11 @@ def estimate_informal(
     threads: int = 2,
     sampling_noise: bool = True,
     progress: bool = False,
-) -> InformalEstimate:
+    drivers: Any = None,
+    premium_response: float | Prior = PREMIUM_RESPONSE_DEFAULT,
+    quantiles: Sequence[float] = QUANTILES,
+    keep_draws: bool = False,
+) -> InformalEstimate:  # long: the public entry point, its settings checked and passed on
     """Formal, informal and lost flow per corridor and period under de-risking scenarios, with intervals.
 
     Parameters
@@ -267,6 +310,30 @@ def estimate_informal(
     progress
         Show a progress bar over the scenarios (a widget in Jupyter, a line in a
         terminal): each scenario is one pass of ``draws`` over every cell.
+    drivers
+        Dated prices that move flow between formal and informal channels:
+        ``destination``, ``period``, ``premium_pct`` (the parallel-market premium of
+        the receiving country's currency, in percent: what a sender gains by going
+        informal) and optionally ``origin`` (then per corridor) and ``cost_pct`` (the
+        period's cost of formal transfer, which a scenario's cost rise is measured
+        against). In each corridor-period the premium's change from the baseline's
+        (the baseline's ``premium_pct`` column, else 0) moves the formal and informal
+        flow by the logistic of the module notes: a premium that opens pushes flow out
+        of formal channels, one that closes pulls it back. Corridors whose receiving
+        country (or corridor) the drivers do not name keep the baseline's premium; a
+        named one needs a row for every period of the panel, and a driver row whose
+        country is not in the panel raises. Applies to every scenario, the baseline
+        alone included. Any table kind.
+    premium_response
+        The logistic slope beta per percentage point of premium (a number or a
+        prior, >= 0); default ``PREMIUM_RESPONSE_DEFAULT`` (an assumption, see its
+        notes: a premium of 10 points displaces 5-20% of formal flow).
+    quantiles
+        Probabilities of the percentile columns, each in (0, 1) (default 5th, 50th
+        and 95th); a column is named ``p`` and the percent, e.g. ``p2.5``.
+    keep_draws
+        Keep the draws per scenario, receiving country and period
+        (``InformalEstimate.samples``, a long table: ``draws`` rows per country-period).
 
     Returns
     -------
@@ -311,8 +378,10 @@ def estimate_informal(
     """
     check_draws(draws, seed)
     check_count(threads, "threads", 1)
+    probs = checked_quantiles(quantiles)
+    response = in_range(as_prior(premium_response, "premium_response"), "premium_response", 0.0)
     scenarios = _scenarios(scenario)
-    spec, cells, base = prepare(
+    spec, cells, base, used_drivers = prepare(
         panel,
         baseline,
         scenarios,
@@ -320,6 +389,7 @@ def estimate_informal(
         value=value,
         sampling_noise=sampling_noise,
         what="estimate_informal's panel",
+        drivers=drivers,
     )
     check_reach(scenarios, cells)
     z_shared = shared_normals(seed, draws)
@@ -333,11 +403,16 @@ def estimate_informal(
         else:
             from tqdm.auto import tqdm
         bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario")
+    run = _Run(draws, seed, z_shared, threads, probs, response, keep_draws)
     for scenario_ in bar:  # scenarios are few; each is one vectorised pass over every cell
-        frames.append(_one_scenario(scenario_, cells, draws, seed, z_shared, threads))
-    corridors, by_destination, by_scenario, summary = (
+        frames.append(_one_scenario(scenario_, cells, run))
+    corridors, by_destination, by_scenario, summary, samples = (
         pl.concat(f) for f in zip(*frames, strict=True)
     )
+    if used_drivers is not None:
+        corridors = corridors.with_columns(
+            premium_change_pp=pl.Series(np.tile(cells.premium_change, len(scenarios)))
+        )
     order = ["scenario"]
     return InformalEstimate(
         corridors=_first(corridors, order),
@@ -350,6 +425,10 @@ def estimate_informal(
         spec=spec,
         scenarios=tuple(scenarios),
         sampling_noise=sampling_noise,
+        quantiles=tuple(float(q) for q in probs),
+        samples=samples if keep_draws else None,
+        drivers=used_drivers,
+        premium_response=response,
     )
 
 
@@ -399,27 +478,98 @@ def shared_normals(seed: int, draws: int) -> F64:
     return z
 
 
-def _one_scenario(  # noqa: PLR0917 - the run's settings, passed on
-    scenario: DeRiskingScenario, cells: _Cells, draws: int, seed: int, z_shared: F64, threads: int
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """One scenario's four tables: per corridor-period, per destination-period, per period, overall."""
-    params = _draw(scenario, draws, seed, z_shared)
-    ramp, exposed = _reach(scenario, cells)
-    stats, group_sums = _simulate(cells, params, ramp, exposed, seed=seed, threads=threads)
+@dataclass(frozen=True)
+class _Run:
+    """The Monte Carlo settings every scenario of one call shares."""
+
+    draws: int
+    seed: int
+    z_shared: F64
+    threads: int
+    probs: F64
+    premium_response: Prior
+    keep_draws: bool
+
+
+def _one_scenario(
+    scenario: DeRiskingScenario, cells: _Cells, run: _Run
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One scenario's tables: per corridor-period, destination-period, period, overall, and draws."""
+    params = _draw(scenario, run.draws, run.seed, run.z_shared, run.premium_response)
+    ramp, exposed_share = _reach(scenario, cells)
+    stats, group_sums = _simulate(
+        cells,
+        params,
+        ramp,
+        exposed_share,
+        seed=run.seed,
+        threads=run.threads,
+        probs=run.probs,
+        informal_side=scenario.formalises,
+    )
     label = pl.lit(scenario.name).alias("scenario")
     corridors = cells.keys.with_columns(label, recorded_formal_usd=pl.Series(cells.formal)).hstack(
         stats
     )
-    by_destination = _summarise(group_sums, cells.groups.with_columns(label))
+    by_destination = _summarise(group_sums, cells.groups.with_columns(label), run.probs)
     period_sums = _sum_by(group_sums, cells.period_of_group, cells.periods.height)
-    by_period = _summarise(period_sums, cells.periods.with_columns(label))
+    by_period = _summarise(period_sums, cells.periods.with_columns(label), run.probs)
     total = group_sums.sum(axis=0, keepdims=True)
     recorded = float(cells.formal.sum())
-    summary = _summarise(total, pl.DataFrame({"scenario": [scenario.name]})).with_columns(
-        recorded_formal_usd=pl.lit(recorded),
-        informal_to_recorded=pl.col("informal_p50") / recorded if recorded else None,
+    summary = _summarise(
+        total, pl.DataFrame({"scenario": [scenario.name]}), run.probs
+    ).with_columns(recorded_formal_usd=pl.lit(recorded))
+    # the median draw, whatever quantiles were asked for
+    median_informal = float(np.median(total[0, QUANTITIES.index("informal")]))
+    summary = summary.with_columns(
+        informal_to_recorded=pl.lit(median_informal / recorded if recorded else None)
     )
-    return corridors, by_destination, by_period, summary
+    samples = _samples(group_sums, cells.groups, scenario.name) if run.keep_draws else None
+    return (
+        corridors,
+        by_destination,
+        by_period,
+        summary,
+        samples if samples is not None else pl.DataFrame(),
+    )
+
+
+def _samples(group_sums: F64, groups: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The per-draw sums of each (destination, period) as a long table."""
+    n_groups, _, draws = group_sums.shape
+    index = np.repeat(np.arange(n_groups), draws)
+    frame = groups.select(
+        pl.lit(name).alias("scenario"),
+        pl.col(fs.DESTINATION).cast(pl.String),
+        fs.PERIOD,
+    )[index]
+    return frame.with_columns(
+        draw=pl.Series(np.tile(np.arange(draws, dtype=np.int64), n_groups)),
+        **{
+            quantity: pl.Series(group_sums[:, qi, :].reshape(-1))
+            for qi, quantity in enumerate(QUANTITIES)
+        },
+    )
+
+
+def checked_quantiles(quantiles: Sequence[float]) -> F64:
+    """The probabilities sorted, each in (0, 1) and distinct, else ParameterError."""
+    try:
+        values = [float(q) for q in quantiles]
+    except (TypeError, ValueError):
+        values = []
+    if not values or any(not (0.0 < q < 1.0) for q in values) or len(set(values)) != len(values):
+        msg = (
+            f"quantiles must be distinct probabilities strictly between 0 and 1, such as "
+            f"(0.05, 0.5, 0.95), got {quantiles!r}"
+        )
+        raise ParameterError(msg)
+    return np.array(sorted(values), dtype=np.float64)
+
+
+def quantile_columns(quantity: str, quantiles: Sequence[float]) -> list[str]:
+    """The column names of a quantity's percentiles: ``informal_p5``, ``informal_p2.5``..."""
+    return [f"{quantity}_p{float(q) * 100:g}" for q in quantiles]
 
 
 def _first(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -451,8 +601,9 @@ def prepare(
     value: str,
     sampling_noise: bool,
     what: str,
-) -> tuple[PanelSpec, _Cells, pl.DataFrame]:
-    """The panel's spec, its cells joined to the baseline, and the baseline as polars."""
+    drivers: Any = None,
+) -> tuple[PanelSpec, _Cells, pl.DataFrame, pl.DataFrame | None]:
+    """The panel's spec, its cells joined to the baseline, the baseline as polars, and the drivers."""
     frame = from_any(panel, what=what).eager()
     MissingColumnError.require(frame.columns, fs.ORIGIN, fs.DESTINATION)
     if value in frame.columns:  # an empty panel says so before its periods are read
@@ -468,7 +619,10 @@ def prepare(
     channel_sets = sorted({s.channels for s in scenarios})
     grouped = _aggregate(frame, spec, channel_sets, sampling_noise=sampling_noise)
     joined, arrays = _join_baseline(grouped, _baseline_arrays(base))
-    return spec, _cells_of(joined, arrays, channel_sets, spec.freq), base
+    used = None
+    if drivers is not None:
+        joined, used = _join_drivers(joined, drivers, base, spec.freq)
+    return spec, _cells_of(joined, arrays, channel_sets, spec.freq), base, used
 
 
 def _check_recorded(frame: pl.DataFrame, value: str, what: str) -> None:
@@ -511,9 +665,10 @@ def _aggregate(
     def total(expr: pl.Expr, rows: pl.Expr) -> pl.Expr:
         return expr.filter(rows).sort().sum()
 
-    aggs = [total(amount, formal_rows).alias("_formal")]
+    informal_rows = ~formal_rows if has_channel else pl.lit(False)
+    aggs = [total(amount, formal_rows).alias("_formal"), total(amount, informal_rows).alias("_inf")]
     aggs += [
-        total(amount, channel.is_in(list(channels)) if has_channel else formal_rows).alias(
+        total(amount, _in_channels(channel, channels, has_channel, formal_rows)).alias(
             f"_exposed{i}"
         )
         for i, channels in enumerate(channel_sets)
@@ -541,6 +696,17 @@ def _aggregate(
         )
         raise SchemaError(msg)
     return grouped
+
+
+def _in_channels(
+    channel: pl.Expr, channels: tuple[str, ...], has_channel: bool, formal_rows: pl.Expr
+) -> pl.Expr:
+    """Rows in ``channels``; without a channel column, all formal rows for a closure, none
+    for formalisation (whose share then defaults to all of the informal flow)."""
+    if has_channel:
+        return channel.is_in(list(channels))
+    informal = bool(set(channels) & set(fs.INFORMAL_CHANNELS))
+    return pl.lit(False) if informal else formal_rows
 
 
 def _baseline_arrays(baseline: pl.DataFrame) -> pl.DataFrame:
@@ -620,7 +786,7 @@ def _cells_of(
         keys=joined.select(fs.ORIGIN, fs.DESTINATION, fs.PERIOD),
         formal=joined["_formal"].to_numpy().astype(np.float64),
         exposed={
-            channels: joined[f"_exposed{i}"].to_numpy().astype(np.float64)
+            channels: _exposed_share(joined, f"_exposed{i}", channels)
             for i, channels in enumerate(channel_sets)
         },
         corridor=corridor,
@@ -638,7 +804,110 @@ def _cells_of(
         groups=groups.drop("_group"),
         periods=periods.drop("_period"),
         period_of_group=period_of_group,
+        premium_change=(
+            joined["_premium_change"].to_numpy().astype(np.float64)
+            if "_premium_change" in joined.columns
+            else np.zeros(joined.height)
+        ),
     )
+
+
+def _exposed_share(joined: pl.DataFrame, column: str, channels: tuple[str, ...]) -> F64:
+    """Share of the cell's formal (closure) or informal (formalisation) flow in ``channels``.
+
+    Without rows in any of the side's channels (no ``channel`` column, or a cell with
+    none of that side), all of the side's flow is treated as in them.
+    """
+    informal = bool(set(channels) & set(fs.INFORMAL_CHANNELS))
+    side = joined["_inf" if informal else "_formal"].to_numpy().astype(np.float64)
+    exposed = joined[column].to_numpy().astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share: F64 = np.where(side > 0, exposed / side, 1.0 if informal else 0.0)
+    return share
+
+
+def _join_drivers(
+    joined: pl.DataFrame, drivers: Any, base: pl.DataFrame, every: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each cell's premium change (and cost, where the drivers give one), and the drivers as used.
+
+    Raises ParameterError for a driver country the panel does not have, a key given
+    twice, a null or non-finite premium, and a cell of a named country or corridor
+    without a row for its period.
+    """
+    table = from_any(drivers, what="the drivers").eager()
+    MissingColumnError.require(table.columns, *DRIVER_COLUMNS)
+    checked_table(table, what="the drivers", keys=[fs.DESTINATION], dates=[fs.PERIOD])
+    checked_table(table, what="the drivers", values=["cost_pct"])
+    keys = [fs.DESTINATION, *([fs.ORIGIN] if fs.ORIGIN in table.columns else [])]
+    premium = pl.col("premium_pct").cast(pl.Float64)
+    bad = table.filter(premium.is_null() | ~premium.is_finite() | (premium <= -100.0))
+    if bad.height:
+        msg = (
+            f"the drivers: premium_pct must be a finite number above -100 (percent of the "
+            f"official rate) in every row; {bad.height} row(s) are not, e.g. {bad.row(0)}: "
+            "give 0 where there is no premium"
+        )
+        raise ParameterError(msg)
+    used = table.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        pl.col(fs.PERIOD).cast(pl.Date).dt.truncate(every),
+        premium.alias("premium_pct"),
+        *([pl.col("cost_pct").cast(pl.Float64)] if "cost_pct" in table.columns else []),
+    )
+    key = [*keys, fs.PERIOD]
+    twice = used.filter(pl.struct(key).is_duplicated())
+    if twice.height:
+        msg = (
+            f"the drivers have {twice.height} rows for keys that appear more than once "
+            f"(periods are truncated to {every!r}), e.g. {twice.select(key).row(0)}: one row "
+            f"per {', '.join(key)}"
+        )
+        raise ParameterError(msg)
+    unknown = used.select(keys).unique().join(joined.select(keys).unique(), on=keys, how="anti")
+    if unknown.height:
+        msg = (
+            f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
+            f"e.g. {unknown.sort(keys).row(0)}: drop those rows, or check the codes (ISO3)"
+        )
+        raise ParameterError(msg)
+    named = joined.join(used.select(keys).unique(), on=keys, how="semi")
+    cells = named.join(used, on=key, how="left")
+    gaps = cells.filter(pl.col("premium_pct").is_null())
+    if gaps.height:
+        row = gaps.select(*keys, fs.PERIOD).sort(fs.PERIOD).row(0)
+        msg = (
+            f"the drivers name {row[:-1]} but have no row for {gaps.height} of its "
+            f"corridor-periods, e.g. {row[-1]}: give a premium_pct for every period of "
+            "the panel (the premium before an episode is usually 0)"
+        )
+        raise ParameterError(msg)
+    base_premium = (
+        base.select(
+            pl.col(fs.ORIGIN).cast(pl.String),
+            pl.col(fs.DESTINATION).cast(pl.String),
+            pl.col("premium_pct").cast(pl.Float64).alias("_base_premium"),
+        )
+        if "premium_pct" in base.columns
+        else None
+    )
+    out = joined.join(used, on=key, how="left", maintain_order="left")
+    if base_premium is not None:
+        out = out.join(base_premium, on=_KEYS, how="left", maintain_order="left")
+    else:
+        out = out.with_columns(_base_premium=pl.lit(0.0))
+    change = pl.col("premium_pct") - pl.col("_base_premium").fill_null(0.0)
+    out = out.with_columns(_premium_change=change.fill_null(0.0))
+    if "cost_pct" in used.columns:
+        out = out.with_columns(_cost=pl.coalesce(pl.col("cost_pct"), pl.col("_cost")))
+    flags = used.join(
+        joined.select(key).unique().with_columns(matched=pl.lit(True)),
+        on=key,
+        how="left",
+        maintain_order="left",
+    ).with_columns(pl.col("matched").fill_null(False))
+    extra = ["cost_pct"] if "cost_pct" in used.columns else []
+    return out.drop("premium_pct", "_base_premium", *extra), flags
 
 
 def _noise_sd(joined: pl.DataFrame, ratio: F64) -> F64:
@@ -653,7 +922,13 @@ def _noise_sd(joined: pl.DataFrame, ratio: F64) -> F64:
     return noise
 
 
-def _draw(scenario: DeRiskingScenario, draws: int, seed: int, z_shared: F64) -> _Draws:
+def _draw(
+    scenario: DeRiskingScenario,
+    draws: int,
+    seed: int,
+    z_shared: F64,
+    premium_response: Prior = PREMIUM_RESPONSE_DEFAULT,
+) -> _Draws:
     """The scenario's parameters per draw.
 
     Every scenario draws from the same stream (``seed``, 2), whatever its name or
@@ -673,8 +948,12 @@ def _draw(scenario: DeRiskingScenario, draws: int, seed: int, z_shared: F64) -> 
         elasticity=checked_sample(
             scenario.elasticity_prior, rng, draws, "cost_elasticity", lower=0.0
         ),
-        split=scenario.split.sample(rng, draws),
+        split=scenario.split_.sample(rng, draws),
         z_shared=z_shared,
+        # its own stream: adding drivers leaves the scenario's draws as they were
+        premium_response=checked_sample(
+            premium_response, np.random.default_rng([seed, 4]), draws, "premium_response", lower=0.0
+        ),
     )
 
 
@@ -704,7 +983,7 @@ def _progress(scenario: DeRiskingScenario, cells: _Cells) -> F64:
 
 
 def _reach(scenario: DeRiskingScenario, cells: _Cells) -> tuple[F64, F64]:
-    """Per cell: the scenario's ramp progress, and the formal flow it withdraws capacity from."""
+    """Per cell: the scenario's ramp progress, and the share of the flow it withdraws capacity from."""
     progress = _progress(scenario, cells)
     exposed = cells.exposed[scenario.channels] * progress
     if scenario.origin is not None or scenario.destination is not None:
@@ -724,49 +1003,55 @@ def _simulate(
     cells: _Cells,
     params: _Draws,
     progress: F64,
-    exposed: F64,
+    exposed_share: F64,
     *,
     seed: int,
     threads: int,
+    probs: F64 | None = None,
+    informal_side: bool = False,
     compiled: bool = True,
 ) -> tuple[pl.DataFrame, F64]:
     """Per-cell statistics and per-(destination, period) sums per draw, for one scenario."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exposed_share = np.where(cells.formal > 0, exposed / cells.formal, 0.0)
+    probs = np.array(QUANTILES) if probs is None else probs
+    per_draw = np.stack(
+        [params.withdrawn, params.cost_increase, params.elasticity, params.premium_response]
+    )
     if compiled:
-        from flowlens.informal._kernel import simulate_compiled
+        from flowlens.informal._kernel import Inputs, simulate_compiled
 
         starts = np.flatnonzero(np.r_[True, cells.group[1:] != cells.group[:-1]])
-        stats, group_sums = simulate_compiled(
-            cells.formal,
-            exposed_share,
-            progress,
-            cells.cost_pct,
-            cells.corridor,
-            cells.ratio,
-            cells.offset,
-            cells.log_sd_shared,
-            cells.log_sd_own,
-            np.r_[starts, cells.formal.size].astype(np.int64),
-            params.withdrawn,
-            params.elasticity * params.cost_increase,
-            np.ascontiguousarray(params.split),
-            params.z_shared,
-            seed,
-            np.array(QUANTILES),
-            cells.noise_sd,
-            cells.corridor_key,
-            cells.cell_key,
+        inputs = Inputs(
+            formal=cells.formal,
+            exposed_share=exposed_share,
+            progress=progress,
+            cost=cells.cost_pct,
+            premium_change=cells.premium_change,
+            corridor=cells.corridor,
+            ratio=cells.ratio,
+            offset=cells.offset,
+            log_sd_shared=cells.log_sd_shared,
+            log_sd_own=cells.log_sd_own,
+            group_start=np.r_[starts, cells.formal.size].astype(np.int64),
+            draws=per_draw,
+            split=params.split,
+            informal_side=informal_side,
+            z_shared=params.z_shared,
+            noise_sd=cells.noise_sd,
+            corridor_key=cells.corridor_key,
+            cell_key=cells.cell_key,
         )
-        return _stats_frame(stats), group_sums
+        stats, group_sums = simulate_compiled(inputs, seed, probs)
+        return _stats_frame(stats, probs), group_sums
     n_cells = cells.formal.size
     draws = params.withdrawn.size
-    stats = np.empty((len(QUANTITIES), len(QUANTILES) + 1, n_cells))
+    stats = np.empty((len(QUANTITIES), probs.size + 1, n_cells))
     group_sums = np.zeros((cells.groups.height, len(QUANTITIES), draws))
 
     def run(part: slice) -> tuple[slice, F64, I64, F64]:
-        values = _reference_values(cells, params, progress, exposed_share, part, seed)
-        cut = np.quantile(values, QUANTILES, axis=2)  # (quantile, quantity, cell)
+        values = _reference_values(
+            cells, params, progress, exposed_share, part, seed, informal_side=informal_side
+        )
+        cut = np.quantile(values, probs, axis=2)  # (quantile, quantity, cell)
         summary = np.concatenate([values.mean(axis=2)[None], cut], axis=0)
         group = cells.group[part]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -778,11 +1063,18 @@ def _simulate(
         for part, summary, groups, sums in pool.map(run, parts):
             stats[:, :, part] = summary.transpose(1, 0, 2)
             group_sums[groups] += sums.transpose(1, 0, 2)
-    return _stats_frame(stats), group_sums
+    return _stats_frame(stats, probs), group_sums
 
 
 def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
-    cells: _Cells, params: _Draws, progress: F64, exposed_share: F64, part: slice, seed: int
+    cells: _Cells,
+    params: _Draws,
+    progress: F64,
+    exposed_share: F64,
+    part: slice,
+    seed: int,
+    *,
+    informal_side: bool = False,
 ) -> F64:
     """The numpy reference: (quantity, cell, draw) values for the cells in ``part``."""
     from flowlens.informal._kernel import hashed_normals, noise_seed
@@ -802,34 +1094,44 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     if sd.any():
         z_cell = hashed_normals(noise_seed(seed), draws, cells.cell_key[part])
         ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
+    # the drivers: a logistic choice between formal and informal channels
+    change = cells.premium_change[part][:, None] * params.premium_response[None, :]
+    f1 = np.where(change != 0.0, (1.0 + ratio) / (1.0 + ratio * np.exp(change)), 1.0)
+    i1 = 1.0 + ratio - f1
     p = progress[part][:, None]
-    withdrawn = exposed_share[part][:, None] * params.withdrawn[None, :]
-    deterred = (params.elasticity * params.cost_increase)[None, :]  # relative fall x cost
+    rise = params.cost_increase[None, :]
+    eps = params.elasticity[None, :]
     cost = cells.cost_pct[part][:, None]
     with np.errstate(divide="ignore", invalid="ignore"):  # a free corridor: the limit, in full
-        rise = np.where(deterred > 0.0, deterred / cost, 0.0)
-    k = p * np.minimum(1.0, rise)
-    displaced = formal * (withdrawn + (1.0 - withdrawn) * k)
-    baseline_informal = formal * ratio
-    values: F64 = np.stack(
+        kept = np.where(cost > 0, np.exp(-eps * np.log1p(rise / cost)), 0.0)
+    k = np.where((rise > 0) & (eps > 0), p * (1.0 - kept), 0.0)
+    w = exposed_share[part][:, None] * params.withdrawn[None, :]
+    if informal_side:
+        from_formal, from_informal = f1 * k, i1 * w
+    else:
+        from_formal, from_informal = f1 * (w + (1.0 - w) * k), np.zeros_like(f1)
+    displaced = from_formal + from_informal
+    split = params.split
+    values: F64 = formal[None] * np.stack(
         [
-            formal - (1.0 - params.split[None, :, 1]) * displaced,
-            baseline_informal + params.split[None, :, 0] * displaced,
-            params.split[None, :, 2] * displaced,
-            formal + baseline_informal,
+            f1 - from_formal + split[None, :, 1] * displaced,
+            i1 - from_informal + split[None, :, 0] * displaced,
+            split[None, :, 2] * displaced,
+            1.0 + ratio,
         ]
     )
     return values
 
 
-def _stats_frame(stats: F64) -> pl.DataFrame:
+def _stats_frame(stats: F64, probs: F64) -> pl.DataFrame:
     """stats[quantity, (mean, percentiles...), cell] as named columns."""
-    names = ["mean", *[f"p{round(q * 100)}" for q in QUANTILES]]
     return pl.DataFrame(
         {
-            f"{quantity}_{name}": stats[qi, si]
+            name: stats[qi, si]
             for qi, quantity in enumerate(QUANTITIES)
-            for si, name in enumerate(names)
+            for si, name in enumerate(
+                [f"{quantity}_mean", *quantile_columns(quantity, probs.tolist())]
+            )
         }
     )
 
@@ -840,14 +1142,14 @@ def _sum_by(group_sums: F64, index: I64, n: int) -> F64:
     return out
 
 
-def _summarise(sums: F64, labels: pl.DataFrame) -> pl.DataFrame:
+def _summarise(sums: F64, labels: pl.DataFrame, probs: F64 | None = None) -> pl.DataFrame:
     """Mean and percentiles over draws of (row, quantity, draw) sums."""
-    cut = np.quantile(sums, QUANTILES, axis=2)  # (quantile, row, quantity)
+    probs = np.array(QUANTILES) if probs is None else probs
+    cut = np.quantile(sums, probs, axis=2)  # (quantile, row, quantity)
     mean = sums.mean(axis=2)
     columns: dict[str, F64] = {}
-    names = [f"p{round(q * 100)}" for q in QUANTILES]
     for qi, quantity in enumerate(QUANTITIES):
         columns[f"{quantity}_mean"] = mean[:, qi]
-        for ci, name in enumerate(names):
-            columns[f"{quantity}_{name}"] = cut[ci, :, qi]
+        for ci, name in enumerate(quantile_columns(quantity, probs.tolist())):
+            columns[name] = cut[ci, :, qi]
     return labels.hstack(pl.DataFrame(columns))

@@ -98,7 +98,7 @@ def derisking_exposure(
     chosen = template.with_(origin=origin)
     what = "derisking_exposure's panel"
     source = from_any(panel, what=what)
-    _, cells, _ = prepare(
+    _, cells, _, _ = prepare(
         source.eager(),
         baseline,
         [chosen],
@@ -113,7 +113,15 @@ def derisking_exposure(
         raise ParameterError(msg)
     params = _draw(chosen, draws, seed, shared_normals(seed, draws))
     progress, exposed = _reach(chosen, cells)
-    _, group_sums = _simulate(cells, params, progress, exposed, seed=seed, threads=threads)
+    _, group_sums = _simulate(
+        cells,
+        params,
+        progress,
+        exposed,
+        seed=seed,
+        threads=threads,
+        informal_side=chosen.formalises,
+    )
     result = (
         shares.join(_lost_and_added(cells, group_sums), on=fs.DESTINATION, how="left")
         .with_columns(pl.col("^(lost|informal_added)_p\\d+$").fill_null(0.0))

@@ -12,6 +12,7 @@ model in numpy (the reference the tests compare with).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -167,15 +168,52 @@ def _ratio_table(  # noqa: PLR0917 - numba kernels take arrays positionally
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _displaced_share(
-    share: float, progress: float, withdrawn: float, deterred: float, inverse_cost: float
-) -> float:
-    """Share of a cell's recorded flow displaced in one draw: capacity withdrawn, then cost-deterred."""
+def unit_values(  # noqa: PLR0917 - one cell-draw of the model, scalars for numba
+    r: float,
+    share: float,
+    progress: float,
+    inverse_cost: float,
+    withdrawn: float,
+    cost_rise: float,
+    elasticity: float,
+    beta: float,
+    premium_change: float,
+    informal_side: bool,
+    to_informal: float,
+    to_other: float,
+    to_lost: float,
+) -> tuple[float, float, float]:
+    """Formal, informal and lost flow per unit of recorded flow in one cell and draw.
+
+    ``r`` is the baseline informal ratio of the draw. The drivers move flow between
+    channels first (a logistic in the premium's change), the scenario then displaces
+    formal flow (a closure: capacity withdrawn, then cost-deterred at a constant
+    elasticity) or informal flow (formalisation: informal capacity withdrawn).
+    """
+    f1 = 1.0
+    if premium_change != 0.0 and beta != 0.0:
+        f1 = (1.0 + r) / (1.0 + r * math.exp(beta * premium_change))
+    i1 = 1.0 + r - f1
+    k = 0.0
+    if cost_rise > 0.0 and elasticity > 0.0:
+        # a free corridor (cost 0, inverse inf) takes the limit: any rise deters in full
+        if math.isinf(inverse_cost):
+            k = progress
+        else:
+            k = progress * -math.expm1(-elasticity * math.log1p(cost_rise * inverse_cost))
     w = share * withdrawn
-    # a free corridor (cost 0, inverse inf) takes the limit: any rise deters in full
-    rise = deterred * inverse_cost if deterred > 0.0 else 0.0
-    k = progress * min(1.0, rise)
-    return w + (1.0 - w) * k
+    if informal_side:
+        from_formal = f1 * k
+        from_informal = i1 * w
+    else:
+        from_formal = f1 * (w + (1.0 - w) * k)
+        from_informal = 0.0
+    displaced = from_formal + from_informal
+    return (
+        f1 - from_formal + to_other * displaced,
+        i1 - from_informal + to_informal * displaced,
+        to_lost * displaced,
+    )
 
 
 @numba.njit(cache=True, parallel=True)
@@ -183,23 +221,25 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
     share: F64,
     progress: F64,
     cost: F64,
+    premium_change: F64,
     corridor: I64,
     table: F64,
-    withdrawn: F64,
-    deterred: F64,
+    draws_: F64,
     split: F64,
+    informal_side: bool,
     probs: F64,
 ) -> F64:
     """Mean and percentiles of formal, informal and lost per unit of recorded flow, per profile.
 
     A profile is what a cell's draws depend on besides its recorded flow f:
-    (corridor, exposed share, ramp progress, cost). Every quantity is f times a
-    vector over the draws that only the profile fixes, and scaling by f >= 0 keeps
-    the order of the draws, so the percentiles are selected once per profile
-    rather than once per cell.
+    (corridor, exposed share, ramp progress, cost, premium change). Every quantity
+    is f times a vector over the draws that only the profile fixes, and scaling by
+    f >= 0 keeps the order of the draws, so the percentiles are selected once per
+    profile rather than once per cell. ``draws_`` holds, per draw, the withdrawn
+    share, the cost rise, the elasticity and the premium response (4, draws).
     """
     n_profiles = share.size
-    draws = withdrawn.size
+    draws = draws_.shape[1]
     n_q = probs.size
     stats = np.empty((3, 1 + n_q, n_profiles))
     for i in numba.prange(n_profiles):
@@ -208,12 +248,24 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
         c = corridor[i]
         inverse_cost = 1.0 / cost[i] if cost[i] > 0.0 else math.inf
         for d in range(draws):
-            displaced = _displaced_share(
-                share[i], progress[i], withdrawn[d], deterred[d], inverse_cost
+            formal, informal, lost = unit_values(
+                table[c, d],
+                share[i],
+                progress[i],
+                inverse_cost,
+                draws_[0, d],
+                draws_[1, d],
+                draws_[2, d],
+                draws_[3, d],
+                premium_change[i],
+                informal_side,
+                split[d, 0],
+                split[d, 1],
+                split[d, 2],
             )
-            buf[0, d] = 1.0 - (1.0 - split[d, 1]) * displaced
-            buf[1, d] = table[c, d] + split[d, 0] * displaced
-            buf[2, d] = split[d, 2] * displaced
+            buf[0, d] = formal
+            buf[1, d] = informal
+            buf[2, d] = lost
         for q in range(3):
             row = buf[q]
             total = 0.0
@@ -232,15 +284,16 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     exposed_share: F64,
     progress: F64,
     cost: F64,
+    premium_change: F64,
     corridor: I64,
     profile: I64,
     profile_stats: F64,
     table: F64,
     ratio_summary: F64,
     group_start: I64,
-    withdrawn: F64,
-    deterred: F64,
+    draws_: F64,
     split: F64,
+    informal_side: bool,
     noise_sd: F64,
     cell_key: U64,
     noise_seed: int,
@@ -248,19 +301,19 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
 ) -> tuple[F64, F64]:
     """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums.
 
-    A cell with sampling noise (``noise_sd > 0``) has its baseline informal flow
+    A cell with sampling noise (``noise_sd > 0``) has its baseline informal ratio
     multiplied, per draw, by a mean-one lognormal of its own (keyed by
-    ``cell_key[j]``: its corridor and period): its informal and total flows are
-    then summarised cell by cell.
+    ``cell_key[j]``: its corridor and period): its quantities are then summarised
+    cell by cell.
     """
     n_cells = formal.size
     n_groups = group_start.size - 1
-    draws = withdrawn.size
+    draws = draws_.shape[1]
     n_stats = profile_stats.shape[1]
     stats = np.empty((4, n_stats, n_cells))
     sums = np.zeros((n_groups, 4, draws))
     for g in numba.prange(n_groups):
-        noisy = np.empty((2, draws))
+        noisy = np.empty((4, draws))
         out = np.empty(probs.size)
         for j in range(group_start[g], group_start[g + 1]):
             c = corridor[j]
@@ -269,101 +322,121 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                 stats[3, si, j] = f * (1.0 + ratio_summary[c, si])
                 for q in range(3):
                     stats[q, si, j] = f * profile_stats[q, si, profile[j]]
-            share = exposed_share[j]
-            p = progress[j]
             sd = noise_sd[j]
             inverse_cost = 1.0 / cost[j] if cost[j] > 0.0 else math.inf
             for d in range(draws):
-                displaced = f * _displaced_share(share, p, withdrawn[d], deterred[d], inverse_cost)
-                informal = f * table[c, d]
+                r = table[c, d]
                 if sd > 0.0:
-                    informal *= math.exp(
-                        sd * hashed_normal(noise_seed, cell_key[j], d) - 0.5 * sd * sd
-                    )
-                    noisy[0, d] = informal + split[d, 0] * displaced
-                    noisy[1, d] = f + informal
-                sums[g, 0, d] += f - (1.0 - split[d, 1]) * displaced
-                sums[g, 1, d] += informal + split[d, 0] * displaced
-                sums[g, 2, d] += split[d, 2] * displaced
-                sums[g, 3, d] += f + informal
-            if (
-                sd > 0.0
-            ):  # the noise is the cell's own: its informal and total flows summarised here
-                for row, q in ((0, 1), (1, 3)):
+                    r *= math.exp(sd * hashed_normal(noise_seed, cell_key[j], d) - 0.5 * sd * sd)
+                values = unit_values(
+                    r,
+                    exposed_share[j],
+                    progress[j],
+                    inverse_cost,
+                    draws_[0, d],
+                    draws_[1, d],
+                    draws_[2, d],
+                    draws_[3, d],
+                    premium_change[j],
+                    informal_side,
+                    split[d, 0],
+                    split[d, 1],
+                    split[d, 2],
+                )
+                for q in range(3):
+                    sums[g, q, d] += f * values[q]
+                    noisy[q, d] = f * values[q]
+                sums[g, 3, d] += f * (1.0 + r)
+                noisy[3, d] = f * (1.0 + r)
+            if sd > 0.0:  # the noise is the cell's own: every quantity summarised here
+                for q in range(4):
                     total = 0.0
                     for d in range(draws):
-                        total += noisy[row, d]
+                        total += noisy[q, d]
                     stats[q, 0, j] = total / draws
-                    _quantiles(noisy[row], probs, out)
+                    _quantiles(noisy[q], probs, out)
                     for qi in range(probs.size):
                         stats[q, 1 + qi, j] = out[qi]
     return stats, sums
 
 
-def _profiles(exposed_share: F64, progress: F64, cost: F64, corridor: I64) -> tuple[I64, I64]:
-    """The distinct (corridor, share, progress, cost) rows: each cell's profile, and one cell per profile."""
-    rows = np.stack([corridor.astype(np.float64), exposed_share, progress, cost], axis=1)
+def _profiles(
+    exposed_share: F64, progress: F64, cost: F64, premium_change: F64, corridor: I64
+) -> tuple[I64, I64]:
+    """The distinct (corridor, share, progress, cost, premium) rows: each cell's profile, one cell per profile."""
+    rows = np.stack(
+        [corridor.astype(np.float64), exposed_share, progress, cost, premium_change], axis=1
+    )
     _, first, index = np.unique(rows, axis=0, return_index=True, return_inverse=True)
     return index.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
-def simulate_compiled(  # noqa: PLR0917 - numba kernels take arrays positionally
-    formal: F64,
-    exposed_share: F64,
-    progress: F64,
-    cost: F64,
-    corridor: I64,
-    ratio: F64,
-    offset: F64,
-    log_sd_shared: F64,
-    log_sd_own: F64,
-    group_start: I64,
-    withdrawn: F64,
-    deterred: F64,
-    split: F64,
-    z_shared: F64,
-    seed: int,
-    probs: F64,
-    noise_sd: F64,
-    corridor_key: U64,
-    cell_key: U64,
-) -> tuple[F64, F64]:
+@dataclass(frozen=True)
+class Inputs:
+    """What the compiled kernel reads: the cells, the corridors and one scenario's draws."""
+
+    formal: F64
+    exposed_share: F64
+    progress: F64
+    cost: F64
+    premium_change: F64
+    corridor: I64
+    ratio: F64
+    offset: F64
+    log_sd_shared: F64
+    log_sd_own: F64
+    group_start: I64
+    draws: F64  # (4, draws): withdrawn, cost rise, elasticity, premium response
+    split: F64  # (draws, 3)
+    informal_side: bool
+    z_shared: F64
+    noise_sd: F64
+    corridor_key: U64
+    cell_key: U64
+
+
+def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
     """(stats[quantity, 1 + len(probs), cell], sums[group, quantity, draw]); see _estimate for the model.
 
     Memory: the corridors' ratio per draw (8 bytes x corridors x draws) and the group
     sums (32 bytes x groups x draws); nothing of size cells x draws.
     """
+    x = inputs
     table, summary = _ratio_table(
-        ratio, offset, log_sd_shared, log_sd_own, z_shared, corridor_key, seed, probs
+        x.ratio, x.offset, x.log_sd_shared, x.log_sd_own, x.z_shared, x.corridor_key, seed, probs
     )
-    profile, first = _profiles(exposed_share, progress, cost, corridor)
+    profile, first = _profiles(x.exposed_share, x.progress, x.cost, x.premium_change, x.corridor)
+    draws = np.ascontiguousarray(x.draws)
+    split = np.ascontiguousarray(x.split)
     profile_stats = _profile_stats(
-        exposed_share[first],
-        progress[first],
-        cost[first],
-        corridor[first],
+        x.exposed_share[first],
+        x.progress[first],
+        x.cost[first],
+        x.premium_change[first],
+        x.corridor[first],
         table,
-        withdrawn,
-        deterred,
+        draws,
         split,
+        x.informal_side,
         probs,
     )
     return _simulate_groups(
-        formal,
-        exposed_share,
-        progress,
-        cost,
-        corridor,
+        x.formal,
+        x.exposed_share,
+        x.progress,
+        x.cost,
+        x.premium_change,
+        x.corridor,
         profile,
         profile_stats,
         table,
         summary,
-        group_start,
-        withdrawn,
-        deterred,
+        x.group_start,
+        draws,
         split,
-        noise_sd,
-        cell_key,
+        x.informal_side,
+        x.noise_sd,
+        x.cell_key,
         noise_seed(seed),
         probs,
     )

@@ -37,6 +37,25 @@ SPLIT_DEFAULT = Split(informal=0.5, other_formal=0.3, concentration=20.0)
 """Where displaced flow goes: an assumption. No study measures the split; reports on
 Somalia after 2015 describe a move to hawala and cash carried by hand more than to
 other formal providers, and some families receiving less."""
+FORMALISATION_SPLIT_DEFAULT = Split(informal=0.3, other_formal=0.6, concentration=20.0)
+"""Where flow goes when informal channels close (``channels=("cash_carry",)``: travel
+stops, cash can no longer be carried by hand): to formal channels (``other_formal``),
+to the informal channels still open (``informal``: hawala), or not sent. An assumption:
+no study measures it; recorded flows to several countries rose in 2020 when travel
+stopped, which says that much of the carried cash moved to formal channels."""
+PREMIUM_RESPONSE_DEFAULT = Triangular(0.014, 0.03, 0.053)
+"""How strongly senders move between formal and informal channels per percentage point of
+parallel-market premium (the logistic slope beta: the odds of sending formally fall by a
+factor exp(-beta) per point; see ``flowlens.informal._estimate``). An assumption,
+calibrated so that a premium of 10 points displaces 5% (beta = 0.014) to 20% (0.053) of
+formal flow, 11% at the mode, at the informal ratio 0.55 of ``CostModel``; the range the
+falls of recorded remittances reach in episodes where a receiving country held its
+official exchange rate well below the open-market rate. Freund and Spatafora (2008),
+"Remittances, transaction costs, and informality", Journal of Development Economics 86(2),
+give the sign (a parallel-market premium lowers recorded remittances), not this size.
+The cost elasticities of ``COST_ELASTICITY_DEFAULT`` would predict far larger falls
+(25-70% for 10 points on a 7% cost): they describe fees across corridors in the long
+run, not a premium that senders expect to close."""
 
 
 def _as_codes(value: str | Sequence[str] | None, what: str) -> tuple[str, ...] | None:
@@ -55,12 +74,21 @@ def _as_codes(value: str | Sequence[str] | None, what: str) -> tuple[str, ...] |
 
 def _as_channels(channels: Sequence[str]) -> tuple[str, ...]:
     chosen = (channels,) if isinstance(channels, str) else tuple(channels)
-    allowed = [c for c in fs.CHANNELS if c not in fs.INFORMAL_CHANNELS]
-    unknown = set(chosen) - set(allowed)
+    formal = [c for c in fs.CHANNELS if c not in fs.INFORMAL_CHANNELS]
+    informal = list(fs.INFORMAL_CHANNELS)
+    unknown = set(chosen) - set(formal) - set(informal)
     if not chosen or unknown:
         msg = (
             f"channels {sorted(unknown) if unknown else list(chosen)} are not channels that can "
-            f"lose formal capacity: choose among {allowed}"
+            f"lose capacity: choose formal channels among {formal} (a closure) or informal "
+            f"ones among {informal} (formalisation)"
+        )
+        raise ParameterError(msg)
+    if set(chosen) & set(formal) and set(chosen) & set(informal):
+        msg = (
+            f"channels {list(chosen)} mix formal and informal channels: a scenario closes "
+            "either formal channels (flow leaves them) or informal ones (flow returns to "
+            "formal channels); write two scenarios"
         )
         raise ParameterError(msg)
     return chosen
@@ -93,20 +121,32 @@ class DeRiskingScenario:
     ramp_days
         Days until the full share is withdrawn (linear).
     channels
-        Formal channels that lose capacity; when the panel has a ``channel``
-        column, other formal channels (mobile money, post) only see the cost
-        rise. Without one, all formal flow is treated as in these channels.
+        Channels that lose capacity: formal ones (a closure, default bank and MTO:
+        flow leaves formal channels) or informal ones (``("cash_carry",)`` when
+        travel stops, ``("informal", "cash_carry")``: formalisation, flow returns to
+        formal channels), never both. For a closure, when the panel has a
+        ``channel`` column, other formal channels (mobile money, post) only see the
+        cost rise; without one, all formal flow is treated as in these channels.
+        For formalisation, the share of the baseline informal flow in these
+        channels is the panel's (its informal and cash-carry rows) where it has
+        some, else all of it.
     withdrawn
         Share of those channels' capacity withdrawn (a number or a prior), in [0, 1].
     cost_increase_pp
-        Rise of the remaining formal providers' cost, in percentage points (>= 0:
-        a scenario where formal transfer gets cheaper is not what this model
-        describes).
+        Rise of the remaining formal providers' cost, in percentage points (>= 0;
+        default ``COST_INCREASE_DEFAULT`` for a closure, 0 for formalisation). A
+        fall of cost is not a capacity scenario: give it, with the dates, as the
+        ``drivers`` of :func:`estimate_informal` (a premium that closes pulls flow
+        back to formal channels); a negative value raises.
     cost_elasticity
-        Relative fall of remaining formal flow per relative rise of its cost (>= 0).
+        Relative fall of remaining formal flow per relative rise of its cost (>= 0):
+        the flow left is ``(1 + rise / cost) ** -elasticity`` of what it was, a
+        constant elasticity that never displaces all of it.
     split
-        Where displaced flow goes: informal channels, other formal providers, or
-        not sent (:class:`Split`).
+        Where displaced flow goes: informal channels, other (for formalisation:
+        the open) formal channels, or not sent (:class:`Split`; default
+        ``SPLIT_DEFAULT`` for a closure, ``FORMALISATION_SPLIT_DEFAULT`` for
+        formalisation).
 
     Every check raises :class:`flowlens.errors.ParameterError` naming the value and
     the allowed range; nothing is clipped. Defaults and their sources are in ``flowlens.informal.WITHDRAWN_DEFAULT``,
@@ -131,9 +171,9 @@ class DeRiskingScenario:
     ramp_days: int = 30
     channels: tuple[str, ...] = ("bank", "mto")
     withdrawn: float | Prior = WITHDRAWN_DEFAULT
-    cost_increase_pp: float | Prior = COST_INCREASE_DEFAULT
+    cost_increase_pp: float | Prior | None = None
     cost_elasticity: float | Prior = COST_ELASTICITY_DEFAULT
-    split: Split = field(default=SPLIT_DEFAULT)
+    split: Split | None = field(default=None)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -144,6 +184,13 @@ class DeRiskingScenario:
         object.__setattr__(self, "start", _as_date(self.start, "start"))
         object.__setattr__(self, "end", _as_date(self.end, "end"))
         object.__setattr__(self, "channels", _as_channels(self.channels))
+        informal = self.formalises
+        if self.cost_increase_pp is None:
+            cost = Fixed(0.0) if informal else COST_INCREASE_DEFAULT
+            object.__setattr__(self, "cost_increase_pp", cost)
+        if self.split is None:
+            split = FORMALISATION_SPLIT_DEFAULT if informal else SPLIT_DEFAULT
+            object.__setattr__(self, "split", split)
         ranges = {"withdrawn": 1.0, "cost_increase_pp": math.inf, "cost_elasticity": math.inf}
         for name, upper in ranges.items():
             prior = in_range(as_prior(getattr(self, name), name), name, 0.0, upper)
@@ -158,6 +205,18 @@ class DeRiskingScenario:
         if self.end_date is not None and self.end_date <= self.start_date:
             msg = f"end {self.end} is not after start {self.start}"
             raise ParameterError(msg)
+
+    @property
+    def formalises(self) -> bool:
+        """Whether the scenario closes informal channels (flow returns to formal ones)."""
+        return bool(set(self.channels) & set(fs.INFORMAL_CHANNELS))
+
+    @property
+    def split_(self) -> Split:
+        """``split``, resolved (never None after construction)."""
+        split = self.split
+        assert isinstance(split, Split)  # noqa: S101 - __post_init__ resolved it
+        return split
 
     @property
     def start_date(self) -> dt.date:
@@ -178,7 +237,8 @@ class DeRiskingScenario:
     @property
     def cost_increase_prior(self) -> Prior:
         """``cost_increase_pp`` as a prior."""
-        return as_prior(self.cost_increase_pp, "cost_increase_pp")
+        value = self.cost_increase_pp
+        return as_prior(Fixed(0.0) if value is None else value, "cost_increase_pp")
 
     @property
     def elasticity_prior(self) -> Prior:

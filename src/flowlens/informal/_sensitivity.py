@@ -23,8 +23,8 @@ from flowlens.informal._estimate import (
     check_reach,
     prepare,
 )
-from flowlens.informal._priors import Split
-from flowlens.informal._scenario import DeRiskingScenario
+from flowlens.informal._priors import Prior, Split, as_prior, in_range
+from flowlens.informal._scenario import PREMIUM_RESPONSE_DEFAULT, DeRiskingScenario
 
 
 @input_errors("sensitivity")
@@ -36,6 +36,8 @@ def sensitivity(
     quantity: str = "informal",
     freq: str | None = None,
     value: str = fs.AMOUNT_USD,
+    drivers: Any = None,
+    premium_response: float | Prior = PREMIUM_RESPONSE_DEFAULT,
 ) -> Any:
     """A tornado table: how far the panel's total moves when one parameter goes from low to high.
 
@@ -44,14 +46,16 @@ def sensitivity(
     the share withdrawn, the cost increase, the cost elasticity, the share of the
     displaced flow that goes informal (the other two shares keep their ratio), and
     the baseline informal ratio (its component shared by all corridors; each
-    corridor's own component averages out over many corridors and is held at 0).
+    corridor's own component averages out over many corridors and is held at 0);
+    with ``drivers``, also the premium response (``premium_response``: how far the
+    drivers' premium moves flow between channels).
     The parameter with the widest swing drives the width of
     :func:`estimate_informal`'s interval most. Each row is one evaluation of the
     model, not a Monte Carlo: the table is exact and cheap.
 
     Parameters
     ----------
-    panel, scenario, baseline, freq, value
+    panel, scenario, baseline, freq, value, drivers, premium_response
         As for :func:`estimate_informal` (one scenario; ``freq=None`` reads the
         period length from the panel).
     quantity
@@ -92,7 +96,8 @@ def sensitivity(
         raise ParameterError(msg)
     what = "sensitivity's panel"
     source = from_any(panel, what=what)
-    _, cells, _ = prepare(
+    response = in_range(as_prior(premium_response, "premium_response"), "premium_response", 0.0)
+    _, cells, _, used = prepare(
         source.eager(),
         baseline,
         [scenario],
@@ -100,11 +105,12 @@ def sensitivity(
         value=value,
         sampling_noise=False,
         what=what,
+        drivers=drivers,
     )
     check_reach([scenario], cells)
     # each corridor's own noise is held at its median
     cells = dataclasses.replace(cells, log_sd_own=np.zeros_like(cells.log_sd_own))
-    varied, central = _settings(scenario)
+    varied, central = _settings(scenario, response if used is not None else None)
     # column 0: all central; then each parameter low, then high
     settings = [central]
     for name, (low, high) in varied.items():
@@ -114,11 +120,21 @@ def sensitivity(
         withdrawn=np.array([s["withdrawn"] for s in settings]),
         cost_increase=np.array([s["cost_increase_pp"] for s in settings]),
         elasticity=np.array([s["cost_elasticity"] for s in settings]),
-        split=np.array([_split_at(scenario.split, s["split_informal"]) for s in settings]),
+        split=np.array([_split_at(scenario.split_, s["split_informal"]) for s in settings]),
         z_shared=np.array([s["baseline_ratio"] for s in settings], dtype=np.float64),
+        premium_response=np.array([s.get("premium_response", 0.0) for s in settings]),
     )
     progress, exposed = _reach(scenario, cells)
-    _, group_sums = _simulate(cells, params, progress, exposed, seed=0, threads=1, compiled=False)
+    _, group_sums = _simulate(
+        cells,
+        params,
+        progress,
+        exposed,
+        seed=0,
+        threads=1,
+        informal_side=scenario.formalises,
+        compiled=False,
+    )
     totals = group_sums.sum(axis=0)[QUANTITIES.index(quantity)]  # one total per setting
     # the baseline ratio is reported as the recorded-flow-weighted ratio, not as z
     varied["baseline_ratio"] = (_mean_ratio(cells, -Z90), _mean_ratio(cells, Z90))
@@ -140,10 +156,10 @@ def sensitivity(
 
 
 def _settings(
-    scenario: DeRiskingScenario,
+    scenario: DeRiskingScenario, premium_response: Prior | None
 ) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
     """Each parameter's (low, high) and every parameter's central value."""
-    split_low, split_high = _informal_share_range(scenario.split)
+    split_low, split_high = _informal_share_range(scenario.split_)
     varied: dict[str, tuple[float, float]] = {
         "withdrawn": (scenario.withdrawn_prior.low, scenario.withdrawn_prior.high),
         "cost_increase_pp": (scenario.cost_increase_prior.low, scenario.cost_increase_prior.high),
@@ -155,9 +171,12 @@ def _settings(
         "withdrawn": scenario.withdrawn_prior.mean,
         "cost_increase_pp": scenario.cost_increase_prior.mean,
         "cost_elasticity": scenario.elasticity_prior.mean,
-        "split_informal": scenario.split.informal,
+        "split_informal": scenario.split_.informal,
         "baseline_ratio": 0.0,
     }
+    if premium_response is not None:
+        varied["premium_response"] = (premium_response.low, premium_response.high)
+        central["premium_response"] = premium_response.mean
     return varied, central
 
 
