@@ -14,7 +14,9 @@ __all__ = [
     "AttributionChange",
     "CrisisEvent",
     "DeRiskingEvent",
+    "FormalisationEpisode",
     "IsolatedOutlier",
+    "PremiumEpisode",
     "ReportingBreak",
     "SynthConfig",
 ]
@@ -93,6 +95,119 @@ class DeRiskingEvent:
     def start_date(self) -> dt.date:
         """``start`` as a date."""
         return as_date(self.start, "DeRiskingEvent.start")
+
+
+@dataclass(frozen=True)
+class PremiumEpisode:
+    """From ``start`` to ``end`` (exclusive), a parallel-market premium moves flow to informal channels.
+
+    The receiving country holds its official exchange rate ``premium_pct`` percent
+    below the open-market one: a sender gains that much by going informal. Each
+    day of the episode, in every corridor to ``destination`` (or only from
+    ``origin``), the odds of sending formally are multiplied by
+    ``exp(-response * premium_pct)``: formal channels (bank, MTO, mobile money,
+    post) lose flow to informal ones (hawala, cash) in proportion to their shares,
+    and nothing is lost (migrants' earnings do not change). The same logistic as
+    :func:`flowlens.informal.estimate_informal`'s drivers; ``response`` is the truth
+    its prior (``PREMIUM_RESPONSE_DEFAULT``, mode 0.03) should cover. A negative
+    premium pulls flow back to formal channels.
+
+    Examples
+    --------
+    >>> from flowlens.synth import PremiumEpisode
+    >>> PremiumEpisode("EGY", "2016-01-01", "2016-11-03", premium_pct=12.0).days
+    307
+    """
+
+    destination: str
+    start: dt.date | str
+    end: dt.date | str
+    premium_pct: float = 10.0
+    response: float = 0.03
+    origin: str | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _country_code(self.destination, "PremiumEpisode.destination")
+        if self.origin is not None:
+            _country_code(self.origin, "PremiumEpisode.origin")
+        if not (_real(self.premium_pct) and -100.0 < self.premium_pct <= 1000.0):
+            msg = f"PremiumEpisode.premium_pct must be a number in (-100, 1000], got {self.premium_pct!r}"
+            raise ParameterError(msg)
+        if not (_real(self.response) and 0.0 <= self.response <= 1.0):
+            msg = f"PremiumEpisode.response must be a number in [0, 1] per point, got {self.response!r}"
+            raise ParameterError(msg)
+        if self.days <= 0:
+            msg = f"PremiumEpisode.end {self.end} must be after start {self.start}"
+            raise ParameterError(msg)
+
+    @property
+    def start_date(self) -> dt.date:
+        """``start`` as a date."""
+        return as_date(self.start, "PremiumEpisode.start")
+
+    @property
+    def end_date(self) -> dt.date:
+        """``end`` as a date (the first day without the premium)."""
+        return as_date(self.end, "PremiumEpisode.end")
+
+    @property
+    def days(self) -> int:
+        """Days with the premium."""
+        return (self.end_date - self.start_date).days
+
+
+@dataclass(frozen=True)
+class FormalisationEpisode:
+    """From ``start`` to ``end`` (exclusive), cash can no longer be carried by hand.
+
+    When travel stops, ``withdrawn`` of the ``cash_carry`` flow of every corridor to
+    ``destination`` (or only from ``origin``) cannot travel: ``to_formal`` of it
+    moves to formal channels (in proportion to their shares) and the rest to hawala
+    (the ``informal`` channel); nothing is lost. Recorded formal flow rises.
+
+    Examples
+    --------
+    >>> from flowlens.synth import FormalisationEpisode
+    >>> FormalisationEpisode("SOM", "2020-04-01", "2021-01-01", to_formal=0.6).to_informal
+    0.4
+    """
+
+    destination: str
+    start: dt.date | str
+    end: dt.date | str
+    withdrawn: float = 1.0
+    to_formal: float = 0.6
+    origin: str | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _country_code(self.destination, "FormalisationEpisode.destination")
+        if self.origin is not None:
+            _country_code(self.origin, "FormalisationEpisode.origin")
+        for what in ("withdrawn", "to_formal"):
+            value = getattr(self, what)
+            if not (_real(value) and 0.0 <= value <= 1.0):
+                msg = f"FormalisationEpisode.{what} must be a share in [0, 1], got {value!r}"
+                raise ParameterError(msg)
+        if (self.end_date - self.start_date).days <= 0:
+            msg = f"FormalisationEpisode.end {self.end} must be after start {self.start}"
+            raise ParameterError(msg)
+
+    @property
+    def to_informal(self) -> float:
+        """Share of the carried cash that moves to hawala."""
+        return round(1.0 - self.to_formal, 12)
+
+    @property
+    def start_date(self) -> dt.date:
+        """``start`` as a date."""
+        return as_date(self.start, "FormalisationEpisode.start")
+
+    @property
+    def end_date(self) -> dt.date:
+        """``end`` as a date (the first day cash travels again)."""
+        return as_date(self.end, "FormalisationEpisode.end")
 
 
 def _country_code(value: object, what: str) -> None:
@@ -314,6 +429,11 @@ class SynthConfig:
     """Transfers of one sending country counted under another (:class:`AttributionChange`)."""
     outliers: tuple[IsolatedOutlier, ...] = ()
     """One-month jumps that are not crises (:class:`IsolatedOutlier`)."""
+    premium_episodes: tuple[PremiumEpisode, ...] = ()
+    """Dated parallel-market premiums that move flow to informal channels (:class:`PremiumEpisode`)."""
+    formalisation: tuple[FormalisationEpisode, ...] = ()
+    """Dated ends of cash carried by hand that move flow to formal channels
+    (:class:`FormalisationEpisode`)."""
     n_random_breaks: int = 0
     """Reporting breaks drawn from the seed: half on one corridor, chosen by its size,
     half on every corridor to a destination, chosen by its volume (an assumption)."""
@@ -355,6 +475,8 @@ class SynthConfig:
             ("reporting_breaks", ReportingBreak),
             ("attribution_changes", AttributionChange),
             ("outliers", IsolatedOutlier),
+            ("premium_episodes", PremiumEpisode),
+            ("formalisation", FormalisationEpisode),
         )
         for name, kind in kinds:
             events = getattr(self, name)
@@ -428,6 +550,8 @@ class SynthConfig:
             ("reporting_breaks", ReportingBreak),
             ("attribution_changes", AttributionChange),
             ("outliers", IsolatedOutlier),
+            ("premium_episodes", PremiumEpisode),
+            ("formalisation", FormalisationEpisode),
         )
         for name, kind in kinds:
             if name in values:

@@ -7,6 +7,7 @@ seed and ``i`` alone: the output is the same whatever the chunk size.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from scipy.special import ndtri
 from flowlens import schema as fs
 from flowlens.errors import FlowlensError
 from flowlens.normalise import _default_dense
+from flowlens.synth._config import FormalisationEpisode, PremiumEpisode
 from flowlens.synth._recording import uniform
 from flowlens.synth._world import BANK, CASH, INFORMAL, MOBILE, MTO, World
 
@@ -225,11 +227,72 @@ def _channels(world: World, corridor: I64, flow: I64, day: I64, u: F64) -> I64:
         p[:, MOBILE] += displaced * event.to_other_formal
         # the lost share sends nothing: what is sent is renormalised
         cum[hit] = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    cum = _price_episodes(world, corridor, day, cum)
     # count the running sums below u, one column at a time (no n x 6 temporary)
     channel: I64 = (u >= cum[:, 0]).astype(np.int64)
     for k in range(1, 5):
         channel += u >= cum[:, k]
     return channel
+
+
+_FORMAL = [BANK, MTO, MOBILE, 3]  # and post (channel 3)
+
+
+def _episode_rows(
+    world: World, corridor: I64, day: I64, episode: PremiumEpisode | FormalisationEpisode
+) -> I64:
+    """Rows in the episode's corridors (destination, optionally origin) and days."""
+    epoch = dt.date(1970, 1, 1)
+    codes = {c: i for i, c in enumerate(fs.COUNTRY_ENUM.categories)}
+    first = (episode.start_date - epoch).days - world.first_day
+    last = (episode.end_date - epoch).days - world.first_day
+    hit = (world.destination_code[corridor] == codes[episode.destination]) & (
+        (day >= first) & (day < last)
+    )
+    if episode.origin is not None:
+        hit &= world.origin_code[corridor] == codes[episode.origin]
+    rows: I64 = np.flatnonzero(hit)
+    return rows
+
+
+def _price_episodes(world: World, corridor: I64, day: I64, cum: F64) -> F64:
+    """The channel CDF of rows in premium and formalisation episodes, shifted.
+
+    Episodes are few; each is a masked update of its rows' probabilities (recovered
+    from the running sums). Without episodes ``cum`` comes back untouched.
+    """
+    config = world.config
+    for episode in config.premium_episodes:
+        hit = _episode_rows(world, corridor, day, episode)
+        if hit.size == 0:
+            continue
+        p = np.diff(cum[hit], axis=1, prepend=0.0)
+        formal = p[:, _FORMAL].sum(axis=1)
+        informal = p[:, INFORMAL] + p[:, CASH]
+        odds = np.exp(-episode.response * episode.premium_pct)
+        share = formal * odds / (formal * odds + informal)  # new formal share of formal+informal
+        both = formal + informal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale_f = np.where(formal > 0, share * both / formal, 1.0)
+            scale_i = np.where(informal > 0, (1.0 - share) * both / informal, 1.0)
+        p[:, _FORMAL] *= scale_f[:, None]
+        p[:, [INFORMAL, CASH]] *= scale_i[:, None]
+        cum[hit] = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    for closure in config.formalisation:
+        hit = _episode_rows(world, corridor, day, closure)
+        if hit.size == 0:
+            continue
+        p = np.diff(cum[hit], axis=1, prepend=0.0)
+        moved = p[:, CASH] * closure.withdrawn
+        formal = p[:, _FORMAL].sum(axis=1)
+        p[:, CASH] -= moved
+        p[:, INFORMAL] += moved * closure.to_informal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p[:, _FORMAL] *= np.where(formal > 0, 1.0 + moved * closure.to_formal / formal, 1.0)[
+                :, None
+            ]
+        cum[hit] = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    return cum
 
 
 _ORGS_PER_CORRIDOR = 20
