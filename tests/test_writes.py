@@ -164,7 +164,8 @@ def sender_panel() -> pl.DataFrame:
 def test_w6_a_suppressed_column_does_not_bypass_suppression(tmp_path: Path) -> None:
     panel = sender_panel()
     forged = panel.with_columns(suppressed=pl.lit(False))
-    written = pl.read_parquet(write_frame(forged, tmp_path / "p.parquet"))
+    with pytest.warns(fl.errors.SuppressionNotice, match="withheld"):
+        written = pl.read_parquet(write_frame(forged, tmp_path / "p.parquet"))
     assert written.equals(fl.suppress_small_cells(panel).panel)
     assert not {"sender_top1_usd", "sender_top2_usd", "sender_top3_usd"} & set(written.columns)
     # a suppressed panel's .panel passed as a frame is checked again, and says what to do
