@@ -541,7 +541,7 @@ def test_matrix_vintages_is_public() -> None:
 
 
 def test_2017_edition_rescales_the_2016_shares(vintages: pl.DataFrame) -> None:
-    # docs/official_matrices.md: 2016 -> 2017 every sender of a receiver changes by the
+    # docs/official.md: 2016 -> 2017 every sender of a receiver changes by the
     # same percentage (the shares are kept); 2017 -> 2021 they do not
     def spread(pct: str, base: str) -> pl.DataFrame:
         return vintages.filter(pl.col(base) > 1e6).select(

@@ -14,7 +14,7 @@ kind of rate each row got (``fx_precision``: ``daily`` or ``annual``; ``given`` 
 a user's own table, which gets no fallback). An annual rate is used for its own
 year only: a 2023 transfer in a currency without a daily rate is not converted at
 the 2022 average (for TRY, 2022's average applied to 2023's transfers would misstate
-their USD value by 44% on average and up to 79%; docs/official_fx.md).
+their USD value by 44% on average and up to 79%; docs/official.md, exchange rates).
 """
 
 from __future__ import annotations
