@@ -809,6 +809,7 @@ BEYOND_READING = (
     "## Writes: nothing destroyed without consent",
     "## Publishing: nothing withheld can be recovered",
     "## Analyses: checked at every entry",
+    "## Official tables, exchange rates, charts and the command line",
 )
 
 
