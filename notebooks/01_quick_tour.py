@@ -25,6 +25,8 @@
 import flowlens as fl
 from flowlens import plot
 
+fl.readable_tables()  # amounts as 30,237,000,000, not 3.0237e10
+
 # %% [markdown]
 # ## 1. Validate: nothing is lost silently
 #

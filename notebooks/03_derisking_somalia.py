@@ -51,6 +51,8 @@ REAL = next(
     if (folder / "data" / "samples" / "real").is_dir()
 )
 
+fl.readable_tables()  # amounts as 30,237,000,000, not 3.0237e10
+
 # %% [markdown]
 # ## The events
 #

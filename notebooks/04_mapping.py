@@ -36,6 +36,8 @@ REAL = next(
     if (folder / "data" / "samples" / "real").is_dir()
 )
 
+fl.readable_tables()  # amounts as 30,237,000,000, not 3.0237e10
+
 # %%
 matrix = fl.read_wb_bilateral_matrix(REAL / "wb_bilateral_remittance_2017.xlsx")
 graph = fl.CorridorGraph.from_panel(matrix.panel)

@@ -34,6 +34,8 @@ import flowlens as fl
 ROWS = 5_000_000
 folder = Path(tempfile.mkdtemp(prefix="flowlens-scale-"))
 
+fl.readable_tables()  # amounts as 30,237,000,000, not 3.0237e10
+
 # %%
 started = time.perf_counter()
 synthetic = fl.synth.generate_to_parquet(folder, ROWS, seed=0)

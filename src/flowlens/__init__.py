@@ -6,6 +6,7 @@ need them.
 """
 
 from flowlens import freq, reference, schema
+from flowlens._display import readable_tables
 from flowlens._panelspec import PanelSpec, panel_spec
 from flowlens.bilateral import (
     BilateralComparison,
@@ -127,6 +128,7 @@ __all__ = [
     "read_wb_bilateral_matrix",
     "read_wb_migrant_stock",
     "read_wdi",
+    "readable_tables",
     "reference",
     "sample_path",
     "schema",

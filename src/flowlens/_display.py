@@ -1,4 +1,5 @@
-"""Small HTML summaries for notebooks (``_repr_html_``): a title, facts, and one table.
+"""Small HTML summaries for notebooks (``_repr_html_``): a title, facts, and one table;
+and :func:`readable_tables`, polars' display of amounts as people read them.
 
 Everything shown is already computed; building the HTML never runs a query.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+
+import polars as pl
 
 
 def card(
@@ -39,3 +42,47 @@ def _cell(value: object) -> str:
         shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
         return f"<td style='text-align:right'>{shown}</td>"
     return f"<td>{escape(str(value))}</td>"
+
+
+def readable_tables(*, width: int = 160) -> pl.Config:
+    """Show polars tables with amounts as people read them, for the session or a block.
+
+    Dollar amounts print as ``30,237,000,000`` instead of ``3.0237e10``, and wide
+    results get ``width`` characters before they wrap. Applies at once for the session;
+    as a context manager (``with fl.readable_tables(): ...``) only inside the block.
+    flowlens never changes polars' display on import: this is the user's choice.
+
+    Parameters
+    ----------
+    width
+        Characters a table may take before polars wraps or elides its columns.
+
+    Returns
+    -------
+    polars.Config
+        The settings applied, usable as a context manager that restores the old ones.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import flowlens as fl
+    >>> table = pl.DataFrame({"destination": ["MEX"], "amount_usd": [3.0237e10]})
+    >>> with fl.readable_tables():
+    ...     print(table)
+    shape: (1, 2)
+    ┌─────────────┬────────────────┐
+    │ destination ┆ amount_usd     │
+    │ ---         ┆ ---            │
+    │ str         ┆ f64            │
+    ╞═════════════╪════════════════╡
+    │ MEX         ┆ 30,237,000,000 │
+    └─────────────┴────────────────┘
+    """
+    return _Readable(thousands_separator=",", fmt_float="full", tbl_width_chars=width)
+
+
+class _Readable(pl.Config):
+    """polars' Config, with a repr that says what it set (a notebook cell shows it)."""
+
+    def __repr__(self) -> str:
+        return "readable tables: thousands separators, no exponents (polars display)"
