@@ -30,6 +30,8 @@ from flowlens.informal._recorded import DeRiskingEffect, derisking_effect, read_
 from flowlens.informal._scenario import (
     COST_ELASTICITY_DEFAULT,
     COST_INCREASE_DEFAULT,
+    FORMALISATION_SPLIT_DEFAULT,
+    PREMIUM_RESPONSE_DEFAULT,
     SPLIT_DEFAULT,
     WITHDRAWN_DEFAULT,
     DeRiskingScenario,
@@ -41,6 +43,8 @@ __all__ = [
     "ANNUAL_AMOUNT_DEFAULT",
     "COST_ELASTICITY_DEFAULT",
     "COST_INCREASE_DEFAULT",
+    "FORMALISATION_SPLIT_DEFAULT",
+    "PREMIUM_RESPONSE_DEFAULT",
     "SHARE_REMITTING_DEFAULT",
     "SPLIT_DEFAULT",
     "WITHDRAWN_DEFAULT",

@@ -86,6 +86,14 @@ class DeRiskingEffect:
         The panel's :class:`flowlens.PanelSpec` (frequency, value column, keys).
     history, horizon, split, other_formal_recorded
         The settings of the fit and of the split of the displaced flow.
+    premium
+        With ``drivers``: one row per series the drivers name (``destination``
+        [, ``origin``]): ``periods`` fitted, ``premium_max``, the fitted displacement
+        per point of premium (``displaced_per_pp_p5`` / ``_p50`` / ``_p95``: the
+        relative fall of recorded flow per point) and at 10 points
+        (``displaced_at_10pp_p5`` ...), and ``premium_response_p50``, the logistic
+        slope beta of :func:`estimate_informal` it implies at the informal ratio of
+        ``CostModel`` (0.55); else None.
 
     Examples
     --------
@@ -111,6 +119,7 @@ class DeRiskingEffect:
     horizon: int = 6
     split: Split = field(default=SPLIT_DEFAULT)
     other_formal_recorded: bool = True
+    premium: pl.DataFrame | None = None
 
     def __repr__(self) -> str:
         detected = int(self.events["detected"].sum())
@@ -185,7 +194,7 @@ def read_derisking_events(path: str | Path) -> pl.DataFrame:
 @input_errors("derisking_effect")
 def derisking_effect(
     panel: Any,
-    events: Any,
+    events: Any = None,
     *,
     value: str = fs.AMOUNT_USD,
     freq: str | None = None,
@@ -195,6 +204,7 @@ def derisking_effect(
     other_formal_recorded: bool = True,
     draws: int = 2000,
     seed: int = 0,
+    drivers: Any = None,
 ) -> DeRiskingEffect:
     """The drop in recorded flow after each de-risking event, and the informal flow it implies.
 
@@ -232,6 +242,13 @@ def derisking_effect(
         reproducible. Each event draws from its own stream, keyed by its
         ``event_id``: reordering or adding events leaves every other event's
         numbers as they were.
+    drivers
+        Dated premiums as for :func:`estimate_informal` (``destination``
+        [, ``origin``], ``period``, ``premium_pct``): each series they name (the
+        country's or the corridor's recorded flow) is fitted over all its periods
+        with the premium as a regressor, ``log y_t = a + b t + s + g * premium_t``,
+        and ``premium`` reports the displacement ``1 - exp(g)`` per point with its
+        interval (normal, least-squares covariance). ``events`` may then be None.
 
     Returns
     -------
@@ -265,6 +282,9 @@ def derisking_effect(
     0.4
     """
     check_draws(draws, seed)
+    if events is None and drivers is None:
+        msg = "derisking_effect needs events, drivers (dated premiums) or both; got neither"
+        raise ParameterError(msg)
     check_count(history, "history", 6)
     check_count(horizon, "horizon", 1)
     if not isinstance(split, Split):
@@ -275,6 +295,22 @@ def derisking_effect(
     spec = checked_panel(frame, freq=freq, value=value, what=what)
     checked_table(frame, what=what, texts=[fs.ORIGIN, fs.DESTINATION, fs.CHANNEL])
     recorded = _recorded(frame, spec)
+    premium = None if drivers is None else _premium_fit(recorded, drivers, spec, draws, seed)
+    if events is None:
+        empty = pl.DataFrame(schema={"event_id": pl.String, "detected": pl.Boolean})
+        return DeRiskingEffect(
+            events=empty,
+            periods=pl.DataFrame(),
+            skipped=pl.DataFrame(schema={"event_id": pl.String, "reason": pl.String}),
+            draws=draws,
+            seed=seed,
+            spec=spec,
+            history=history,
+            horizon=horizon,
+            split=split,
+            other_formal_recorded=other_formal_recorded,
+            premium=premium,
+        )
     table = _events(from_any(events, what="events").eager(), spec.freq)
     shares = split.sample(np.random.default_rng([seed, 3]), draws)
     fit = _Fit(spec.freq, history, horizon, _season(spec.freq), shares, seed)
@@ -308,7 +344,82 @@ def derisking_effect(
         horizon=horizon,
         split=split,
         other_formal_recorded=other_formal_recorded,
+        premium=premium,
     )
+
+
+def _premium_fit(
+    recorded: pl.DataFrame, drivers: Any, spec: PanelSpec, draws: int, seed: int
+) -> pl.DataFrame:
+    """Per series the drivers name: the premium's coefficient on log recorded flow, with its interval."""
+    table = from_any(drivers, what="the drivers").eager()
+    MissingColumnError.require(table.columns, fs.DESTINATION, fs.PERIOD, "premium_pct")
+    keys = [fs.DESTINATION, *([fs.ORIGIN] if fs.ORIGIN in table.columns else [])]
+    used = table.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        pl.col(fs.PERIOD).cast(pl.Date).dt.truncate(spec.freq),
+        pl.col("premium_pct").cast(pl.Float64),
+    )
+    series = (
+        recorded.filter(pl.col(spec.value).is_not_null())
+        .group_by(*keys, fs.PERIOD)
+        .agg(pl.col(spec.value).sort().sum().alias("y"))
+        .join(used, on=[*keys, fs.PERIOD], how="inner")
+        .sort(*keys, fs.PERIOD)
+    )
+    rows = []
+    rng = np.random.default_rng([seed, 5])
+    season = _season(spec.freq)
+    # the series the drivers name are few (a handful of countries); each is one small fit
+    for key, part in series.partition_by(keys, as_dict=True, maintain_order=True).items():
+        where = dict(zip(keys, key, strict=True))
+        premium = part["premium_pct"].to_numpy()
+        y = part["y"].to_numpy()
+        if part.height < 8 or (y <= 0).any() or np.ptp(premium) == 0:
+            msg = (
+                f"the drivers' series {where}: {part.height} periods with recorded flow, "
+                f"premium from {premium.min():g} to {premium.max():g}; the fit needs at least "
+                "8 periods of positive flow and a premium that changes"
+            )
+            raise ParameterError(msg)
+        t = np.arange(part.height, dtype=np.float64)
+        seasonal = season > 1 and part.height >= 2 * season
+        x = np.column_stack([_design(t, seasonal, season), premium])
+        coef, *_ = np.linalg.lstsq(x, np.log(y), rcond=None)
+        residuals = np.log(y) - x @ coef
+        dof = max(part.height - x.shape[1], 1)
+        covariance = float(residuals @ residuals) / dof * np.linalg.pinv(x.T @ x)
+        g = rng.normal(coef[-1], np.sqrt(max(covariance[-1, -1], 0.0)), draws)
+        per_pp = np.quantile(-np.expm1(g), QUANTILES)
+        at_10 = np.quantile(-np.expm1(10.0 * g), QUANTILES)
+        # the logistic slope with the same fall at 10 points, at the ratio 0.55
+        fall = float(np.median(-np.expm1(10.0 * g)))
+        ratio = 0.55
+        beta = (
+            float(np.log(((1.0 + ratio) / (1.0 - fall) - 1.0) / ratio) / 10.0)
+            if 0.0 < fall < 1.0
+            else float("nan")
+        )
+        rows.append(
+            {
+                **where,
+                "periods": part.height,
+                "premium_max": float(premium.max()),
+                **{
+                    f"displaced_per_pp_p{round(q * 100)}": float(v)
+                    for q, v in zip(QUANTILES, per_pp, strict=True)
+                },
+                **{
+                    f"displaced_at_10pp_p{round(q * 100)}": float(v)
+                    for q, v in zip(QUANTILES, at_10, strict=True)
+                },
+                "premium_response_p50": beta,
+            }
+        )
+    if not rows:
+        msg = "the drivers name no series of the panel (check destination codes and periods)"
+        raise ParameterError(msg)
+    return pl.DataFrame(rows)
 
 
 class _NotEstimableError(FlowlensError):
