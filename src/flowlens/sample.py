@@ -19,6 +19,12 @@ SAMPLES: dict[str, str] = {
     "guatemala_monthly": "banguat_guatemala_remittances_monthly_2002_2024.xlsx",
     "colombia_monthly": "banrep_colombia_workers_remittances_monthly_2000_2020.xlsx",
     "ocha_fts": "ocha_fts_country_year.csv",
+    "crisis_events": "crisis_events.csv",
+    "brief_knomad_inflows": "brief_knomad_inflows.csv",
+    "brief_bilateral": "brief_bilateral.parquet",
+    "brief_migrant_stock": "brief_migrant_stock.parquet",
+    "brief_rpw": "brief_rpw.parquet",
+    "brief_disaster_responses": "brief_disaster_responses.csv",
 }
 """Sample name -> file. ``flows``: about 4,000 synthetic transfers (seeded) in 14 real
 corridors, 2023-2024, with a dozen deliberately broken rows. ``mexico_monthly``: Banco
@@ -34,7 +40,10 @@ paper, github.com/alexisrsantos/GuatemalaRemittances, Data/Remesas.xlsx, byte fo
 January 2000 to April 2020, US$ million (github.com/Lauvo48/REMESAS-EN-COLOMBIA, byte for
 byte). ``ocha_fts``: OCHA Financial Tracking Service humanitarian requirements and funding
 per country and year, 1999-2031, derived from the HDX CSV by scripts/build_fts_sample.py
-(see :func:`flowlens.read_ocha_fts`)."""
+(see :func:`flowlens.read_ocha_fts`). ``crisis_events``: data/samples/real/crisis_events.csv.
+``brief_*``: the compact tables :func:`flowlens.brief.crisis_brief` reads offline (KNOMAD
+inflows, the bilateral matrices 2016/2017/2021, migrant stocks 2017/2021, RPW costs, the
+disaster responses), built by scripts/build_brief_data.py (provenance in brief_data.json)."""
 
 _SERIES_CALLS: dict[str, dict[str, Any]] = {
     "guatemala_monthly": {
@@ -115,4 +124,12 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
         from flowlens.official_series._fts import _bundled_fts
 
         return _bundled_fts()
+    if name == "crisis_events":
+        from flowlens.surge import read_crisis_events
+
+        return read_crisis_events(path)
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    if name.startswith("brief_"):
+        return pl.read_csv(path, try_parse_dates=True)
     return pl.read_csv(path, infer_schema=False)

@@ -1,0 +1,292 @@
+"""Section 3 of a crisis brief: the expected response (a prior) and, with data, what is observed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flowlens.brief._ledger import Ledger
+from flowlens.brief._sections import Baseline, Senders
+from flowlens.brief._sources import Source
+from flowlens.errors import ParameterError
+
+LITERATURE: tuple[tuple[str, str, str], ...] = (
+    (
+        "Yang (2008)",
+        "Coping with Disaster: The Impact of Hurricanes on International Financial Flows, "
+        "1970-2002. B.E. Journal of Economic Analysis & Policy 8(1), article 13.",
+        "In poorer countries hurricanes raise migrants' remittances; inflows from all sources "
+        "in the three years after replace roughly four-fifths of estimated damages. In richer "
+        "countries no damage replacement can be told from zero.",
+    ),
+    (
+        "Mohapatra, Joseph and Ratha (2012)",
+        "Remittances and natural disasters: ex-post response and contribution to ex-ante "
+        "preparedness. Environment, Development and Sustainability 14(3), 365-387.",
+        "Across countries, remittances rise after natural disasters in countries with more "
+        "migrants abroad.",
+    ),
+    (
+        "Clarke and Wallsten (2003)",
+        "Do remittances act like insurance? Evidence from a natural disaster in Jamaica. "
+        "World Bank, Development Research Group, working paper.",
+        "Households hit by Hurricane Gilbert (1988) received about 25 cents more in "
+        "remittances per dollar of damage: partial insurance.",
+    ),
+    (
+        "Bragg et al. (2018)",
+        "Remittances as aid following major sudden-onset natural disasters. Disasters, "
+        "doi:10.1111/disa.12229.",
+        "12 countries, 18 disasters, 2000-2014: a quarterly rise after most, but seldom an "
+        "annual rise above the country's average growth; the early rise is offset later.",
+    ),
+)
+"""The documented responses the prior is read against: (citation, reference, finding).
+
+None of them gives one percentage that transfers to every country: the size of the
+prior comes from the event study on the bundled annual series (below); the literature
+sets its sign and its spread (zero is inside the interval, as Bragg et al. find)."""
+
+PRIOR_QUANTILES = (0.1, 0.5, 0.9)
+"""The prior's low, central and high: percentiles of the comparable events' responses."""
+
+PANDEMIC_FROM = 2020
+"""Events from this year on are left out of the prior: the 2020-2021 remittance boom of the
+pandemic, not the disaster, dominates their next year."""
+
+EXCLUDE_WITHIN_YEARS = 1
+"""Events in the briefed country within this many years of the crisis are left out (the
+event itself, and its neighbours: a prior does not learn from what it predicts)."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The relative rise of inflows over the twelve months after a disaster: low, central, high."""
+
+    low: float
+    central: float
+    high: float
+    events: pl.DataFrame  # the comparable events used
+    horizon_months: int
+
+    @property
+    def fraction(self) -> float:
+        """The share of the twelve-month response that falls within the horizon (linear)."""
+        return min(self.horizon_months, 12) / 12
+
+
+def prior(country: str, date: dt.date, horizon: int, responses: Source, ledger: Ledger) -> Prior:
+    """The response prior from the bundled event study, leaving out the briefed crisis."""
+    frame = responses.frame.filter(pl.col("abnormal_12m").is_not_null())
+    frame = frame.filter(pl.col("year") < PANDEMIC_FROM).filter(
+        ~(
+            (pl.col("country") == country)
+            & ((pl.col("year") - date.year).abs() <= EXCLUDE_WITHIN_YEARS)
+        )
+    )
+    frame = frame.unique(subset=["country", "year"], keep="first", maintain_order=True).sort(
+        "start", "country"
+    )
+    if frame.height < 3:
+        msg = (
+            f"disaster_responses: {frame.height} comparable events remain after leaving out "
+            f"{country} near {date.year} and events from {PANDEMIC_FROM}; at least 3 are needed"
+        )
+        raise ParameterError(msg)
+    rise = (frame["abnormal_12m"].exp() - 1).sort()
+    low, central, high = (
+        float(rise.quantile(q, interpolation="linear") or 0.0) for q in PRIOR_QUANTILES
+    )
+    how = (
+        f"percentile of exp(abnormal_12m) - 1 over {frame.height} natural disasters before "
+        f"{PANDEMIC_FROM} (one per country-year; {country} within {EXCLUDE_WITHIN_YEARS} year "
+        "of the crisis left out)"
+    )
+    for name, value, q in zip(
+        ("low", "central", "high"), (low, central, high), PRIOR_QUANTILES, strict=True
+    ):
+        ledger.add(
+            "3 response",
+            f"prior rise over 12 months, {name} (p{round(q * 100)})",
+            value,
+            "share",
+            responses,
+            how,
+        )
+    return Prior(low, central, high, frame, horizon)
+
+
+def expected(
+    senders: Senders, base: Baseline, pri: Prior, ledger: Ledger, country: str
+) -> pl.DataFrame:
+    """Expected excess inflow by sender over the horizon: share x baseline x rise x fraction."""
+    total = base.inflow_usd or 0.0
+    scale = total * pri.fraction
+    table = senders.table.select(
+        "origin",
+        "share",
+        "share_low",
+        "share_high",
+        (pl.col("share") * total).alias("annual_usd"),
+        (pl.col("share") * scale * pri.central).alias("excess_usd"),
+        pl.min_horizontal(
+            pl.col("share_low") * scale * pri.low, pl.col("share_high") * scale * pri.low
+        ).alias("excess_low_usd"),
+        pl.max_horizontal(
+            pl.col("share_low") * scale * pri.high, pl.col("share_high") * scale * pri.high
+        ).alias("excess_high_usd"),
+    )
+    how = (
+        f"share x baseline inflow ({base.year}) x prior rise x {pri.horizon_months}/12 "
+        "(the rise spread evenly over the year: an assumption)"
+    )
+    ledger.add(
+        "3 response",
+        f"expected excess, all senders, {pri.horizon_months} months",
+        scale * pri.central,
+        "USD",
+        senders.source,
+        how,
+    )
+    ledger.add(
+        "3 response",
+        f"expected excess, low, {pri.horizon_months} months",
+        scale * pri.low,
+        "USD",
+        senders.source,
+        how.replace("prior rise", "prior low"),
+    )
+    ledger.add(
+        "3 response",
+        f"expected excess, high, {pri.horizon_months} months",
+        scale * pri.high,
+        "USD",
+        senders.source,
+        how.replace("prior rise", "prior high"),
+    )
+    for row in table.head(10).iter_rows(named=True):
+        ledger.add(
+            "3 response",
+            f"expected excess {row['origin']}->{country}",
+            row["excess_usd"],
+            "USD",
+            senders.source,
+            how,
+        )
+    return table
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the surge detector sees in the recorded data since the crisis."""
+
+    months: pl.DataFrame  # period, amount_usd, baseline, score, flag, kind, excess_usd
+    episodes: pl.DataFrame
+    result: Any  # the SurgeResult
+    source: Source
+
+
+def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame, Source] | None:
+    """The recorded series of the country: from a file, a panel, or transactions."""
+    from flowlens._frames import from_any
+
+    if monthly is None and flows is None:
+        return None
+    if flows is not None:
+        from flowlens.panel import corridor_panel
+        from flowlens.validate import load_flows
+
+        panel = corridor_panel(load_flows(flows), freq="month")
+        source = Source("monthly", panel, "transactions passed as flows=", "as given", "(flows)")
+    elif isinstance(monthly, str | Path):
+        from flowlens.recognise import read_official
+
+        table = read_official(monthly)
+        source = Source("monthly", table.panel, table.source, table.vintage, str(monthly))
+        panel = table.panel
+    else:
+        panel = from_any(monthly, what="crisis_brief's monthly").eager()
+        source = Source(
+            "monthly", panel, "recorded series passed as monthly=", "as given", "(a table)"
+        )
+    for column in ("period", "destination", "amount_usd"):
+        if column not in panel.columns:
+            msg = (
+                f"crisis_brief's monthly: the recorded series has no {column!r} column "
+                f"(columns: {', '.join(panel.columns)}); pass a corridor panel (period, "
+                "destination, amount_usd) or an official file flowlens reads"
+            )
+            raise ParameterError(msg)
+    series = (
+        panel.filter(pl.col("destination").cast(pl.String) == country)
+        .group_by(pl.col("destination").cast(pl.String), "period")
+        .agg(pl.col("amount_usd").sum())
+        .sort("period")
+    )
+    if series.height == 0:
+        found = panel["destination"].cast(pl.String).unique().drop_nulls().sort().to_list()
+        msg = (
+            f"crisis_brief's monthly: no rows for {country} in the recorded series "
+            f"(destinations found: {', '.join(found[:10]) or 'none'}); pass the series of {country}"
+        )
+        raise ParameterError(msg)
+    return series, source
+
+
+def observed(  # noqa: PLR0917 (the series and the crisis)
+    series: pl.DataFrame, source: Source, date: dt.date, horizon: int, country: str, ledger: Ledger
+) -> Observed:
+    """Scores, flags and excess over the forecast baseline from the crisis month on."""
+    from flowlens.surge import detect_surges, surge_episodes
+
+    result = detect_surges(series, by=["destination"])
+    start = date.replace(day=1)
+    months = (
+        result.scored.filter(pl.col("period") >= start)
+        .sort("period")
+        .head(horizon)
+        .select(
+            "period",
+            "amount_usd",
+            pl.col("baseline").alias("baseline_usd"),
+            "score",
+            "flag",
+            "kind",
+            (pl.col("amount_usd") - pl.col("baseline")).alias("excess_usd"),
+        )
+    )
+    episodes = surge_episodes(result)
+    episodes = episodes.filter(pl.col("end") >= start) if episodes.height else episodes
+    how = "flowlens.detect_surges (forecast method, by destination) on the recorded series"
+    for row in months.iter_rows(named=True):
+        ledger.add(
+            "3 response",
+            f"observed {row['period']:%Y-%m}",
+            row["amount_usd"],
+            "USD",
+            source,
+            "recorded value",
+        )
+        ledger.add("3 response", f"score {row['period']:%Y-%m}", row["score"], "score", source, how)
+        ledger.add(
+            "3 response",
+            f"excess {row['period']:%Y-%m}",
+            row["excess_usd"],
+            "USD",
+            source,
+            how + ": value - forecast baseline",
+        )
+    if months.height:
+        ledger.add(
+            "3 response",
+            f"observed excess so far ({months.height} months)",
+            float(months["excess_usd"].fill_null(0).sum()),
+            "USD",
+            source,
+            "sum of the monthly excesses since the crisis month",
+        )
+    return Observed(months, episodes, result, source)

@@ -1,0 +1,293 @@
+"""The tables a crisis brief reads: bundled by default, any of them replaced by ``sources=``."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flowlens._frames import from_any
+from flowlens.errors import MissingColumnError, ParameterError
+
+SOURCE_KEYS: dict[str, str] = {
+    "knomad_inflows": "annual remittance inflows per country (KNOMAD workbook, or a table "
+    "of country, year, inflow_usd)",
+    "bilateral": "bilateral remittance matrices (a workbook, a list of them, or a table of "
+    "year, origin, destination, amount_usd)",
+    "migrant_stock": "bilateral migrant stocks (a workbook, a list of them, or a table of "
+    "year, origin (host), destination (birth), migrants)",
+    "rpw": "Remittance Prices Worldwide (the DataBank CSV, or a table of period, origin, "
+    "destination, cost_pct)",
+    "ocha_fts": "OCHA FTS requirements and funding (the HDX CSV, or a table of country, year, "
+    "requirements_usd, funding_usd, total_funding_usd)",
+    "crisis_events": "crisis events (crisis_events.csv layout)",
+    "derisking_events": "de-risking events (derisking_events.csv layout)",
+    "disaster_responses": "responses of annual inflows to past disasters (the table "
+    "scripts/build_brief_data.py writes)",
+    "population": "population per country and year (a WDI SP.POP.TOTL download, or a table "
+    "of country, year, value); none is bundled",
+}
+"""What each key of ``crisis_brief(sources=...)`` replaces."""
+
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "knomad_inflows": ("country", "year", "inflow_usd"),
+    "bilateral": ("year", "origin", "destination", "amount_usd"),
+    "migrant_stock": ("year", "origin", "destination", "migrants"),
+    "rpw": ("period", "origin", "destination", "cost_pct"),
+    "ocha_fts": ("country", "year", "requirements_usd", "funding_usd", "total_funding_usd"),
+    "crisis_events": ("event_id", "country", "start", "kind"),
+    "derisking_events": ("event_id", "effective_date", "origin", "destination", "placebo"),
+    "disaster_responses": ("event_id", "country", "start", "kind", "year", "abnormal_12m"),
+    "population": ("country", "year", "value"),
+}
+
+_BUNDLED_FILES: dict[str, str] = {
+    "knomad_inflows": "brief_knomad_inflows.csv",
+    "bilateral": "brief_bilateral.parquet",
+    "migrant_stock": "brief_migrant_stock.parquet",
+    "rpw": "brief_rpw.parquet",
+    "ocha_fts": "ocha_fts_country_year.csv",
+    "crisis_events": "crisis_events.csv",
+    "derisking_events": "derisking_events.csv",
+    "disaster_responses": "brief_disaster_responses.csv",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One table the brief read: its rows, where they came from, and which release.
+
+    ``editions`` maps a year to its release for tables of several editions (the
+    bilateral matrices, the migrant stocks).
+    """
+
+    key: str
+    frame: pl.DataFrame
+    source: str
+    vintage: str
+    file: str
+    editions: tuple[tuple[int, str], ...] = ()
+
+    def edition(self, year: int) -> str:
+        """The release of one year's edition (the table's vintage when there is one edition)."""
+        return dict(self.editions).get(year, self.vintage)
+
+
+def _package_file(name: str) -> Path:
+    return Path(str(resources.files("flowlens.samples").joinpath(name)))
+
+
+@cache
+def _bundled_provenance() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(_package_file("brief_data.json").read_text("utf-8"))
+    return loaded
+
+
+def _read_bundled(key: str) -> pl.DataFrame:
+    path = _package_file(_BUNDLED_FILES[key])
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    if key == "ocha_fts":
+        from flowlens.sample import load_sample
+
+        return load_sample("ocha_fts")
+    if key == "derisking_events":
+        from flowlens.informal import read_derisking_events
+
+        return read_derisking_events(path)
+    if key == "crisis_events":
+        from flowlens.surge import read_crisis_events
+
+        return read_crisis_events(path)
+    if key == "disaster_responses":
+        return pl.read_csv(path, try_parse_dates=True)
+    return pl.read_csv(path)
+
+
+def bundled(key: str) -> Source:
+    """A bundled table with its provenance (brief_data.json, written by the build script).
+
+    Examples
+    --------
+    >>> from flowlens.brief._sources import bundled
+    >>> bundled("knomad_inflows").vintage
+    'June 2023'
+    """
+    frame = _read_bundled(key)
+    file = f"flowlens/samples/{_BUNDLED_FILES[key]}"
+    if key == "ocha_fts":
+        return Source(
+            key,
+            frame,
+            "UN OCHA Financial Tracking Service (FTS), requirements and funding by country",
+            "HDX download (fts_requirements_funding_global.csv; FTS is updated continuously)",
+            file,
+        )
+    if key == "derisking_events":
+        return Source(
+            key,
+            frame,
+            "compiled for flowlens from press and NGO reports",
+            "each row's source",
+            file,
+        )
+    meta = _bundled_provenance()
+    entry = meta[key]
+    if key == "disaster_responses":
+        knomad = meta["knomad_inflows"]
+        return Source(
+            key,
+            frame,
+            f"event study on {knomad['source']} around crisis_events.csv",
+            knomad["vintage"],
+            file,
+        )
+    if isinstance(entry, list):
+        editions = tuple((int(e["year"]), str(e["vintage"])) for e in entry)
+        names = "; ".join(f"{e['source']} ({e['vintage']})" for e in entry)
+        return Source(key, frame, names, ", ".join(v for _, v in editions), file, editions)
+    return Source(key, frame, str(entry["source"]), str(entry["vintage"]), file)
+
+
+def _read_path(key: str, path: Path) -> Source:  # noqa: PLR0911 (one reader per table)
+    from flowlens import official, official_series, wdi
+
+    name = str(path)
+    if key == "knomad_inflows":
+        table = official.read_knomad_annual(path)
+        frame = table.panel.select(
+            pl.col("destination").cast(pl.String).alias("country"),
+            pl.col("period").dt.year().alias("year"),
+            pl.col("amount_usd").alias("inflow_usd"),
+        )
+        return Source(key, frame, table.source, table.vintage, name)
+    if key == "rpw":
+        table = official.read_rpw_corridors(path)
+        frame = table.panel.select(
+            "period",
+            pl.col("origin").cast(pl.String),
+            pl.col("destination").cast(pl.String),
+            "cost_pct",
+        )
+        return Source(key, frame, table.source, table.vintage, name)
+    if key == "ocha_fts":
+        fts = official_series.read_ocha_fts(path)
+        return Source(key, fts.country_year, fts.source, fts.vintage, name)
+    if key == "population":
+        table = wdi.read_wdi(path)
+        frame = table.tidy.select(pl.col("country").cast(pl.String), "year", "value")
+        return Source(key, frame, table.source, table.vintage, name)
+    if key == "crisis_events":
+        from flowlens.surge import read_crisis_events
+
+        return Source(key, read_crisis_events(path), "crisis events", "each row's source", name)
+    if key == "derisking_events":
+        from flowlens.informal import read_derisking_events
+
+        frame = read_derisking_events(path)
+        return Source(key, frame, "de-risking events", "each row's source", name)
+    if key == "disaster_responses":
+        frame = pl.read_csv(path, try_parse_dates=True)
+        return Source(key, frame, "disaster responses", "as given", name)
+    return _read_matrices(key, [path])
+
+
+def _read_matrices(key: str, paths: list[Path]) -> Source:
+    from flowlens import official
+
+    reader = (
+        official.read_wb_bilateral_matrix if key == "bilateral" else official.read_wb_migrant_stock
+    )
+    value = "amount_usd" if key == "bilateral" else "migrants"
+    frames, editions, sources = [], [], []
+    for path in paths:
+        table = reader(path)
+        frame = table.panel.select(
+            pl.col("period").dt.year().alias("year"),
+            pl.col("origin").cast(pl.String),
+            pl.col("destination").cast(pl.String),
+            pl.col(value),
+        ).filter(pl.col(value) > 0)
+        frames.append(frame)
+        year = int(table.panel.select(pl.col("period").dt.year().min()).item())
+        editions.append((year, table.vintage))
+        sources.append(f"{table.source} ({table.vintage})")
+    frame = pl.concat(frames)
+    files = ", ".join(str(p) for p in paths)
+    return Source(
+        key, frame, "; ".join(sources), ", ".join(v for _, v in editions), files, tuple(editions)
+    )
+
+
+def _given_table(key: str, value: Any) -> Source:
+    frame = from_any(value, what=f"sources[{key!r}]").eager()
+    MissingColumnError.require(frame.columns, *_COLUMNS[key])
+    editions: tuple[tuple[int, str], ...] = ()
+    if key in ("bilateral", "migrant_stock"):
+        years = sorted(int(y) for y in frame["year"].unique().drop_nulls().to_list())
+        editions = tuple((y, f"{y} (given table)") for y in years)
+    return Source(key, frame, "given table", "as given", "(a table passed in)", editions)
+
+
+def load_sources(sources: Mapping[str, Any] | None) -> dict[str, Source | None]:
+    """Every table of the brief: the caller's where given, else the bundled one.
+
+    A value is a path (read with flowlens' reader of that table), a list of paths
+    (the matrices' editions), or a table already in the brief's layout (the
+    columns of ``_COLUMNS``). ``population`` has no bundled table: without it,
+    per-capita figures are left out (and the brief says so).
+
+    Examples
+    --------
+    >>> from flowlens.brief._sources import load_sources
+    >>> loaded = load_sources(None)
+    >>> loaded["bilateral"].frame["year"].unique().sort().to_list()
+    [2016, 2017, 2021]
+    >>> loaded["population"] is None
+    True
+    >>> load_sources({"knomad": "x.xlsx"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.ParameterError: sources: 'knomad' is not a table the brief reads; did you mean 'knomad_inflows'? ...
+    """
+    given = dict(sources or {})
+    for key in given:
+        if key not in SOURCE_KEYS:
+            close = difflib.get_close_matches(key, list(SOURCE_KEYS), n=1, cutoff=0.4)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            msg = (
+                f"sources: {key!r} is not a table the brief reads; {hint}"
+                f"the keys are {', '.join(SOURCE_KEYS)}"
+            )
+            raise ParameterError(msg)
+    loaded: dict[str, Source | None] = {}
+    for key in SOURCE_KEYS:
+        value = given.get(key)
+        if value is None:
+            loaded[key] = bundled(key) if key in _BUNDLED_FILES else None
+        elif isinstance(value, str | Path):
+            loaded[key] = _read_path(key, Path(value))
+        elif isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
+            if key not in ("bilateral", "migrant_stock"):
+                msg = f"sources[{key!r}]: one file or table, not a list ({len(value)} items)"
+                raise ParameterError(msg)
+            loaded[key] = _read_matrices(key, [Path(v) for v in value])
+        else:
+            loaded[key] = _given_table(key, value)
+    return loaded
+
+
+def required(loaded: Mapping[str, Source | None], key: str) -> Source:
+    """A table the brief cannot go without (each is bundled, so present unless replaced)."""
+    source = loaded.get(key)
+    if source is None:
+        msg = f"sources: the brief needs {key!r} ({SOURCE_KEYS[key]}), and none was loaded"
+        raise ParameterError(msg)
+    return source
