@@ -1,5 +1,6 @@
 """The ``flowlens`` command: ``demo``, ``validate``, ``panel`` and ``synth`` over flows;
-``surges``, ``informal`` and ``graph`` over a panel; ``flowlens --version``.
+``surges``, ``informal`` and ``graph`` over a panel; ``brief`` (a crisis brief);
+``flowlens --version``.
 
 Exit codes: 0 on success; 2 on bad input or a refused write (one line on stderr
 naming the problem, in command-line terms, no traceback); 1 only for a bug in
@@ -23,6 +24,7 @@ from typing import NoReturn
 import polars as pl
 
 from flowlens.cli._analyses import add_analysis_commands
+from flowlens.cli._brief import add_brief_command
 from flowlens.cli._common import cli_syntax, input_files, output_stem, refuse_inputs
 from flowlens.cli._flows import demo as _demo
 from flowlens.cli._flows import panel as _panel
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:  # long: every subcommand and opt
     )
     synth.set_defaults(run=_synth)
     add_analysis_commands(sub, epilog=_EPILOG, force_help=_FORCE_HELP)
+    add_brief_command(sub, epilog=_EPILOG, force_help=_FORCE_HELP)
     return parser
 
 
