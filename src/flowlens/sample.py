@@ -108,10 +108,12 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
     276
     """
     path = sample_path(name)
-    if name == "derisking_events":
+    if name in ("derisking_events", "crisis_events"):
         from flowlens.informal import read_derisking_events
+        from flowlens.surge import read_crisis_events
 
-        return read_derisking_events(path)
+        reader = read_derisking_events if name == "derisking_events" else read_crisis_events
+        return reader(path)
     if name == "mexico_monthly":
         from flowlens.official import read_banxico_monthly
 
@@ -124,12 +126,7 @@ def load_sample(name: str = "flows") -> pl.DataFrame:
         from flowlens.official_series._fts import _bundled_fts
 
         return _bundled_fts()
-    if name == "crisis_events":
-        from flowlens.surge import read_crisis_events
-
-        return read_crisis_events(path)
-    if path.suffix == ".parquet":
-        return pl.read_parquet(path)
-    if name.startswith("brief_"):
-        return pl.read_csv(path, try_parse_dates=True)
+    if name.startswith("brief_"):  # the crisis brief's compact tables
+        is_parquet = path.suffix == ".parquet"
+        return pl.read_parquet(path) if is_parquet else pl.read_csv(path, try_parse_dates=True)
     return pl.read_csv(path, infer_schema=False)

@@ -7,12 +7,9 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
-
-if TYPE_CHECKING:
-    from flowlens.brief._brief import CrisisBrief
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:62rem;margin:1.5rem auto;
@@ -97,7 +94,7 @@ def _p(text: str, cls: str = "") -> str:
     return f"<p{klass}>{html.escape(text)}</p>"
 
 
-def body_html(brief: CrisisBrief, *, charts: bool = True) -> str:
+def body_html(brief: Any, *, charts: bool = True) -> str:
     """The brief's content as HTML (what ``_repr_html_`` shows and ``to_html`` wraps)."""
     figures = dict(brief.figures) if charts else {}
 
@@ -119,7 +116,7 @@ def body_html(brief: CrisisBrief, *, charts: bool = True) -> str:
     return "".join(parts)
 
 
-def page_html(brief: CrisisBrief) -> str:
+def page_html(brief: Any) -> str:
     """One self-contained HTML page: inline CSS and SVG, no script, nothing fetched."""
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -128,7 +125,7 @@ def page_html(brief: CrisisBrief) -> str:
     )
 
 
-def markdown(brief: CrisisBrief) -> str:
+def markdown(brief: Any) -> str:
     """The brief as Markdown (tables as pipe tables; charts are in the HTML only)."""
     parts = [f"# {brief.title}", "", brief.headline, ""]
     for title, paragraphs, tables, _names in brief.layout():

@@ -35,7 +35,7 @@ class Baseline:
     note: str
 
 
-def context(  # noqa: PLR0917 (the tables of section 1)
+def context(  # noqa: PLR0917  # long: section 1's table and its ledger rows
     country: str, year: int, knomad: Source, fts: Source, population: Source | None, ledger: Ledger
 ) -> tuple[pl.DataFrame, Baseline, list[str]]:
     """Recorded inflows, humanitarian funding and their ratio for the years around ``year``."""
