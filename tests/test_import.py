@@ -62,6 +62,7 @@ PUBLIC_MODULES = (
     "flowlens.calendar",
     "flowlens.orgs",
     "flowlens.plot",
+    "flowlens.brief",
 )
 """Every public module (a subpackage or module whose name has no leading underscore) that
 exports names; their ``__all__`` is the public API (docs/api.md)."""

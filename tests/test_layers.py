@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "flowlens.export": 12,
     "flowlens.sample": 12,
     "flowlens.plot": 13,
+    "flowlens.brief": 13,
     "flowlens.cli": 13,
     "flowlens.__main__": 14,
     "flowlens": 15,

@@ -5,6 +5,8 @@ dependencies (networkx, scipy, plotting) are imported only by the functions that
 need them.
 """
 
+from typing import TYPE_CHECKING
+
 from flowlens import freq, reference, schema
 from flowlens._display import readable_tables
 from flowlens._panelspec import PanelSpec, panel_spec
@@ -59,11 +61,18 @@ from flowlens.surge import (
 from flowlens.validate import ValidationReport, load_flows
 from flowlens.wdi import WdiTable, read_wdi
 
+if TYPE_CHECKING:  # typed for users' checkers; imported on first use at run time
+    from flowlens.brief import CrisisBrief, crisis_brief
+
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("calendar", "informal", "orgs", "plot", "synth")
+_LAZY_SUBMODULES = ("brief", "calendar", "informal", "orgs", "plot", "synth")
 """Imported on first use (``fl.synth.generate``, ``fl.plot.top_corridors``): they pull in
 scipy or matplotlib."""
+
+
+_LAZY_NAMES = {"CrisisBrief": "flowlens.brief", "crisis_brief": "flowlens.brief"}
+"""Public names whose modules pull in scipy and matplotlib: imported on first use."""
 
 
 def __getattr__(name: str) -> object:
@@ -71,6 +80,10 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"flowlens.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     msg = f"module 'flowlens' has no attribute {name!r}"
     raise AttributeError(msg)
 
@@ -79,6 +92,7 @@ __all__ = [
     "BilateralComparison",
     "BilateralEstimate",
     "CorridorGraph",
+    "CrisisBrief",
     "EngineValidationReport",
     "FlowlensError",
     "HumanitarianFunding",
@@ -103,6 +117,7 @@ __all__ = [
     "compare_bilateral",
     "corridor_changes",
     "corridor_panel",
+    "crisis_brief",
     "detect_surges",
     "estimate_bilateral",
     "evaluate_surges",
