@@ -10,7 +10,14 @@ A block that needs an optional engine says so in the line before its fence::
 
     <!-- requires: pyspark -->
 
-and runs with the slow tests when that package is installed. Nothing else is skipped.
+and runs with the slow tests when that package is installed.
+
+The ```bash blocks of docs/*.md run too, with the slow tests (they generate data and
+run the command line end to end), each page's blocks in one shell in a temporary
+folder, with this environment's ``flowlens`` and ``python`` first on the PATH. The
+README's one bash block is the install-and-test pair that CI itself runs. A block that
+cannot run as a test says why in the line before its fence (``<!-- not run: ... -->``);
+nothing else is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +36,16 @@ _FENCE = re.compile(
     r"(?:<!--\s*requires:\s*(?P<requires>[\w.,\s]+?)\s*-->\s*\n)?```python\n(?P<code>.*?)\n```",
     re.DOTALL,
 )
+
+
+_BASH = re.compile(
+    r"(?:<!--\s*not run:\s*(?P<why>[^>]+?)\s*-->\s*\n)?```bash\n(?P<code>.*?)\n```", re.DOTALL
+)
+
+
+def bash_blocks(text: str) -> list[str]:
+    """The ```bash blocks of a page that run (those not marked ``not run`` with a reason)."""
+    return [m["code"] for m in _BASH.finditer(text) if not m["why"]]
 
 
 def python_blocks(text: str) -> list[tuple[str, set[str]]]:
@@ -88,3 +106,33 @@ def test_page_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
         except Exception as exc:
             pytest.fail(f"{page.name}, python block {number} failed: {type(exc).__name__}: {exc}")
     assert _untracked() <= before, f"{page.name} wrote into the repository: {_untracked() - before}"
+
+
+BASH_PAGES = [p for p in sorted((ROOT / "docs").glob("*.md")) if bash_blocks(p.read_text("utf-8"))]
+
+
+def test_the_bash_pattern_reads_reasons() -> None:
+    page = "<!-- not run: ten minutes -->\n```bash\nfuzz\n```\n```bash\nflowlens --version\n```\n"
+    assert bash_blocks(page) == ["flowlens --version"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", BASH_PAGES, ids=lambda p: p.name)
+def test_page_shell_blocks_run(page: Path, tmp_path: Path) -> None:
+    (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    script = "set -euo pipefail\n" + "\n".join(bash_blocks(page.read_text(encoding="utf-8")))
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MPLBACKEND": "Agg",
+    }
+    done = subprocess.run(
+        ["bash", "-c", script],  # noqa: S607 - the page's own commands
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"{page.name}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
