@@ -13,6 +13,7 @@ import codecs
 import csv
 import glob
 import gzip
+import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ __all__ = [
     "read_error",
     "read_table_csv",
     "sniff_csv",
+    "spill_text",
 ]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -51,6 +53,7 @@ class LazySource:
     frame: pl.LazyFrame
     eager: bool
     description: str
+    text_file: Path | None = None  # a CSV: parsed in full by every scan (see :func:`spill_text`)
 
 
 def as_lazy(source: FlowSource) -> LazySource:
@@ -231,7 +234,9 @@ def _scan_path(path: Path) -> LazySource:
             eol_char=found.eol,
             glob=False,
         )
-        return LazySource(frame, eager=False, description=f"CSV file {text}")
+        return LazySource(
+            frame, eager=False, description=f"CSV file {text}", text_file=path.resolve()
+        )
     if kind == "workbook":
         msg = (
             f"{text!r} is a spreadsheet workbook; save the sheet as CSV (UTF-8), or read it "
@@ -246,6 +251,49 @@ def _scan_path(path: Path) -> LazySource:
 
 
 _GLOB_CHARACTERS = "*?["
+
+
+_SPILLS: dict[tuple[str, int, int], Path] = {}
+_SPILL_ROOT: list[tempfile.TemporaryDirectory[str]] = []  # removed when the interpreter exits
+
+
+def spill_text(source: LazySource) -> pl.LazyFrame:
+    r"""A CSV source parsed once, into an uncompressed Arrow IPC file read by every later plan.
+
+    A CSV is tokenised in full by every query that scans it, whatever columns it
+    reads, and validation reads a source three times (the distinct codes, the
+    clean rows, the rejects). Writing the parsed text once and scanning that
+    instead costs one parse and one write; each later scan reads Arrow memory
+    (measured at 10M rows, 637 MB of CSV: 1.6 s per parse). Columns stay text,
+    exactly as written, so reasons and rejects quote them unchanged.
+
+    The file takes about the CSV's size, in the system temporary directory, and is
+    kept for this interpreter's life (a lazy ``clean`` may be collected at any time
+    later), once per CSV file: loading the same unchanged file again reuses it. It
+    is removed when the interpreter exits. Any other source comes back as it is.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from flowlens.io import as_lazy, spill_text
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "flows.csv"
+    >>> _ = path.write_text("a,b\n1, x\n")
+    >>> spill_text(as_lazy(path)).collect().rows()
+    [('1', ' x')]
+    """
+    if source.text_file is None:
+        return source.frame
+    stat = source.text_file.stat()
+    key = (str(source.text_file), stat.st_size, stat.st_mtime_ns)
+    if key not in _SPILLS or not _SPILLS[key].exists():
+        if not _SPILL_ROOT:
+            _SPILL_ROOT.append(tempfile.TemporaryDirectory(prefix="flowlens-csv-"))
+        target = Path(_SPILL_ROOT[0].name) / f"{len(_SPILLS)}.arrow"
+        partial = target.with_suffix(".partial")
+        source.frame.sink_ipc(partial, engine="streaming", compression=None)
+        partial.rename(target)
+        _SPILLS[key] = target
+    return pl.scan_ipc(_SPILLS[key])
 
 
 def _kind_of(path: Path) -> str:

@@ -29,7 +29,7 @@ from flowlens._display import card
 from flowlens.engines import EngineValidationReport, engine_of
 from flowlens.engines._validation import load_flows_on
 from flowlens.errors import ParameterError
-from flowlens.io import FlowSource, as_lazy, read_error
+from flowlens.io import FlowSource, as_lazy, read_error, spill_text
 from flowlens.normalise import DEFAULT_MAX_STALENESS_DAYS
 
 __all__ = ["RULES", "ValidationReport", "load_flows"]
@@ -376,8 +376,11 @@ def load_flows(
         )
     lazy = as_lazy(source)
     with _reading(lazy.description):
+        # a CSV is parsed once, here, into Arrow (text kept as written): every later plan
+        # (distinct codes, clean rows, rejects, counts) reads that instead of the CSV
+        frame = spill_text(lazy)
         plan = ValidationPlan.build(
-            lazy.frame,
+            frame,
             columns=columns,
             fx=fx,
             max_fx_staleness_days=max_fx_staleness_days,
@@ -398,7 +401,7 @@ def load_flows(
                 clean=plan.select_clean(checked),
                 source=lazy.description,
                 _rejects_plan=plan.select_rejects(checked),
-                _count_plan=lazy.frame.select(pl.len()),
+                _count_plan=frame.select(pl.len()),
             )
     if strict and report.n_rejected:
         raise_if_rejected(report.summary, report.rejects.head(EXAMPLES).to_dicts())
