@@ -463,13 +463,14 @@ def _local_panel(
     """The panel of a polars frame with canonical column names (lazy unless ``eager``)."""
     aggs = _aggregations(plan)
     keys = plan.keys
-    top_senders = (
-        _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
-        if "top_senders" in plan.stats
-        else None
-    )
+    wants_tops = "top_senders" in plan.stats
     packed = _PackedKey.build(frame.collect_schema(), fs.DATE, plan.freq, keys[1:])
     if packed is None:
+        top_senders = (
+            _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
+            if wants_tops
+            else None
+        )
         grouped = frame.group_by(period_expr(fs.DATE, freq=plan.freq).alias(fs.PERIOD), *keys[1:])
         panel = _with_top_senders(grouped.agg(aggs).sort(keys), top_senders, keys)
         return panel.collect() if eager else panel
@@ -479,9 +480,14 @@ def _local_panel(
         .sort(_PACKED)
         .select(*packed.decoded, pl.exclude(_PACKED))
     )
-    if "median" in plan.stats and not eager:
+    if not eager and ("median" in plan.stats or plan.needs_senders):
+        # exact medians, distinct senders and top senders hold every value (or sender) of a
+        # cell at once: through hash partitions spilled to disk, one partition at a time
         inputs = [c for c in (plan.value, fs.FEE_USD, fs.SENDER_ID) if c in frame.collect_schema()]
-        output_schema = panel.collect_schema()
+        tops = _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
+        output_schema = _with_top_senders(
+            panel, tops if wants_tops else None, keys
+        ).collect_schema()
         spilled = partial(
             _spilled_panel,
             frame.select(packed.key.alias(_PACKED), *inputs),
@@ -491,8 +497,14 @@ def _local_panel(
             partitions=partitions,
             schema=output_schema,
             progress=progress,
+            top_senders_of=plan.value if wants_tops else None,
         )
-        panel = pl.defer(spilled, schema=output_schema)
+        return pl.defer(spilled, schema=output_schema)
+    top_senders = (
+        _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
+        if wants_tops
+        else None
+    )
     panel = _with_top_senders(panel, top_senders, keys)
     return panel.collect() if eager else panel
 
@@ -504,12 +516,17 @@ def _top_senders(
     per_sender = frame.group_by(period.alias(keys[0]), *keys[1:], fs.SENDER_ID).agg(
         pl.col(amount_col).sum().alias("_sender_usd")
     )
+    return per_sender.group_by(keys).agg(_largest_senders())
+
+
+def _largest_senders() -> list[pl.Expr]:
+    """The cell's largest per-sender totals (``_sender_usd``), largest first, 0 if fewer."""
     # top_k does not order what it returns (a group of up to k values comes back as is)
     top = pl.col("_sender_usd").top_k(len(TOP_SENDER_COLUMNS)).sort(descending=True)
-    return per_sender.group_by(keys).agg(
+    return [
         top.get(i, null_on_oob=True).fill_null(0.0).alias(name)
         for i, name in enumerate(TOP_SENDER_COLUMNS)
-    )
+    ]
 
 
 def _with_top_senders(
@@ -533,8 +550,13 @@ def _spilled_panel(
     partitions: int,
     schema: pl.Schema,
     progress: bool = False,
+    top_senders_of: str | None = None,
 ) -> pl.DataFrame:
-    """Exact aggregates (medians included) via hash partitions spilled to disk (see Notes)."""
+    """Exact aggregates (medians, distinct senders, and the largest senders' totals of
+    ``top_senders_of`` when given) via hash partitions spilled to disk (see Notes).
+
+    A cell's rows all land in one partition, so each partition's aggregates, its
+    distinct senders and its per-sender totals are exact and final."""
     bar: Any = None
     if progress:  # tqdm only when asked; its notebook widget only where ipywidgets is
         from importlib.util import find_spec
@@ -563,7 +585,15 @@ def _spilled_panel(
             bar.total = 1 + len(directories)
         parts = []
         for directory in directories:
-            parts.append(pl.scan_ipc(directory).group_by(_PACKED).agg(aggs).collect())
+            rows = pl.scan_ipc(directory)
+            cells = rows.group_by(_PACKED).agg(aggs)
+            if top_senders_of is not None:
+                per_sender = rows.group_by(_PACKED, fs.SENDER_ID).agg(
+                    pl.col(top_senders_of).sum().alias("_sender_usd")
+                )
+                tops = per_sender.group_by(_PACKED).agg(_largest_senders())
+                cells = cells.join(tops, on=_PACKED, how="left")
+            parts.append(cells.collect().drop(_PLACEHOLDER, strict=False))
             if bar is not None:
                 bar.update()
     if not parts:
