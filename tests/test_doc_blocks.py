@@ -58,14 +58,17 @@ def python_blocks(text: str) -> list[tuple[str, set[str]]]:
 
 
 def _pages() -> list[object]:
+    """Each page once with the blocks that need nothing optional; a page with blocks that
+    need an engine again, whole, with the slow tests."""
     params: list[object] = []
     for page in PAGES:
         blocks = python_blocks(page.read_text(encoding="utf-8"))
         if not blocks:
             continue
-        needs = set().union(*(r for _, r in blocks))
-        marks = [pytest.mark.slow] if needs else []
-        params.append(pytest.param(page, id=page.relative_to(ROOT).as_posix(), marks=marks))
+        name = page.relative_to(ROOT).as_posix()
+        params.append(pytest.param(page, False, id=name))
+        if any(needs for _, needs in blocks):
+            params.append(pytest.param(page, True, id=f"{name}[all]", marks=pytest.mark.slow))
     return params
 
 
@@ -90,9 +93,13 @@ def test_the_fence_pattern_reads_requirements() -> None:
     assert python_blocks(page) == [("x = 1", {"pyspark"}), ("y = 2", set())]
 
 
-@pytest.mark.parametrize("page", _pages())
-def test_page_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("page", "with_engines"), _pages())
+def test_page_blocks_run(
+    page: Path, with_engines: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocks = python_blocks(page.read_text(encoding="utf-8"))
+    if not with_engines:
+        blocks = [(code, needs) for code, needs in blocks if not needs]
     for package in set().union(*(r for _, r in blocks)):
         pytest.importorskip(package)
     (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
