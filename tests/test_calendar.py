@@ -385,3 +385,13 @@ def test_a_datetime_column_counts_by_its_day() -> None:
     )
     days = holiday_dates(2020, 2020, countries=["PHL"], extra=extra)
     assert days.filter(holiday="x")["date"].to_list() == [dt.date(2020, 3, 1)]
+
+
+def test_countries_by_name_or_in_any_case_are_the_same_countries() -> None:
+    # holiday_dates(countries=["Pakistan"]) returned no rows: a name never matched an ISO3 code
+    codes = holiday_dates(2023, 2023, countries=["PAK", "NPL"])
+    assert codes.height > 0
+    assert holiday_dates(2023, 2023, countries=["Pakistan", "Nepal"]).equals(codes)
+    assert holiday_dates(2023, 2023, countries=["pak", "npl"]).equals(codes)
+    with pytest.raises(fl.ParameterError, match=r"\[.Atlantis.\] is not a country"):
+        holiday_dates(2023, 2023, countries=["Atlantis", "PAK"])

@@ -42,6 +42,7 @@ import numpy.typing as npt
 import polars as pl
 
 from flowlens.errors import ParameterError, SchemaError, closest
+from flowlens.reference import to_iso3
 
 __all__ = [
     "DEFAULT_WINDOW_DAYS",
@@ -287,6 +288,8 @@ def nth_weekday(
 
 
 def _country_list(countries: pl.Series | Iterable[str]) -> list[str]:
+    """ISO3 codes of ``countries`` (codes in any case, or names); an unknown one raises,
+    so that a name never silently matches no holiday."""
     if isinstance(countries, str):
         msg = (
             f"countries is a list of ISO3 codes; got the string {countries!r}: pass [{countries!r}]"
@@ -298,13 +301,23 @@ def _country_list(countries: pl.Series | Iterable[str]) -> list[str]:
         ):
             msg = f"countries holds ISO3 codes as text; got a Series of {countries.dtype}"
             raise ParameterError(msg)
-        return sorted(countries.cast(pl.String).drop_nulls().unique().to_list())
-    values = list(countries)
-    bad = [c for c in values if not isinstance(c, str)]
-    if bad:
-        msg = f"countries holds ISO3 codes as text, like 'NPL'; got {bad[0]!r}"
+        values = countries.cast(pl.String).drop_nulls().unique().to_list()
+    else:
+        values = list(countries)
+        bad = [c for c in values if not isinstance(c, str)]
+        if bad:
+            msg = f"countries holds ISO3 codes as text, like 'NPL'; got {bad[0]!r}"
+            raise ParameterError(msg)
+    given = pl.DataFrame({"given": values}, schema={"given": pl.String})
+    mapped = given.with_columns(iso3=to_iso3("given"))
+    unknown = mapped.filter(pl.col("iso3").is_null())["given"].to_list()
+    if unknown:
+        msg = (
+            f"countries: {unknown[:5]} {'is' if len(unknown) == 1 else 'are'} not a country "
+            "flowlens knows; give ISO3 codes such as 'PAK', or English names such as 'Pakistan'"
+        )
         raise ParameterError(msg)
-    return sorted(set(values))
+    return sorted(set(mapped["iso3"].to_list()))
 
 
 def _check_source(source: str) -> None:
@@ -631,8 +644,9 @@ def holiday_dates(
     first_year, last_year
         Gregorian years, inclusive (1 to 9999, at most 1,000 apart).
     countries
-        ISO3 codes of the receiving countries (a list or a polars Series). A country
-        without a holiday here gets no rows.
+        The receiving countries (a list or a polars Series): ISO3 codes in any case, or
+        names ("Pakistan"); a value that is no country raises. A country without a
+        holiday here gets no rows.
     source
         ``"tabular"`` (default) or ``"observed"``: where the Eids come from.
     extra
