@@ -220,9 +220,12 @@ def _surges(args: argparse.Namespace) -> int:
     )
     if result.diagnostics.height:
         where = f" -> {outputs[1]}" if args.diagnostics else " (--diagnostics FILE to see why)"
+        never = int((result.diagnostics["n_scored"] == 0).sum())
+        partly = result.diagnostics.height - never
+        # a warm-up leaves every series unscored at first: say how many were never scored
         sys.stdout.write(
-            f"{result.diagnostics.height:,} series could not be scored in some or all "
-            f"periods{where}\n"
+            f"{never:,} of {n_series:,} series never scored (too little history for the "
+            f"window), {partly:,} scored after a warm-up or with gaps{where}\n"
         )
     if flagged.height:
         top = flagged.sort("score", descending=True).head(args.top)
