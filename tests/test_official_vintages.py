@@ -331,8 +331,49 @@ def test_sheet_and_year_overrides(tmp_path: Path) -> None:
         match=r"no sheet named 'Bilateral Remittances 2017'.*did you mean 'Bilateral Remittances 2016'",
     ):
         fl.read_wb_bilateral_matrix(copy, sheet="Bilateral Remittances 2017")
-    with pytest.raises(ParameterError, match="year must be an int"):
+    with pytest.raises(ParameterError, match="year must be a whole number from 1900 to 2100"):
         fl.read_wb_bilateral_matrix(copy, year="2016")  # type: ignore[arg-type]
+
+
+def test_sheet_by_position() -> None:
+    # 1 = the first sheet, as in read_series and polars' sheet_id
+    path = REAL / REMITTANCES[2017][0]  # sheets: 'Bilateral_Remittances_2017', 'remshare'
+    first = fl.read_wb_bilateral_matrix(path, sheet=1)
+    assert _value(first, "USA", "MEX") == pytest.approx(30019.187025655599e6)
+    assert any("read sheet 'Bilateral_Remittances_2017'" in n for n in first.notes)
+    with pytest.raises(InputFormatError, match=r"sheet 'remshare' is not a bilateral"):
+        fl.read_wb_bilateral_matrix(path, sheet=2)
+    with pytest.raises(ParameterError, match=r"sheet=3 but the workbook has 2 sheets"):
+        fl.read_wb_bilateral_matrix(path, sheet=3)
+
+
+@pytest.mark.parametrize("reader", [fl.read_wb_bilateral_matrix, fl.read_wb_migrant_stock])
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ({"sheet": 0}, r"sheet must be .* position \(int, 1 = the first sheet.*got 0"),
+        ({"sheet": -1}, r"sheet must be .*got -1"),
+        ({"sheet": 1.0}, r"sheet must be .*got 1\.0"),
+        ({"sheet": True}, r"sheet must be .*got True"),
+        ({"keep_zeros": "no"}, r"keep_zeros must be True or False, got 'no'"),
+        ({"keep_zeros": 0}, r"keep_zeros must be True or False, got 0"),
+        ({"year": 1850}, r"year must be a whole number from 1900 to 2100 .*got 1850"),
+        ({"year": 2021.5}, r"year must be a whole number .*got 2021\.5"),
+        ({"year": True}, r"year must be a whole number .*got True"),
+    ],
+)
+def test_matrix_options_are_checked(reader: Reader, option: dict[str, object], match: str) -> None:
+    # checked before the file is opened: a ParameterError, never an AttributeError
+    # ('int' object has no attribute 'strip') nor "no" read as True nor year 1850 kept
+    with pytest.raises(ParameterError, match=match):
+        reader(REAL / REMITTANCES[2017][0], **option)
+
+
+def test_year_as_a_numpy_integer() -> None:
+    import numpy as np
+
+    table = fl.read_wb_bilateral_matrix(REAL / REMITTANCES[2017][0], year=np.int64(2017))
+    assert table.panel["period"].unique().to_list() == [dt.date(2017, 1, 1)]
 
 
 # ---------------------------------------------------------------- nothing dropped silently
@@ -533,6 +574,38 @@ def test_matrix_vintages_refuses(
         matrix_vintages([annual])
     with pytest.raises(InputFormatError, match=r"wb_rpw_corridors_2011_2020\.csv"):
         matrix_vintages(REAL / "wb_rpw_corridors_2011_2020.csv")
+
+
+def test_matrix_vintages_takes_panels(
+    remittances_with_zeros: dict[int, fl.OfficialTable], vintages: pl.DataFrame
+) -> None:
+    panels = [t.panel for t in remittances_with_zeros.values()]
+    assert matrix_vintages(panels).equals(vintages)
+    # a mix of tables and a lazy panel
+    mixed = [remittances_with_zeros[2016], remittances_with_zeros[2017].panel.lazy()]
+    row = matrix_vintages(mixed, origin="USA", destination="MEX").row(0, named=True)
+    assert row["2016"] / 1e6 == pytest.approx(28125.8864295516)
+    assert row["2017"] / 1e6 == pytest.approx(30019.187025655599)
+
+
+def test_matrix_vintages_refuses_what_is_no_matrix(
+    remittances: dict[int, fl.OfficialTable],
+) -> None:
+    panel = remittances[2017].panel
+    with pytest.raises(ParameterError, match=r"input 2 is a DataFrame .*OfficialTable"):
+        matrix_vintages([panel, panel.drop("destination")])
+    with pytest.raises(ParameterError, match=r"input 1 is a DataFrame .*amount_usd or migrants"):
+        matrix_vintages([panel.with_columns(migrants=pl.col("amount_usd"))])
+    with pytest.raises(ParameterError, match=r"period \(a date\)"):
+        matrix_vintages([panel.with_columns(pl.col("period").cast(pl.String))])
+    with pytest.raises(ParameterError, match=r"input 2 is None; expected the OfficialTable"):
+        matrix_vintages([remittances[2017], None])  # type: ignore[list-item]
+    with pytest.raises(ParameterError, match=r"input 1 is int \(2017\)"):
+        matrix_vintages(2017)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"input 1 is bytes"):
+        matrix_vintages(b"matrix.xlsx")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"keep_zeros must be True or False, got 'yes'"):
+        matrix_vintages([remittances[2017]], keep_zeros="yes")  # type: ignore[arg-type]
 
 
 def test_matrix_vintages_is_public() -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import codecs
 import functools
 import itertools
+import numbers
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,7 +77,7 @@ def _reader(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
     def decorate(read: Callable[_P, _T]) -> Callable[_P, _T]:
         @functools.wraps(read)
         def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-            path = Path(str(args[0] if args else kwargs.get("path")))
+            path = _path_arg(args[0] if args else kwargs.get("path"), read.__name__)
             try:
                 return read(*args, **kwargs)
             except MissingColumnError as exc:
@@ -101,6 +103,68 @@ def _reader(expected: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
     return decorate
 
 
+def _what(value: object) -> str:
+    """A value's type for an error message: ``None``, ``bytes (b'abc')``, ``a DataFrame
+    (polars)``."""
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    if value is None:
+        return "None"
+    if module == "builtins":
+        return f"{kind.__name__} ({repr(value)[:40]})"
+    return f"a {kind.__name__} ({module})"
+
+
+def _path_arg(value: object, reader: str) -> Path:
+    """The file path a reader was given, or a ParameterError naming what it got instead
+    (a frame, bytes, None): readers read files, and a str of a frame is no file name."""
+    if isinstance(value, str):
+        return Path(value)
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        if isinstance(path, str):
+            return Path(path)
+    got = _what(value)
+    if hasattr(type(value), "columns"):  # a frame (the class, not a LazyFrame's schema)
+        fix = (
+            "pass the path of the published file; a frame of one series (dates and values) "
+            "is read by fl.read_series(frame, date=..., value=..., ...)"
+        )
+    elif isinstance(value, bytes | bytearray | memoryview):
+        fix = (
+            "pass the path as a str or pathlib.Path (decode a bytes path; write a file's "
+            "contents to a file first)"
+        )
+    else:
+        fix = "pass the path as a str or pathlib.Path"
+    msg = f"{reader} reads a file path; got {got}: {fix}"
+    raise ParameterError(msg)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Whether ``head`` looks like UTF-16 text without a byte-order mark: a NUL in every
+    other byte (the high byte of ASCII characters) and few elsewhere."""
+    pairs = len(head) // 2
+    if pairs < 2 or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    even = head[0 : 2 * pairs : 2].count(0)
+    odd = head[1 : 2 * pairs : 2].count(0)
+    return max(even, odd) >= 0.9 * pairs and min(even, odd) <= 0.1 * pairs
+
+
+def _head_found(head: bytes) -> str | None:
+    """What :func:`_found` says of a file whose first bytes tell its kind: a workbook, an
+    archive, UTF-16 text with or without a byte-order mark (None: none of those)."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16 text (with a byte-order mark): re-save it as UTF-8"
+    if _utf16_without_bom(head):
+        return "text that looks like UTF-16 without a byte-order mark: re-save it as UTF-8"
+    return None
+
+
 _MAGIC = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
     (b"\xd0\xcf\x11\xe0", "an old-style .xls workbook"),
@@ -120,9 +184,8 @@ def _found(path: Path) -> str:
         return f"a file that cannot be opened ({exc.strerror or exc})"
     if not head:
         return "an empty file (0 bytes)"
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            return what
+    if known := _head_found(head):
+        return known
     try:
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -394,19 +457,50 @@ def _peek_sheets(path: Path) -> list[_SheetLayout]:
     return layouts
 
 
+_YEARS = (1900, 2100)
+"""The years a bilateral matrix may be given for (``year=``)."""
+
+
+def _matrix_options(reader: str, sheet: object, year: object, keep_zeros: object) -> None:
+    """The matrix readers' ``sheet=``, ``year=`` and ``keep_zeros=``, or a ParameterError
+    naming the value and what is expected (nothing coerced: ``keep_zeros="no"`` is truthy)."""
+    if sheet is not None and (
+        isinstance(sheet, bool)
+        or not isinstance(sheet, str | numbers.Integral)
+        or (isinstance(sheet, numbers.Integral) and int(sheet) < 1)
+    ):
+        msg = (
+            f"{reader}: sheet must be a sheet's name (str) or its position (int, 1 = the first "
+            f"sheet, as in read_series), or None to find it; got {sheet!r}"
+        )
+        raise ParameterError(msg)
+    low, high = _YEARS
+    if year is not None and (
+        isinstance(year, bool)
+        or not isinstance(year, numbers.Integral)
+        or not low <= int(year) <= high
+    ):
+        msg = (
+            f"{reader}: year must be a whole number from {low} to {high} such as 2021, or None "
+            f"(read from the sheet's title); got {year!r}"
+        )
+        raise ParameterError(msg)
+    if not isinstance(keep_zeros, bool):
+        msg = f"{reader}: keep_zeros must be True or False, got {keep_zeros!r}"
+        raise ParameterError(msg)
+
+
 def _locate(
-    path: Path, kind: _MatrixKind, sheet: str | None, year: int | None
+    path: Path, kind: _MatrixKind, sheet: str | int | None, year: int | None
 ) -> tuple[_SheetLayout, int, str]:
     """The sheet holding the matrix, its year and how both were found (for ``notes``)."""
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        msg = f"year must be an int such as 2021 or None (read from the file), got {year!r}"
-        raise ParameterError(msg)
     layouts = _peek_sheets(path)
     found = ", ".join(layout.describe() for layout in layouts) or "no sheets"
     if sheet is not None:
         chosen = _named_sheet(path, layouts, sheet, kind)
     else:
         chosen = _detected_sheet(path, layouts, kind, found)
+    year = None if year is None else int(year)
     used = year if year is not None else chosen.year
     if used is None:
         msg = (
@@ -426,14 +520,23 @@ def _locate(
 
 
 def _named_sheet(
-    path: Path, layouts: list[_SheetLayout], sheet: str, kind: _MatrixKind
+    path: Path, layouts: list[_SheetLayout], sheet: str | int, kind: _MatrixKind
 ) -> _SheetLayout:
     names = [layout.sheet for layout in layouts]
-    chosen = next((x for x in layouts if x.sheet == sheet), None) or next(
-        (x for x in layouts if x.sheet.strip() == sheet.strip()), None
-    )
-    if chosen is None:
-        match = closest(sheet, names)
+    if not isinstance(sheet, str):  # a position, 1 = the first sheet
+        if int(sheet) > len(layouts):
+            msg = (
+                f"{path.name}: sheet={sheet!r} but the workbook has {len(layouts)} sheets "
+                f"{names}; give a position from 1 to {len(layouts)} or a sheet's name"
+            )
+            raise ParameterError(msg)
+        chosen: _SheetLayout | None = layouts[int(sheet) - 1]
+    else:
+        chosen = next((x for x in layouts if x.sheet == sheet), None) or next(
+            (x for x in layouts if x.sheet.strip() == sheet.strip()), None
+        )
+    if chosen is None:  # a name (a position is always found)
+        match = closest(str(sheet), names)
         hint = f" (did you mean {match!r}?)" if match else ""
         msg = f"{path.name}: no sheet named {sheet!r}{hint}; expected one of the sheets {names}"
         raise InputFormatError(msg)
@@ -495,7 +598,7 @@ def _vintage(title: str, notes: tuple[str, ...]) -> str | None:
 def read_wb_bilateral_matrix(
     path: str | Path,
     *,
-    sheet: str | None = None,
+    sheet: str | int | None = None,
     year: int | None = None,
     keep_zeros: bool = False,
 ) -> OfficialTable:
@@ -514,12 +617,14 @@ def read_wb_bilateral_matrix(
     path
         The workbook, e.g. ``wb_bilateral_remittance_2017.xlsx`` (April 2018 version).
     sheet
-        The sheet to read (surrounding spaces ignored: ``'FINAL BRM 2021'`` finds
-        ``'FINAL BRM 2021 '``). Default None: the one sheet whose title or name says it
-        is a bilateral remittance matrix.
+        The sheet to read, by name (surrounding spaces ignored: ``'FINAL BRM 2021'``
+        finds ``'FINAL BRM 2021 '``) or by position (``1`` = the first sheet, as in
+        :func:`flowlens.read_series`). Default None: the one sheet whose title or name
+        says it is a bilateral remittance matrix.
     year
-        The year the estimates refer to. Default None: from the sheet's title or name;
-        a year given here wins, and the notes say what the sheet said.
+        The year the estimates refer to, a whole number from 1900 to 2100. Default None:
+        from the sheet's title or name; a year given here wins, and the notes say what
+        the sheet said.
     keep_zeros
         Zero cells mean no estimated flow (and, for a few receivers such as Somalia in
         2017, no estimate at all); by default they are left out of the panel, and
@@ -543,6 +648,10 @@ def read_wb_bilateral_matrix(
         The file is not an Excel workbook, no sheet is a remittance matrix (the message
         lists the sheets found), the matrix is a migrant-stock matrix, or the year cannot
         be told.
+    ParameterError
+        ``path`` is not a path (a frame, bytes, None); ``sheet`` is neither a name nor a
+        position of the workbook; ``year`` is not a whole number from 1900 to 2100;
+        ``keep_zeros`` is not a bool.
 
     Notes
     -----
@@ -572,6 +681,7 @@ def read_wb_bilateral_matrix(
     >>> t.source, t.vintage
     ('World Bank/KNOMAD Bilateral Remittance Matrix 2021', 'December 2022 Version')
     """
+    _matrix_options("read_wb_bilateral_matrix", sheet, year, keep_zeros)
     path = Path(path)
     layout, used_year, how = _locate(path, _REMITTANCE, sheet, year)
     matrix = _read_wb_matrix(path, layout, rows_are_senders=True, scale=_MILLION)
@@ -607,7 +717,7 @@ def read_wb_bilateral_matrix(
 def read_wb_migrant_stock(
     path: str | Path,
     *,
-    sheet: str | None = None,
+    sheet: str | int | None = None,
     year: int | None = None,
     keep_zeros: bool = False,
 ) -> OfficialTable:
@@ -645,6 +755,8 @@ def read_wb_migrant_stock(
     InputFormatError
         As :func:`read_wb_bilateral_matrix`; a remittance matrix is refused with the
         name of the reader to use.
+    ParameterError
+        As :func:`read_wb_bilateral_matrix`.
 
     Examples
     --------
@@ -657,6 +769,7 @@ def read_wb_migrant_stock(
     >>> t.source, t.panel.filter(origin="USA", destination="MEX")["migrants"].item()
     ('World Bank Bilateral Migration Matrix 2013', 12950828.0)
     """
+    _matrix_options("read_wb_migrant_stock", sheet, year, keep_zeros)
     path = Path(path)
     layout, used_year, how = _locate(path, _STOCK, sheet, year)
     matrix = _read_wb_matrix(path, layout, rows_are_senders=False, scale=1.0)
@@ -930,6 +1043,50 @@ def _country_codes(value: str | Sequence[str], what: str) -> list[str]:
     return [str(c) for c in codes]
 
 
+_PANEL_COLUMNS = ("period", "origin", "destination")
+
+
+def _vintage_table(item: object, position: int) -> OfficialTable:
+    """One input of :func:`matrix_vintages` as a table: an OfficialTable as it is, a path
+    read (zeros kept), a matrix's panel (``period``, ``origin``, ``destination`` and
+    ``amount_usd`` or ``migrants``) wrapped; anything else a ParameterError."""
+    if isinstance(item, OfficialTable):
+        return item
+    if isinstance(item, pl.LazyFrame):
+        item = item.collect()
+    if isinstance(item, pl.DataFrame):
+        values = [v for v in (fs.AMOUNT_USD, "migrants") if v in item.columns]
+        missing = [c for c in _PANEL_COLUMNS if c not in item.columns]
+        if missing or len(values) != 1 or not item.schema["period"].is_temporal():
+            msg = (
+                f"matrix_vintages: input {position} is a DataFrame with columns "
+                f"{item.columns[:12]}; expected a matrix's panel (columns period (a date), "
+                "origin, destination and one of amount_usd or migrants), or better the "
+                "OfficialTable read_wb_bilateral_matrix/read_wb_migrant_stock returned, or "
+                "the workbook's path"
+            )
+            raise ParameterError(msg)
+        return OfficialTable(
+            panel=item,
+            aggregates=pl.DataFrame(),
+            unmatched=pl.DataFrame(),
+            source=f"panel {position} (a DataFrame)",
+            vintage="unknown",
+            freq="1y",
+            value=values[0],
+        )
+    if isinstance(item, str) or (
+        isinstance(item, os.PathLike) and isinstance(os.fspath(item), str)
+    ):
+        return _read_any_matrix(Path(os.fspath(item)))
+    msg = (
+        f"matrix_vintages: input {position} is {_what(item)}; expected the OfficialTable "
+        "read_wb_bilateral_matrix or read_wb_migrant_stock returned, the workbook's path "
+        "(str or pathlib.Path), or the table's panel (a polars DataFrame)"
+    )
+    raise ParameterError(msg)
+
+
 def _vintage_long(tables: list[OfficialTable]) -> tuple[pl.DataFrame, list[str], str]:
     """The tables' corridors stacked with their year, the years in order, the value column."""
     values = {t.value for t in tables}
@@ -980,7 +1137,11 @@ def _vintage_long(tables: list[OfficialTable]) -> tuple[pl.DataFrame, list[str],
 
 
 def matrix_vintages(
-    paths_or_tables: str | Path | OfficialTable | Iterable[str | Path | OfficialTable],
+    paths_or_tables: str
+    | Path
+    | OfficialTable
+    | pl.DataFrame
+    | Iterable[str | Path | OfficialTable | pl.DataFrame],
     *,
     origin: str | Sequence[str] | None = None,
     destination: str | Sequence[str] | None = None,
@@ -997,9 +1158,10 @@ def matrix_vintages(
     ----------
     paths_or_tables
         Workbooks (read with :func:`read_wb_bilateral_matrix` or
-        :func:`read_wb_migrant_stock`, whichever the file holds, zeros kept) or
-        :class:`OfficialTable` objects those readers returned, one per year; all of
-        one measure (remittances or migrants).
+        :func:`read_wb_migrant_stock`, whichever the file holds, zeros kept),
+        :class:`OfficialTable` objects those readers returned, or their ``panel``
+        frames (``period``, ``origin``, ``destination`` and ``amount_usd`` or
+        ``migrants``), one per year; all of one measure (remittances or migrants).
     origin, destination
         Keep only these sending (host) and receiving (origin-of-migrants) countries:
         an ISO3 code or a name (``"MEX"``, ``"Mexico"``), or a list. Default: all.
@@ -1022,8 +1184,9 @@ def matrix_vintages(
     Raises
     ------
     ParameterError
-        No tables; tables of different measures, of several years each or two of the
-        same year; an unknown country in ``origin``/``destination``.
+        No tables; an input that is neither a table, a path nor a matrix's panel;
+        tables of different measures, of several years each or two of the same year;
+        an unknown country in ``origin``/``destination``; ``keep_zeros`` not a bool.
     InputFormatError
         A path that is not a bilateral matrix workbook.
 
@@ -1051,15 +1214,20 @@ def matrix_vintages(
     >>> v.filter(destination="MEX")["pct_change_2017_2021"].round(1).item()
     75.2
     """
-    items = (
-        [paths_or_tables]
-        if isinstance(paths_or_tables, str | Path | OfficialTable)
-        else list(paths_or_tables)
-    )
+    one = str | Path | OfficialTable | pl.DataFrame | pl.LazyFrame
+    if isinstance(paths_or_tables, one):
+        items: list[object] = [paths_or_tables]
+    elif isinstance(paths_or_tables, Iterable) and not isinstance(paths_or_tables, bytes):
+        items = list(paths_or_tables)
+    else:
+        items = [paths_or_tables]  # refused below, named
     if not items:
         msg = "matrix_vintages needs at least one matrix (a path or an OfficialTable), got none"
         raise ParameterError(msg)
-    tables = [t if isinstance(t, OfficialTable) else _read_any_matrix(Path(t)) for t in items]
+    if not isinstance(keep_zeros, bool):
+        msg = f"matrix_vintages: keep_zeros must be True or False, got {keep_zeros!r}"
+        raise ParameterError(msg)
+    tables = [_vintage_table(item, i) for i, item in enumerate(items, start=1)]
     long, years, _ = _vintage_long(tables)
     if origin is not None:
         long = long.filter(pl.col("origin").is_in(_country_codes(origin, "origin")))

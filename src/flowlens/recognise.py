@@ -22,6 +22,8 @@ from typing import Any
 from flowlens.errors import FlowlensError, InputFormatError
 from flowlens.official import (
     OfficialTable,
+    _path_arg,
+    _utf16_without_bom,
     read_banxico_monthly,
     read_banxico_quarterly_by_country,
     read_knomad_annual,
@@ -64,6 +66,13 @@ def _kind(path: Path) -> str:
         raise InputFormatError(msg)
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return "workbook"
+    if _utf16_without_bom(head):
+        msg = (
+            f"{str(path)!r} looks like UTF-16 without a byte-order mark (a NUL in every other "
+            "byte): re-save it as UTF-8 (in a spreadsheet: 'CSV UTF-8'), or convert it: "
+            "iconv -f UTF-16LE -t UTF-8 in.csv > out.csv"
+        )
+        raise InputFormatError(msg)
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         msg = (
             f"{str(path)!r} is binary data, neither text nor an Excel workbook: expected a "
@@ -99,7 +108,10 @@ def read_official(path: str | Path) -> OfficialTable:
     InputFormatError
         No reader recognised the file: the message lists each reader tried and why
         it refused (and points to :func:`flowlens.read_series` for a central bank's
-        own series).
+        own series); or the file is empty, a directory, binary, or UTF-16 text
+        without a byte-order mark.
+    ParameterError
+        ``path`` is not a path (a DataFrame, bytes, None).
 
     Examples
     --------
@@ -110,7 +122,7 @@ def read_official(path: str | Path) -> OfficialTable:
     >>> fl.read_official("data/samples/real/wb_wdi_official_exchange_rate_PA.NUS.FCRF_1960_2022.csv").notes[-1]
     'flowlens: read by read_wdi (recognised by read_official)'
     """
-    source = Path(path)
+    source = _path_arg(path, "read_official")
     kind = _kind(source)
     readers = _WORKBOOK_READERS if kind == "workbook" else _TEXT_READERS
     refusals = []
@@ -121,8 +133,11 @@ def read_official(path: str | Path) -> OfficialTable:
             refusals.append(f"  {name}: {str(exc).splitlines()[0][:300]}")
             continue
         return _noted(table, name)
+    tried = {name for name, _ in readers}
     others = ", ".join(
-        name for name, _ in (_TEXT_READERS if kind == "workbook" else _WORKBOOK_READERS)
+        name
+        for name, _ in (_TEXT_READERS if kind == "workbook" else _WORKBOOK_READERS)
+        if name not in tried  # read_wdi reads both kinds: tried already
     )
     msg = (
         f"read_official: no reader recognised {str(source)!r} ({kind}); tried:\n"
