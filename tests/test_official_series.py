@@ -325,11 +325,30 @@ def test_cumulative_fiscal_years_and_quarters() -> None:
     assert got.panel["amount_usd"][0] is None
     assert any("cannot be split" in n for n in got.notes)
     quarters = pl.DataFrame({"d": ["2023Q3", "2023Q4", "2024Q1", "2024Q2"], "v": [5, 9, 4, 3]})
+    with pytest.raises(
+        InputFormatError, match=r"1 periods come out negative.*'2024Q2 \(3.0 after 4.0\)'"
+    ):
+        fl.read_series(
+            quarters,
+            date="d",
+            value="v",
+            destination="PHL",
+            unit="USD",
+            source="t",
+            cumulative=True,
+        )
     got = fl.read_series(
-        quarters, date="d", value="v", destination="PHL", unit="USD", source="t", cumulative=True
+        quarters,
+        date="d",
+        value="v",
+        destination="PHL",
+        unit="USD",
+        source="t",
+        cumulative=True,
+        allow_negative=True,
     )
     assert got.panel["amount_usd"].to_list() == [None, 4.0, 4.0, -1.0]
-    assert any("negative" in n for n in got.notes)
+    assert any("negative" in n and "2024Q2" in n for n in got.notes)
 
 
 # ---------------------------------------------------------------- countries
@@ -655,3 +674,274 @@ def test_pandas_input_and_source_recorded() -> None:
     )
     assert (got.source, got.vintage) == ("Banco X", "2025-01 release")
     assert got.panel["amount_usd"].to_list() == [1.0, 2.0]
+
+
+# ---------------------------------------------------------------- silent wrong numbers refused
+
+
+def _month_table(values: list[object], **more: list[object]) -> pl.DataFrame:
+    months = [f"2020-{m:02d}" for m in range(1, len(values) + 1)]
+    return pl.DataFrame({"d": months, "v": values, **more})
+
+
+def test_decimal_commas_are_refused_by_default(tmp_path: Path) -> None:
+    """'1,5' is one and a half in a European table, not 15: refused unless decimal_comma."""
+    path = tmp_path / "eu.csv"
+    path.write_text("month;v\n2020-01;1,5\n2020-02;2,25\n", encoding="utf-8")
+    how = {"date": "month", "value": "v", "destination": "GTM", "unit": "USD million"}
+    with pytest.raises(InputFormatError, match=r"'1,5', '2,25'.*decimal_comma=True"):
+        fl.read_series(path, source="t", **how)  # type: ignore[arg-type]
+    got = fl.read_series(path, source="t", decimal_comma=True, **how)  # type: ignore[arg-type]
+    assert got.panel["amount_usd"].to_list() == [1.5e6, 2.25e6]
+    both = _month_table(["1.234,5", "2.000,0"])
+    for frame in (both, both.to_pandas()):
+        with pytest.raises(InputFormatError, match=r"'1\.234,5', '2\.000,0'.*decimal_comma=True"):
+            _series(frame)
+        assert _series(frame, decimal_comma=True).panel["amount_usd"].to_list() == [1234.5, 2000.0]
+    # commas that group thousands are read as before; so are dots that do with decimal_comma
+    grouped = _month_table(["1,234,567.8", "12,345", "-1,000", "7"])
+    assert _series(grouped).panel["amount_usd"].to_list() == [1234567.8, 12345.0, -1000.0, 7.0]
+    european = _month_table(["1.234.567,8", "12.345", "7,5"])
+    got = _series(european, decimal_comma=True)
+    assert got.panel["amount_usd"].to_list() == [1234567.8, 12345.0, 7.5]
+    # the other way round: a decimal dot read with decimal_comma=True would be 15, not 1.5
+    with pytest.raises(InputFormatError, match=r"'1\.5'.*Leave decimal_comma out"):
+        _series(_month_table(["1.5", "2"]), decimal_comma=True)
+    for wrong in ("1,5", "12,34", "1,2345", "1,234,56", "1.234,5"):
+        with pytest.raises(InputFormatError, match="decimal_comma=True"):
+            _series(_month_table([wrong]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.floats(min_value=-1e12, max_value=1e12, allow_nan=False).map(lambda v: round(v, 2)))
+def test_thousands_separators_read_back(x: float) -> None:
+    """Python's own formatting as the oracle: 1,234,567.89 by default, 1.234.567,89 with
+    decimal_comma=True, both read back as the number."""
+    english = f"{x:,.2f}"
+    european = english.translate(str.maketrans(",.", ".,"))
+    assert _series(_month_table([english])).panel["amount_usd"].item() == pytest.approx(x)
+    got = _series(_month_table([european]), decimal_comma=True)
+    assert got.panel["amount_usd"].item() == pytest.approx(x)
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale"),
+    [
+        ("USD '000", 1e3),
+        ("USD 000s", 1e3),
+        ("USD 000", 1e3),
+        ("'000 USD", 1e3),
+        ("USD 1,000", 1e3),
+        ("USD 10^3", 1e3),
+        ("USD 10^6", 1e6),
+        ("US$ 000,000", 1e6),
+        ("U.S. dollars", 1.0),
+        ("thousands of US dollars", 1e3),
+    ],
+)
+def test_units_with_digits(unit: str, scale: float) -> None:
+    got = _series(_month_table([2.5]), unit=unit)
+    assert got.panel["amount_usd"].item() == pytest.approx(2.5 * scale)
+    assert f"(x {scale:,.0f} to US dollars)" in got.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [
+        ("USD mil", r"'mil' is ambiguous.*'USD million' or 'USD thousand'"),
+        ("dollars", r"which dollar.*'USD'"),
+        ("dollars million", r"which dollar.*'USD'"),
+        ("$ million", r"peso sign.*'USD'"),
+        ("USD 100", r"found \['100'\].*USD '000"),
+        ("USD 10^5", r"found \['10\^5'\]"),
+        ("USD thousand million million", "several multipliers"),
+    ],
+)
+def test_ambiguous_units_are_refused(unit: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        _series(_month_table([2.5]), unit=unit)
+
+
+def test_spellings_of_one_country_are_one_country() -> None:
+    table = pl.DataFrame(
+        {
+            "d": ["2020-01", "2020-01", "2020-02"],
+            "sender": ["USA", "United States", "USA"],
+            "v": [1.0, 2.0, 3.0],
+        }
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"'2020-01' for origin USA \(written origin 'USA', 'United States'\)",
+    ) as caught:
+        _series(table, origin="sender", destination="GTM")
+    assert "_origin" not in str(caught.value)
+    exact = table.with_columns(sender=pl.lit("USA"))
+    with pytest.raises(InputFormatError, match="rows repeat a period for one origin") as caught:
+        _series(exact, origin="sender", destination="GTM")
+    assert "_origin" not in str(caught.value)
+    assert "'2020-01'" in str(caught.value)
+
+
+def test_cumulative_refuses_values_that_are_not_year_to_date() -> None:
+    monthly = _month_table([100.0, 90.0, 110.0, 95.0])  # per month: falls are not year-to-date
+    with pytest.raises(
+        InputFormatError,
+        match=r"2 periods come out negative.*'2020-02 \(90\.0 after 100\.0\)', "
+        r"'2020-04 \(95\.0 after 110\.0\)'.*cumulative=False.*allow_negative=True",
+    ):
+        _series(monthly, cumulative=True, unit="USD million")
+    kept = _series(monthly, cumulative=True, unit="USD million", allow_negative=True)
+    assert kept.panel["amount_usd"].to_list() == [100e6, -10e6, 20e6, -15e6]
+    # calendar year-to-date (restarting in January) read as a July-June fiscal year
+    calendar = pl.DataFrame(
+        {
+            "d": ["2020-10", "2020-11", "2020-12", "2021-01", "2021-02"],
+            "v": [1000.0, 1100.0, 1200.0, 90.0, 190.0],
+        }
+    )
+    with pytest.raises(
+        InputFormatError, match=r"'2021-01 \(90\.0 after 1200\.0\)'.*fiscal_year_start=1"
+    ):
+        _series(calendar, cumulative=True, fiscal_year_start=7)
+    # read with the right start: October cannot be split (January-September are absent),
+    # then 100, 100; January as published, 100
+    got = _series(calendar, cumulative=True)
+    assert got.panel["amount_usd"].to_list() == [None, 100.0, 100.0, 90.0, 100.0]
+    years = pl.DataFrame({"d": ["2019", "2020"], "v": [100.0, 90.0]})
+    with pytest.raises(ParameterError, match="annual figures are not cumulative"):
+        _series(years, cumulative=True)
+
+
+def test_domestic_corridors_and_country_columns_that_hold_no_country() -> None:
+    table = _month_table([1.0, 2.0])
+    with pytest.raises(ParameterError, match=r"are one country \(GTM\)"):
+        _series(table, origin="GTM", destination="Guatemala")
+    with pytest.raises(ParameterError, match="same column 'c'"):
+        _series(table.with_columns(c=pl.lit("USA")), origin="c", destination="c")
+    pairs = table.with_columns(o=pl.Series(["USA", "MEX"]), t=pl.Series(["MEX", "MEX"]))
+    with pytest.raises(
+        InputFormatError,
+        match=r"1 rows have one country as origin and destination \('2020-02 MEX'\)",
+    ):
+        _series(pairs, origin="o", destination="t")
+    with pytest.raises(
+        InputFormatError,
+        match=r"destination column 'd' \('d' is the date column\).*'2020-01', '2020-02'",
+    ):
+        _series(table, destination="d")
+    states = pl.DataFrame({"d": ["2020-01"] * 2, "st": ["California", "Texas"], "v": [1.0, 2.0]})
+    with pytest.raises(InputFormatError, match=r"origin column 'st'.*'California', 'Texas'"):
+        _series(states, origin="st", destination="GTM")
+
+
+def test_negative_values_are_kept_and_counted() -> None:
+    got = _series(_month_table([5.0, -2.0, 3.0, -1.0]))
+    assert got.panel["amount_usd"].to_list() == [5.0, -2.0, 3.0, -1.0]
+    assert any(
+        "2 periods have a negative value" in n and "'2020-02', '2020-04'" in n for n in got.notes
+    )
+    assert not any("negative" in n for n in _series(_month_table([5.0, 2.0])).notes)
+
+
+def test_messages_name_the_country() -> None:
+    nulls = pl.DataFrame(
+        {
+            "d": ["2020-01", "2020-02"] * 2,
+            "o": ["USA", "USA", None, None],
+            "v": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    with pytest.raises(InputFormatError, match=r"origin column 'o' is empty in 2 rows") as caught:
+        _series(nulls, origin="o", destination="GTM")
+    assert "missing" not in str(caught.value)
+    gap = pl.DataFrame(
+        {
+            "d": ["2020-01", "2020-02", "2020-03", "2020-01", "2020-03"],
+            "o": ["USA", "USA", "USA", "Spain", "Spain"],
+            "v": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    with pytest.raises(InputFormatError, match=r"1 periods are missing.*'2020-02 for origin ESP'"):
+        _series(gap, origin="o", destination="GTM")
+    # a table mostly of US states: the note lists the names that are not countries only
+    states = pl.DataFrame(
+        {"d": ["2020-01"] * 3, "st": ["California", "Texas", "Mexico"], "v": [1.0, 2.0, 3.0]}
+    )
+    got = _series(states, origin="st", destination="GTM")
+    assert got.panel["origin"].cast(pl.String).to_list() == ["MEX"]
+    note = next(n for n in got.notes if "no country" in n)
+    assert "'California', 'Texas'" in note
+    assert "GTM" not in note
+
+
+def test_wrong_sheet_lists_the_sheets(real: Path) -> None:
+    with pytest.raises(InputFormatError, match=r"no sheet 'Hoja1'.*sheets are \['Sheet1'\]"):
+        _guatemala_sheet(real, "Hoja1")
+    with pytest.raises(InputFormatError, match=r"sheets are \['Hoja1'\]\. Did you mean 'Hoja1'\?"):
+        fl.read_series(
+            real / COLOMBIA, sheet="hoja 1", date="Fecha", value="Remesas",
+            destination="COL", unit="USD million", source="t",
+        )  # fmt: skip
+
+
+def _guatemala_sheet(real: Path, sheet: str) -> fl.OfficialTable:
+    return fl.read_series(
+        real / GUATEMALA,
+        sheet=sheet,
+        date=("Year", "Month"),
+        value="Remesas",
+        destination="GTM",
+        unit="US$ million",
+        source="t",
+    )
+
+
+# ---------------------------------------------------------------- FTS: refused files
+
+
+def _fts_file(real: Path, tmp_path: Path, rows: list[str]) -> Path:
+    header = (real / FTS).read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / "fts.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+_HAITI = "HTI,337,Haiti Humanitarian Appeal,FHTI10,4,Flash appeal,2010-01-01,2010-12-31,{},1502221330,1108519732,74"
+_NOT_SPECIFIED = "HTI,,Not specified,,,,,,2010,,2483791264,"
+
+
+def test_fts_years_that_are_not_whole_years(real: Path, tmp_path: Path) -> None:
+    for year, shown in (
+        ("2010.5", "line 3: 2010.5"),
+        ("1e3", "line 3: 1e3"),
+        ("2150", "line 3: 2150"),
+    ):
+        path = _fts_file(real, tmp_path, [_NOT_SPECIFIED, _HAITI.format(year)])
+        with pytest.raises(InputFormatError, match=rf"1 rows have a year .*\('{shown}'\)"):
+            fl.read_ocha_fts(path)
+    ok = fl.read_ocha_fts(_fts_file(real, tmp_path, [_NOT_SPECIFIED, _HAITI.format("2010.0")]))
+    assert ok.panel["total_funding_usd"].item() == 1_108_519_732 + 2_483_791_264
+
+
+def test_fts_duplicate_plan_rows(real: Path, tmp_path: Path) -> None:
+    row = _HAITI.format("2010")
+    path = _fts_file(real, tmp_path, [row, _NOT_SPECIFIED, row])
+    with pytest.raises(
+        InputFormatError, match=r"2 rows repeat a plan.*'337 HTI 2010 \(lines 2, 4\)'"
+    ):
+        fl.read_ocha_fts(path)
+    twice = _fts_file(real, tmp_path, [row, _NOT_SPECIFIED, _NOT_SPECIFIED])
+    with pytest.raises(InputFormatError, match=r"'Not specified HTI 2010 \(lines 3, 4\)'"):
+        fl.read_ocha_fts(twice)
+
+
+def test_fts_refuses_empty_files_workbooks_and_frames(real: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputFormatError, match="header but no rows"):
+        fl.read_ocha_fts(_fts_file(real, tmp_path, []))
+    with pytest.raises(InputFormatError, match=r"is an Excel workbook.*reads the CSV that HDX"):
+        fl.read_ocha_fts(real / GUATEMALA)
+    frame = pl.read_csv(real / FTS)
+    for wrong in (frame, frame.to_pandas(), b"fts.csv", None):
+        with pytest.raises(ParameterError, match="read_ocha_fts reads a file path"):
+            fl.read_ocha_fts(wrong)  # type: ignore[arg-type]

@@ -113,9 +113,7 @@ def _read_file(path: Path, sheet: str | int | None, skip_rows: int) -> pl.DataFr
                     path, sheet_id=sheet or 1, infer_schema_length=None, read_options=options
                 )
         except Exception as exc:  # the Excel engine raises its own types; name the file
-            detail = str(exc).strip().split("\n", 1)[0][:200]
-            msg = f"cannot read {str(path)!r} as an Excel workbook (sheet {sheet!r}): {detail}"
-            raise InputFormatError(msg) from exc
+            raise InputFormatError(_workbook_fault(path, sheet, exc)) from exc
         return frame
     if sheet is not None:
         msg = f"sheet={sheet!r} was given but {str(path)!r} is not a workbook ({_found(path)})"
@@ -129,6 +127,38 @@ def _read_file(path: Path, sheet: str | int | None, skip_rows: int) -> pl.DataFr
     return pl.read_csv(
         path, separator=found.separator, infer_schema=False, skip_rows=skip_rows, eol_char=found.eol
     )
+
+
+def _sheet_names(path: Path) -> list[str] | None:
+    """The workbook's sheets, or None when the workbook cannot be opened."""
+    try:
+        import fastexcel
+
+        return list(fastexcel.read_excel(path).sheet_names)
+    except Exception:  # a workbook that cannot be opened has no sheets to list
+        return None
+
+
+def _workbook_fault(path: Path, sheet: str | int | None, exc: Exception) -> str:
+    """What went wrong reading a workbook: a sheet that is not there (with the sheets it
+    has, and the closest name), else the Excel engine's first line."""
+    names = _sheet_names(path)
+    if names is None:
+        detail = str(exc).strip().split("\n", 1)[0][:200]
+        return f"cannot read {str(path)!r} as an Excel workbook (sheet {sheet!r}): {detail}"
+    missing = (isinstance(sheet, str) and sheet not in names) or (
+        isinstance(sheet, int) and not 1 <= sheet <= len(names)
+    )
+    if missing:
+        match = closest(sheet, names) if isinstance(sheet, str) else None
+        hint = f" Did you mean {match!r}?" if match else ""
+        how = "a sheet's name, or its position (1 = first)"
+        return (
+            f"{str(path)!r} has no sheet {sheet!r}: expected {how}; the workbook's sheets are "
+            f"{names}.{hint} Pass sheet={names[0]!r} (or leave sheet out for the first)"
+        )
+    detail = str(exc).strip().split("\n", 1)[0][:200]
+    return f"cannot read sheet {sheet!r} of {str(path)!r} as a table: {detail}"
 
 
 def _header_after(path: Path, skip_rows: int) -> tuple[str, str]:

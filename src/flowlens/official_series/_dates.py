@@ -314,7 +314,11 @@ def _step(frame: pl.DataFrame, keys: list[str], freq: str | None, where: str) ->
     return found
 
 
-def _refuse_repeats(frame: pl.DataFrame, keys: list[str], where: str, step: int) -> None:
+def _refuse_repeats(frame: pl.DataFrame, roles: list[str], where: str, step: int) -> None:
+    """Two rows for one period (and one origin, destination: country names mapped to ISO3
+    codes first, so that 'USA' and 'United States' are one country) are refused, listed
+    with their dates and spellings as written."""
+    keys = [f"_{role}_key" for role in roles]
     repeated = frame.filter(pl.len().over(*keys, "period") > 1)
     if not repeated.height:
         return
@@ -326,10 +330,40 @@ def _refuse_repeats(frame: pl.DataFrame, keys: list[str], where: str, step: int)
             "with flowlens.corridor_panel"
         )
         raise InputFormatError(msg)
-    labels = repeated["_label"].unique(maintain_order=True).to_list()
+    if not roles:
+        labels = repeated["_label"].unique(maintain_order=True).to_list()
+        msg = (
+            f"{where}: {repeated.height} rows repeat a period ({_shown(labels)}); expected one "
+            "row per period. Remove the duplicates"
+        )
+        raise InputFormatError(msg)
+    spelt = [pl.format("{} {}", pl.lit(role), pl.col(f"_{role}_key")) for role in roles]
+    written = [pl.col(f"_{role}").unique(maintain_order=True).str.join("', '") for role in roles]
+    groups = (
+        repeated.group_by(*keys, "period", maintain_order=True)
+        .agg(
+            pl.col("_label").unique(maintain_order=True).str.join("', '").alias("_labels"),
+            *(w.alias(f"_as_{role}") for w, role in zip(written, roles, strict=True)),
+            *(s.first().alias(f"_is_{role}") for s, role in zip(spelt, roles, strict=True)),
+        )
+        .sort("period", *keys)
+    )
+    rows = groups.select(
+        pl.format(
+            "'{}' for {} (written " + ", ".join(f"{role} '{{}}'" for role in roles) + ")",
+            "_labels",
+            pl.concat_str([pl.col(f"_is_{role}") for role in roles], separator=", "),
+            *(pl.col(f"_as_{role}") for role in roles),
+        )
+    )
+    several = " or ".join(roles)
     msg = (
-        f"{where}: {repeated.height} rows repeat a period ({_shown(labels)}); expected one row "
-        "per period" + (f" and {' and '.join(keys)}" if keys else "") + ". Remove the duplicates"
+        f"{where}: {repeated.height} rows repeat a period for one {several}: "
+        + "; ".join(rows.to_series().head(5).to_list())
+        + ("; ..." if rows.height > 5 else "")
+        + f". Expected one row per period and {' and '.join(roles)} (names are mapped to "
+        "ISO3 codes first: two spellings of one country are one country). Sum or remove the "
+        "duplicates"
     )
     raise InputFormatError(msg)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import InputFormatError, MissingColumnError
+from flowlens.errors import InputFormatError, MissingColumnError, ParameterError
 from flowlens.io import sniff_csv
 from flowlens.official import OfficialTable, _check_csv, _reader, _require
 from flowlens.official_series._common import _shown
@@ -114,6 +114,82 @@ def _numbers(frame: pl.DataFrame, columns: dict[str, pl.DataType], path: Path) -
     return frame
 
 
+def _fts_path(path: object) -> Path:
+    """The path read_ocha_fts reads: a str or a Path to the HDX CSV, not an Excel workbook."""
+    if not isinstance(path, (str, Path)):
+        what = type(path).__name__
+        msg = (
+            f"read_ocha_fts reads a file path (the HDX CSV, fts_requirements_funding_global.csv); "
+            f"got a {what}. Pass the path to the downloaded file"
+        )
+        raise ParameterError(msg)
+    path = Path(path)
+    if path.is_file():
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            msg = (
+                f"{str(path)!r} is an Excel workbook; expected {_FTS}. read_ocha_fts reads "
+                "the CSV that HDX publishes (fts_requirements_funding_global.csv), not a "
+                "workbook: download the CSV"
+            )
+            raise InputFormatError(msg)
+    return path
+
+
+def _years(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """The year column as whole years from 1900 to 2100: a year with decimals (2010.5) or
+    out of range (1e3) is refused with its lines, not truncated into another year."""
+    year = pl.col("year")
+    missing = frame.filter(year.is_null())
+    if missing.height:
+        msg = (
+            f"{path.name}: {missing.height} rows without a year (lines "
+            f"{_shown(missing['_line'].to_list())}); expected {_FTS}"
+        )
+        raise InputFormatError(msg)
+    wrong = frame.filter((year != year.round()) | ~year.is_between(1900, 2100))
+    if wrong.height:
+        shown = _shown(
+            wrong.select(pl.format("line {}: {}", "_line", "_year_text")).to_series().to_list()
+        )
+        msg = (
+            f"{path.name}: {wrong.height} rows have a year that is not a whole year from 1900 "
+            f"to 2100 ({shown}); expected {_FTS}. Correct those rows in the file"
+        )
+        raise InputFormatError(msg)
+    return frame.with_columns(year.cast(pl.Int32)).drop("_year_text")
+
+
+def _refuse_duplicate_plans(plans: pl.DataFrame, path: Path) -> None:
+    """One row per plan, country and year: a repeated row would count its funding twice."""
+    by = ["plan_id", "year", "country_code"]
+    repeated = plans.filter(pl.len().over(by) > 1)
+    if not repeated.height:
+        return
+    shown = _shown(
+        repeated.group_by(by, maintain_order=True)
+        .agg(pl.col("line"))
+        .select(
+            pl.format(
+                "{} {} {} (lines {})",
+                pl.col("plan_id").fill_null("Not specified"),
+                "country_code",
+                "year",
+                pl.col("line").cast(pl.List(pl.String)).list.join(", "),
+            )
+        )
+        .to_series()
+        .to_list()
+    )
+    msg = (
+        f"{path.name}: {repeated.height} rows repeat a plan for one country and year ({shown}); "
+        f"expected one row per plan, country and year ({_FTS}): a repeated row would count "
+        "its funding twice. Remove the duplicates"
+    )
+    raise InputFormatError(msg)
+
+
 @_reader(_FTS)
 def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, then its sums
     """Read OCHA FTS humanitarian requirements and funding by country, plan and year (HDX CSV).
@@ -156,7 +232,7 @@ def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, 
     >>> round(row["outside_appeals_usd"].item() / 1e9, 2), round(row["percent_funded"].item(), 1)
     (2.48, 73.8)
     """
-    path = Path(path)
+    path = _fts_path(path)
     _check_csv(path)
     frame = pl.read_csv(path, separator=sniff_csv(path).separator, infer_schema=False)
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
@@ -168,22 +244,25 @@ def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, 
         "UN OCHA Financial Tracking Service (fts.unocha.org), requirements and funding in "
         "US dollars by country, plan and year, as downloaded from HDX."
     ]
-    first = frame[frame.columns[0]].head(1).to_list()
+    frame = frame.with_row_index("_line", offset=2)  # the file's line (the header is line 1)
+    first = frame[frame.columns[1]].head(1).to_list()
     if first and str(first[0] or "").startswith("#"):
         frame = frame.slice(1)
         notes.append("flowlens: the HXL tag row after the header skipped.")
+    if frame.height == 0:
+        msg = f"{path.name} has a header but no rows; expected {_FTS} with one row per plan"
+        raise InputFormatError(msg)
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(c) for c in _OPTIONAL if c not in frame.columns
     )
+    frame = frame.with_columns(_year_text=pl.col("year").str.strip_chars())
     frame = _numbers(
         frame,
-        {"year": pl.Int32(), "requirements": pl.Float64(), "funding": pl.Float64(),
+        {"year": pl.Float64(), "requirements": pl.Float64(), "funding": pl.Float64(),
          "percentFunded": pl.Float64()},
         path,
     )  # fmt: skip
-    if frame.filter(pl.col("year").is_null()).height:
-        msg = f"{path.name}: rows without a year; expected {_FTS}"
-        raise InputFormatError(msg)
+    frame = _years(frame, path)
     code = pl.col("countryCode").str.strip_chars()
     plans = frame.select(
         country=pl.when(code.str.len_chars() == 3).then(to_iso3(code)),
@@ -199,7 +278,10 @@ def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, 
         funding_usd="funding",
         percent_funded="percentFunded",
         outside_appeals=pl.col("id").str.strip_chars().fill_null("") == "",
+        line="_line",
     ).sort("country_code", "year", "outside_appeals", "plan_id")
+    _refuse_duplicate_plans(plans, path)
+    plans = plans.drop("line")
     panel = _country_year(plans.filter(pl.col("country").is_not_null()))
     unmatched = plans.filter(pl.col("country").is_null()).drop("country")
     notes.extend(_fts_notes(plans, unmatched))

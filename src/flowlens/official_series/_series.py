@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -28,52 +27,117 @@ __all__ = ["read_series"]
 
 # ---------------------------------------------------------------- units
 
+_THOUSAND_WORDS = {"thousand", "thousands", "k", "miles", "milliers", "mil"}
+_MILLION_WORDS = {
+    "million",
+    "millions",
+    "mn",
+    "mln",
+    "mio",
+    "millones",
+    "millon",
+    "milhoes",
+    "milhao",
+}
 _MULTIPLIERS = {
-    "thousand": 1e3,
-    "thousands": 1e3,
-    "k": 1e3,
-    "miles": 1e3,
-    "milliers": 1e3,
-    "mil": 1e3,
-    "million": 1e6,
-    "millions": 1e6,
-    "mn": 1e6,
-    "mln": 1e6,
-    "mio": 1e6,
-    "millones": 1e6,
-    "millon": 1e6,
-    "milhoes": 1e6,
+    **dict.fromkeys(_THOUSAND_WORDS, 1e3),
+    **dict.fromkeys(_MILLION_WORDS, 1e6),
     "billion": 1e9,
     "billions": 1e9,
     "bn": 1e9,
 }
-_UNIT_FILLERS = {"of", "de", "in", "en", "em", "current", "corrientes", "us", "u", "s"}
+_UNIT_FILLERS = {"of", "de", "in", "en", "em", "current", "corrientes", "correntes"}
+_DOLLAR_WORDS = {"dollar", "dollars"}  # English: also Canada's, Australia's, Hong Kong's...
+_DOLARES = {"dolar", "dolares"}  # Spanish, Portuguese: the US dollar in the central banks' tables
 _UNIT_HELP = (
-    "a US-dollar unit such as 'USD', 'USD thousand', 'US$ million', 'millones de dolares' "
-    "or 'USD billion'"
+    "a US-dollar unit: 'USD', 'US dollars', 'USD thousand' (or \"USD '000\", 'USD 000s'), "
+    "'US$ million' (or 'USD 10^6'), 'millones de dolares', 'USD billion'"
 )
 
 
-def _unit_scale(unit: str) -> float:
-    """US dollars per unit of the table: 'US$ million' -> 1e6."""
+def _digit_scale(token: str) -> float | None:
+    """``'000``, ``000s``, ``000,000``, ``1,000`` -> 1e3, 1e6, 1e3; ``10^6`` -> 1e6; None
+    for any other number."""
+    power = re.fullmatch(r"10(?:\^|\*\*)(\d{1,2})", token)
+    if power:
+        exponent = int(power.group(1))
+        return 10.0**exponent if exponent in (3, 6, 9) else None
+    groups = re.fullmatch(r"'?(1?)((?:[,.' ]?000)+)s?", token)
+    if groups is None:
+        return None
+    return 10.0 ** (3 * groups.group(2).count("000"))
+
+
+def _unit_scale(
+    unit: str,
+) -> float:  # long: one rule per way of writing the unit, each refusal its message
+    """US dollars per unit of the table: 'US$ million' -> 1e6, "USD '000" -> 1e3."""
     if not isinstance(unit, str):
         msg = f"unit={unit!r} is not text; pass {_UNIT_HELP}"
         raise ParameterError(msg)
-    plain = unicodedata.normalize("NFKD", unit).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"us\s*\$|\$|dollars?|dolares|dolar", " usd ", plain.lower())
-    words = re.findall(r"[a-z]+", text)
-    factors = [_MULTIPLIERS[w] for w in words if w in _MULTIPLIERS]
-    other = [w for w in words if w not in _MULTIPLIERS and w not in _UNIT_FILLERS and w != "usd"]
-    # "mil millones" (Spanish: thousand millions) is a billion
-    scale = float(functools.reduce(lambda a, b: a * b, factors, 1.0))
-    if "usd" not in words or other or len(factors) > 2:
+    plain = unicodedata.normalize("NFKD", unit).encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"\bu\.?\s?s\.?\s*\$", " usd ", plain)  # US$, U.S.$, US $
+    text = re.sub(r"\bu\.\s?s\.", " us ", text).replace("$", " dollarsign ")
+    text = re.sub(r"\s*(\^|\*\*)\s*", r"\1", text)  # 10 ^ 6 -> 10^6
+    tokens = re.findall(r"10(?:\^|\*\*)\d+|'?\d[\d,.' ]*\d(?:s\b)?|'?\d(?:s\b)?|[a-z]+", text)
+    tokens = [t.strip() for t in tokens]
+    numbers = [t for t in tokens if t[0] in "'0123456789"]
+    words = [t for t in tokens if t not in numbers]
+    unreadable = [t for t in numbers if _digit_scale(t.replace(" ", "")) is None]
+    other = [
+        w
+        for w in words
+        if w not in _MULTIPLIERS
+        and w not in _UNIT_FILLERS
+        and w not in _DOLLAR_WORDS | _DOLARES
+        and w not in {"usd", "us", "dollarsign"}
+    ]
+    usd = "usd" in words or bool(_DOLARES & set(words))
+    usd = usd or (bool(_DOLLAR_WORDS & set(words)) and "us" in words)
+    if not usd and _DOLLAR_WORDS & set(words):
         msg = (
-            f"unit={unit!r} is not a US-dollar unit flowlens can read (found {other or words}); "
+            f"unit={unit!r}: 'dollars' alone does not say which dollar (Canadian, Australian, "
+            "Hong Kong, ... dollars are dollars too); pass 'USD' or 'US dollars' (with the "
+            "multiplier, e.g. 'USD million') for US dollars, or convert the table first "
+            "(flowlens.normalise)"
+        )
+        raise ParameterError(msg)
+    if not usd and "dollarsign" in words:
+        msg = (
+            f"unit={unit!r}: '$' alone does not say which currency (it is also the peso sign "
+            "in Mexico, Colombia, Chile, Argentina...); pass 'USD' or 'US$' (with the "
+            "multiplier, e.g. 'US$ million') for US dollars, or convert the table first "
+            "(flowlens.normalise)"
+        )
+        raise ParameterError(msg)
+    if not usd or other or unreadable:
+        found = other + unreadable or words
+        msg = (
+            f"unit={unit!r} is not a US-dollar unit flowlens can read (found {found}); "
             f"pass {_UNIT_HELP}. A table in another currency must be converted first "
             "(flowlens.normalise converts amounts at the period's rate)."
         )
         raise ParameterError(msg)
-    return scale
+    factors = [w for w in words if w in _MULTIPLIERS] + numbers
+    billions = (  # "mil millones", "thousand million": a billion
+        len(factors) == 2 and factors[0] in _THOUSAND_WORDS and factors[1] in _MILLION_WORDS
+    )
+    if "mil" in factors and not billions:
+        msg = (
+            f"unit={unit!r}: 'mil' is ambiguous (a million in English financial tables, a "
+            "thousand in Spanish and Portuguese); pass 'USD million' or 'USD thousand'"
+        )
+        raise ParameterError(msg)
+    if len(factors) > 1 and not billions:
+        msg = f"unit={unit!r} has several multipliers ({factors}); pass one, as in {_UNIT_HELP}"
+        raise ParameterError(msg)
+    if billions:
+        return 1e9
+    if not factors:
+        return 1.0
+    word = factors[0]
+    scale = _MULTIPLIERS.get(word) or _digit_scale(word.replace(" ", ""))
+    return float(scale or 1.0)
 
 
 # ---------------------------------------------------------------- countries
@@ -82,9 +146,11 @@ def _unit_scale(unit: str) -> float:
 def _side(
     frame: pl.DataFrame, spec: str | None, role: str, where: str
 ) -> tuple[pl.DataFrame, bool]:
-    """Columns ``_{role}`` (the name as written), ``_{role}_iso`` and ``_{role}_agg``/``_kind``
-    for ``origin`` or ``destination``; True when it comes from a column."""
-    raw, iso = f"_{role}", f"_{role}_iso"
+    """Columns ``_{role}`` (the name as written), ``_{role}_iso``, ``_{role}_agg``/``_kind``
+    and ``_{role}_key`` (the ISO3 code, else the aggregate's code, else the name: one key
+    per country however it is spelt) for ``origin`` or ``destination``; True when it comes
+    from a column."""
+    raw, iso, key = f"_{role}", f"_{role}_iso", f"_{role}_key"
     nothing = pl.lit(None, pl.String)
     if spec is None:
         return frame.with_columns(
@@ -92,6 +158,7 @@ def _side(
             nothing.alias(iso),
             nothing.alias(f"_{role}_agg"),
             nothing.alias(f"_{role}_kind"),
+            nothing.alias(key),
         ), False
     if not isinstance(spec, str):
         msg = f"{role}={spec!r}: pass a column name, or an ISO3 code or country name"
@@ -103,7 +170,8 @@ def _side(
         )
         # two letters are never read as ISO2: US state codes (CA, AL, IN) would become countries
         two = pl.col(raw).str.len_chars() == 2
-        return named.with_columns(pl.when(~two).then(pl.col(iso)).alias(iso)), True
+        named = named.with_columns(pl.when(~two).then(pl.col(iso)).alias(iso))
+        return named.with_columns(pl.coalesce(iso, f"_{role}_agg", raw).alias(key)), True
     code = pl.select(to_iso3(pl.lit(spec, pl.String))).item()
     if code is None or len(spec.strip()) == 2:
         match = closest(spec, frame.columns)
@@ -123,7 +191,78 @@ def _side(
         pl.lit(code).alias(iso),
         nothing.alias(f"_{role}_agg"),
         nothing.alias(f"_{role}_kind"),
+        pl.lit(code).alias(key),
     ), False
+
+
+def _check_corridor(origin: str | None, destination: str | None, frame: pl.DataFrame) -> None:
+    """Refuse a domestic corridor: one country (or one column) as origin and destination."""
+    if destination is None and origin is None:
+        msg = "pass destination= (inflows to a country) or origin= (outflows), or both"
+        raise ParameterError(msg)
+    if origin is None or destination is None:
+        return
+    if origin == destination and origin in frame.columns:
+        msg = (
+            f"origin= and destination= name the same column {origin!r}; pass the column of "
+            "sending countries as origin= and that of receiving countries as destination="
+        )
+        raise ParameterError(msg)
+    if origin in frame.columns or destination in frame.columns:
+        return
+    code = pl.select(to_iso3(pl.lit(origin, pl.String))).item()
+    if code == pl.select(to_iso3(pl.lit(destination, pl.String))).item():
+        msg = (
+            f"origin={origin!r} and destination={destination!r} are one country "
+            f"({code}): a corridor goes from one country to another. For a "
+            "country's inflows from all countries pass destination= alone; for its outflows, "
+            "origin= alone"
+        )
+        raise ParameterError(msg)
+
+
+def _check_countries(
+    frame: pl.DataFrame, specs: dict[str, str], where: str, others: dict[str, str]
+) -> None:
+    """The country columns (``specs``: role -> column) of a table's rows: none empty, at
+    least one country in each column, no row whose origin is its destination. ``others``
+    names the table's other columns (date, value) for the hint."""
+    for role, column in specs.items():
+        empty = frame.filter(pl.col(f"_{role}").is_null() | (pl.col(f"_{role}") == ""))
+        known = frame.filter(
+            pl.col(f"_{role}_iso").is_not_null() | pl.col(f"_{role}_agg").is_not_null()
+        )
+        if known.height == 0:
+            values = frame[f"_{role}"].drop_nulls().unique(maintain_order=True).to_list()
+            also = next(
+                (f" ({column!r} is the {w} column)" for w, c in others.items() if c == column), ""
+            )
+            msg = (
+                f"{where}: no value of the {role} column {column!r}{also} is a country or an "
+                f"aggregate flowlens knows ({_shown(values) or 'the column is empty'}); expected "
+                f"ISO3 codes or country names. Pass {role}= the column that holds the "
+                f"countries, or an ISO3 code for the whole series ({role}='GTM')"
+            )
+            raise InputFormatError(msg)
+        if empty.height:
+            msg = (
+                f"{where}: the {role} column {column!r} is empty in {empty.height} rows "
+                f"(dates {_shown(empty['_label'].to_list())}); expected a country in every "
+                "row. Fill the country in, or remove those rows (a total row?)"
+            )
+            raise InputFormatError(msg)
+    if len(specs) == 2:
+        same = frame.filter(pl.col("_origin_iso") == pl.col("_destination_iso"))
+        if same.height:
+            shown = _shown(
+                same.select(pl.format("{} {}", "_label", "_origin_iso")).to_series().to_list()
+            )
+            msg = (
+                f"{where}: {same.height} rows have one country as origin and destination "
+                f"({shown}); expected corridors between two countries. Remove the domestic "
+                "rows"
+            )
+            raise InputFormatError(msg)
 
 
 # ---------------------------------------------------------------- values
@@ -138,8 +277,9 @@ def _values(frame: pl.DataFrame, value: str, where: str, decimal_comma: bool) ->
         msg = f"{where}: value column {value!r} has dtype {dtype}; expected numbers"
         raise InputFormatError(msg)
     text = pl.col(value).str.strip_chars().str.replace_all(r"[\s\u00a0']", "")
+    _refuse_separators(frame, text, value, where, decimal_comma)
     if decimal_comma:
-        text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
         text = text.str.replace_all(",", "", literal=True)
     blank = pl.col(value).is_null() | text.is_in(["", "-", "..", "n.d.", "nd", "na", "NA", "n/a"])
@@ -155,10 +295,48 @@ def _values(frame: pl.DataFrame, value: str, where: str, decimal_comma: bool) ->
     return frame
 
 
-def _period_values(
-    frame: pl.DataFrame, keys: list[str], step: int, fiscal_year_start: int
+def _refuse_separators(
+    frame: pl.DataFrame, text: pl.Expr, value: str, where: str, decimal_comma: bool
+) -> None:
+    """A thousands separator must group thousands: by default a comma (``1,234,567.8``),
+    with ``decimal_comma=True`` a dot (``1.234.567,8``). Anything else (``1,5``, ``1.234,5``
+    read by default) is refused rather than read as another number."""
+    sep, mark = (".", ",") if decimal_comma else (",", ".")
+    grouped = rf"^[+-]?\d{{1,3}}(\{sep}\d{{3}})+(\{mark}\d*)?$"
+    wrong = text.str.contains(sep, literal=True) & ~text.str.contains(grouped)
+    bad = frame.filter(wrong.fill_null(value=False))
+    if not bad.height:
+        return
+    shown = _shown(bad[value].unique(maintain_order=True).to_list())
+    if decimal_comma:
+        msg = (
+            f"{where}: {bad.height} values in {value!r} have a dot that does not separate "
+            f"thousands ({shown}); with decimal_comma=True a dot may only group thousands "
+            "(1.234.567,8) and the comma is the decimal mark. Leave decimal_comma out (the "
+            "default) for values written 1,234.5 or 1.5"
+        )
+    else:
+        msg = (
+            f"{where}: {bad.height} values in {value!r} have a comma that does not separate "
+            f"thousands ({shown}); by default a comma may only group thousands (1,234,567.8) "
+            "and the dot is the decimal mark. If the comma is the decimal mark (1,5 for one "
+            "and a half; 1.234,5), pass decimal_comma=True"
+        )
+    raise InputFormatError(msg)
+
+
+def _period_values(  # long: the differences, then a note or a refusal for each way they fail
+    frame: pl.DataFrame,
+    keys: list[str],
+    step: int,
+    fiscal_year_start: int,
+    *,
+    where: str,
+    allow_negative: bool,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Year-to-date figures (cumulative within each fiscal year) as period values."""
+    """Year-to-date figures (cumulative within each fiscal year) as period values; a
+    negative period value (the year-to-date figure fell) is refused unless
+    ``allow_negative``."""
     start = fiscal_year_start
     month = pl.col("period").dt.month()
     fiscal_year = pl.col("period").dt.year() + (month >= start).cast(pl.Int32) * (start > 1)
@@ -177,6 +355,9 @@ def _period_values(
         .then(pl.col("_v") - pl.col("_prev_v"))
     )
     frame = frame.with_columns(_ytd=pl.col("_v"), _v=per_period)
+    fell = frame.filter(pl.col("_v") < 0).sort("period")
+    if fell.height and not allow_negative:
+        raise InputFormatError(_not_year_to_date(fell, where, start, step))
     notes = [
         "flowlens: year-to-date figures turned into period values (the first period of each "
         f"fiscal year as published, then the difference from the period before; fiscal "
@@ -189,13 +370,39 @@ def _period_values(
             f"them are missing, so the year-to-date figure cannot be split "
             f"({_shown(lost['_label'].to_list())})."
         )
-    fell = frame.filter(pl.col("_v") < 0)
     if fell.height:
         notes.append(
             f"flowlens: {fell.height} periods have a negative value (the year-to-date figure "
-            f"fell: a revision or a correction?): {_shown(fell['_label'].to_list())}."
+            f"fell: a revision or a correction; kept, allow_negative=True): "
+            f"{_shown(fell['_label'].to_list())}."
         )
     return frame.drop("_fy", "_prev_period", "_prev_v", "_ytd"), notes
+
+
+def _not_year_to_date(fell: pl.DataFrame, where: str, start: int, step: int) -> str:
+    """Why year-to-date figures that fall are refused, with the months and a likely fix."""
+    falls = fell.select(
+        pl.when(pl.col("_prev_v").is_not_null())
+        .then(pl.format("{} ({} after {})", "_label", pl.col("_ytd"), pl.col("_prev_v")))
+        .otherwise(pl.format("{} ({}, the first of its fiscal year)", "_label", pl.col("_ytd")))
+    )
+    months = fell["period"].dt.month().unique().to_list()
+    hint = ""
+    if len(months) == 1 and months[0] != start and fell.height > 1:
+        hint = (
+            f" The figures fall each time in month {months[0]}: if that is where they restart, "
+            f"pass fiscal_year_start={months[0]}."
+        )
+    elif len(months) == 1 and months[0] != start and step == 1:
+        hint = f" If the figures restart in month {months[0]}, pass fiscal_year_start={months[0]}."
+    return (
+        f"{where}: with cumulative=True, {fell.height} periods come out negative: the "
+        f"figure falls from one period to the next within a fiscal year starting in month "
+        f"{start} ({_shown(falls.to_series().to_list())}). The values do not look "
+        f"year-to-date, or the fiscal year starts in another month.{hint} Pass "
+        "cumulative=False if the values are per period; allow_negative=True keeps the "
+        "negative period values if the falls are genuine (revisions, corrections)"
+    )
 
 
 # ---------------------------------------------------------------- read_series
@@ -216,6 +423,7 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     vintage: str = "unknown",
     freq: str | None = None,
     cumulative: bool = False,
+    allow_negative: bool = False,
     fiscal_year_start: int = 1,
     fiscal_year_label: Literal["start", "end"] | None = None,
     allow_gaps: bool = False,
@@ -345,9 +553,7 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     frame = _values(frame, value, where, decimal_comma)
     frame, from_dest = _side(frame, destination, "destination", where)
     frame, from_orig = _side(frame, origin, "origin", where)
-    if destination is None and origin is None:
-        msg = "pass destination= (inflows to a country) or origin= (outflows), or both"
-        raise ParameterError(msg)
+    _check_corridor(origin, destination, frame)
     frame = _dates(frame, date, date_format, where)
     blank = pl.col("_label").is_null() & pl.col("_v").is_null()
     n_blank = frame.filter(blank).height
@@ -356,6 +562,13 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
         msg = f"{where} has no rows with a date and a value; expected {_FRAME_EXPECTED}"
         raise InputFormatError(msg)
     _check_parsed(frame, where, date)
+    roles = {
+        r: c
+        for r, c, used in (("origin", origin, from_orig), ("destination", destination, from_dest))
+        if used and c
+    }
+    others = {"date": date, "value": value} if isinstance(date, str) else {"value": value}
+    _check_countries(frame, roles, where, others)
     if fiscal_year_label is not None:
         shift = (
             (pl.col("_m") >= fiscal_year_start)
@@ -364,34 +577,70 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
         )
         sign = -1 if fiscal_year_label == "end" else 1
         frame = frame.with_columns(_y=pl.col("_y") + shift.cast(pl.Int32) * sign)
-    keys = [k for k, used in (("_origin", from_orig), ("_destination", from_dest)) if used]
+    keys = [f"_{role}_key" for role in roles]
     step = _step(frame, keys, freq, where)
+    if cumulative and step == 12:
+        msg = (
+            f"cumulative=True, but {where} is annual: annual figures are not cumulative "
+            "within a year (year-to-date figures are monthly or quarterly). Leave cumulative "
+            "out; for a table of running totals across years, take the differences first"
+        )
+        raise ParameterError(msg)
     month_index = pl.col("_y") * 12 + pl.col("_m") - 1
     start = month_index - month_index % step
     frame = frame.with_columns(period=pl.date(start // 12, start % 12 + 1, 1))
-    _refuse_repeats(frame, keys, where, step)
+    _refuse_repeats(frame, list(roles), where, step)
     notes = _read_notes(
         where=where, date=date, value=value, unit=unit, scale=scale, n_blank=n_blank, frame=frame
     )
     missing = _gaps(frame, keys, step)
     if missing.height:
-        shown = _shown([str(p)[:7] for p in missing["period"].to_list()])
+        shown = _shown(_gap_labels(missing, list(roles)))
         if not allow_gaps and not cumulative:
             msg = (
                 f"{where}: {missing.height} periods are missing between the first and the last: "
-                f"{shown}; expected one row per period. Pass allow_gaps=True to keep the "
-                "series without them"
+                f"{shown}; expected one row per period"
+                + (f" for each {' and '.join(roles)}" if roles else "")
+                + ". Pass allow_gaps=True to keep the series without them"
             )
             raise InputFormatError(msg)
         notes.append(
             f"flowlens: {missing.height} periods missing (absent from the panel): {shown}."
         )
     if cumulative:
-        frame, more = _period_values(frame, keys, step, fiscal_year_start)
+        frame, more = _period_values(
+            frame, keys, step, fiscal_year_start, where=where, allow_negative=allow_negative
+        )
         notes.extend(more)
+    else:
+        notes.extend(_negative_note(frame))
     frame = frame.with_columns(amount_usd=pl.col("_v") * scale)
     table = {"source": source, "vintage": vintage, "freq": _STEP_FREQ[step]}
     return _series_table(frame, table, notes, flow_type)
+
+
+def _gap_labels(missing: pl.DataFrame, roles: list[str]) -> list[str]:
+    """'2020-02', or '2020-02 for origin ESP' in a table by country."""
+    month = pl.col("period").dt.strftime("%Y-%m")
+    if not roles:
+        return missing.select(month).to_series().to_list()
+    which = pl.concat_str(
+        [pl.concat_str(pl.lit(f"{role} "), pl.col(f"_{role}_key")) for role in roles],
+        separator=", ",
+    )
+    return missing.select(pl.format("{} for {}", month, which)).to_series().to_list()
+
+
+def _negative_note(frame: pl.DataFrame) -> list[str]:
+    """Negative values are kept, and said: remittances received or sent are not negative."""
+    fell = frame.filter(pl.col("_v") < 0)
+    if not fell.height:
+        return []
+    return [
+        f"flowlens: {fell.height} periods have a negative value, kept as published "
+        f"({_shown(fell['_label'].to_list())}); remittance flows are not negative: a "
+        "correction, a net figure or a sign convention?"
+    ]
 
 
 def _check_options(
@@ -483,8 +732,15 @@ def _series_table(
     unmatched = frame.filter(~is_agg & ~(known("origin") & known("destination"))).select(
         origin="_origin", destination="_destination", period="period", amount_usd="amount_usd"
     )
-    if unmatched.height:
-        names = unmatched.select(pl.concat_list("origin", "destination").explode().drop_nulls())
+    if unmatched.height:  # the names that are not known, not the other side of their rows
+        names = frame.filter(~is_agg).select(
+            pl.concat_list(
+                pl.when(~known("origin")).then("_origin"),
+                pl.when(~known("destination")).then("_destination"),
+            )
+            .explode()
+            .drop_nulls()
+        )
         notes.append(
             f"flowlens: {unmatched.height} rows name no country flowlens knows (listed in "
             f"unmatched): {_shown(names.to_series().unique(maintain_order=True).to_list())}."
