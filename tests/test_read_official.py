@@ -9,12 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowlens as fl
-from flowlens.errors import FileColumnError, InputFormatError, MissingColumnError
+from flowlens.errors import FileColumnError, InputFormatError, MissingColumnError, ParameterError
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
 
@@ -171,3 +172,96 @@ def test_truncated_files_read_or_are_refused_cleanly(
     # a CSV cut between rows is still a (shorter) table of the same kind
     assert name.endswith(".csv")
     assert table.panel.height <= READERS[RECOGNISED[name]](REAL / name).panel.height
+
+
+# ---------------------------------------------------------------- what is not a path
+
+
+NOT_PATHS = [
+    pytest.param(
+        pl.DataFrame({"a": [1]}), r"got a DataFrame \(polars\).*fl\.read_series\(", id="frame"
+    ),
+    pytest.param(
+        pl.LazyFrame({"a": [1]}), r"got a LazyFrame \(polars\).*fl\.read_series\(", id="lazy"
+    ),
+    pytest.param(None, r"got None: pass the path as a str or pathlib\.Path", id="none"),
+    pytest.param(b"table.csv", r"got bytes \(b'table\.csv'\).*decode", id="bytes"),
+    pytest.param(42, r"got int \(42\)", id="int"),
+]
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@pytest.mark.parametrize(("value", "match"), NOT_PATHS)
+def test_what_is_not_a_path_is_a_parameter_error(reader: str, value: object, match: str) -> None:
+    # not TypeError, not OSError, not "cannot read 'shape: (1, 1)┌─…'"
+    with pytest.raises(ParameterError, match=rf"^{reader} reads a file path; {match}") as caught:
+        READERS[reader](value)  # type: ignore[arg-type]
+    assert "shape:" not in str(caught.value)
+
+
+def test_a_path_given_by_keyword_is_checked_too() -> None:
+    with pytest.raises(ParameterError, match=r"read_wdi reads a file path; got None"):
+        fl.read_wdi(path=None)  # type: ignore[arg-type]
+
+
+def _utf16_without_bom(tmp_path: Path) -> Path:
+    path = tmp_path / "table.csv"
+    text = (REAL / "wb_rpw_corridors_2011_2020.csv").read_text(encoding="utf-8-sig")[:3000]
+    path.write_bytes(text.encode("utf-16-le"))  # no byte-order mark
+    return path
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = _utf16_without_bom(tmp_path)
+    with pytest.raises(
+        InputFormatError, match="looks like UTF-16 without a byte-order mark"
+    ) as caught:
+        fl.read_official(path)
+    assert "re-save it as UTF-8" in str(caught.value)
+    assert "binary data" not in str(caught.value)
+    # each reader's "found" says so too (read_wdi was "binary data (NUL bytes)")
+    for name in ("read_wdi", "read_wb_bilateral_matrix", "read_rpw_corridors"):
+        with pytest.raises(InputFormatError) as refused:
+            READERS[name](path)
+        message = str(refused.value)
+        assert "UTF-16 without a byte-order mark" in message, (name, message)
+        assert "re-save it as UTF-8" in message, (name, message)
+        assert "binary data" not in message, (name, message)
+
+
+def test_big_endian_utf16_without_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes("Country Name,Country Code\nMexico,MEX\n".encode("utf-16-be"))
+    with pytest.raises(InputFormatError, match="looks like UTF-16 without a byte-order mark"):
+        fl.read_official(path)
+
+
+@pytest.mark.parametrize("name", NOT_OFFICIAL)
+def test_not_tried_lists_only_readers_not_tried(name: str) -> None:
+    with pytest.raises(InputFormatError) as caught:
+        fl.read_official(REAL / name)
+    message = str(caught.value)
+    tried, _, rest = message.partition("\n(readers of the other kind of file, not tried: ")
+    not_tried = rest.split(")", 1)[0].split(", ")
+    assert not_tried, message
+    for reader in not_tried:  # read_wdi reads both kinds: tried, so never "not tried"
+        assert f"\n  {reader}: " not in tried, (reader, message)
+    assert "read_wdi" not in not_tried
+    kind_readers = {
+        ".xlsx": {
+            "read_banxico_monthly",
+            "read_banxico_quarterly_by_country",
+            "read_rpw_corridors",
+            "read_ocha_fts",
+        },
+        ".csv": {"read_wb_bilateral_matrix", "read_wb_migrant_stock", "read_knomad_annual"},
+    }
+    assert set(not_tried) == kind_readers[Path(name).suffix]
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_file_of_a_byte_order_mark_alone(reader: str, tmp_path: Path) -> None:
+    # describing it for the message raised IndexError (no first line after the mark)
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf")
+    _refuses(reader, path)

@@ -413,3 +413,173 @@ def test_databank_workbook_with_text_cells(real: Path, tmp_path: Path) -> None:
     assert _value(table, "PHL", 2020) == pytest.approx(49.624, abs=5e-4)
     # the World has no exchange rate: one row, null period and value, kept apart
     assert table.aggregates.filter(code="WLD")["value"].to_list() == [None]
+
+
+# -- nothing dropped: repeated, unnamed and missing year columns ---------------------------------
+
+
+def _bulk(path: Path, years: list[str], rows: list[str]) -> Path:
+    """A bulk CSV (the trailing comma of each line makes an unnamed last column)."""
+    head = ",".join(f'"{y}"' for y in years)
+    lines = [
+        '"Data Source","World Development Indicators",',
+        "",
+        '"Last Updated Date","2023-07-25",',
+        "",
+        f'"Country Name","Country Code","Indicator Name","Indicator Code",{head},',
+        *rows,
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_repeated_year_column_is_refused(tmp_path: Path) -> None:
+    # the second '2020' was read as '2020_duplicated_0' and left out
+    path = _bulk(
+        tmp_path / "api.csv", ["2019", "2020", "2020"], ['"Mexico","MEX","X","X.Y","1","2","3",']
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"api\.csv: repeated year column: 2020 heads 2 columns \(column 6 '2020', column 7 '2020'\)",
+    ):
+        read_wdi(path)
+    # the same year written two ways (a DataBank heading and a plain one)
+    path = _bulk(
+        tmp_path / "api2.csv", ["2019", "2019 [YR2019]"], ['"Mexico","MEX","X","X.Y","1","2",']
+    )
+    with pytest.raises(InputFormatError, match=r"repeated year column: 2019"):
+        read_wdi(path)
+
+
+def test_a_repeated_year_column_in_a_workbook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "api.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(
+        0, 0, ["Country Name", "Country Code", "Indicator Name", "Indicator Code", 2019, 2020, 2020]
+    )
+    sheet.write_row(1, 0, ["Mexico", "MEX", "X", "X.Y", 1.0, 2.0, 3.0])
+    book.close()
+    with pytest.raises(InputFormatError, match=r"repeated year column: 2020 heads 2 columns"):
+        read_wdi(path)
+
+
+def test_a_value_in_the_unnamed_column_is_listed(real: Path, tmp_path: Path) -> None:
+    rows = ['"Mexico","MEX","X","X.Y","1","2","12345",', '"Nepal","NPL","X","X.Y","4","5",']
+    table = read_wdi(_bulk(tmp_path / "api.csv", ["2019", "2020"], rows))
+    assert table.tidy.rows() == [
+        ("MEX", 2019, 1.0),
+        ("MEX", 2020, 2.0),
+        ("NPL", 2019, 4.0),
+        ("NPL", 2020, 5.0),
+    ]
+    stray = [n for n in table.notes if "without a year heading" in n]
+    assert stray == [
+        "flowlens: 1 cells hold a value in a column without a year heading, so no year to "
+        "place them in, and are left out: (country code, column, cell) (MEX, the unnamed "
+        "column after '2020', '12345')."
+    ]
+    # the real downloads end every line with an empty field: no such note
+    assert not any("without a year heading" in n for n in read_wdi(real / GNI).notes)
+
+
+def test_a_missing_year_column_is_noted(real: Path, tmp_path: Path) -> None:
+    years = [str(y) for y in range(1960, 2023) if y != 2020]
+    row = '"Mexico","MEX","X","X.Y",' + ",".join(f'"{i}"' for i in range(len(years))) + ","
+    table = read_wdi(_bulk(tmp_path / "api.csv", years, [row]))
+    gaps = [n for n in table.notes if "has no column for" in n]
+    assert gaps == [
+        "flowlens: the header has no column for 1 of the years 1960-2022: 2020; the table "
+        "has no values for them (not zeros, not left out)."
+    ]
+    assert 2020 not in table.tidy["year"].to_list() and table.tidy.height == 62
+    assert not any("has no column for" in n for n in read_wdi(real / FX).notes)
+
+
+# -- messages: the layout, the Last Updated date ---------------------------------------------
+
+
+def test_a_header_without_indicator_code_names_the_bulk_layout(tmp_path: Path) -> None:
+    path = tmp_path / "api.csv"
+    path.write_text(
+        '"Data Source","World Development Indicators",\n\n'
+        '"Country Name","Country Code","Indicator Name","2019",\n"Mexico","MEX","X","1",\n'
+    )
+    with pytest.raises(InputFormatError) as caught:
+        read_wdi(path)
+    message = str(caught.value)
+    assert (
+        "looks like the WDI bulk layout (it has ['Indicator Name']) but lacks ['Indicator Code']"
+        in message
+    )
+    assert "Series Code" not in message  # was: "required column 'Series Code' is missing"
+
+
+def test_a_databank_header_without_series_name_names_the_databank_layout(tmp_path: Path) -> None:
+    path = tmp_path / "extract.csv"
+    path.write_text(
+        '"Country Name","Country Code","Series Code","2019 [YR2019]"\n"Mexico","MEX","X.Y","1"\n'
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"looks like the WDI DataBank layout \(it has \['Series Code'\]\) but lacks \['Series Name'\]",
+    ):
+        read_wdi(path)
+
+
+def test_a_header_mixing_the_layouts_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        '"Country Name","Country Code","Indicator Name","Series Code","2019"\n"Mexico","MEX","X","X.Y","1"\n'
+    )
+    with pytest.raises(InputFormatError, match=r"mixes the two WDI layouts"):
+        read_wdi(path)
+
+
+def _footer_dated(path: Path, updated: str) -> Path:
+    path.write_text(
+        '"Country Name","Country Code","Series Name","Series Code","2019 [YR2019]"\n'
+        '"Mexico","MEX","X","X.Y","1"\n\n'
+        f"Data from database: World Development Indicators\nLast Updated: {updated}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("updated", "vintage", "note"),
+    [
+        ("12/16/2021", "2021-12-16", None),  # month first: the one reading
+        ("01/01/2024", "2024-01-01", None),  # both readings agree
+        (
+            "03/01/2024",
+            "03/01/2024",
+            "could be 2024-03-01 (month first, as DataBank writes dates) or 2024-01-03",
+        ),
+        (
+            "13/01/2024",
+            "13/01/2024",
+            "is not month/day/year, as DataBank writes dates (day first it would be 2024-01-13",
+        ),
+        ("02/30/2024", "02/30/2024", "is no date, month first or day first"),
+    ],
+)
+def test_last_updated_is_never_read_day_first_nor_guessed(
+    tmp_path: Path, updated: str, vintage: str, note: str | None
+) -> None:
+    # 13/01/2024 was kept as text while 03/01/2024 became 2024-03-01: one rule for both
+    table = read_wdi(_footer_dated(tmp_path / "extract.csv", updated))
+    assert table.vintage == vintage
+    notes = [n for n in table.notes if n.startswith("flowlens: the Last Updated date")]
+    if note is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and note in notes[0] and "kept as written" in notes[0], notes
+
+
+def test_utf16_without_a_byte_order_mark(real: Path, tmp_path: Path) -> None:
+    path = tmp_path / "api.csv"
+    path.write_bytes((real / GNI).read_text(encoding="utf-8-sig").encode("utf-16-le"))
+    with pytest.raises(
+        InputFormatError, match=r"looks like UTF-16 without a byte-order mark.*re-save it as UTF-8"
+    ):
+        read_wdi(path)

@@ -190,7 +190,8 @@ def _found(path: Path) -> str:
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return "binary data (not UTF-8 text)"
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    text = text.lstrip("\ufeff")  # a file of a byte-order mark alone has no first line
+    first = text.splitlines()[0] if text.strip() else ""
     return f"text whose first line is {first[:80]!r}"
 
 

@@ -33,15 +33,20 @@ import codecs
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from flowlens import schema as fs
-from flowlens.errors import InputFormatError, MissingColumnError, closest
-from flowlens.official import OfficialTable, _classify, _reader, _require
+from flowlens.errors import InputFormatError, closest
+from flowlens.official import (
+    OfficialTable,
+    _classify,
+    _reader,
+    _utf16_without_bom,
+)
 from flowlens.reference import aggregates, country_codes
 
 if TYPE_CHECKING:
@@ -206,6 +211,12 @@ def _decode(data: bytes, path: Path) -> tuple[str, tuple[str, ...]]:
         raise InputFormatError(msg)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), ("flowlens: the file is UTF-16 text.",)
+    if _utf16_without_bom(data[:4096]):
+        msg = (
+            f"cannot read {str(path)!r}: it looks like UTF-16 without a byte-order mark (a NUL "
+            "in every other byte): re-save it as UTF-8"
+        )
+        raise InputFormatError(msg)
     if b"\x00" in data[:4096]:
         msg = f"cannot read {str(path)!r}: binary data (NUL bytes), not text"
         raise InputFormatError(msg)
@@ -260,6 +271,7 @@ def _load_text(path: Path) -> _Raw:
         )
         raise InputFormatError(msg)
     header = heads[at]
+    _check_years(header, path)
     meta = {f[0]: f[1] for f in heads[:at] if len(f) >= 2 and f[0] and f[1]}
     body = lines[at:]
     blank = next((i for i, line in enumerate(body) if not line.strip(",; \t")), len(body))
@@ -279,6 +291,24 @@ def _load_text(path: Path) -> _Raw:
     )
     table.columns = [c.strip().lstrip("\ufeff") for c in table.columns]
     return _Raw(table=table, meta=meta, notes=notes)
+
+
+def _check_years(header: list[str], path: Path) -> None:
+    """Refuse a header that heads two columns with one year (``2020`` twice, or ``2020``
+    and ``2020 [YR2020]``): which of the two holds the year's values cannot be told."""
+    columns: dict[int, list[str]] = {}
+    for i, name in enumerate(header):
+        if match := _YEAR.match(name):
+            columns.setdefault(int(match.group(1)), []).append(f"column {i + 1} {name!r}")
+    repeated = {year: where for year, where in columns.items() if len(where) > 1}
+    if repeated:
+        year, where = next(iter(repeated.items()))
+        msg = (
+            f"{path.name}: repeated year column: {year} heads {len(where)} columns "
+            f"({', '.join(where)}); expected one column per year. Remove the repeated "
+            "column (or download the file again)"
+        )
+        raise InputFormatError(msg)
 
 
 def _load_workbook(path: Path) -> _Raw:
@@ -307,6 +337,7 @@ def _load_workbook(path: Path) -> _Raw:
     header = [
         str(v).strip() if v is not None else f"_column_{i}" for i, v in enumerate(grid.row(at))
     ]
+    _check_years(header, path)
     above = grid.head(at).select(grid.columns[:2]).drop_nulls()
     meta = {str(k).strip(): _cell_text(v) for k, v in above.iter_rows()}
     table = _exact_numbers(reader, sheet, grid, header).slice(at + 1)
@@ -340,14 +371,48 @@ def _cell_text(value: object) -> str:
     return text.removesuffix(" 00:00:00").removesuffix("T00:00:00")
 
 
+_LAYOUTS = {
+    "bulk layout": ("Indicator Name", "Indicator Code"),
+    "DataBank layout": ("Series Name", "Series Code"),
+}
+"""The two layouts' indicator columns (both have 'Country Name' and 'Country Code')."""
+
+
 def _pick_columns(table: pl.DataFrame, path: Path) -> tuple[str, str, dict[str, int]]:
-    """The indicator code and name columns and the year columns of a download."""
-    code_col = "Indicator Code" if "Indicator Code" in table.columns else "Series Code"
-    name_col = "Indicator Name" if "Indicator Name" in table.columns else "Series Name"
-    try:
-        _require(table, [_NAME, _CODE, name_col, code_col], path)
-    except MissingColumnError as exc:  # a column missing: another file, or a cut header
-        raise InputFormatError(str(exc)) from exc
+    """The indicator code and name columns and the year columns of a download: those of
+    the layout the header has (the bulk CSV's ``Indicator ...`` or DataBank's ``Series
+    ...``), never one of each."""
+    present = {
+        layout: [c for c in names if c in table.columns] for layout, names in _LAYOUTS.items()
+    }
+    complete = [layout for layout, names in _LAYOUTS.items() if len(present[layout]) == 2]
+    partial = [layout for layout in _LAYOUTS if present[layout]]
+    layout = (complete or partial or list(_LAYOUTS))[0]
+    if not complete and len(partial) > 1:
+        msg = (
+            f"{path.name}: the header mixes the two WDI layouts: it has "
+            f"{present[partial[0]]} of the {partial[0]} and {present[partial[1]]} of the "
+            f"{partial[1]}; expected {list(_LAYOUTS[partial[0]])} (bulk) or "
+            f"{list(_LAYOUTS[partial[1]])} (DataBank), found {table.columns[:12]}"
+        )
+        raise InputFormatError(msg)
+    name_col, code_col = _LAYOUTS[layout]
+    needed = [_NAME, _CODE, name_col, code_col]
+    lacking = [c for c in needed if c not in table.columns]
+    if lacking:
+        shown = table.columns if len(table.columns) <= 12 else [*table.columns[:12], "..."]
+        if partial:
+            looks = f"looks like the WDI {layout} (it has {present[layout]}) but lacks {lacking}"
+        else:
+            looks = (
+                "has no indicator column ('Indicator Name', 'Indicator Code' of the bulk "
+                "layout, or 'Series Name', 'Series Code' of the DataBank layout)"
+            )
+        msg = (
+            f"{path.name}: the header {looks}; expected the {layout}'s columns {needed} "
+            f"then the years, found {shown}. Download the file again"
+        )
+        raise InputFormatError(msg)
     years = {c: int(m.group(1)) for c in table.columns if (m := _YEAR.match(c))}
     if not years:
         msg = (
@@ -405,9 +470,11 @@ def _long(
         c
         for c in table.columns
         if c not in (_NAME, _CODE, code_col, name_col, *years)
+        and not _unnamed(c)
         and table[c].str.strip_chars().fill_null("").ne("").any()
     ]
     rows, code, name = _select_indicator(table.filter(is_row), code_col, name_col, indicator, path)
+    stray = _stray_cells(rows, list(years))
     long = rows.unpivot(
         index=[_NAME, _CODE], on=list(years), variable_name="col", value_name="raw"
     ).select(
@@ -429,7 +496,62 @@ def _long(
     notes = tuple(str(f).strip() for f in footer if str(f).strip())
     if ignored:
         notes += (f"flowlens: columns left out (not years): {ignored}.",)
+    notes += _year_gaps(list(years.values()))
+    if stray.height:
+        cells = ", ".join(f"({c}, {w}, {t!r})" for c, w, t in stray.head(20).iter_rows())
+        more = ", ..." if stray.height > 20 else ""
+        notes += (
+            f"flowlens: {stray.height} cells hold a value in a column without a year heading, "
+            f"so no year to place them in, and are left out: (country code, column, cell) "
+            f"{cells}{more}.",
+        )
     return long.drop("raw"), code, name, notes
+
+
+def _unnamed(column: str) -> bool:
+    """A column without a heading: ``''`` (the bulk CSV's trailing comma), a workbook's
+    empty header cell (``_column_<i>``) or a second empty heading (``_duplicated_<i>``)."""
+    return not column.strip() or re.fullmatch(r"_(column|duplicated)_\d+", column) is not None
+
+
+def _stray_cells(rows: pl.DataFrame, years: list[str]) -> pl.DataFrame:
+    """Cells that hold a value in a column without a heading (``code``, ``column``, ``text``):
+    no year to place them in, listed in the notes (the bulk CSV ends each line with an
+    empty one)."""
+    after = {}
+    last = "the first columns"
+    for column in rows.columns:  # one step per column (a few dozen), not per row
+        if column in years:
+            last = f"after {column!r}"
+        elif _unnamed(column):
+            after[column] = f"the unnamed column {last}"
+    if not after:
+        return pl.DataFrame(schema={"code": pl.String, "column": pl.String, "text": pl.String})
+    return (
+        rows.select(_CODE, *after)
+        .unpivot(index=_CODE, variable_name="col", value_name="text")
+        .filter(pl.col("text").str.strip_chars().fill_null("") != "")
+        .select(
+            code=pl.col(_CODE).str.strip_chars(),
+            column=pl.col("col").replace_strict(after),
+            text=pl.col("text").str.strip_chars(),
+        )
+    )
+
+
+def _year_gaps(years: list[int]) -> tuple[str, ...]:
+    """A note naming the years missing from the header's range (1960..2022 without 2020)."""
+    if not years:
+        return ()
+    low, high = min(years), max(years)
+    missing = sorted(set(range(low, high + 1)) - set(years))
+    if not missing:
+        return ()
+    shown = ", ".join(str(y) for y in missing[:20]) + (", ..." if len(missing) > 20 else "")
+    return (
+        f"flowlens: the header has no column for {len(missing)} of the years {low}-{high}: "
+        f"{shown}; the table has no values for them (not zeros, not left out).",
+    )
 
 
 def _classified(long: pl.DataFrame) -> pl.DataFrame:
@@ -502,7 +624,7 @@ def _table(
     no_data = (
         countries.group_by("iso3").agg(pl.col("value").is_not_null().any()).filter(~pl.col("value"))
     )
-    vintage = _vintage(raw.meta, table_notes)
+    vintage, vintage_notes = _vintage(raw.meta, table_notes)
     database = raw.meta.get("Data Source") or next(
         (n.split(":", 1)[1].strip() for n in table_notes if n.startswith("Data from database")),
         "World Development Indicators",
@@ -515,6 +637,7 @@ def _table(
         f"flowlens: {countries['iso3'].n_unique()} countries, {aggs['name'].n_unique()} "
         f"aggregates, {neither['name'].n_unique()} unmatched names.",
     ]
+    flowlens_notes.extend(vintage_notes)
     if no_data.height:
         flowlens_notes.append(
             f"flowlens: countries with no value in any year: {sorted(no_data['iso3'].to_list())}."
@@ -563,14 +686,49 @@ def _panel(countries: pl.DataFrame, direction: str | None, value: str) -> pl.Dat
     ).sort(fs.PERIOD, fs.ORIGIN, fs.DESTINATION)
 
 
-def _vintage(meta: dict[str, str], notes: tuple[str, ...]) -> str:
-    """The Last Updated date as ISO (``2023-09-15``), from the metadata or a DataBank footer."""
+def _vintage(meta: dict[str, str], notes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The Last Updated date as ISO (``2023-09-15``), from the metadata or a DataBank footer,
+    and a note when it is kept as written.
+
+    DataBank writes ``mm/dd/yyyy``. A slash date is read month first only when that is
+    the one reading (``12/16/2021``, or ``01/01/2024`` where both agree); when it could be
+    either (``03/01/2024``: 1 March or 3 January) or is not month first at all
+    (``13/01/2024``, from a day-first spreadsheet), the text is kept and a note says why:
+    dates are never read day first, and never guessed."""
     text = meta.get("Last Updated Date") or next(
         (n.split(":", 1)[1].strip() for n in notes if n.startswith("Last Updated")), ""
     )
-    for layout in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S"):
+    for layout in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
         try:
-            return datetime.strptime(text, layout).date().isoformat()
+            return datetime.strptime(text, layout).date().isoformat(), ()
         except ValueError:
             continue
-    return text or "unknown"
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if match is None:
+        return text or "unknown", ()
+    first, second, year = (int(g) for g in match.groups())
+    month_first, day_first = _date(year, first, second), _date(year, second, first)
+    if month_first is not None and (day_first is None or day_first == month_first):
+        return month_first, ()
+    if month_first is None and day_first is None:
+        why = "is no date, month first or day first"
+    elif month_first is None:
+        why = (
+            f"is not month/day/year, as DataBank writes dates (day first it would be "
+            f"{day_first}: a file re-saved by a day-first spreadsheet?)"
+        )
+    else:
+        why = (
+            f"could be {month_first} (month first, as DataBank writes dates) or {day_first} "
+            "(day first, a file re-saved by a day-first spreadsheet)"
+        )
+    note = f"flowlens: the Last Updated date {text!r} {why}; the vintage is kept as written."
+    return text, (note,)
+
+
+def _date(year: int, month: int, day: int) -> str | None:
+    """The ISO date, or None when there is no such day."""
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
