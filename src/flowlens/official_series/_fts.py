@@ -217,8 +217,12 @@ def read_ocha_fts(path: str | Path) -> HumanitarianFunding:  # long: one table, 
     Raises
     ------
     InputFormatError
-        Not this table (a missing column, a cell that is not a number or a year),
-        with the file, what was expected and what was found.
+        Not this table (a missing column, a cell that is not a number, an Excel
+        workbook, a header without rows), a year that is not a whole year from 1900
+        to 2100, a plan repeated for one country and year (its funding would count
+        twice); with the file, the lines, what was expected and what was found.
+    ParameterError
+        ``path`` is not a path (a DataFrame, bytes, None).
 
     Examples
     --------

@@ -68,9 +68,7 @@ def _digit_scale(token: str) -> float | None:
     return 10.0 ** (3 * groups.group(2).count("000"))
 
 
-def _unit_scale(
-    unit: str,
-) -> float:  # long: one rule per way of writing the unit, each refusal its message
+def _unit_scale(unit: str) -> float:
     """US dollars per unit of the table: 'US$ million' -> 1e6, "USD '000" -> 1e3."""
     if not isinstance(unit, str):
         msg = f"unit={unit!r} is not text; pass {_UNIT_HELP}"
@@ -325,7 +323,7 @@ def _refuse_separators(
     raise InputFormatError(msg)
 
 
-def _period_values(  # long: the differences, then a note or a refusal for each way they fail
+def _period_values(
     frame: pl.DataFrame,
     keys: list[str],
     step: int,
@@ -466,10 +464,18 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
         the whole series (``destination="GTM"``: inflows to Guatemala from all
         countries, ``origin`` null), or the name of a column that holds them.
         Two-letter codes are never read as ISO2 (US state codes would become
-        countries): in a column they go to ``unmatched``.
+        countries): in a column they go to ``unmatched``. Names are mapped to ISO3
+        codes before rows are compared: ``USA`` and ``United States`` are one
+        country, and two rows for it in one period are refused. A column with no
+        country at all (the date column by mistake), an empty cell, and a row or a
+        series whose origin is its destination are refused.
     unit
-        The unit of ``value``, in US dollars: ``"USD"``, ``"USD thousand"``,
-        ``"US$ million"``, ``"millones de dolares"``, ``"USD billion"``.
+        The unit of ``value``, in US dollars: ``"USD"``, ``"USD thousand"``
+        (``"USD '000"``, ``"USD 000s"``), ``"US$ million"`` (``"USD 10^6"``),
+        ``"millones de dolares"``, ``"USD billion"``, ``"mil millones de US$"``.
+        Refused as ambiguous: ``"mil"`` alone (a million in English tables, a
+        thousand in Spanish), ``"dollars"`` and ``"$"`` without ``US`` (other
+        countries' dollars; the peso sign).
     source, vintage
         Publisher and table, and the release (recorded in the result).
     freq
@@ -479,7 +485,13 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     cumulative
         True when the values are year-to-date: cumulative within each (fiscal)
         year, as several central banks publish. They are turned into period
-        values: the first period of a year as published, then differences.
+        values: the first period of a year as published, then differences. A
+        period whose figure falls (a negative period value) is refused: the values
+        do not look year-to-date, or ``fiscal_year_start`` is wrong. Annual data is
+        refused (annual figures are not cumulative within a year).
+    allow_negative
+        With ``cumulative=True``, keep negative period values (genuine revisions
+        or corrections), noted, instead of refusing them.
     fiscal_year_start
         The month a fiscal year starts (1 = calendar years; 7 = July, as in
         Pakistan's fiscal year July-June): where year-to-date figures restart.
@@ -496,7 +508,10 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     date_format
         A strptime format (``"%d.%m.%Y"``) for dates no other layout fits.
     decimal_comma
-        Values written ``1.234,5``.
+        Values written ``1.234,5`` (a decimal comma, dots grouping thousands). By
+        default a comma may only group thousands (``1,234,567.8``): values such as
+        ``1,5`` or ``1.234,5`` are refused, not read as 15 or 1.2345. Negative
+        values are kept and counted in ``notes``.
     flow_type
         The panel's flow type (default ``remittance``).
 
@@ -509,13 +524,18 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     Raises
     ------
     InputFormatError
-        The file cannot be read as a table, dates that cannot be read (a few are
-        shown), two rows for one period, periods missing (listed), values that are
-        not numbers. Each message names the file, what was expected and what was
-        found.
+        The file cannot be read as a table (a missing sheet: the workbook's sheets
+        listed), dates that cannot be read (a few are shown), two rows for one
+        period (and country), periods missing (listed, with the country), values
+        that are not numbers or whose separators do not fit ``decimal_comma``,
+        year-to-date figures that fall, a country column with no country or an
+        empty cell, a domestic row. Each message names the file, what was expected
+        and what was found.
     MissingColumnError, ParameterError
         A column that is not there (with the closest name), a unit that is not in
-        US dollars, a country that is not known, ``freq`` contradicting the dates.
+        US dollars or is ambiguous, a country that is not known, origin and
+        destination one country, ``freq`` contradicting the dates,
+        ``cumulative=True`` on annual data.
 
     Examples
     --------
@@ -540,6 +560,7 @@ def read_series(  # long: the parameters' checks, then one step per stage, each 
     _check_options(
         data,
         cumulative=cumulative,
+        allow_negative=allow_negative,
         fiscal_year_start=fiscal_year_start,
         fiscal_year_label=fiscal_year_label,
         date=date,
@@ -647,6 +668,7 @@ def _check_options(
     data: Any,
     *,
     cumulative: bool,
+    allow_negative: bool,
     fiscal_year_start: int,
     fiscal_year_label: str | None,
     date: object,
@@ -667,9 +689,10 @@ def _check_options(
     if flow_type not in fs.FLOW_TYPES:
         msg = f"flow_type={flow_type!r}: expected one of {list(fs.FLOW_TYPES)}"
         raise ParameterError(msg)
-    if not isinstance(cumulative, bool):
-        msg = f"cumulative={cumulative!r}: expected True or False"
-        raise ParameterError(msg)
+    for name, flag in (("cumulative", cumulative), ("allow_negative", allow_negative)):
+        if not isinstance(flag, bool):
+            msg = f"{name}={flag!r}: expected True or False"
+            raise ParameterError(msg)
     if data is None:
         msg = f"data is None: expected a file path or {_FRAME_EXPECTED}"
         raise InputFormatError(msg)
