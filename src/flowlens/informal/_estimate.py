@@ -40,6 +40,21 @@ spread of a sum of transfers per sqrt(count) (``flowlens.surge``'s noise floor; 
 count ratio taken equal to the value ratio R is an assumption). Without
 ``n_transfers``, sd = 0.
 
+With ``n_transfers``, each flow that changes channel (the premium's move F - F1 or
+F1 - F, the part of D that leaves formal channels, (1 - s_other_formal) * D, and in
+formalisation the part of D_i that enters them, s_other_formal * D_i) is multiplied
+per draw by a mean-one factor: the sampling noise of the few transfers that make it
+(``flowlens.informal._kernel.switch_noise``). With m that flow over F, about n * m
+transfers move (each at the cell's mean formal amount, an assumption); their count is
+binomial (a random part of the n recorded transfers, for flow leaving formal
+channels) or Poisson of mean n * m (unrecorded transfers, for flow entering them),
+and given the count N their sum is a lognormal of mean N and relative variance
+AMOUNT_CV^2 / N (AMOUNT_CV = 0.8, ``flowlens.surge``; times 1 - N / n when
+thinned): a compound sum of relative variance SUM_CV^2 / (n m) (times 1 - m when
+thinned), exactly 0 where no transfer moves. Above ``COUNT_LIMIT`` (40) expected
+transfers, a lognormal of the same variance. No flow moves more than the flow it
+leaves (a draw's factor is capped there).
+
 For a closure every quantity is non-decreasing in w, dc, eps and p; formal flow falls
 as the premium rises; and formal + informal + lost equals the counterfactual total in
 every draw.
@@ -66,7 +81,7 @@ from flowlens.informal._baseline import BASELINE_COLUMNS
 from flowlens.informal._keys import cell_keys, corridor_keys
 from flowlens.informal._priors import Prior, as_prior, checked_sample, in_range
 from flowlens.informal._scenario import NO_SCENARIO, PREMIUM_RESPONSE_DEFAULT, DeRiskingScenario
-from flowlens.surge._baselines import SUM_CV
+from flowlens.surge._baselines import AMOUNT_CV, SUM_CV
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -210,6 +225,7 @@ class _Cells:
     log_sd_own: F64
     corridor_key: U64  # per baseline corridor, the key of its own noise stream
     noise_sd: F64  # sampling noise of the cell's informal sum (log scale)
+    n_formal: F64  # recorded formal transfers (0 where unknown or without sampling noise)
     groups: pl.DataFrame  # destination, period per group index
     periods: pl.DataFrame  # period per period index
     period_of_group: I64
@@ -304,9 +320,11 @@ def estimate_informal(
         Chunks computed at once (numpy releases the interpreter lock), at least 1.
     sampling_noise
         When the panel has ``n_transfers``, widen each corridor-period's informal
-        flow by the sampling noise of a sum of that many transfers (the interval
-        then covers what one period realises, not only its expectation; sums over
-        many cells are hardly affected). See the module's equations.
+        flow by the sampling noise of a sum of that many transfers, and the flow
+        that changes channel (to or from formal channels) by the sampling noise of
+        the few transfers that move (the interval then covers what one period
+        realises, not only its expectation; sums over many cells are hardly
+        affected). See the module's equations.
     progress
         Show a progress bar over the scenarios (a widget in Jupyter, a line in a
         terminal): each scenario is one pass of ``draws`` over every cell.
@@ -801,6 +819,11 @@ def _cells_of(
         log_sd_own=base["log_sd_own"].to_numpy(),
         corridor_key=corridor_key,
         noise_sd=_noise_sd(joined, ratio),
+        n_formal=(
+            joined["_n_formal"].fill_null(0.0).to_numpy().astype(np.float64)
+            if "_n_formal" in joined.columns
+            else np.zeros(joined.height)
+        ),
         groups=groups.drop("_group"),
         periods=periods.drop("_period"),
         period_of_group=period_of_group,
@@ -1037,6 +1060,7 @@ def _simulate(
             informal_side=informal_side,
             z_shared=params.z_shared,
             noise_sd=cells.noise_sd,
+            n_formal=cells.n_formal,
             corridor_key=cells.corridor_key,
             cell_key=cells.cell_key,
         )
@@ -1077,7 +1101,12 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     informal_side: bool = False,
 ) -> F64:
     """The numpy reference: (quantity, cell, draw) values for the cells in ``part``."""
-    from flowlens.informal._kernel import hashed_normals, noise_seed
+    from flowlens.informal._kernel import (
+        hashed_normals,
+        hashed_uniform_pairs,
+        noise_seed,
+        switch_seeds,
+    )
 
     draws = params.withdrawn.size
     formal = cells.formal[part][:, None]
@@ -1094,9 +1123,27 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
     if sd.any():
         z_cell = hashed_normals(noise_seed(seed), draws, cells.cell_key[part])
         ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
+    n_formal = cells.n_formal[part][:, None]
+    if n_formal.any():
+        u_driver, u_out, u_in = (
+            hashed_uniform_pairs(int(s), draws, cells.cell_key[part]) for s in switch_seeds(seed)
+        )
+    else:
+        u_driver = u_out = u_in = (np.full((formal.shape[0], draws), 0.5),) * 2
     # the drivers: a logistic choice between formal and informal channels
     change = cells.premium_change[part][:, None] * params.premium_response[None, :]
     f1 = np.where(change != 0.0, (1.0 + ratio) / (1.0 + ratio * np.exp(change)), 1.0)
+    out = np.maximum(1.0 - f1, 0.0)  # a part of the recorded transfers goes informal
+    back = np.maximum(f1 - 1.0, 0.0)  # informal transfers come to formal channels
+    f1 = np.where(
+        f1 < 1.0,
+        1.0 - np.minimum(out * _switch_noise(out, n_formal, *u_driver, thinned=True), 1.0),
+        np.where(
+            f1 > 1.0,
+            1.0 + np.minimum(back * _switch_noise(back, n_formal, *u_driver, thinned=False), ratio),
+            f1,
+        ),
+    )
     i1 = 1.0 + ratio - f1
     p = progress[part][:, None]
     rise = params.cost_increase[None, :]
@@ -1106,12 +1153,22 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
         kept = np.where(cost > 0, np.exp(-eps * np.log1p(rise / cost)), 0.0)
     k = np.where((rise > 0) & (eps > 0), p * (1.0 - kept), 0.0)
     w = exposed_share[part][:, None] * params.withdrawn[None, :]
+    split = params.split
+    to_other = split[None, :, 1]
     if informal_side:
         from_formal, from_informal = f1 * k, i1 * w
+        into = to_other * from_informal
+        from_informal = np.minimum(
+            from_informal * _switch_noise(into, n_formal, *u_in, thinned=False), i1
+        )
     else:
         from_formal, from_informal = f1 * (w + (1.0 - w) * k), np.zeros_like(f1)
+    # what leaves formal channels (to other formal providers stays recorded)
+    leaving = (1.0 - to_other) * from_formal
+    from_formal = np.minimum(
+        from_formal * _switch_noise(leaving, n_formal, *u_out, thinned=True), f1
+    )
     displaced = from_formal + from_informal
-    split = params.split
     values: F64 = formal[None] * np.stack(
         [
             f1 - from_formal + split[None, :, 1] * displaced,
@@ -1121,6 +1178,54 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
         ]
     )
     return values
+
+
+def _switch_noise(moved: F64, n_formal: F64, u1: F64, u2: F64, *, thinned: bool) -> F64:
+    """``flowlens.informal._kernel.switch_noise`` on arrays (the numpy reference)."""
+    from flowlens.informal._kernel import _COUNT_CAP, COUNT_LIMIT, SWITCH_CV2
+
+    moved, n_formal = np.broadcast_arrays(moved, n_formal)
+    factor = np.ones(moved.shape)
+    noisy = (n_formal > 0.0) & (moved > 0.0) & ~(thinned & (moved >= 1.0))
+    expected = n_formal * moved
+    big = noisy & (expected > COUNT_LIMIT)
+    if big.any():
+        relvar = SWITCH_CV2 / expected[big]
+        if thinned:
+            relvar = relvar * (1.0 - moved[big])
+        s2 = np.log1p(relvar)
+        z = np.sqrt(-2.0 * np.log(u1[big])) * np.cos(2.0 * np.pi * u2[big])
+        factor[big] = np.exp(np.sqrt(s2) * z - 0.5 * s2)
+    small = noisy & ~big
+    if not small.any():
+        return factor
+    # the count by inverse CDF, all small cells at once (a loop over counts, not cells)
+    q, n, lam, u = moved[small], n_formal[small], expected[small], u1[small]
+    if thinned:
+        p = np.exp(n * np.log1p(-q))
+        top = np.minimum(np.floor(n), _COUNT_CAP)
+    else:
+        p = np.exp(-lam)
+        top = np.full(q.shape, float(_COUNT_CAP))
+    below = np.zeros(q.shape)
+    k = np.zeros(q.shape)
+    going = (below + p < u) & (k < top)
+    while going.any():
+        below = np.where(going, below + p, below)
+        step = (n - k) / (k + 1.0) * (q / (1.0 - q)) if thinned else lam / (k + 1.0)
+        p = np.where(going, p * step, p)
+        k = np.where(going, k + 1.0, k)
+        going = going & (below + p < u) & (k < top)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(p > 0.0, np.minimum(np.maximum((u - below) / p, 1e-300), 1.0), 0.5)
+        relvar = AMOUNT_CV * AMOUNT_CV / k
+        if thinned:
+            relvar = relvar * np.maximum(1.0 - k / n, 0.0)
+        s2 = np.log1p(relvar)
+        z = np.sqrt(-2.0 * np.log(v)) * np.cos(2.0 * np.pi * u2[small])
+        amount = k / lam * np.exp(np.sqrt(s2) * z - 0.5 * s2)
+    factor[small] = np.where(k > 0.0, amount, 0.0)
+    return factor
 
 
 def _stats_frame(stats: F64, probs: F64) -> pl.DataFrame:

@@ -18,6 +18,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from flowlens.surge._baselines import AMOUNT_CV, SUM_CV
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -27,6 +29,17 @@ _MIX_CORRIDOR = np.uint64(0xD1B54A32D192ED03)
 _MIX_DRAW = np.uint64(0x94D049BB133111EB)
 _MIX_OUT = np.uint64(0xBF58476D1CE4E5B9)
 _UNIT = 9007199254740992.0  # 2 ** 53: the top 53 bits of a hash as a uniform in (0, 1)
+SWITCH_CV2 = SUM_CV * SUM_CV
+"""Relative variance of a compound Poisson sum of one expected transfer, 1 + AMOUNT_CV ** 2:
+the sampling noise of a flow that changes channel is this over the transfers that move."""
+SWITCH_STREAMS = 3
+"""Independent pairs of uniforms per cell and draw for the flow that changes channel: the
+drivers' move, the scenario's flow out of formal channels and its flow into them."""
+COUNT_LIMIT = 40.0
+"""Expected transfers that move above which their count is no longer drawn one by one: the
+sum's lognormal of the same mean and variance is then close (its skew below 0.3)."""
+_COUNT_CAP = 400
+"""Largest count drawn one by one (at most ``COUNT_LIMIT`` expected: beyond reach)."""
 
 
 @numba.njit(cache=True, nogil=True)
@@ -41,6 +54,13 @@ def _splitmix(x: np.uint64) -> np.uint64:
 
 def hashed_normals(seed: int, draws: int, keys: U64) -> F64:
     """``hashed_normal`` for every (key, draw) at once, in numpy (the reference path)."""
+    u1, u2 = hashed_uniform_pairs(seed, draws, keys)
+    normal: F64 = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return normal
+
+
+def hashed_uniform_pairs(seed: int, draws: int, keys: U64) -> tuple[F64, F64]:
+    """``hashed_uniforms`` for every (key, draw) at once, in numpy (the reference path)."""
 
     def mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         x = x ^ (x >> np.uint64(30))
@@ -57,15 +77,14 @@ def hashed_normals(seed: int, draws: int, keys: U64) -> F64:
         )
         a = mix(base)
         b = mix(base + _MIX_DRAW)
-    u1 = ((a >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
-    u2 = ((b >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
-    normal: F64 = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-    return normal
+    u1: F64 = ((a >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
+    u2: F64 = ((b >> np.uint64(11)).astype(np.float64) + 0.5) / _UNIT
+    return u1, u2
 
 
 @numba.njit(cache=True, nogil=True)
-def hashed_normal(seed: int, key: np.uint64, draw: int) -> float:
-    """A standard normal that depends only on (seed, key, draw): Box-Muller on two hashed uniforms.
+def hashed_uniforms(seed: int, key: np.uint64, draw: int) -> tuple[float, float]:
+    """Two uniforms in (0, 1) that depend only on (seed, key, draw).
 
     ``key`` is what the stream belongs to (``flowlens.informal._keys``: a corridor
     or a corridor-period), never a position.
@@ -79,7 +98,71 @@ def hashed_normal(seed: int, key: np.uint64, draw: int) -> float:
     b = _splitmix(base + _MIX_DRAW)
     u1 = (float(a >> np.uint64(11)) + 0.5) / _UNIT
     u2 = (float(b >> np.uint64(11)) + 0.5) / _UNIT
+    return u1, u2
+
+
+@numba.njit(cache=True, nogil=True)
+def hashed_normal(seed: int, key: np.uint64, draw: int) -> float:
+    """A standard normal that depends only on (seed, key, draw): Box-Muller on ``hashed_uniforms``."""
+    u1, u2 = hashed_uniforms(seed, key, draw)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@numba.njit(cache=True, nogil=True)
+def switch_noise(moved: float, n_formal: float, thinned: bool, u1: float, u2: float) -> float:
+    """A mean-one random factor on ``moved``, flow that changes channel (per unit of recorded flow).
+
+    The flow that moves is the sum of a few transfers, each of the cell's mean
+    formal amount on average with a coefficient of variation ``AMOUNT_CV``. Their
+    number is drawn: binomial when they are a random part of the ``n_formal``
+    recorded transfers (``thinned``, each moving with probability ``moved``),
+    Poisson of mean ``n_formal * moved`` otherwise (transfers that were not
+    recorded); given the number N, their amounts' sum is a lognormal of mean N and
+    relative variance ``AMOUNT_CV ** 2 / N`` (times ``1 - N / n_formal`` when
+    thinned: drawn from the recorded ones). The factor is that sum over its
+    expectation: exactly 0 when no transfer moves. Above ``COUNT_LIMIT`` expected
+    transfers, a lognormal of the same variance, ``SWITCH_CV2 / (n_formal * moved)``
+    (times ``1 - moved`` when thinned). ``u1`` and ``u2`` are independent
+    uniforms; 1 without counts or without flow that moves.
+    """
+    if n_formal <= 0.0 or moved <= 0.0:
+        return 1.0
+    expected = n_formal * moved
+    if thinned and moved >= 1.0:
+        return 1.0  # every recorded transfer moves
+    if expected > COUNT_LIMIT:
+        relvar = SWITCH_CV2 / expected
+        if thinned:
+            relvar *= 1.0 - moved
+        s2 = math.log1p(relvar)
+        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        return math.exp(math.sqrt(s2) * z - 0.5 * s2)
+    # the count by inverse CDF: P(k + 1) / P(k) is (n - k) / (k + 1) * q / (1 - q)
+    # (binomial) or expected / (k + 1) (Poisson)
+    if thinned:
+        p = math.exp(n_formal * math.log1p(-moved))
+        top = min(math.floor(n_formal), _COUNT_CAP)
+    else:
+        p = math.exp(-expected)
+        top = _COUNT_CAP
+    below = 0.0
+    k = 0
+    while below + p < u1 and k < top:
+        below += p
+        if thinned:
+            p *= (n_formal - k) / (k + 1.0) * (moved / (1.0 - moved))
+        else:
+            p *= expected / (k + 1.0)
+        k += 1
+    if k == 0:
+        return 0.0
+    v = min(max((u1 - below) / p, 1e-300), 1.0) if p > 0.0 else 0.5  # uniform within the bin
+    relvar = AMOUNT_CV * AMOUNT_CV / k
+    if thinned:
+        relvar *= max(1.0 - k / n_formal, 0.0)
+    s2 = math.log1p(relvar)
+    z = math.sqrt(-2.0 * math.log(v)) * math.cos(2.0 * math.pi * u2)
+    return k / expected * math.exp(math.sqrt(s2) * z - 0.5 * s2)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -182,6 +265,8 @@ def unit_values(  # noqa: PLR0917 - one cell-draw of the model, scalars for numb
     to_informal: float,
     to_other: float,
     to_lost: float,
+    n_formal: float,
+    u: tuple[float, float, float, float, float, float],
 ) -> tuple[float, float, float]:
     """Formal, informal and lost flow per unit of recorded flow in one cell and draw.
 
@@ -189,10 +274,19 @@ def unit_values(  # noqa: PLR0917 - one cell-draw of the model, scalars for numb
     channels first (a logistic in the premium's change), the scenario then displaces
     formal flow (a closure: capacity withdrawn, then cost-deterred at a constant
     elasticity) or informal flow (formalisation: informal capacity withdrawn).
+    With ``n_formal`` (the cell's recorded formal transfers, 0 if unknown), each
+    flow that changes channel carries the sampling noise of the few transfers that
+    make it (:func:`switch_noise`, driven by the uniforms ``u``: two for the drivers'
+    move, two for the flow out of formal channels, two for the flow into them),
+    never more than the flow it leaves.
     """
     f1 = 1.0
     if premium_change != 0.0 and beta != 0.0:
         f1 = (1.0 + r) / (1.0 + r * math.exp(beta * premium_change))
+        if f1 < 1.0:  # a part of the recorded transfers goes informal
+            f1 = 1.0 - min((1.0 - f1) * switch_noise(1.0 - f1, n_formal, True, u[0], u[1]), 1.0)
+        elif f1 > 1.0:  # informal transfers come to formal channels
+            f1 = 1.0 + min((f1 - 1.0) * switch_noise(f1 - 1.0, n_formal, False, u[0], u[1]), r)
     i1 = 1.0 + r - f1
     k = 0.0
     if cost_rise > 0.0 and elasticity > 0.0:
@@ -205,8 +299,16 @@ def unit_values(  # noqa: PLR0917 - one cell-draw of the model, scalars for numb
     if informal_side:
         from_formal = f1 * k
         from_informal = i1 * w
+        from_informal = min(
+            from_informal * switch_noise(to_other * from_informal, n_formal, False, u[4], u[5]), i1
+        )
     else:
         from_formal = f1 * (w + (1.0 - w) * k)
+    # what leaves formal channels (to other formal providers stays recorded)
+    from_formal = min(
+        from_formal * switch_noise((1.0 - to_other) * from_formal, n_formal, True, u[2], u[3]), f1
+    )
+    if not informal_side:
         from_informal = 0.0
     displaced = from_formal + from_informal
     return (
@@ -262,6 +364,8 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
                 split[d, 0],
                 split[d, 1],
                 split[d, 2],
+                0.0,
+                (0.5, 0.5, 0.5, 0.5, 0.5, 0.5),
             )
             buf[0, d] = formal
             buf[1, d] = informal
@@ -295,15 +399,19 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
     split: F64,
     informal_side: bool,
     noise_sd: F64,
+    n_formal: F64,
     cell_key: U64,
     noise_seed: int,
+    switch_seeds: I64,
     probs: F64,
 ) -> tuple[F64, F64]:
     """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums.
 
     A cell with sampling noise (``noise_sd > 0``) has its baseline informal ratio
     multiplied, per draw, by a mean-one lognormal of its own (keyed by
-    ``cell_key[j]``: its corridor and period): its quantities are then summarised
+    ``cell_key[j]``: its corridor and period), and with transfer counts
+    (``n_formal > 0``) the flow that changes channel its own noise (three more
+    streams of the same key, ``switch_seeds``): its quantities are then summarised
     cell by cell.
     """
     n_cells = formal.size
@@ -323,11 +431,18 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                 for q in range(3):
                     stats[q, si, j] = f * profile_stats[q, si, profile[j]]
             sd = noise_sd[j]
+            nf = n_formal[j]
             inverse_cost = 1.0 / cost[j] if cost[j] > 0.0 else math.inf
             for d in range(draws):
                 r = table[c, d]
                 if sd > 0.0:
                     r *= math.exp(sd * hashed_normal(noise_seed, cell_key[j], d) - 0.5 * sd * sd)
+                u = (0.5, 0.5, 0.5, 0.5, 0.5, 0.5)
+                if nf > 0.0:
+                    a1, a2 = hashed_uniforms(switch_seeds[0], cell_key[j], d)
+                    b1, b2 = hashed_uniforms(switch_seeds[1], cell_key[j], d)
+                    c1, c2 = hashed_uniforms(switch_seeds[2], cell_key[j], d)
+                    u = (a1, a2, b1, b2, c1, c2)
                 values = unit_values(
                     r,
                     exposed_share[j],
@@ -342,13 +457,15 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
                     split[d, 0],
                     split[d, 1],
                     split[d, 2],
+                    nf,
+                    u,
                 )
                 for q in range(3):
                     sums[g, q, d] += f * values[q]
                     noisy[q, d] = f * values[q]
                 sums[g, 3, d] += f * (1.0 + r)
                 noisy[3, d] = f * (1.0 + r)
-            if sd > 0.0:  # the noise is the cell's own: every quantity summarised here
+            if sd > 0.0 or nf > 0.0:  # the noise is the cell's own: summarised here
                 for q in range(4):
                     total = 0.0
                     for d in range(draws):
@@ -391,6 +508,7 @@ class Inputs:
     informal_side: bool
     z_shared: F64
     noise_sd: F64
+    n_formal: F64  # recorded formal transfers per cell, 0 where unknown
     corridor_key: U64
     cell_key: U64
 
@@ -436,8 +554,10 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
         split,
         x.informal_side,
         x.noise_sd,
+        x.n_formal,
         x.cell_key,
         noise_seed(seed),
+        switch_seeds(seed),
         probs,
     )
 
@@ -445,3 +565,15 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
 def noise_seed(seed: int) -> int:
     """The seed of the cells' sampling noise: apart from the corridors' stream of the same seed."""
     return (seed * 2654435761 + 0x5DEECE66D) % (1 << 62)
+
+
+def switch_seeds(seed: int) -> I64:
+    """The seeds of the switched flow's noise (drivers, out of and into formal channels).
+
+    Apart from each other and from the corridors' and the cells' ratio streams.
+    """
+    base = noise_seed(seed)
+    return np.array(
+        [(base + (i + 1) * 0x2545F4914F6CDD1D) % (1 << 62) for i in range(SWITCH_STREAMS)],
+        dtype=np.int64,
+    )
