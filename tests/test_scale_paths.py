@@ -155,3 +155,29 @@ def test_ids_normalise_as_before(values: list[str | None]) -> None:
 def test_ascii_white_space_around_an_id_is_stripped(ascii_space: str) -> None:
     ids = pl.Series([f"{ascii_space}S1{ascii_space}"])
     assert pl.select(_checks.normalised_id(pl.lit(ids))).item() == "S1"
+
+
+def test_the_combined_fx_array_converts_as_daily_then_annual() -> None:
+    """Every currency on every other day of 1958-2027: the one-array lookup gives the daily
+    rate where one is in force, else the annual rate of the year, as the two lookups did."""
+    from flowlens import normalise
+    from flowlens.schema import CURRENCY_ENUM, FX_PRECISION_ENUM
+
+    days = pl.date_range(dt.date(1958, 1, 1), dt.date(2027, 12, 31), "2d", eager=True)
+    currencies = pl.Series(CURRENCY_ENUM.categories).cast(CURRENCY_ENUM)
+    grid = pl.DataFrame({"d": days}).join(pl.DataFrame({"c": currencies}), how="cross")
+    d, c = pl.col("d"), pl.col("c")
+    daily, annual = normalise.usd_per_unit(d, c), normalise.annual_usd_per_unit(d, c)
+    kind = (
+        pl.when(daily.is_not_null())
+        .then(pl.lit("daily", FX_PRECISION_ENUM))
+        .when(annual.is_not_null())
+        .then(pl.lit("annual", FX_PRECISION_ENUM))
+    )
+    rate, precision = normalise.fx_lookup(d, c)
+    got = grid.select(
+        expected=pl.coalesce(daily, annual), rate=rate, expected_kind=kind, kind=precision
+    )
+    assert got["rate"].to_list() == got["expected"].to_list()
+    assert got["kind"].to_list() == got["expected_kind"].to_list()
+    assert set(got["kind"].drop_nulls()) == {"daily", "annual"}

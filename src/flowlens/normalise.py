@@ -19,10 +19,12 @@ their USD value by 44% on average and up to 79%; docs/official.md, exchange rate
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
+import numpy as np
 import polars as pl
 
 from flowlens.errors import MissingColumnError, ReferenceDataError
@@ -401,15 +403,53 @@ def fx_lookup(
     >>> df.select(precision).to_series().to_list()
     ['daily', 'annual', 'daily']
     """
-    daily = usd_per_unit(date, currency, fx, max_staleness_days=max_staleness_days)
     if fx is not None:
+        daily = usd_per_unit(date, currency, fx, max_staleness_days=max_staleness_days)
         given = pl.when(daily.is_not_null()).then(pl.lit("given", FX_PRECISION_ENUM))
         return FxLookup(daily, given)
-    annual = annual_usd_per_unit(date, currency)
-    precision = (
-        pl.when(daily.is_not_null())
-        .then(pl.lit("daily", FX_PRECISION_ENUM))
-        .when(annual.is_not_null())
-        .then(pl.lit("annual", FX_PRECISION_ENUM))
-    )
-    return FxLookup(pl.coalesce(daily, annual), precision)
+    if max_staleness_days < 0:
+        msg = f"max_staleness_days must be >= 0, got {max_staleness_days}"
+        raise ReferenceDataError(msg)
+    # the daily rates and the annual fallback in one (currency, day) array, with each
+    # cell's precision beside it: two gathers by one key, where a lookup in each table
+    # and a per-row year cost 4x the time (10M rows: 0.54 s -> 0.14 s of processor time)
+    rates, precision = _packaged_dense(max_staleness_days)
+    day = date.cast(pl.Int32).cast(pl.Int64) - rates.first_day
+    key = currency.to_physical().cast(pl.Int64) * rates.n_days + day
+    at = pl.when((day >= 0) & (day < rates.n_days)).then(key)
+    return FxLookup(pl.lit(rates.values).gather(at), pl.lit(precision).gather(at))
+
+
+@cache
+def _packaged_dense(max_staleness_days: int) -> tuple[_DenseRates, pl.Series]:
+    """The packaged daily rates, and where none is in force the annual rate of the day's
+    year, on one (currency, day) array spanning both tables; and each cell's precision
+    (``daily``, ``annual`` or null). The same as :func:`usd_per_unit`, then
+    :func:`annual_usd_per_unit` where it is null (tests/test_scale_paths.py)."""
+    daily = _default_dense(max_staleness_days)
+    annual = _annual_dense()
+    epoch = dt.date(1970, 1, 1)
+    first = min(daily.first_day, (dt.date(annual.first_year, 1, 1) - epoch).days)
+    last_annual = (dt.date(annual.first_year + annual.n_years, 1, 1) - epoch).days - 1
+    last = max(daily.first_day + daily.n_days - 1, last_annual)
+    n_days, n_currencies = last - first + 1, len(CURRENCY_ENUM.categories)
+    days = np.arange(first, last + 1)
+    # daily rates placed at their days (NaN where none)
+    daily_values = daily.values.to_numpy().reshape(n_currencies, daily.n_days)
+    grid = np.full((n_currencies, n_days), np.nan)
+    offset = daily.first_day - first
+    grid[:, offset : offset + daily.n_days] = daily_values
+    is_daily = ~np.isnan(grid)
+    # the annual rate of each day's year, where that year is in the annual table
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    year_index = years - annual.first_year
+    in_years = (year_index >= 0) & (year_index < annual.n_years)
+    annual_values = annual.values.to_numpy().reshape(n_currencies, annual.n_years)
+    by_day = np.full((n_currencies, n_days), np.nan)
+    by_day[:, in_years] = annual_values[:, year_index[in_years]]
+    values = np.where(is_daily, grid, by_day).ravel()
+    kind = np.where(is_daily, 0, np.where(np.isnan(by_day), -1, 1)).ravel()
+    rates = _DenseRates(pl.Series("usd_per_unit", values, nan_to_null=True), first, n_days)
+    labels = pl.Series("fx_precision", ["daily", "annual"], dtype=FX_PRECISION_ENUM)
+    precision = labels.gather(pl.Series(kind).replace(-1, None))
+    return rates, precision
