@@ -1090,7 +1090,7 @@ def _simulate(
     return _stats_frame(stats, probs), group_sums
 
 
-def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path
+def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path  # long: mirrors the compiled kernel step by step
     cells: _Cells,
     params: _Draws,
     progress: F64,

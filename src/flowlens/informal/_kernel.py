@@ -383,7 +383,7 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
 
 
 @numba.njit(cache=True, parallel=True)
-def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally
+def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally  # long: one compiled pass over draws and cells, the moved flow's noise inline
     formal: F64,
     exposed_share: F64,
     progress: F64,
