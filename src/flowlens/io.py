@@ -554,7 +554,12 @@ def read_error(exc: Exception, source: str) -> InputFormatError:
             "a row has more fields than the header; quote values that contain the "
             "separator, or fix the row"
         )
-    elif "malformed" in text.lower() or "quote" in text.lower():
+    elif (
+        "malformed" in text.lower()
+        or "quote" in text.lower()
+        # the CSV parsed once into Arrow: polars names the value that swallowed the rest
+        or ("could not parse" in text and '`"' in text)
+    ):
         fix = "the CSV is malformed, most often by an unclosed quote; close it, or fix the row"
     elif isinstance(exc, pl.exceptions.NoDataError):
         fix = "it holds no header row"
