@@ -18,7 +18,10 @@ FreeType builds, so they are not compared.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,10 @@ def executed(script: Path) -> Any:
         # no inline-backend configuration: charts must display on their own
     )
     client.execute()
+    for number, cell in enumerate(notebook.cells):
+        # ids from the position and source, not random: executing again changes nothing
+        digest = hashlib.sha1(f"{number}:{cell.source}".encode(), usedforsecurity=False)
+        cell.id = digest.hexdigest()[:12]
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -56,17 +63,34 @@ def executed(script: Path) -> Any:
     return notebook
 
 
+_VOLATILE = (
+    (re.compile(re.escape(tempfile.gettempdir()) + r"/[\w.-]+"), "<temporary folder>"),
+    (re.compile(r"seconds=[\d.]+"), "seconds=<time>"),
+    (re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?(?: s\b| seconds\b|s\b)"), "<time>"),  # "7.6 s"
+    (re.compile(r"[\d,]+ rows/s"), "<rate>"),
+)
+"""What differs from run to run in the scale notebook (timings, temporary folders): masked
+when comparing, so a stale output is a changed number, not a faster machine."""
+
+
+def _masked(text: str) -> str:
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def seen(notebook: Any) -> list[tuple[int, list[str], int]]:
-    """Per code cell: its text outputs and how many images it shows."""
+    """Per code cell: its text outputs (timings and temporary folders masked) and how many
+    images it shows."""
     view = []
     for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
         texts, images = [], 0
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
-                texts.append(str(output.get("text", "")))
+                texts.append(_masked(str(output.get("text", ""))))
             data = output.get("data", {})
             if "text/plain" in data:
-                texts.append(str(data["text/plain"]))
+                texts.append(_masked(str(data["text/plain"])))
             images += any(key.startswith("image/") for key in data)
         view.append((number, texts, images))
     return view
