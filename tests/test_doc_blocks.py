@@ -28,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,12 +108,19 @@ def test_page_blocks_run(
     monkeypatch.setenv("MPLBACKEND", "Agg")
     before = _untracked()
     namespace: dict[str, object] = {"__name__": "__doc_block__"}
+    with pl.Config():  # a page may change polars' display (fl.readable_tables()): not for others
+        _run_blocks(page, blocks, namespace)
+    assert _untracked() <= before, f"{page.name} wrote into the repository: {_untracked() - before}"
+
+
+def _run_blocks(
+    page: Path, blocks: list[tuple[str, set[str]]], namespace: dict[str, object]
+) -> None:
     for number, (code, _) in enumerate(blocks, start=1):
         try:
             exec(compile(code, f"{page.name}, python block {number}", "exec"), namespace)  # noqa: S102 - the page's own examples
         except Exception as exc:
             pytest.fail(f"{page.name}, python block {number} failed: {type(exc).__name__}: {exc}")
-    assert _untracked() <= before, f"{page.name} wrote into the repository: {_untracked() - before}"
 
 
 BASH_PAGES = [p for p in sorted((ROOT / "docs").glob("*.md")) if bash_blocks(p.read_text("utf-8"))]

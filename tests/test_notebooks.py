@@ -33,6 +33,7 @@ def _run(script: Path, cwd: Path) -> None:
     assert done.returncode == 0, f"{script.name} from {cwd}:\n{done.stderr[-3000:]}"
 
 
+@pytest.mark.slow  # ~20 s together; the default run checks the committed, executed notebooks
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_notebook_runs(script: Path) -> None:
     """From the notebooks folder, as Jupyter runs it."""
