@@ -143,9 +143,17 @@ def test_no_annual_rate_is_carried_past_2022() -> None:
     reject = report.rejects.row(0, named=True)
     assert reject["rule"] == "fx"
     assert reject["reason"] == (
-        "fx: no FX rate for NGN on 2023-01-01 (nor in the 7 days before, nor an annual "
-        "rate for its year: those cover 1960-2022); pass fx= with your own rates"
+        "fx: no FX rate for NGN on 2023-01-01 (nor in the 7 days before), nor an annual "
+        "rate for its year: its annual rates cover 1973-2022; pass fx= with your own rates"
     )
+
+
+def test_a_date_before_a_currency_existed_names_its_years() -> None:
+    # EUR in 1990 and GHS in 2005 are inside 1960-2022, before the currency itself
+    report = fl.load_flows(transfers([("1990-05-02", "EUR", 1.0), ("2005-05-02", "GHS", 1.0)]))
+    reasons = report.rejects.sort("row")["reason"].to_list()
+    assert "its annual rates cover 1999-2022" in reasons[0]
+    assert "its annual rates cover 2008-2022" in reasons[1]
 
 
 def test_a_user_table_gets_no_fallback_and_says_given() -> None:
@@ -156,8 +164,8 @@ def test_a_user_table_gets_no_fallback_and_says_given() -> None:
     assert collected(report.clean)["fx_precision"].to_list() == ["given"]
     assert collected(report.clean)["amount_usd"].item() == pytest.approx(11.0)
     assert report.rejects["reason"].item() == (
-        "fx: no FX rate for PKR on 2020-03-02 (nor in the 7 days before); "
-        "pass fx= with your own rates"
+        "fx: no FX rate for PKR on 2020-03-02 in the fx= table given (nor in the 7 days "
+        "before); add it there (the packaged rates are not used when fx= is given)"
     )
 
 

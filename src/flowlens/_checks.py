@@ -7,6 +7,7 @@ is built for rejected rows alone.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -24,7 +25,7 @@ from flowlens.errors import (
 )
 from flowlens.io import MAX_COLUMNS
 from flowlens.normalise import fx_lookup
-from flowlens.reference import currency_codes, fx_annual_coverage, to_iso3
+from flowlens.reference import currency_codes, fx_annual, to_iso3
 
 RULES: tuple[str, ...] = (
     "date",
@@ -186,17 +187,39 @@ def _no_rate(s: _Source) -> pl.Expr:
 
 
 def _no_rate_reason(s: _Source) -> pl.Expr:
-    annual = ""
-    if s.annual_fx:
-        cov = fx_annual_coverage()
-        annual = (
-            f", nor an annual rate for its year: those cover {cov['first_year']}-{cov['last_year']}"
+    currency = pl.col(_p(fs.CURRENCY)).cast(pl.String)
+    day = pl.col(_P + "fx_date").cast(pl.String)
+    if not s.annual_fx:  # the caller's own table: only it was searched
+        return pl.format(
+            f"fx: no FX rate for {{}} on {{}} in the fx= table given (nor in the "
+            f"{s.max_fx_staleness_days} days before); add it there (the packaged rates are "
+            "not used when fx= is given)",
+            currency,
+            day,
         )
+    years = _annual_years()
+    # the currency's own annual years: "EUR in 1990" is before the euro, not past the table
+    span = currency.replace_strict(
+        years["currency"], years["span"], default=pl.lit("none (no annual rate)")
+    )
     return pl.format(
-        f"fx: no FX rate for {{}} on {{}} (nor in the {s.max_fx_staleness_days} "
-        f"days before{annual}); pass fx= with your own rates",
-        pl.col(_p(fs.CURRENCY)).cast(pl.String),
-        pl.col(_P + "fx_date").cast(pl.String),
+        f"fx: no FX rate for {{}} on {{}} (nor in the {s.max_fx_staleness_days} days before), "
+        "nor an annual rate for its year: its annual rates cover {}; pass fx= with your own "
+        "rates",
+        currency,
+        day,
+        span,
+    )
+
+
+@functools.cache
+def _annual_years() -> pl.DataFrame:
+    """Per currency of the packaged annual table, its years as text ("1999-2022")."""
+    return (
+        fx_annual()
+        .group_by("currency")
+        .agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
+        .select("currency", span=pl.format("{}-{}", "first", "last"))
     )
 
 
