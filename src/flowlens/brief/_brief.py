@@ -12,8 +12,18 @@ import polars as pl
 
 from flowlens._atomic import write_atomic
 from flowlens._panelspec import country_codes
-from flowlens.brief import _channels, _charts, _render, _response, _sections
+from flowlens.brief._channels import channels as channels_section
+from flowlens.brief._channels import informal_swings
+from flowlens.brief._charts import context_chart, observed_chart, response_chart, senders_chart
 from flowlens.brief._ledger import Ledger
+from flowlens.brief._render import body_html, markdown, page_html
+from flowlens.brief._response import LITERATURE, Observed, Prior, recorded_panel
+from flowlens.brief._response import expected as expected_response
+from flowlens.brief._response import observed as observed_response
+from flowlens.brief._response import prior as prior_response
+from flowlens.brief._sections import Baseline, Channels, Senders, latest_prices
+from flowlens.brief._sections import context as context_section
+from flowlens.brief._sections import senders as senders_section
 from flowlens.brief._sources import Source, load_sources, required
 from flowlens.errors import ParameterError
 from flowlens.freq import as_date
@@ -139,7 +149,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
             (
                 "Documented responses:",
                 pl.DataFrame(
-                    [(a, r, f) for a, r, f in _response.LITERATURE],
+                    [(a, r, f) for a, r, f in LITERATURE],
                     schema=["study", "reference", "finding"],
                     orient="row",
                 ),
@@ -195,7 +205,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
         ]
 
     def _repr_html_(self) -> str:
-        return _render.body_html(self)
+        return body_html(self)
 
     def __repr__(self) -> str:
         return (
@@ -212,7 +222,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
         opens in any browser offline. The write is atomic and refuses an existing file
         unless ``overwrite=True``.
         """
-        page = _render.page_html(self)
+        page = page_html(self)
         if path is not None:
 
             def write(target: str) -> None:
@@ -223,7 +233,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
 
     def to_markdown(self) -> str:
         """The brief as Markdown (tables only; the charts are in the HTML)."""
-        return _render.markdown(self)
+        return markdown(self)
 
 
 def _prior_sentence(brief: CrisisBrief) -> str:
@@ -361,15 +371,15 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     responses = required(loaded, "disaster_responses")
     bilateral, stock = required(loaded, "bilateral"), required(loaded, "migrant_stock")
     ledger, notes = Ledger(), []
-    context, base, context_notes = _sections.context(
+    context, base, context_notes = context_section(
         code, when.year, knomad, fts, loaded["population"], ledger
     )
     notes += context_notes
-    who = _sections.senders(code, when.year, bilateral, stock, base, ledger, notes)
-    pri = _response.prior(code, when, horizon_months, responses, ledger)
-    recorded = _response.recorded_panel(monthly, flows, code)
+    who = senders_section(code, when.year, bilateral, stock, base, ledger, notes)
+    pri = prior_response(code, when, horizon_months, responses, ledger)
+    recorded = recorded_panel(monthly, flows, code)
     obs = (
-        _response.observed(*recorded, when, horizon_months, code, ledger=ledger)
+        observed_response(*recorded, when, horizon_months, code, ledger=ledger)
         if recorded
         else None
     )
@@ -397,19 +407,19 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         "corridors with a non-zero cell",
         vintage=who.vintage,
     )
-    expected = _response.expected(who, base, pri, ledger, code)
-    chan = _channels.channels(code, when, who, base, loaded, ledger, notes)
-    prices = _sections.latest_prices(required(loaded, "rpw"), code, when)
-    tornado = _tornado(who, base, pri, _channels.informal_swings(code, who, base, prices))
+    expected = expected_response(who, base, pri, ledger, code)
+    chan = channels_section(code, when, who, base, loaded, ledger, notes)
+    prices = latest_prices(required(loaded, "rpw"), code, when)
+    tornado = _tornado(who, base, pri, informal_swings(code, who, base, prices))
     figures: list[tuple[str, Any]] = []
     if charts:
         figures = [
-            ("context", _charts.context_chart(context, code, when.year)),
-            ("senders", _charts.senders_chart(who)),
-            ("response", _charts.response_chart(expected, horizon_months)),
+            ("context", context_chart(context, code, when.year)),
+            ("senders", senders_chart(who)),
+            ("response", response_chart(expected, horizon_months)),
         ]
         if obs is not None:
-            figures.append(("observed", _charts.observed_chart(obs, code, when)))
+            figures.append(("observed", observed_chart(obs, code, when)))
     return CrisisBrief(
         country=code,
         date=when,
@@ -444,9 +454,9 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
     when: dt.date,
     horizon: int,
     context: pl.DataFrame,
-    base: _sections.Baseline,
-    pri: _response.Prior,
-    obs: _response.Observed | None,
+    base: Baseline,
+    pri: Prior,
+    obs: Observed | None,
     loaded: dict[str, Source | None],
     ledger: Ledger,
     notes: list[str],
@@ -495,9 +505,9 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
 
 
 def _tornado(
-    who: _sections.Senders,
-    base: _sections.Baseline,
-    pri: _response.Prior,
+    who: Senders,
+    base: Baseline,
+    pri: Prior,
     informal: list[dict[str, object]],
 ) -> pl.DataFrame:
     total = (base.inflow_usd or 0.0) * pri.fraction
@@ -539,8 +549,8 @@ def _tornado(
 def _unknowns(  # noqa: PLR0917 (every section's gaps)
     code: str,
     context: pl.DataFrame,
-    who: _sections.Senders,
-    chan: _sections.Channels,
+    who: Senders,
+    chan: Channels,
     loaded: dict[str, Source | None],
     has_observed: bool,
 ) -> pl.DataFrame:
@@ -578,7 +588,7 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
 
 
 def _vintages(
-    loaded: dict[str, Source | None], who: _sections.Senders | None, obs: _response.Observed | None
+    loaded: dict[str, Source | None], who: Senders | None, obs: Observed | None
 ) -> pl.DataFrame:
     used = {
         "knomad_inflows": "1, 3",
