@@ -323,3 +323,24 @@ def test_cli_writes_and_refuses_to_overwrite(
     assert main([*args, "--force", "--horizon", "12"]) == 0
     assert "12 months" in out.read_text(encoding="utf-8")
     assert main(["brief", "NPL", "--date", "2015-04-25", "--out", str(tmp_path / "x.pdf")]) == 2
+
+
+# --- attacks on the brief --------------------------------------------------------------------
+
+
+def test_written_brief_has_every_provenance_row(tmp_path: Path, haiti: CrisisBrief) -> None:
+    assert haiti.provenance.height > 25 and haiti.prior_events.height > 25
+    text = haiti.to_markdown()
+    page = haiti.to_html(tmp_path / "haiti.html")
+    assert "more rows" not in text and "more rows" not in page
+    for number in haiti.provenance["number"].to_list():
+        assert f"| {number} |" in text
+    for event in haiti.prior_events["event_id"].to_list():
+        assert f"| {event} |" in text and f"<td>{event}</td>" in page
+
+
+@pytest.mark.parametrize("country", ["COG", "VEN", "LBY"])
+def test_no_priced_corridor_skips_the_informal_share(country: str) -> None:
+    brief = crisis_brief(country, "2016-06-01", charts=False)
+    assert "informal_share_p50" not in brief.channels
+    assert any("informal share" in n and "left out" in n for n in brief.notes)

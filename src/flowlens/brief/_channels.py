@@ -155,6 +155,12 @@ def _informal(  # noqa: PLR0917 (the section's state)
         notes.append("No inflow to scale corridors by: the informal share is left out.")
         return {}
     costs = prices.select("origin", pl.lit(country).alias("destination"), "cost_pct")
+    if not _any_priced(panel, costs):
+        notes.append(
+            f"Remittance Prices Worldwide prices none of the corridors to {country} (no survey "
+            "above zero): the informal share, modelled from costs, is left out."
+        )
+        return {}
     baseline = baseline_from_costs(panel, costs)
     estimate = estimate_informal(
         panel, None, baseline=baseline, freq="1y", draws=INFORMAL_DRAWS, seed=INFORMAL_SEED
@@ -190,6 +196,8 @@ def informal_swings(
     if panel.height == 0:
         return []
     costs = prices.select("origin", pl.lit(country).alias("destination"), "cost_pct")
+    if not _any_priced(panel, costs):
+        return []
     central = CostModel()
     cases = {
         "informal ratio at the reference cost (Freund and Spatafora's 35-75%)": (
@@ -221,6 +229,12 @@ def informal_swings(
             }
         )
     return rows
+
+
+def _any_priced(panel: pl.DataFrame, costs: pl.DataFrame) -> bool:
+    """Whether a corridor of the panel has a cost above zero (the cost model needs one)."""
+    priced = costs.filter(pl.col("cost_pct") > 0).select("origin")
+    return panel.join(priced, on="origin", how="semi").height > 0
 
 
 def _fields(model: object) -> dict[str, float]:

@@ -45,8 +45,9 @@ def _headers(frame: pl.DataFrame) -> list[str]:
     return [c.replace("_usd", " (USD)").replace("_", " ") for c in frame.columns]
 
 
-def html_table(frame: pl.DataFrame, rows: int = 25) -> str:
-    """A polars table as an HTML table (escaped; USD in millions)."""
+def html_table(frame: pl.DataFrame, rows: int | None = 25) -> str:
+    """A polars table as an HTML table (escaped; USD in millions); every row when ``rows=None``."""
+    rows = frame.height if rows is None else rows
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _headers(frame))
     body = "".join(
         "<tr>"
@@ -60,10 +61,11 @@ def html_table(frame: pl.DataFrame, rows: int = 25) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
-def markdown_table(frame: pl.DataFrame, rows: int = 25) -> str:
-    """A polars table as a Markdown pipe table."""
+def markdown_table(frame: pl.DataFrame, rows: int | None = None) -> str:
+    """A polars table as a Markdown pipe table (every row unless ``rows`` is given)."""
     if frame.width == 0:
         return ""
+    rows = frame.height if rows is None else rows
     lines = ["| " + " | ".join(_headers(frame)) + " |", "|" + "---|" * frame.width]
     for row in frame.head(rows).iter_rows():
         cells = (fmt(v, c).replace("|", "/") for c, v in zip(frame.columns, row, strict=True))
@@ -94,8 +96,11 @@ def _p(text: str, cls: str = "") -> str:
     return f"<p{klass}>{html.escape(text)}</p>"
 
 
-def body_html(brief: Any, *, charts: bool = True) -> str:
-    """The brief's content as HTML (what ``_repr_html_`` shows and ``to_html`` wraps)."""
+def body_html(brief: Any, *, charts: bool = True, rows: int | None = 25) -> str:
+    """The brief's content as HTML (what ``_repr_html_`` shows and ``to_html`` wraps).
+
+    ``rows`` caps each table in a notebook's view; the written page passes None (every row).
+    """
     figures = dict(brief.figures) if charts else {}
 
     def chart(name: str) -> str:
@@ -106,7 +111,7 @@ def body_html(brief: Any, *, charts: bool = True) -> str:
     for title, paragraphs, tables, names in brief.layout():
         content = [_p(t, "prior" if t.startswith("This is a prior") else "") for t in paragraphs]
         content += [
-            (_p(caption) if caption else "") + html_table(frame) for caption, frame in tables
+            (_p(caption) if caption else "") + html_table(frame, rows) for caption, frame in tables
         ]
         content += [chart(n) for n in names]
         parts.append(_section_html(title, content))
@@ -121,7 +126,7 @@ def page_html(brief: Any) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(brief.title)}</title><style>{_STYLE}</style></head>"
-        f"<body>{body_html(brief)}</body></html>\n"
+        f"<body>{body_html(brief, rows=None)}</body></html>\n"
     )
 
 
