@@ -294,3 +294,15 @@ def test_each_row_gets_the_daily_rate_if_any_else_its_years_annual_rate(
     else:  # a daily rate was in force
         assert currency in DAILY_CODES
         assert row["fx_precision"] == "daily"
+
+
+def test_a_rate_given_as_units_per_dollar_is_refused() -> None:
+    # 280 rupees per dollar given as usd_per_unit turned PKR 30,000 into USD 8.4 million
+    inverted = pl.DataFrame(
+        {"date": [dt.date(2020, 5, 4)], "currency": ["PKR"], "usd_per_unit": [280.0]}
+    )
+    with pytest.raises(fl.errors.ReferenceDataError, match=r"is it units per US dollar\?"):
+        fl.load_flows(transfers([("2020-05-04", "PKR", 30_000.0)]), fx=inverted)
+    right = inverted.with_columns(usd_per_unit=1 / pl.col("usd_per_unit"))
+    report = fl.load_flows(transfers([("2020-05-04", "PKR", 30_000.0)]), fx=right)
+    assert collected(report.clean)["amount_usd"].item() == pytest.approx(30_000 / 280)

@@ -117,7 +117,35 @@ def check_fx_table(fx: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             "keep one rate per currency and date"
         )
         raise ReferenceDataError(msg)
+    _check_direction(typed)
     return typed.with_columns(pl.col("currency").cast(CURRENCY_ENUM))
+
+
+INVERTED_AT = 1_000.0
+"""A caller's rate this many times the World Bank's annual average of its year (or as many
+times smaller) is a rate given the other way round (units per US dollar): no real
+year's swings come near it (ISK 2008, the widest in the packaged tables: 2.8x)."""
+
+
+def _check_direction(typed: pl.DataFrame) -> None:
+    """Refuse rates given as units per US dollar: 280 for PKR turns 30,000 rupees into
+    USD 8.4 million. Judged against the packaged annual averages, where a year has one."""
+    annual = fx_annual().select("currency", "year", reference=pl.col("usd_per_unit"))
+    ratio = (
+        typed.with_columns(year=pl.col("date").dt.year().cast(annual.schema["year"]))
+        .join(annual, on=["currency", "year"], how="inner")
+        .with_columns(ratio=pl.col("usd_per_unit") / pl.col("reference"))
+        .filter((pl.col("ratio") > INVERTED_AT) | (pl.col("ratio") < 1 / INVERTED_AT))
+    )
+    if ratio.height:
+        row = ratio.row(0, named=True)
+        msg = (
+            f"FX table gives {row['currency']} usd_per_unit={row['usd_per_unit']:g} on "
+            f"{row['date']}, {row['ratio']:,.3g} times the World Bank's {row['year']} average "
+            f"({row['reference']:.6g} US dollars per unit; {ratio.height:,} such rows): is it "
+            "units per US dollar? usd_per_unit is US dollars per unit: pass 1 / your rate"
+        )
+        raise ReferenceDataError(msg)
 
 
 def daily_fx_grid(
