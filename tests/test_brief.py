@@ -344,3 +344,20 @@ def test_no_priced_corridor_skips_the_informal_share(country: str) -> None:
     brief = crisis_brief(country, "2016-06-01", charts=False)
     assert "informal_share_p50" not in brief.channels
     assert any("informal share" in n and "left out" in n for n in brief.notes)
+
+
+def test_headline_interval_is_the_totals_and_is_sourced(nepal: CrisisBrief) -> None:
+    # each sender at its own highest share over editions sums to more than every inflow
+    assert float(nepal.senders["share_high"].sum()) > 1.2
+    base, half = nepal.baseline_inflow_usd, nepal.horizon_months / 12
+    assert base is not None
+    expected = {k: base * nepal.prior[k] * half for k in ("low", "central", "high")}
+    words = nepal.headline
+    c, lo, hi = (f"{expected[k] / 1e6:,.0f}" for k in ("central", "low", "high"))
+    assert f"USD {c}m (USD {lo}m to {hi}m)" in words
+    for key, name in (("central", "all senders"), ("low", "low"), ("high", "high")):
+        value = _provenance_value(nepal, f"expected excess, {name}, 6 months")
+        assert math.isclose(value, expected[key], rel_tol=1e-12)
+    assert math.isclose(
+        _provenance_value(nepal, f"baseline inflow ({nepal.baseline_year})"), base, rel_tol=1e-12
+    )

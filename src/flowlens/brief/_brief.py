@@ -117,10 +117,11 @@ class CrisisBrief:  # long: a result of many tables, each documented
         """One sentence: the baseline, the expected excess with its interval, the top sender."""
         if self.baseline_inflow_usd is None or self.response.height == 0:
             return f"No recorded inflow or sender for {self.country}: see the notes."
-        total = self.response.select(
-            pl.col("excess_usd", "excess_low_usd", "excess_high_usd").sum()
-        )
-        c, lo, hi = (float(v) / 1e6 for v in total.row(0))
+        # The interval is the total's: baseline x prior percentile x horizon / 12 (the
+        # provenance rows "expected excess, low/all senders/high"), not a sum of per-sender
+        # extremes (each sender at its own highest share sums to more than all inflows).
+        scale = self.baseline_inflow_usd * min(self.horizon_months, 12) / 12 / 1e6
+        c, lo, hi = (scale * self.prior[k] for k in ("central", "low", "high"))
         top = self.senders.row(0, named=True)
         return (
             f"{self.country} received USD {self.baseline_inflow_usd / 1e6:,.0f}m of recorded "

@@ -144,13 +144,17 @@ def expected(
         f"share x baseline inflow ({base.year}) x prior rise x {pri.horizon_months}/12 "
         "(the rise spread evenly over the year: an assumption)"
     )
+    total_how = (
+        f"baseline inflow ({base.year}) x prior rise x {pri.horizon_months}/12: the headline; "
+        "its low and high are the prior's p10 and p90 (not a sum of each sender's extremes)"
+    )
     ledger.add(
         "3 response",
         f"expected excess, all senders, {pri.horizon_months} months",
         scale * pri.central,
         "USD",
         senders.source,
-        how,
+        total_how,
     )
     ledger.add(
         "3 response",
@@ -158,7 +162,7 @@ def expected(
         scale * pri.low,
         "USD",
         senders.source,
-        how.replace("prior rise", "prior low"),
+        total_how.replace("prior rise", "prior low (p10)"),
     )
     ledger.add(
         "3 response",
@@ -166,7 +170,7 @@ def expected(
         scale * pri.high,
         "USD",
         senders.source,
-        how.replace("prior rise", "prior high"),
+        total_how.replace("prior rise", "prior high (p90)"),
     )
     for row in table.head(10).iter_rows(named=True):
         ledger.add(
