@@ -97,8 +97,41 @@ class DeRiskingEvent:
         return as_date(self.start, "DeRiskingEvent.start")
 
 
+class _Episode:
+    """What the dated episodes share: a receiving country (and sending one), a span of days."""
+
+    destination: str
+    start: dt.date | str
+    end: dt.date | str
+    origin: str | None
+
+    def _check_span(self) -> None:
+        kind = type(self).__name__
+        _country_code(self.destination, f"{kind}.destination")
+        if self.origin is not None:
+            _country_code(self.origin, f"{kind}.origin")
+        if self.days <= 0:
+            msg = f"{kind}.end {self.end} must be after start {self.start}"
+            raise ParameterError(msg)
+
+    @property
+    def start_date(self) -> dt.date:
+        """``start`` as a date."""
+        return as_date(self.start, f"{type(self).__name__}.start")
+
+    @property
+    def end_date(self) -> dt.date:
+        """``end`` as a date (the first day the episode is over)."""
+        return as_date(self.end, f"{type(self).__name__}.end")
+
+    @property
+    def days(self) -> int:
+        """Days of the episode."""
+        return (self.end_date - self.start_date).days
+
+
 @dataclass(frozen=True)
-class PremiumEpisode:
+class PremiumEpisode(_Episode):
     """From ``start`` to ``end`` (exclusive), a parallel-market premium moves flow to informal channels.
 
     The receiving country holds its official exchange rate ``premium_pct`` percent
@@ -128,37 +161,17 @@ class PremiumEpisode:
     name: str = ""
 
     def __post_init__(self) -> None:
-        _country_code(self.destination, "PremiumEpisode.destination")
-        if self.origin is not None:
-            _country_code(self.origin, "PremiumEpisode.origin")
+        self._check_span()
         if not (_real(self.premium_pct) and -100.0 < self.premium_pct <= 1000.0):
             msg = f"PremiumEpisode.premium_pct must be a number in (-100, 1000], got {self.premium_pct!r}"
             raise ParameterError(msg)
         if not (_real(self.response) and 0.0 <= self.response <= 1.0):
             msg = f"PremiumEpisode.response must be a number in [0, 1] per point, got {self.response!r}"
             raise ParameterError(msg)
-        if self.days <= 0:
-            msg = f"PremiumEpisode.end {self.end} must be after start {self.start}"
-            raise ParameterError(msg)
-
-    @property
-    def start_date(self) -> dt.date:
-        """``start`` as a date."""
-        return as_date(self.start, "PremiumEpisode.start")
-
-    @property
-    def end_date(self) -> dt.date:
-        """``end`` as a date (the first day without the premium)."""
-        return as_date(self.end, "PremiumEpisode.end")
-
-    @property
-    def days(self) -> int:
-        """Days with the premium."""
-        return (self.end_date - self.start_date).days
 
 
 @dataclass(frozen=True)
-class FormalisationEpisode:
+class FormalisationEpisode(_Episode):
     """From ``start`` to ``end`` (exclusive), cash can no longer be carried by hand.
 
     When travel stops, ``withdrawn`` of the ``cash_carry`` flow of every corridor to
@@ -182,32 +195,17 @@ class FormalisationEpisode:
     name: str = ""
 
     def __post_init__(self) -> None:
-        _country_code(self.destination, "FormalisationEpisode.destination")
-        if self.origin is not None:
-            _country_code(self.origin, "FormalisationEpisode.origin")
+        self._check_span()
         for what in ("withdrawn", "to_formal"):
             value = getattr(self, what)
             if not (_real(value) and 0.0 <= value <= 1.0):
                 msg = f"FormalisationEpisode.{what} must be a share in [0, 1], got {value!r}"
                 raise ParameterError(msg)
-        if (self.end_date - self.start_date).days <= 0:
-            msg = f"FormalisationEpisode.end {self.end} must be after start {self.start}"
-            raise ParameterError(msg)
 
     @property
     def to_informal(self) -> float:
         """Share of the carried cash that moves to hawala."""
         return round(1.0 - self.to_formal, 12)
-
-    @property
-    def start_date(self) -> dt.date:
-        """``start`` as a date."""
-        return as_date(self.start, "FormalisationEpisode.start")
-
-    @property
-    def end_date(self) -> dt.date:
-        """``end`` as a date (the first day cash travels again)."""
-        return as_date(self.end, "FormalisationEpisode.end")
 
 
 def _country_code(value: object, what: str) -> None:
