@@ -361,3 +361,74 @@ def test_headline_interval_is_the_totals_and_is_sourced(nepal: CrisisBrief) -> N
     assert math.isclose(
         _provenance_value(nepal, f"baseline inflow ({nepal.baseline_year})"), base, rel_tol=1e-12
     )
+
+
+@pytest.fixture(scope="module")
+def banxico_panel() -> pl.DataFrame:
+    from flowlens import read_banxico_monthly
+
+    return read_banxico_monthly(BANXICO).panel
+
+
+def test_series_ending_before_the_date_says_so(banxico_panel: pl.DataFrame) -> None:
+    short = banxico_panel.filter(pl.col("period") < dt.date(2019, 12, 1))
+    brief = crisis_brief("MEX", "2020-03-11", monthly=short, charts=False)
+    assert brief.observed_status is not None
+    assert "ends in 2019-11, before the crisis month 2020-03" in brief.observed_status
+    text = brief.to_markdown()
+    assert "USD 0m" not in text and "score 0.0" not in text and "0 months" not in text
+    gap = brief.unknowns.filter(pl.col("what") == "monthly recorded data")["detail"][0]
+    assert gap.startswith("given, but the recorded series ends in 2019-11")
+    assert brief.provenance.filter(pl.col("number").str.starts_with("observed excess")).height == 0
+
+
+def test_too_little_history_is_not_a_zero(banxico_panel: pl.DataFrame) -> None:
+    short = banxico_panel.filter(pl.col("period") >= dt.date(2019, 1, 1)).filter(
+        pl.col("period") < dt.date(2020, 9, 1)
+    )
+    brief = crisis_brief("MEX", "2020-03-11", monthly=short, charts=False)
+    assert brief.observed is not None and brief.observed["score"].is_null().all()
+    assert brief.observed_status == (
+        "not enough history to score (20 months; the detector needs 25: a year to fit the "
+        "forecast, then 12 past forecast errors)"
+    )
+    text = brief.to_markdown()
+    assert "score 0.0" not in text and "USD 0m" not in text
+
+
+def test_quarterly_series_is_refused(banxico_panel: pl.DataFrame) -> None:
+    quarters = (
+        banxico_panel.group_by("destination", pl.col("period").dt.truncate("1q"))
+        .agg(pl.col("amount_usd").sum())
+        .sort("period")
+    )
+    with pytest.raises(ParameterError, match=r"quarterly \(periods 9\d days apart"):
+        crisis_brief("MEX", "2020-03-11", monthly=quarters, charts=False)
+
+
+def test_monthly_takes_an_official_table_and_panel_files(
+    tmp_path: Path, banxico_panel: pl.DataFrame, mexico: CrisisBrief
+) -> None:
+    from flowlens import read_banxico_monthly
+
+    assert mexico.observed is not None
+    expected = mexico.observed["score"].to_list()
+    parquet, csv_path = tmp_path / "panel.parquet", tmp_path / "panel.csv"
+    banxico_panel.write_parquet(parquet)
+    banxico_panel.write_csv(csv_path)
+    for given in (read_banxico_monthly(BANXICO), parquet, str(csv_path)):
+        brief = crisis_brief("MEX", "2020-03-11", monthly=given, charts=False)
+        assert brief.observed is not None
+        assert brief.observed["score"].to_list() == pytest.approx(expected)
+    out = tmp_path / "mex.md"
+    args = ["brief", "MEX", "--date", "2020-03-11", "--monthly", str(parquet), "--out", str(out)]
+    assert main(args) == 0
+    assert "Recorded since the crisis" in out.read_text(encoding="utf-8")
+
+
+def test_prior_says_it_is_retrospective(haiti: CrisisBrief) -> None:
+    after = haiti.prior_events.filter(pl.col("start") > dt.date(2010, 1, 12)).height
+    assert (after, haiti.prior_events.height) == (21, 30)
+    text = haiti.to_markdown()
+    assert "The prior is retrospective" in text
+    assert "(21 of the 30 are after 2010-01-12)" in text

@@ -56,9 +56,11 @@ class CrisisBrief:  # long: a result of many tables, each documented
     prior, prior_events, response
         Section 3: the prior rise (low, central, high) over twelve months, the comparable
         events it comes from, and the expected excess per sender over the horizon.
-    observed, episodes
+    observed, episodes, observed_status
         Section 3 with recorded data: the months since the crisis (value, forecast
         baseline, score, flag, excess) and the surge episodes; None without data.
+        ``observed_status`` says why nothing is scored (a series that ends before the
+        date, too little history); None when scored or without data.
     costs, derisking, channels
         Section 4: cost of sending USD 200 per sender (RPW), corridors with documented
         de-risking, and the summary (weighted cost, SDG gap, shares, informal share).
@@ -97,6 +99,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
     response: pl.DataFrame
     observed: pl.DataFrame | None
     episodes: pl.DataFrame | None
+    observed_status: str | None
     costs: pl.DataFrame
     derisking: pl.DataFrame
     channels: dict[str, float | None]
@@ -239,13 +242,17 @@ class CrisisBrief:  # long: a result of many tables, each documented
 
 def _prior_sentence(brief: CrisisBrief) -> str:
     p = brief.prior
+    after = brief.prior_events.filter(pl.col("start") > brief.date).height
     return (
         f"Over the twelve months after a natural disaster, recorded inflows rose by "
         f"{100 * p['central']:+.1f}% against their pre-trend in the median of "
         f"{brief.prior_events.height} comparable events (10th to 90th percentile: "
         f"{100 * p['low']:+.1f}% to {100 * p['high']:+.1f}%), from the event study on "
         "KNOMAD's annual inflows. The literature agrees on the sign in poorer countries and "
-        "on a wide spread; the rise is taken as spread evenly over the year."
+        "on a wide spread; the rise is taken as spread evenly over the year. The prior is "
+        f"retrospective: it draws on events before and after the date ({after} of the "
+        f"{brief.prior_events.height} are after {brief.date:%Y-%m-%d}), leaving out only "
+        f"{brief.country}'s own within a year of it; it is not what was knowable at the time."
     )
 
 
@@ -253,16 +260,20 @@ def _observed_sentence(brief: CrisisBrief) -> str:
     obs = brief.observed
     if obs is None:
         return ""
-    excess = float(obs["excess_usd"].fill_null(0).sum())
+    if brief.observed_status is not None:
+        return f"Recorded data given, but {brief.observed_status}: no excess nor score to show."
+    scored = obs.filter(pl.col("score").is_not_null()).height
+    excess = float(obs["excess_usd"].sum())
     flagged = obs.filter(pl.col("flag"))["period"].dt.strftime("%Y-%m").to_list()
     prior_same = (
         float(brief.response["excess_usd"].sum()) * obs.height / max(brief.horizon_months, 1)
     )
+    unscored = f" ({obs.height - scored} not scored)" if scored < obs.height else ""
     return (
-        f"Recorded data since the crisis, {obs.height} months: excess over the forecast "
+        f"Recorded data since the crisis, {obs.height} months{unscored}: excess over the forecast "
         f"baseline USD {excess / 1e6:,.0f}m (prior for the same months: USD "
         f"{prior_same / 1e6:,.0f}m); flagged months: {', '.join(flagged) or 'none'}; highest "
-        f"score {obs.select(pl.col('score').max()).item() or 0.0:.1f}."
+        f"score {obs.select(pl.col('score').max()).item():.1f}."
     )
 
 
@@ -326,9 +337,11 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         Recorded transactions of the country's inflows (anything
         :func:`flowlens.load_flows` reads): summed by month and scored.
     monthly
-        A recorded series of the country's inflows: a file flowlens reads (e.g.
-        Banco de Mexico's monthly CSV) or a panel with ``period``, ``destination``,
-        ``amount_usd`` (monthly or quarterly).
+        A recorded monthly series of the country's inflows: an official file flowlens
+        reads (e.g. Banco de Mexico's monthly CSV) or its
+        :class:`~flowlens.OfficialTable`, a corridor panel (``period``,
+        ``destination``, ``amount_usd``) or a parquet or CSV file of one. A series
+        that is not monthly (quarterly, annual) is refused.
     sources
         Replace bundled tables: keys of ``flowlens.brief.SOURCE_KEYS``, each a path,
         a list of paths (matrices) or a table. ``population`` (a WDI download) adds
@@ -347,7 +360,7 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     ------
     ParameterError
         An unknown country, a date that is not one, a horizon out of range, an unknown
-        ``sources`` key, recorded data without the country.
+        ``sources`` key, recorded data without the country or not monthly.
 
     References
     ----------
@@ -419,7 +432,7 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
             ("senders", senders_chart(who)),
             ("response", response_chart(expected, horizon_months)),
         ]
-        if obs is not None:
+        if obs is not None and obs.status is None:
             figures.append(("observed", observed_chart(obs, code, when)))
     return CrisisBrief(
         country=code,
@@ -438,10 +451,11 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         response=expected,
         observed=obs.months if obs else None,
         episodes=obs.episodes if obs else None,
+        observed_status=obs.status if obs else None,
         costs=chan.costs,
         derisking=chan.derisking,
         channels=chan.summary,
-        unknowns=_unknowns(code, context, who, chan, loaded, obs is not None),
+        unknowns=_unknowns(code, context, who, chan, loaded, obs),
         tornado=tornado,
         vintages=_vintages(loaded, who, obs),
         provenance=ledger.table(),
@@ -493,6 +507,7 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
         response=empty,
         observed=obs.months if obs else None,
         episodes=obs.episodes if obs else None,
+        observed_status=obs.status if obs else None,
         costs=pl.DataFrame(),
         derisking=pl.DataFrame(),
         channels={},
@@ -553,7 +568,7 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
     who: Senders,
     chan: Channels,
     loaded: dict[str, Source | None],
-    has_observed: bool,
+    obs: Observed | None,
 ) -> pl.DataFrame:
     unpriced = chan.costs.filter(pl.col("cost_pct").is_null())
     missing_years = context.filter(pl.col("inflow_usd").is_null())["year"].to_list()
@@ -573,9 +588,11 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
         ("informal flows", "modelled from costs (Freund and Spatafora 2008), never recorded"),
         (
             "monthly recorded data",
-            "given"
-            if has_observed
-            else "not given: section 3 is a prior only (pass monthly= or flows=)",
+            "not given: section 3 is a prior only (pass monthly= or flows=)"
+            if obs is None
+            else f"given, but {obs.status}"
+            if obs.status is not None
+            else "given",
         ),
         (
             "population",

@@ -104,7 +104,7 @@ def prior(country: str, date: dt.date, horizon: int, responses: Source, ledger: 
     how = (
         f"percentile of exp(abnormal_12m) - 1 over {frame.height} natural disasters before "
         f"{PANDEMIC_FROM} (one per country-year; {country} within {EXCLUDE_WITHIN_YEARS} year "
-        "of the crisis left out)"
+        "of the crisis left out); retrospective: events before and after the date"
     )
     for name, value, q in zip(
         ("low", "central", "high"), (low, central, high), PRIOR_QUANTILES, strict=True
@@ -192,12 +192,87 @@ class Observed:
     episodes: pl.DataFrame
     result: Any  # the SurgeResult
     source: Source
+    status: str | None = None  # why nothing is scored since the crisis (None: scored)
+
+
+PANEL_COLUMNS = ("period", "destination", "amount_usd")
+
+FORECAST_FIT_MONTHS = 12
+"""Months the forecast detector fits before its first forecast error (then ``min_periods``
+errors before its first score): it scores month ``12 + min_periods + 1`` first."""
+
+
+def _read_monthly(path: Path) -> tuple[pl.DataFrame, Source]:
+    """A corridor-panel file (parquet, or CSV with the panel's columns), else an official file."""
+    from flowlens.recognise import read_official
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        panel = pl.read_parquet(path)
+        return panel, Source("monthly", panel, "corridor panel file", "as given", str(path))
+    if suffix == ".csv":
+        header = pl.read_csv(path, n_rows=0, infer_schema_length=0).columns
+        if all(c in header for c in PANEL_COLUMNS):
+            panel = pl.read_csv(path, try_parse_dates=True)
+            return panel, Source("monthly", panel, "corridor panel file", "as given", str(path))
+    table = read_official(path)
+    return table.panel, Source("monthly", table.panel, table.source, table.vintage, str(path))
+
+
+def _as_panel(monthly: Any) -> tuple[pl.DataFrame, Source]:
+    from flowlens._frames import from_any
+    from flowlens.official import OfficialTable
+
+    if isinstance(monthly, str | Path):
+        return _read_monthly(Path(monthly))
+    if isinstance(monthly, OfficialTable):
+        panel = monthly.panel
+        return panel, Source("monthly", panel, monthly.source, monthly.vintage, "(a table)")
+    panel = from_any(monthly, what="crisis_brief's monthly").eager()
+    return panel, Source(
+        "monthly", panel, "recorded series passed as monthly=", "as given", "(a table)"
+    )
+
+
+def _spacing_name(days: float) -> str:
+    names = {1: "daily", 7: "weekly", 14: "fortnightly"}
+    if round(days) in names:
+        return names[round(days)]
+    if 89 <= days <= 92:
+        return "quarterly"
+    if 181 <= days <= 184:
+        return "half-yearly"
+    if 365 <= days <= 366:
+        return "annual"
+    return f"every {days:g} days"
+
+
+def _refuse_not_monthly(series: pl.DataFrame, country: str) -> None:
+    """A recorded series must be monthly: its typical spacing 28 to 31 days."""
+    gaps = series.select(
+        pl.col("period").cast(pl.Date).diff().dt.total_days().drop_nulls().median().alias("days")
+    )["days"][0]
+    if gaps is None:
+        return
+    typical = float(gaps)
+    if not 28 <= typical <= 31:
+        found = _spacing_name(typical)
+        msg = (
+            f"crisis_brief's monthly: the recorded series of {country} is {found} (periods "
+            f"{typical:g} days apart, median), not monthly; the brief scores months. Pass a "
+            "monthly series (period, destination, amount_usd, one row a month)"
+        )
+        raise ParameterError(msg)
 
 
 def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame, Source] | None:
-    """The recorded series of the country: from a file, a panel, or transactions."""
-    from flowlens._frames import from_any
+    """The recorded series of the country: from a file, a panel, an official table or transactions.
 
+    Raises
+    ------
+    ParameterError
+        A series without the panel's columns or the country, or one that is not monthly.
+    """
     if monthly is None and flows is None:
         return None
     if flows is not None:
@@ -206,18 +281,9 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame
 
         panel = corridor_panel(load_flows(flows), freq="month")
         source = Source("monthly", panel, "transactions passed as flows=", "as given", "(flows)")
-    elif isinstance(monthly, str | Path):
-        from flowlens.recognise import read_official
-
-        table = read_official(monthly)
-        source = Source("monthly", table.panel, table.source, table.vintage, str(monthly))
-        panel = table.panel
     else:
-        panel = from_any(monthly, what="crisis_brief's monthly").eager()
-        source = Source(
-            "monthly", panel, "recorded series passed as monthly=", "as given", "(a table)"
-        )
-    for column in ("period", "destination", "amount_usd"):
+        panel, source = _as_panel(monthly)
+    for column in PANEL_COLUMNS:
         if column not in panel.columns:
             msg = (
                 f"crisis_brief's monthly: the recorded series has no {column!r} column "
@@ -238,6 +304,7 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame
             f"(destinations found: {', '.join(found[:10]) or 'none'}); pass the series of {country}"
         )
         raise ParameterError(msg)
+    _refuse_not_monthly(series, country)
     return series, source
 
 
@@ -265,6 +332,7 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
     )
     episodes = surge_episodes(result)
     episodes = episodes.filter(pl.col("end") >= start) if episodes.height else episodes
+    status = _status(series, months, start, result.min_periods)
     how = "flowlens.detect_surges (forecast method, by destination) on the recorded series"
     for row in months.iter_rows(named=True):
         ledger.add(
@@ -284,7 +352,7 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
             source,
             how + ": value - forecast baseline",
         )
-    if months.height:
+    if status is None:
         ledger.add(
             "3 response",
             f"observed excess so far ({months.height} months)",
@@ -293,4 +361,23 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
             source,
             "sum of the monthly excesses since the crisis month",
         )
-    return Observed(months, episodes, result, source)
+    return Observed(months, episodes, result, source, status)
+
+
+def _status(
+    series: pl.DataFrame, months: pl.DataFrame, start: dt.date, min_periods: int
+) -> str | None:
+    """Why the recorded series says nothing since the crisis: it ends before, or is too short."""
+    if months.height == 0:
+        last = series.select(pl.col("period").max().dt.strftime("%Y-%m"))["period"][0]
+        return (
+            f"the recorded series ends in {last}, before the crisis month {start:%Y-%m}: "
+            "nothing is recorded since the crisis"
+        )
+    if months["score"].is_null().all():
+        needs = FORECAST_FIT_MONTHS + min_periods + 1
+        return (
+            f"not enough history to score ({series.height} months; the detector needs "
+            f"{needs}: a year to fit the forecast, then {min_periods} past forecast errors)"
+        )
+    return None
