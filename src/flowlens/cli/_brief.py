@@ -76,7 +76,9 @@ def add_brief_command(sub: Any, *, epilog: str, force_help: str) -> None:
     brief.add_argument("country", help="receiving country: ISO3 (HTI), ISO2 or a name")
     brief.add_argument("--date", required=True, help="crisis onset, YYYY-MM-DD")
     brief.add_argument(
-        "--monthly", help="recorded monthly series of the country (a file flowlens reads)"
+        "--monthly",
+        help="recorded monthly series of the country: an official file flowlens reads, or "
+        "a corridor panel as .parquet or .csv (period, destination, amount_usd)",
     )
     brief.add_argument(
         "--horizon", type=int, default=6, help="months after the date (1-24, default 6)"
