@@ -11,9 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flowlens import errors as fl_errors
 from flowlens.brief import LITERATURE, SOURCE_KEYS, CrisisBrief, crisis_brief
 from flowlens.cli import main
-from flowlens.errors import OutputExistsError, ParameterError
+from flowlens.errors import InputFormatError, OutputExistsError, ParameterError
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "samples" / "real"
 BANXICO = REAL / "banxico_mexico_remittances_monthly_1995_2026.csv"
@@ -432,3 +433,21 @@ def test_prior_says_it_is_retrospective(haiti: CrisisBrief) -> None:
     text = haiti.to_markdown()
     assert "The prior is retrospective" in text
     assert "(21 of the 30 are after 2010-01-12)" in text
+
+
+def test_a_wdi_file_of_another_indicator_is_not_population() -> None:
+    # GNI per capita given as population made "USD 6.7m per person"
+    gni = REAL / "wb_wdi_gni_per_capita_atlas_NY.GNP.PCAP.CD_1960_2020.csv"
+    with pytest.raises(
+        InputFormatError, match=r"NY\.GNP\.PCAP\.CD .*not population \(SP\.POP\.TOTL"
+    ):
+        crisis_brief("NPL", "2015-04-25", sources={"population": gni}, charts=False)
+
+
+def test_sources_of_the_wrong_shape_are_named() -> None:
+    # a list for sources raised ValueError; text years raised polars' ComputeError
+    with pytest.raises(ParameterError, match="sources is a mapping"):
+        crisis_brief("NPL", "2015-04-25", sources=["knomad_inflows"], charts=False)  # type: ignore[arg-type]
+    text_years = pl.DataFrame({"country": ["NPL"], "year": ["2014"], "inflow_usd": [5e9]})
+    with pytest.raises(fl_errors.SchemaError, match=r"'year' holds String, not whole numbers"):
+        crisis_brief("NPL", "2015-04-25", sources={"knomad_inflows": text_years}, charts=False)

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from flowlens._frames import from_any
-from flowlens.errors import MissingColumnError, ParameterError
+from flowlens.errors import InputFormatError, MissingColumnError, ParameterError, SchemaError
 
 SOURCE_KEYS: dict[str, str] = {
     "knomad_inflows": "annual remittance inflows per country (KNOMAD workbook, or a table "
@@ -182,6 +182,14 @@ def _read_path(key: str, path: Path) -> Source:  # noqa: PLR0911 (one reader per
         return Source(key, fts.country_year, fts.source, fts.vintage, name)
     if key == "population":
         table = wdi.read_wdi(path)
+        if table.indicator_code != POPULATION_INDICATOR:
+            # GNI per capita read as population made "USD 6.7m per person"
+            msg = (
+                f"crisis_brief's sources['population']: {path.name} holds the WDI indicator "
+                f"{table.indicator_code} ({table.indicator_name}), not population "
+                f"({POPULATION_INDICATOR}, 'Population, total'): download that indicator"
+            )
+            raise InputFormatError(msg)
         frame = table.tidy.select(pl.col("country").cast(pl.String), "year", "value")
         return Source(key, frame, table.source, table.vintage, name)
     if key == "crisis_events":
@@ -197,6 +205,10 @@ def _read_path(key: str, path: Path) -> Source:  # noqa: PLR0911 (one reader per
         frame = pl.read_csv(path, try_parse_dates=True)
         return Source(key, frame, "disaster responses", "as given", name)
     return _read_matrices(key, [path])
+
+
+POPULATION_INDICATOR = "SP.POP.TOTL"
+"""The WDI indicator a brief reads as population (persons)."""
 
 
 def _read_matrices(key: str, paths: list[Path]) -> Source:
@@ -226,9 +238,27 @@ def _read_matrices(key: str, paths: list[Path]) -> Source:
     )
 
 
+_NUMBERS = frozenset(
+    {"year", "inflow_usd", "amount_usd", "migrants", "cost_pct", "requirements_usd",
+     "funding_usd", "total_funding_usd", "abnormal_12m", "value"}
+)  # fmt: skip
+"""Columns of a given table that must hold numbers (years whole ones)."""
+
+
 def _given_table(key: str, value: Any) -> Source:
     frame = from_any(value, what=f"sources[{key!r}]").eager()
     MissingColumnError.require(frame.columns, *_COLUMNS[key])
+    for column in _NUMBERS.intersection(_COLUMNS[key]):
+        dtype = frame.schema[column]
+        whole = dtype.is_integer() if column == "year" else dtype.is_numeric()
+        if not whole:
+            kind = "whole numbers" if column == "year" else "numbers"
+            msg = (
+                f"crisis_brief's sources[{key!r}]: column {column!r} holds {dtype}, not "
+                f"{kind}; cast it first (e.g. pl.col({column!r}).cast(pl."
+                f"{'Int32' if column == 'year' else 'Float64'}))"
+            )
+            raise SchemaError(msg)
     editions: tuple[tuple[int, str], ...] = ()
     if key in ("bilateral", "migrant_stock"):
         years = sorted(int(y) for y in frame["year"].unique().drop_nulls().to_list())
@@ -257,6 +287,12 @@ def load_sources(sources: Mapping[str, Any] | None) -> dict[str, Source | None]:
     ...
     flowlens.errors.ParameterError: sources: 'knomad' is not a table the brief reads; did you mean 'knomad_inflows'? ...
     """
+    if sources is not None and not isinstance(sources, Mapping):
+        msg = (
+            "crisis_brief's sources is a mapping of table name to a path, a list of paths or a "
+            f"table, e.g. {{'population': 'pop.csv'}}; got {type(sources).__name__}"
+        )
+        raise ParameterError(msg)
     given = dict(sources or {})
     for key in given:
         if key not in SOURCE_KEYS:
