@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from scipy.optimize import lsq_linear
 
 import flowlens as fl
 from flowlens.surge._forecast import CLEAN_AT, HOLIDAY_RIDGE, SHIFT_AT, SHIFT_CONFIRM
@@ -59,9 +60,15 @@ def reference(  # noqa: PLR0917 - the model written out, slowly  # long: a refer
             n_free = len(cats) + int(with_drift)
             penalty = np.zeros((n_hol, design.shape[1]))
             penalty[np.arange(n_hol), n_free + np.arange(n_hol)] = np.sqrt(HOLIDAY_RIDGE)
-            coef = np.linalg.lstsq(
-                np.vstack([design, penalty]), np.concatenate([target, np.zeros(n_hol)]), rcond=None
-            )[0]
+            # holiday effects bounded below by 0 (days before a holiday raise flows)
+            lower = np.r_[np.full(n_free, -np.inf), np.zeros(n_hol)]
+            coef = lsq_linear(
+                np.vstack([design, penalty]),
+                np.concatenate([target, np.zeros(n_hol)]),
+                bounds=(lower, np.inf),
+                method="bvls",
+                tol=1e-14,
+            ).x
 
             def fitted(s: int, cats: list[int] = cats, coef: np.ndarray = coef) -> float:
                 row = [float(cat[s] == c) for c in cats] + ([float(s)] if with_drift else [])  # noqa: B023

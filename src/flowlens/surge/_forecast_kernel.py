@@ -78,6 +78,71 @@ def _solve(a: F64, rhs: F64, p: int, out: F64, m: F64) -> None:
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _solve_on(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    a: F64, rhs: F64, p: int, free: F64, out: F64, m: F64, sub: F64, sub_rhs: F64
+) -> None:
+    """Solve a x = rhs with the coefficients not ``free`` held at 0."""
+    for i in range(p):
+        sub_rhs[i] = rhs[i] if free[i] > 0.0 else 0.0
+        for j in range(p):
+            sub[i, j] = a[i, j] if (free[i] > 0.0 and free[j] > 0.0) else 0.0
+        if free[i] <= 0.0:
+            sub[i, i] = 1.0
+    _solve(sub, sub_rhs, p, out, m)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _holidays_non_negative(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    a: F64, rhs: F64, p: int, beta: F64, m: F64, sub: F64, vectors: F64
+) -> None:
+    """The least-squares fit with every holiday effect at least 0, in place of ``beta``.
+
+    The regressors are the days just before a holiday, when remittances rise: an effect
+    below 0 is noise fitted to a holiday that stayed in one month of the window, and
+    carried to the month it moves into it predicts a fall that does not come (a series
+    with two years of history, its Eid window always in September, scored 4.0 in the
+    first August the window fell in; 2.0 with no holidays at all). ``a`` and ``rhs`` are
+    the normal equations (drift first, unconstrained); Lawson and Hanson's active-set
+    algorithm on them, which stops at the unconstrained fit when it is feasible.
+    """
+    feasible = True
+    for i in range(1, p):
+        feasible = feasible and beta[i] >= 0.0
+    if feasible:
+        return
+    free, trial, sub_rhs = vectors[0], vectors[1], vectors[2]
+    for i in range(p):
+        free[i] = 1.0 if i == 0 else 0.0
+    _solve_on(a, rhs, p, free, beta, m, sub, sub_rhs)
+    for _ in range(3 * p):  # each holiday enters at most a few times; a guard, not a limit
+        best, gain = -1, 1e-12
+        for j in range(1, p):  # the held effect whose release lowers the squares most
+            if free[j] <= 0.0:
+                slope = rhs[j]
+                for k in range(p):
+                    slope -= a[j, k] * beta[k]
+                if slope > gain:
+                    best, gain = j, slope
+        if best < 0:
+            return
+        free[best] = 1.0
+        for _inner in range(p):
+            _solve_on(a, rhs, p, free, trial, m, sub, sub_rhs)
+            step = 1.0
+            for i in range(1, p):
+                if free[i] > 0.0 and trial[i] <= 0.0:
+                    step = min(step, beta[i] / (beta[i] - trial[i]))
+            for i in range(p):
+                beta[i] += step * (trial[i] - beta[i])
+            if step >= 1.0:
+                break
+            for i in range(1, p):
+                if free[i] > 0.0 and beta[i] <= 1e-12:
+                    free[i] = 0.0
+                    beta[i] = 0.0
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _regressors(t: int, h: F64, n_hol: int, x: F64) -> None:
     """x = (t, h_1 .. h_H) for period t; the drift regressor is the period number."""
     x[0] = float(t)
@@ -354,6 +419,8 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
                 wxx[0, 0] = 1.0
                 wxy[0] = 0.0
             _solve(wxx, wxy, p, beta, work)
+            if p > 1:
+                _holidays_non_negative(wxx, wxy, p, beta, work, squares[3, :p, :p], vectors[4:])
             _regressors(t, h, n_hol, x)
             level = sy[c] / n[c]
             for i in range(p):
@@ -534,11 +601,11 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
         sy = np.zeros(n_cat)
         sx = np.zeros((n_cat, p))
         kept = np.empty(t_len)
-        vectors = np.zeros((4, p))
+        vectors = np.zeros((7, p))
         recent_n = np.zeros(n_cat)
         recent_ab = np.zeros(p + 1)
         touched = np.zeros(3, dtype=np.int64)
-        squares = np.zeros((3, p + 1, p + 1))
+        squares = np.zeros((4, p + 1, p + 1))
         ring = np.zeros(max(errors, 1))
         first = np.zeros(max(min_errors, 1))
         steps = np.zeros(t_len)
