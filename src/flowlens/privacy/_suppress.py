@@ -27,12 +27,15 @@ corner, ``-t`` on the two partners) keeps every published total, so the cell can
 reach ``x * (1 + upper)`` when both partners can give up ``x * upper`` (a cell or
 the grand total at least that large; a row or column total can always grow), and
 ``x * (1 - lower)`` when the corner can give up ``x * lower`` (and the partners
-can take it, which a cell always can and a total can when it is that large). Among
-the qualifying cycles the cheapest (the smallest amount newly withheld; sensitive
-cells cost nothing, they are withheld anyway) is chosen. The cycle through the
-cell's row total, column total and the grand total always qualifies, so a solution
-always exists. :func:`audit_suppression` checks the guarantee independently by
-solving both linear programs for every withheld value.
+can take it, which a cell always can and a total can when it is that large). The
+sensitive cells of a slice are taken in turn, largest first, and each gets the
+cheapest qualifying cycle (the smallest amount newly withheld: a cell withheld
+already, sensitive or chosen for an earlier cell, costs nothing), searched over
+the cheapest qualifying partners of its row and of its column (one compiled pass
+per slice, :mod:`flowlens.privacy._kernel`). The cycle through the cell's row
+total, column total and the grand total always qualifies, so a solution always
+exists. :func:`audit_suppression` checks the guarantee independently by solving
+both linear programs for every withheld value.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
@@ -87,11 +91,6 @@ protection levels; Hundepool et al., *Statistical Disclosure Control*, 2012, sec
 4.3). ``(0.10, 1.0)`` asks for an upper bound of at least twice the value (flowlens'
 earlier promise): on the bundled sample it withholds every cell and 100% of the
 amount (against 84% with the default), so it is an option, not the default."""
-
-CANDIDATES_PER_LINE = 6
-"""Cheapest qualifying partner cells considered per row and per column of a sensitive
-cell (plus the total, always). 6 x 6 cycles per sensitive cell keep the search small;
-more would rarely find a cheaper cycle."""
 
 _ADDITIVE = ("amount_usd", "n_transfers", "fee_usd")
 _REASONS = ("published", "senders", "dominance", "p_rule", "secondary")
@@ -630,80 +629,43 @@ def _augmented(cells: pl.DataFrame, slice_keys: list[str], values: list[str]) ->
 
 def _bridges(suppressed: pl.DataFrame) -> pl.DataFrame:
     """The withheld cells that lie on no cycle (their values could be worked out)."""
-    import networkx as nx  # not at import time: `import flowlens` stays light
+    from flowlens.privacy._kernel import bridges  # numba: not at `import flowlens`
 
-    slices, rows, columns = (suppressed[c].to_list() for c in _CELL)
-    graph = nx.Graph()
-    # rows and columns share index values: a side marker tells the two node kinds apart
-    graph.add_edges_from(
-        ((s, "r", r), (s, "c", c)) for s, r, c in zip(slices, rows, columns, strict=True)
+    # rows and columns of each slice as nodes (numbered apart), withheld entries as edges
+    nodes = suppressed.select(
+        _tail=pl.struct("_slice", "_r").rank("dense").cast(pl.Int64) - 1,
+        _head=pl.struct("_slice", "_c").rank("dense").cast(pl.Int64) - 1,
     )
-    found = [
-        (a[0], a[2], b[2]) if a[1] == "r" else (a[0], b[2], a[2]) for a, b in nx.bridges(graph)
-    ]
-    schema = {"_slice": pl.Int64, "_r": pl.Int64, "_c": pl.Int64}
-    return pl.DataFrame(found, schema=schema, orient="row")
+    tail = nodes["_tail"].to_numpy()
+    n_tails = int(tail.max(initial=-1)) + 1
+    head = nodes["_head"].to_numpy() + n_tails
+    found = bridges(int(head.max(initial=-1)) + 1, tail, head)
+    return suppressed.select(_CELL).filter(pl.Series(found))
 
 
 def _secondary(table: pl.DataFrame, levels: tuple[float, float]) -> pl.DataFrame:
     """The cells to withhold: each sensitive one on a cycle of four that leaves it its interval."""
-    primary = table.filter("primary").select(*_CELL, "_value")
-    if primary.is_empty():
-        return primary.select(_CELL)
-    lower, upper = levels
-    free = primary.select(*_CELL, _free=pl.lit(True))
-    margin = (pl.col("_r") == _TOTAL) ^ (pl.col("_c") == _TOTAL)
-    # what each entry can give up (_down) or take (_up) when the amount moves around a cycle:
-    # a cell or the grand total can fall to zero and grow without end; a row or column
-    # total enters its line with the opposite sign, so the other way round
-    priced = (
-        table.select(*_CELL, "_value")
-        .join(free, on=_CELL, how="left")
-        .select(
-            *_CELL,
-            _cost=pl.when(pl.col("_free")).then(0.0).otherwise(pl.col("_value")),
-            _down=pl.when(margin).then(math.inf).otherwise(pl.col("_value")),
-            _up=pl.when(margin).then(pl.col("_value")).otherwise(math.inf),
-        )
-    )
-    target = primary.rename({"_r": "_tr", "_c": "_tc", "_value": "_tvalue"})
-    need_up, need_down = pl.col("_tvalue") * upper, pl.col("_tvalue") * lower
+    from flowlens.privacy._kernel import protect  # numba: not at `import flowlens`
 
-    def partners(line: str, other: str) -> pl.DataFrame:
-        """The cheapest cells in the sensitive cell's row (or column) that can give and take."""
-        own = "_tr" if line == "_r" else "_tc"
-        skip = "_tc" if line == "_r" else "_tr"
-        found = target.join(priced, left_on=["_slice", own], right_on=["_slice", line])
-        fits = (pl.col("_down") >= need_up) & (pl.col("_up") >= need_down)
-        found = found.filter((pl.col(other) != pl.col(skip)) & fits)
-        found = found.sort("_slice", "_tr", "_tc", "_cost", other)
-        rank = pl.int_range(pl.len()).over("_slice", "_tr", "_tc")
-        found = found.filter((rank < CANDIDATES_PER_LINE) | (pl.col(other) == _TOTAL))
-        return found.select("_slice", "_tr", "_tc", "_tvalue", pl.col(other), pl.col("_cost"))
-
-    in_row = partners("_r", "_c").rename({"_c": "_pc", "_cost": "_row_cost"})
-    in_column = partners("_c", "_r").rename({"_r": "_pr", "_cost": "_column_cost"})
-    corners = priced.rename({"_r": "_pr", "_c": "_pc", "_cost": "_corner_cost"})
-    cycles = (
-        in_row.join(in_column.drop("_tvalue"), on=["_slice", "_tr", "_tc"])
-        .join(corners, on=["_slice", "_pr", "_pc"])
-        .filter((pl.col("_up") >= need_up) & (pl.col("_down") >= need_down))
-        .with_columns(_total=pl.col("_row_cost") + pl.col("_column_cost") + pl.col("_corner_cost"))
-        .sort("_slice", "_tr", "_tc", "_total", "_pr", "_pc")
-        .group_by("_slice", "_tr", "_tc", maintain_order=True)
-        .first()
+    entries = table.select(*_CELL, "_value", "primary").sort(
+        "_slice", "primary", "_value", "_r", "_c", descending=[False, True, True, False, False]
     )
-    if cycles.height != primary.height:  # the cycle through the totals always qualifies
+    if not entries["primary"].any():
+        return entries.clear().select(_CELL)
+    sizes = entries.group_by("_slice", maintain_order=True).len()["len"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    withheld, found = protect(
+        starts,
+        entries["_r"].to_numpy(),
+        entries["_c"].to_numpy(),
+        entries["_value"].to_numpy(),
+        entries["primary"].to_numpy(),
+        levels,
+    )
+    if not found.all():  # the cycle through the totals always qualifies
         msg = "internal error: a sensitive cell found no protecting cycle of withheld cells"
         raise FlowlensError(msg)
-    added = pl.concat(
-        [
-            cycles.select("_slice", _r="_tr", _c="_pc"),
-            cycles.select("_slice", _r="_pr", _c="_tc"),
-            cycles.select("_slice", _r="_pr", _c="_pc"),
-        ]
-    )
-    return pl.concat([primary.select(_CELL), added]).unique(maintain_order=True)
+    return entries.filter(pl.Series(withheld)).select(_CELL)
 
 
 def _assert_protected(suppressed: pl.DataFrame) -> None:
