@@ -129,7 +129,8 @@ def test_haiti_cost_is_the_first_rpw_survey_after_the_date(haiti: CrisisBrief) -
     assert cost["cost_pct"] == pytest.approx(first)
     assert cost["survey"] == dt.date(2011, 1, 1) and not cost["survey_before_date"]
     assert _provenance_value(haiti, "cost USA->HTI") == pytest.approx(first)
-    assert any("no survey before the date" in n for n in haiti.notes)
+    assert any("no survey at or before 2010-01-12" in n for n in haiti.notes)
+    assert any("(the survey starts in 2011)" in n for n in haiti.notes)
 
 
 def test_prior_is_the_percentiles_of_the_comparable_events(haiti: CrisisBrief) -> None:
@@ -355,7 +356,7 @@ def test_headline_interval_is_the_totals_and_is_sourced(nepal: CrisisBrief) -> N
     expected = {k: base * nepal.prior[k] * half for k in ("low", "central", "high")}
     words = nepal.headline
     c, lo, hi = (f"{expected[k] / 1e6:,.0f}" for k in ("central", "low", "high"))
-    assert f"USD {c}m (USD {lo}m to {hi}m)" in words
+    assert f"USD {c}m (USD {lo}m to USD {hi}m)" in words
     for key, name in (("central", "all senders"), ("low", "low"), ("high", "high")):
         value = _provenance_value(nepal, f"expected excess, {name}, 6 months")
         assert math.isclose(value, expected[key], rel_tol=1e-12)
@@ -451,3 +452,182 @@ def test_sources_of_the_wrong_shape_are_named() -> None:
     text_years = pl.DataFrame({"country": ["NPL"], "year": ["2014"], "inflow_usd": [5e9]})
     with pytest.raises(fl_errors.SchemaError, match=r"'year' holds String, not whole numbers"):
         crisis_brief("NPL", "2015-04-25", sources={"knomad_inflows": text_years}, charts=False)
+
+
+# --- second attack: coverage, unknowns, provenance of every rendered number ---------------------
+
+
+def test_dates_outside_the_data_are_out_of_sample() -> None:
+    # 2030 and 1985 were accepted silently; 2025-2030 were called KNOMAD's zeros
+    for date, where in (("2030-01-01", "after 2022"), ("1985-06-01", "before 2000")):
+        brief = crisis_brief("HTI", date, charts=False)
+        assert any("out of sample" in w and where in w for w in brief.warnings)
+        gap = brief.unknowns.filter(pl.col("what") == "date out of sample")["detail"]
+        assert gap.len() == 1 and "covers 2000-2022" in gap[0]
+        assert "out of sample" in brief.to_markdown()
+    late = crisis_brief("HTI", "2030-01-01", charts=False)
+    zero_notes = [n for n in late.notes if "a zero in its file means missing" in n]
+    assert zero_notes == []  # HTI has every year 2000-2022: nothing is missing inside the file
+    assert any("2025, 2026" in n and "unknown, not zero" in n for n in late.notes)
+    inside = crisis_brief("HTI", "2010-01-12", charts=False)
+    assert not any("out of sample" in w for w in inside.warnings)
+
+
+@pytest.mark.parametrize(
+    ("country", "date", "base_year", "distance"),
+    [("SYR", "2023-02-06", 2010, 13), ("ERI", "2016-06-01", 2000, 16)],
+)
+def test_stale_baseline_gives_its_year_and_distance(
+    country: str, date: str, base_year: int, distance: int
+) -> None:
+    brief = crisis_brief(country, date, charts=False)
+    assert brief.baseline_year == base_year
+    assert f"in {base_year} ({distance} years before the crisis: a stale baseline)" in (
+        brief.headline
+    )
+    gap = brief.unknowns.filter(pl.col("what") == "stale baseline")["detail"][0]
+    assert f"inflow of {base_year}, {distance} years from the crisis" in gap
+    assert any(f"{distance} years before" in w for w in brief.warnings)
+    near = crisis_brief("NPL", "2015-04-25", charts=False)
+    assert near.unknowns.filter(pl.col("what") == "stale baseline").height == 0
+
+
+@pytest.mark.parametrize("country", ["PRK", "CUB"])
+def test_no_recorded_inflow_is_unknown_not_zero(country: str) -> None:
+    # estimated senders showed amounts equal to their shares and a zero excess
+    brief = crisis_brief(country, "2015-06-01", charts=False)
+    assert brief.baseline_inflow_usd is None and brief.senders.height > 0
+    assert brief.senders["amount_usd"].is_null().all()
+    for column in ("annual_usd", "excess_usd", "excess_low_usd", "excess_high_usd"):
+        assert brief.response[column].is_null().all(), column
+    assert "unknown" in brief.headline
+    total = brief.provenance.filter(pl.col("number") == "expected excess, all senders, 6 months")
+    assert total["value"].is_null().all()
+    assert brief.tornado.filter(pl.col("assumption").str.starts_with("rise"))["at_low"][0] is None
+    assert brief.unknowns.filter(pl.col("what") == "baseline inflow").height == 1
+    text = brief.to_markdown().split("Provenance of every number")[0]
+    assert "USD 0" not in text and "| 0 |" not in text
+
+
+def _rendered_numbers(brief: CrisisBrief) -> list[tuple[str, str, float]]:
+    """Every number the brief's tables render: (caption, column, value); labels (years) aside."""
+    found = []
+    for _title, _paras, tables, _names in brief.layout():
+        for caption, frame in tables:
+            if caption.startswith("Provenance"):
+                continue
+            for column, dtype in frame.schema.items():
+                if column == "year" or not dtype.is_numeric():
+                    continue
+                found += [(caption, column, float(v)) for v in frame[column].drop_nulls()]
+    return found
+
+
+@pytest.mark.parametrize("which", ["haiti", "mexico", "nepal", "somalia"])
+def test_every_rendered_number_has_a_provenance_row(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    brief: CrisisBrief = request.getfixturevalue(which)
+    values = sorted(brief.provenance["value"].drop_nulls().to_list())
+    import bisect
+
+    def sourced(value: float) -> bool:
+        i = bisect.bisect_left(values, value - max(1e-9 * abs(value), 1e-12))
+        return i < len(values) and math.isclose(values[i], value, rel_tol=1e-9, abs_tol=1e-12)
+
+    rendered = _rendered_numbers(brief)
+    assert len(rendered) > 100
+    missing = [(c, col, v) for c, col, v in rendered if not sourced(v)]
+    assert missing == []
+
+
+def test_informal_rows_are_labelled_by_their_source(nepal: CrisisBrief) -> None:
+    rows = nepal.provenance.filter(pl.col("number").str.starts_with("informal share"))
+    assert rows.height == 3
+    assert rows["source"].str.contains("Remittance Prices").all()
+    assert not rows["source"].str.contains("assumption").any()
+    summary = nepal.provenance.filter(
+        pl.col("number") == "share of inflows through priced corridors"
+    )
+    assert summary["value"][0] == pytest.approx(nepal.channels["priced_share"])
+
+
+def test_a_horizon_beyond_twelve_months_says_no_excess_after_month_twelve() -> None:
+    long = crisis_brief("NPL", "2015-04-25", horizon_months=18, charts=False)
+    year = crisis_brief("NPL", "2015-04-25", horizon_months=12, charts=False)
+    assert any("No excess is assumed after month 12" in n for n in long.notes)
+    assert "none assumed after month 12" in long.headline
+    assert "No excess is assumed after month 12" in long.to_markdown()
+    assert long.response["excess_usd"].to_list() == pytest.approx(
+        year.response["excess_usd"].to_list()
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "date", "words"),
+    [
+        ("MEX", "2020-03-11", "GLOBAL_COVID_2020, pandemic) is not a natural hazard"),
+        ("UKR", "2022-02-24", "UKR_WAR_2022, armed conflict) is not a natural hazard"),
+        ("NPL", "2016-09-01", "no event of crisis_events.csv matches NPL"),
+    ],
+)
+def test_crises_that_are_not_natural_hazards_are_warned(
+    country: str, date: str, words: str
+) -> None:
+    brief = crisis_brief(country, date, charts=False)
+    assert any(words in w and "natural disasters" in w for w in brief.warnings)
+    assert words in brief.to_markdown() and words in brief.to_html()
+
+
+def test_a_natural_hazard_gets_no_hazard_warning(haiti: CrisisBrief, nepal: CrisisBrief) -> None:
+    assert haiti.warnings == () and nepal.warnings == ()
+
+
+def test_small_amounts_and_summary_shares_are_readable() -> None:
+    # Tuvalu showed "USD 0m"; the summary printed shares as fractions (0.502)
+    brief = crisis_brief("TUV", "2015-03-13", charts=False)
+    text = brief.to_markdown()
+    assert "USD 0m" not in brief.headline and "USD -0m" not in brief.headline
+    assert "k (USD -" in brief.headline  # e.g. USD 45k (USD -302k to USD 172k)
+    share = brief.channels["priced_share"]
+    assert f"| priced_share | {100 * share:.1f}% |" in text
+    assert f"| weighted_cost_pct | {brief.channels['weighted_cost_pct']:.2f}% |" in text
+
+
+def test_numpy_dates_and_horizons_are_accepted() -> None:
+    np = pytest.importorskip("numpy")
+    brief = crisis_brief(
+        "NPL", np.datetime64("2015-04-25"), horizon_months=np.int64(3), charts=False
+    )
+    assert brief.date == dt.date(2015, 4, 25) and brief.horizon_months == 3
+    with pytest.raises(ParameterError, match="horizon_months"):
+        crisis_brief("NPL", "2015-04-25", horizon_months=3.5, charts=False)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="horizon_months"):
+        crisis_brief("NPL", "2015-04-25", horizon_months=True, charts=False)
+
+
+def test_monthly_destination_names_are_normalised(
+    banxico_panel: pl.DataFrame, mexico: CrisisBrief
+) -> None:
+    named = banxico_panel.with_columns(
+        pl.when(pl.col("destination") == "MEX")
+        .then(pl.lit("Mexico"))
+        .otherwise(pl.col("destination").cast(pl.String))
+        .alias("destination")
+    )
+    brief = crisis_brief("MEX", "2020-03-11", monthly=named, charts=False)
+    assert brief.observed is not None and mexico.observed is not None
+    assert brief.observed["score"].to_list() == pytest.approx(mexico.observed["score"].to_list())
+
+
+def test_duplicate_monthly_rows_are_refused_and_named(banxico_panel: pl.DataFrame) -> None:
+    march = banxico_panel.filter(pl.col("period") == dt.date(2020, 3, 1))
+    doubled = pl.concat([banxico_panel, march])
+    with pytest.raises(ParameterError, match=r"2 rows sharing a .*2020-03-01 MEX"):
+        crisis_brief("MEX", "2020-03-11", monthly=doubled, charts=False)
+
+
+def test_rpw_start_is_the_reason_only_before_2011(nepal: CrisisBrief) -> None:
+    # Qatar's first survey after 25 April 2015 stands in; RPW's start is not why
+    later = [n for n in nepal.notes if "no survey at or before 2015-04-25" in n]
+    assert len(later) == 1 and "QAT" in later[0] and "starts in" not in later[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,17 +17,27 @@ from flowlens.brief._channels import channels as channels_section
 from flowlens.brief._channels import informal_swings
 from flowlens.brief._charts import context_chart, observed_chart, response_chart, senders_chart
 from flowlens.brief._ledger import Ledger
-from flowlens.brief._render import body_html, markdown, page_html
+from flowlens.brief._render import body_html, markdown, page_html, usd
 from flowlens.brief._response import LITERATURE, Observed, Prior, recorded_panel
 from flowlens.brief._response import expected as expected_response
 from flowlens.brief._response import observed as observed_response
 from flowlens.brief._response import prior as prior_response
-from flowlens.brief._sections import Baseline, Channels, Senders, latest_prices
+from flowlens.brief._sections import SHOWN_ROWS, Baseline, Channels, Senders, latest_prices
 from flowlens.brief._sections import context as context_section
 from flowlens.brief._sections import senders as senders_section
 from flowlens.brief._sources import Source, load_sources, required
 from flowlens.errors import ParameterError
 from flowlens.freq import as_date
+
+NATURAL_HAZARDS = frozenset(
+    {"earthquake", "tsunami", "flood", "landslide", "volcano", "tropical cyclone", "cyclone",
+     "hurricane", "typhoon", "storm", "drought", "wildfire", "heat wave", "cold wave"}
+)  # fmt: skip
+"""Kinds of crisis_events.csv (each part of a kind like ``earthquake/tsunami``) that are
+natural hazards: the kinds the prior is built from."""
+
+EVENT_MATCH_DAYS = 45
+"""A crisis_events.csv event matches the brief's date when it starts this close to it."""
 
 PRIOR_WARNING = (
     "This is a prior, not a forecast of record: documented responses of remittances to "
@@ -72,6 +83,9 @@ class CrisisBrief:  # long: a result of many tables, each documented
         What the data does not cover, in sentences (fallbacks, gaps).
     figures
         ``(name, matplotlib Figure)`` pairs; ``to_html`` embeds them as SVG.
+    warnings
+        Lines shown under the headline: a crisis that is not a natural hazard (or
+        not in crisis_events.csv), a date out of the data's years, a stale baseline.
 
     Examples
     --------
@@ -109,6 +123,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
     provenance: pl.DataFrame
     notes: tuple[str, ...]
     figures: tuple[tuple[str, Any], ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -118,34 +133,46 @@ class CrisisBrief:  # long: a result of many tables, each documented
     @property
     def headline(self) -> str:
         """One sentence: the baseline, the expected excess with its interval, the top sender."""
-        if self.baseline_inflow_usd is None or self.response.height == 0:
-            return f"No recorded inflow or sender for {self.country}: see the notes."
+        if self.response.height == 0:
+            return f"No sender for {self.country} in any table: see the notes."
+        top = self.senders.row(0, named=True)
+        largest = (
+            f"Largest sender: {top['origin']} ({100 * top['share']:.0f}% of inflows, "
+            f"{self.senders_method}, {self.senders_vintage})."
+        )
+        if self.baseline_inflow_usd is None:
+            return (
+                f"KNOMAD records no inflow for {self.country} in any year: the amounts and the "
+                f"expected excess are unknown (shares only). {largest}"
+            )
         # The interval is the total's: baseline x prior percentile x horizon / 12 (the
         # provenance rows "expected excess, low/all senders/high"), not a sum of per-sender
         # extremes (each sender at its own highest share sums to more than all inflows).
-        scale = self.baseline_inflow_usd * min(self.horizon_months, 12) / 12 / 1e6
+        scale = self.baseline_inflow_usd * min(self.horizon_months, 12) / 12
         c, lo, hi = (scale * self.prior[k] for k in ("central", "low", "high"))
-        top = self.senders.row(0, named=True)
+        distance = abs(self.date.year - (self.baseline_year or self.date.year))
+        when = "before" if (self.baseline_year or 0) < self.date.year else "after"
+        stale = f" ({distance} years {when} the crisis: a stale baseline)" if distance > 1 else ""
+        after_12 = " (none assumed after month 12)" if self.horizon_months > 12 else ""
         return (
-            f"{self.country} received USD {self.baseline_inflow_usd / 1e6:,.0f}m of recorded "
-            f"remittances in {self.baseline_year}. Prior expected excess over the "
-            f"{self.horizon_months} months from {self.date:%Y-%m}: USD {c:,.0f}m "
-            f"(USD {lo:,.0f}m to {hi:,.0f}m). Largest sender: {top['origin']} "
-            f"({100 * top['share']:.0f}% of inflows, {self.senders_method}, "
-            f"{self.senders_vintage})."
+            f"{self.country} received {usd(self.baseline_inflow_usd)} of recorded "
+            f"remittances in {self.baseline_year}{stale}. Prior expected excess over the "
+            f"{self.horizon_months} months from {self.date:%Y-%m}{after_12}: {usd(c)} "
+            f"({usd(lo)} to {usd(hi)}). {largest}"
         )
 
     def layout(self) -> list[tuple[str, list[str], list[tuple[str, pl.DataFrame]], list[str]]]:
         """The five sections: (title, paragraphs, (caption, table) pairs, chart names)."""
         share_cols = ["origin", "amount_usd", "share", "share_low", "share_high", "method"]
+        rows = SHOWN_ROWS
         ch = self.channels
         channel_rows = pl.DataFrame(
             {"measure": list(ch), "value": [None if v is None else float(v) for v in ch.values()]},
             schema={"measure": pl.String, "value": pl.Float64},
         )
-        response_paras = [PRIOR_WARNING, _prior_sentence(self)]
+        response_paras = [PRIOR_WARNING, *self.warnings, _prior_sentence(self)]
         response_tables: list[tuple[str, pl.DataFrame]] = [
-            ("Expected excess by sender over the horizon (USD):", self.response.head(15)),
+            ("Expected excess by sender over the horizon (USD):", self.response.head(rows)),
             (
                 "Comparable disasters (abnormal growth of annual inflows, log points):",
                 self.prior_events.select("event_id", "country", "start", "abnormal_12m"),
@@ -179,7 +206,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
                 "2. Who sends",
                 [_senders_sentence(self)],
                 [
-                    ("Senders' shares:", self.senders.select(share_cols).head(15)),
+                    ("Senders' shares:", self.senders.select(share_cols).head(rows)),
                     ("Concentration:", self.concentration),
                 ],
                 ["senders"],
@@ -189,7 +216,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
                 "4. Channels and costs",
                 [],
                 [
-                    ("Cost of sending USD 200 (%), top senders:", self.costs.head(15)),
+                    ("Cost of sending USD 200 (%), top senders:", self.costs.head(rows)),
                     ("Summary:", channel_rows),
                     ("Corridors with documented de-risking:", self.derisking),
                 ],
@@ -253,6 +280,15 @@ def _prior_sentence(brief: CrisisBrief) -> str:
         f"retrospective: it draws on events before and after the date ({after} of the "
         f"{brief.prior_events.height} are after {brief.date:%Y-%m-%d}), leaving out only "
         f"{brief.country}'s own within a year of it; it is not what was knowable at the time."
+        + (f" {_after_twelve(brief.horizon_months)}" if brief.horizon_months > 12 else "")
+    )
+
+
+def _after_twelve(horizon: int) -> str:
+    return (
+        f"No excess is assumed after month 12: the prior's twelve-month rise is spread over "
+        f"months 1-12, so months 13-{horizon} add nothing (the {horizon}-month excess is the "
+        "12-month one)."
     )
 
 
@@ -266,13 +302,16 @@ def _observed_sentence(brief: CrisisBrief) -> str:
     excess = float(obs["excess_usd"].sum())
     flagged = obs.filter(pl.col("flag"))["period"].dt.strftime("%Y-%m").to_list()
     prior_same = (
-        float(brief.response["excess_usd"].sum()) * obs.height / max(brief.horizon_months, 1)
+        float(brief.response["excess_usd"].sum())
+        * min(obs.height, 12)
+        / max(min(brief.horizon_months, 12), 1)
     )
     unscored = f" ({obs.height - scored} not scored)" if scored < obs.height else ""
+    prior_text = "unknown" if brief.baseline_inflow_usd is None else usd(prior_same)
     return (
         f"Recorded data since the crisis, {obs.height} months{unscored}: excess over the forecast "
-        f"baseline USD {excess / 1e6:,.0f}m (prior for the same months: USD "
-        f"{prior_same / 1e6:,.0f}m); flagged months: {', '.join(flagged) or 'none'}; highest "
+        f"baseline {usd(excess)} (prior for the same months: {prior_text}); flagged months: "
+        f"{', '.join(flagged) or 'none'}; highest "
         f"score {obs.select(pl.col('score').max()).item():.1f}."
     )
 
@@ -286,24 +325,99 @@ def _senders_sentence(brief: CrisisBrief) -> str:
         if brief.senders_method == "matrix"
         else f"an income-weighted estimate from the {brief.senders_edition} migrant stock"
     )
-    return f"Senders from {kind}. Low and high shares: " + (
+    unknown = (
+        " With no recorded inflow, the amounts are unknown: shares only."
+        if brief.baseline_inflow_usd is None
+        else ""
+    )
+    return f"Senders from {kind}.{unknown} Low and high shares: " + (
         "the range over the other editions of the matrix."
         if brief.senders_method == "matrix"
         else "the rule with income elasticity 0 and 0.4."
     )
 
 
-def _parse(country: str, date: Any, horizon: int) -> tuple[str, dt.date]:
+def _parse(country: str, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
+    """The country as ISO3, the date (numpy's datetime64 too), the horizon (numpy integers too)."""
     code = country_codes(country, "crisis_brief's country")[0]
+    if type(date).__name__ == "datetime64":  # numpy's, without importing numpy
+        date = str(date.astype("datetime64[D]"))
     try:
         when = as_date(date)
     except Exception as exc:
         msg = f"crisis_brief's date: {date!r} is not a date; give 'YYYY-MM-DD' or a datetime.date"
         raise ParameterError(msg) from exc
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= 24:
+    try:
+        months = None if type(horizon).__name__ in ("bool", "bool_") else operator.index(horizon)
+    except TypeError:
+        months = None
+    if months is None or not 1 <= months <= 24:
         msg = f"crisis_brief's horizon_months must be a whole number from 1 to 24, got {horizon!r}"
         raise ParameterError(msg)
-    return code, when
+    return code, when, months
+
+
+def _crisis_warning(code: str, when: dt.date, events: Source | None) -> str | None:
+    """A warning when the crisis is not a natural hazard, or no listed event matches it."""
+    prior_kind = (
+        "the prior is built from natural disasters only (earthquakes, floods, cyclones, volcanoes)"
+    )
+    if events is None:
+        return None
+    near = events.frame.filter(
+        pl.col("country").is_in([code, "ALL"])
+        & ((pl.col("start") - pl.lit(when)).dt.total_days().abs() <= EVENT_MATCH_DAYS)
+    )
+    if near.height == 0:
+        return (
+            f"Warning: no event of crisis_events.csv matches {code} within {EVENT_MATCH_DAYS} "
+            f"days of {when:%Y-%m-%d}; {prior_kind}: if this crisis is not one (a conflict, an "
+            "epidemic, an economic shock), the prior may not apply."
+        )
+    kinds = near.select(
+        "event_id",
+        "kind",
+        natural=pl.col("kind")
+        .str.to_lowercase()
+        .str.split("/")
+        .list.eval(pl.element().str.strip_chars().is_in(list(NATURAL_HAZARDS)))
+        .list.all(),
+    )
+    if kinds["natural"].any():
+        return None
+    first = kinds.row(0, named=True)
+    return (
+        f"Warning: this crisis ({first['event_id']}, {first['kind']}) is not a natural hazard; "
+        f"{prior_kind}: it may not apply. Read the prior as a reference, not an expectation."
+    )
+
+
+def _coverage(code: str, base: Baseline, knomad: Source) -> tuple[list[str], list[tuple[str, str]]]:
+    """Warnings and gap rows for a date outside the data and a stale baseline."""
+    warnings: list[str] = []
+    gaps: list[tuple[str, str]] = []
+    if base.out_of_sample and base.file_years is not None:
+        first, last = base.file_years
+        where = f"before {first}" if base.crisis_year < first else f"after {last}"
+        text = (
+            f"The date is out of sample: {base.crisis_year} is {where}, and the inflow table "
+            f"({knomad.source}, {knomad.vintage}) covers {first}-{last}. Inflows for years "
+            "outside it are unknown, not zero; every amount here is scaled from "
+            + (f"{base.year}." if base.year is not None else "nothing (no inflow at all).")
+        )
+        warnings.append(f"Warning: {text}")
+        gaps.append(("date out of sample", text))
+    if base.stale:
+        text = base.staleness()
+        warnings.append(f"Warning: {text[0].upper()}{text[1:]}.")
+        gaps.append(
+            (
+                "stale baseline",
+                f"inflow of {base.year}, {base.distance} years from the crisis "
+                f"({base.crisis_year}); KNOMAD records none for {code} nearer",
+            )
+        )
+    return warnings, gaps
 
 
 def crisis_brief(  # long: the five sections assembled in order, each a call
@@ -379,7 +493,7 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     >>> crisis_brief("SOM", "2017-03-01", charts=False).senders_edition
     2021
     """
-    code, when = _parse(country, date, horizon_months)
+    code, when, horizon_months = _parse(country, date, horizon_months)
     loaded = load_sources(sources)
     knomad, fts = required(loaded, "knomad_inflows"), required(loaded, "ocha_fts")
     responses = required(loaded, "disaster_responses")
@@ -389,6 +503,11 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         code, when.year, knomad, fts, loaded["population"], ledger
     )
     notes += context_notes
+    warnings, gaps = _coverage(code, base, knomad)
+    hazard = _crisis_warning(code, when, loaded["crisis_events"])
+    warnings += [hazard] if hazard else []
+    if horizon_months > 12:
+        notes.append(_after_twelve(horizon_months))
     who = senders_section(code, when.year, bilateral, stock, base, ledger, notes)
     pri = prior_response(code, when, horizon_months, responses, ledger)
     recorded = recorded_panel(monthly, flows, code)
@@ -399,9 +518,21 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     )
     if who is None:
         return _without_senders(
-            code, when, horizon_months, context, base, pri, obs, loaded, ledger, notes
+            code,
+            when,
+            horizon_months,
+            context,
+            base,
+            pri,
+            obs,
+            loaded,
+            ledger,
+            notes,
+            (warnings, gaps),
         )
     conc = who.graph.concentration()
+    if who.table["amount_usd"].is_null().all():  # the graph holds shares: no total in USD
+        conc = conc.with_columns(pl.lit(None, dtype=pl.Float64).alias("inflow_usd"))
     row = conc.row(0, named=True)
     ledger.add(
         "2 who sends",
@@ -410,6 +541,26 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         "index",
         who.source,
         "sum of squared shares (CorridorGraph.concentration)",
+        vintage=who.vintage,
+    )
+    ledger.add(
+        "2 who sends",
+        "total of the senders' amounts",
+        row["inflow_usd"],
+        "USD",
+        who.source,
+        "the matrix column's total (sum of its cells)"
+        if who.method == "matrix"
+        else "sum of the estimated amounts (the baseline inflow)",
+        vintage=who.vintage,
+    )
+    ledger.add(
+        "2 who sends",
+        f"top sender's share ({row['top_origin']})",
+        row["top_share"],
+        "share",
+        who.source,
+        "largest cell / column total (CorridorGraph.concentration)",
         vintage=who.vintage,
     )
     ledger.add(
@@ -425,13 +576,17 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     chan = channels_section(code, when, who, base, loaded, ledger, notes)
     prices = latest_prices(required(loaded, "rpw"), code, when)
     tornado = _tornado(who, base, pri, informal_swings(code, who, base, prices))
+    _tornado_ledger(tornado, who, responses, required(loaded, "rpw"), ledger)
     figures: list[tuple[str, Any]] = []
     if charts:
         figures = [
             ("context", context_chart(context, code, when.year)),
-            ("senders", senders_chart(who)),
-            ("response", response_chart(expected, horizon_months)),
         ]
+        if base.inflow_usd is not None:  # amounts unknown: no chart in USD
+            figures += [
+                ("senders", senders_chart(who)),
+                ("response", response_chart(expected, horizon_months)),
+            ]
         if obs is not None and obs.status is None:
             figures.append(("observed", observed_chart(obs, code, when)))
     return CrisisBrief(
@@ -455,12 +610,13 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         costs=chan.costs,
         derisking=chan.derisking,
         channels=chan.summary,
-        unknowns=_unknowns(code, context, who, chan, loaded, obs),
+        unknowns=_unknowns(code, context, who, chan, loaded, obs, base, gaps),
         tornado=tornado,
         vintages=_vintages(loaded, who, obs),
         provenance=ledger.table(),
         notes=tuple(notes),
         figures=tuple(figures),
+        warnings=tuple(warnings),
     )
 
 
@@ -475,7 +631,9 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
     loaded: dict[str, Source | None],
     ledger: Ledger,
     notes: list[str],
+    coverage: tuple[list[str], list[tuple[str, str]]],
 ) -> CrisisBrief:
+    warnings, gaps = coverage
     empty = pl.DataFrame(
         schema={
             "origin": pl.String,
@@ -489,7 +647,11 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
             "excess_high_usd": pl.Float64,
         }
     )
-    gap = pl.DataFrame({"what": ["senders"], "detail": ["no matrix column and no migrant stock"]})
+    gap = pl.DataFrame(
+        [*gaps, ("senders", "no matrix column and no migrant stock")],
+        schema=["what", "detail"],
+        orient="row",
+    )
     return CrisisBrief(
         country=code,
         date=when,
@@ -517,6 +679,7 @@ def _without_senders(  # noqa: PLR0917 (the sections computed before)
         provenance=ledger.table(),
         notes=tuple(notes),
         figures=(),
+        warnings=tuple(warnings),
     )
 
 
@@ -526,7 +689,10 @@ def _tornado(
     pri: Prior,
     informal: list[dict[str, object]],
 ) -> pl.DataFrame:
-    total = (base.inflow_usd or 0.0) * pri.fraction
+    # no recorded inflow: the swings in USD are unknown (null), not zero
+    known = base.inflow_usd is not None
+    inflow = base.inflow_usd or 0.0
+    total = inflow * pri.fraction
     top = who.table.row(0, named=True)
     rows: list[dict[str, object]] = [
         {
@@ -551,15 +717,43 @@ def _tornado(
             "low": pri.fraction,
             "high": 1.0,
             "at_low": total * pri.central,
-            "at_high": (base.inflow_usd or 0.0) * pri.central,
+            "at_high": inflow * pri.central,
         },
         *informal,
     ]
+    usd_cols = ["at_low", "at_high"]
     return (
         pl.DataFrame(rows, orient="row")
+        .with_columns(
+            pl.col(usd_cols).cast(pl.Float64),
+            pl.col("low", "high").cast(pl.Float64),
+        )
+        .with_columns(pl.when(pl.lit(known)).then(pl.col(usd_cols)).name.keep())
         .with_columns(swing=(pl.col("at_high") - pl.col("at_low")).abs())
-        .sort("swing", descending=True)
+        .sort("swing", descending=True, nulls_last=True)
     )
+
+
+def _tornado_ledger(
+    tornado: pl.DataFrame, who: Senders, responses: Source, rpw: Source, ledger: Ledger
+) -> None:
+    """Provenance rows for every number of the tornado, each under its real source."""
+    columns = {
+        "low": ("low setting", "setting", "the assumption's low setting"),
+        "high": ("high setting", "setting", "the assumption's high setting"),
+        "at_low": ("headline at low", "USD", "the headline at the low setting"),
+        "at_high": ("headline at high", "USD", "the headline at the high setting"),
+        "swing": ("swing", "USD", "|at high - at low|"),
+    }
+    kind = pl.col("assumption")
+    groups: list[tuple[pl.Expr, Source | None]] = [
+        (kind.str.starts_with("rise after"), responses),
+        (kind.str.contains("'s share"), who.source),
+        (kind.str.starts_with("timing"), None),
+        (kind.str.starts_with("informal ratio") | kind.str.starts_with("cost slope"), rpw),
+    ]
+    for where, source in groups:
+        ledger.add_frame("5 unknown", tornado.filter(where), pl.col("assumption"), columns, source)
 
 
 def _unknowns(  # noqa: PLR0917 (every section's gaps)
@@ -569,16 +763,38 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
     chan: Channels,
     loaded: dict[str, Source | None],
     obs: Observed | None,
+    base: Baseline,
+    gaps: list[tuple[str, str]],
 ) -> pl.DataFrame:
     unpriced = chan.costs.filter(pl.col("cost_pct").is_null())
-    missing_years = context.filter(pl.col("inflow_usd").is_null())["year"].to_list()
+    first, last = base.file_years or (0, 0)
+    missing = context.filter(pl.col("inflow_usd").is_null())["year"]
+    missing_years = [y for y in missing.to_list() if first <= y <= last]
+    beyond = [y for y in missing.to_list() if not first <= y <= last]
     rows = [
+        *gaps,
         (
             "senders without a price (RPW)",
             f"{unpriced.height} of {chan.costs.height}, "
             f"{100 * float(unpriced['share'].sum()):.1f}% of inflows",
         ),
         ("years without a recorded inflow (KNOMAD)", ", ".join(map(str, missing_years)) or "none"),
+        *(
+            [
+                (
+                    "years outside the inflow table",
+                    f"{', '.join(map(str, beyond))}: out of sample (the table covers "
+                    f"{first}-{last}), unknown, not zero",
+                )
+            ]
+            if beyond
+            else []
+        ),
+        *(
+            [("baseline inflow", "none: KNOMAD records no inflow in any year; amounts unknown")]
+            if base.inflow_usd is None
+            else []
+        ),
         (
             "senders",
             "a World Bank estimate (matrix), not records"

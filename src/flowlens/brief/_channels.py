@@ -10,6 +10,7 @@ from flowlens.brief._ledger import Ledger
 from flowlens.brief._sections import (
     SDG_AVERAGE_PCT,
     SDG_CORRIDOR_MAX_PCT,
+    SHOWN_ROWS,
     Baseline,
     Channels,
     Senders,
@@ -90,7 +91,7 @@ def channels(  # noqa: PLR0917  # long: four measures, each with its ledger rows
             rpw,
             "senders' shares of corridors costing over 5%, over priced corridors' shares",
         )
-        for row in priced.head(10).iter_rows(named=True):
+        for row in priced.head(SHOWN_ROWS).iter_rows(named=True):
             ledger.add(
                 "4 channels",
                 f"cost {row['origin']}->{country}",
@@ -100,15 +101,46 @@ def channels(  # noqa: PLR0917  # long: four measures, each with its ledger rows
                 f"RPW survey of {row['survey']:%Y-%m} (quarter start)"
                 + ("" if row["survey_before_date"] else ", the first after the date"),
             )
-        if not priced["survey_before_date"].all():
+        ledger.add_frame(
+            "4 channels",
+            priced.head(SHOWN_ROWS),
+            pl.concat_str(pl.col("origin"), pl.lit(f"->{country}")),
+            {"gap_to_3pct": ("gap to 3%", "pp", "RPW cost - 3 (SDG 10.c average)")},
+            rpw,
+        )
+        later = priced.filter(~pl.col("survey_before_date"))
+        if later.height:
+            first_survey = rpw.frame.select(pl.col("period").cast(pl.Date).min()).item()
+            why = (
+                f" (the survey starts in {first_survey:%Y})"
+                if first_survey is not None and date < first_survey
+                else ""
+            )
+            named = ", ".join(later.head(8)["origin"].to_list())
+            more = f" and {later.height - 8} more" if later.height > 8 else ""
             notes.append(
-                "Remittance Prices Worldwide has no survey before the date for some corridors "
-                "(it starts in 2011): their first survey after it stands in."
+                f"Remittance Prices Worldwide has no survey at or before {date:%Y-%m-%d} for "
+                f"the corridors from {named}{more}{why}: their first survey after the date "
+                "stands in."
             )
     else:
         notes.append(f"Remittance Prices Worldwide prices no corridor to {country}.")
-    summary["priced_share"] = float(priced["share"].sum()) if priced.height else 0.0
+    summary["priced_share"] = ledger.add(
+        "4 channels",
+        "share of inflows through priced corridors",
+        float(priced["share"].sum()) if priced.height else 0.0,
+        "share",
+        rpw,
+        "senders' shares of the corridors RPW prices",
+    )
     derisked = _derisking(country, costs, events, ledger)
+    ledger.add_frame(
+        "4 channels",
+        derisked,
+        pl.concat_str(pl.col("origin"), pl.lit(f"->{country}")),
+        {"share": ("share of a de-risked corridor", "share", "the sender's share (section 2)")},
+        events,
+    )
     summary["derisked_share"] = float(derisked["share"].sum()) if derisked.height else 0.0
     ledger.add(
         "4 channels",
@@ -119,7 +151,7 @@ def channels(  # noqa: PLR0917  # long: four measures, each with its ledger rows
         "senders' shares of corridors named by a non-placebo de-risking event "
         "(a null destination: every corridor from that sender)",
     )
-    summary |= _informal(country, senders, base, prices, ledger, notes)
+    summary |= _informal(country, senders, base, prices, ledger, notes, rpw)
     return Channels(costs, derisked, summary)
 
 
@@ -147,6 +179,7 @@ def _informal(  # noqa: PLR0917 (the section's state)
     prices: pl.DataFrame,
     ledger: Ledger,
     notes: list[str],
+    rpw: Source,
 ) -> dict[str, float | None]:
     from flowlens.informal import baseline_from_costs, estimate_informal
 
@@ -180,8 +213,9 @@ def _informal(  # noqa: PLR0917 (the section's state)
             f"informal share of all remittances ({q})",
             informal / (recorded + informal),
             "share",
-            None,
+            rpw,
             how,
+            vintage=f"{rpw.vintage}; senders: {senders.vintage}",
         )
     return out
 

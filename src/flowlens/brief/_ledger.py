@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -42,6 +43,56 @@ class Ledger:
             }
         )
         return value
+
+    def add_frame(
+        self,
+        section: str,
+        frame: pl.DataFrame,
+        key: pl.Expr,
+        columns: Mapping[str, tuple[str, str, str]],
+        source: Source | None,
+        *,
+        vintage: str | None = None,
+    ) -> None:
+        """Record every non-null number of ``columns`` in ``frame``, one row each.
+
+        ``key`` names the row (a year, a sender); ``columns`` maps a column to its
+        (label, unit, how): the number is called ``"<label> <key>"``.
+        """
+        present = [c for c in columns if c in frame.columns]
+        if not present or frame.height == 0:
+            return
+        labels = {c: columns[c][0] for c in present}
+        units = {c: columns[c][1] for c in present}
+        hows = {c: columns[c][2] for c in present}
+        long = (
+            frame.select(
+                key.cast(pl.String).alias("_key"), *(pl.col(c).cast(pl.Float64) for c in present)
+            )
+            .unpivot(index="_key", variable_name="_column", value_name="value")
+            .filter(pl.col("value").is_not_null())
+            .select(
+                pl.lit(section).alias("section"),
+                pl.concat_str(
+                    pl.col("_column").replace_strict(labels, return_dtype=pl.String),
+                    pl.col("_key"),
+                    separator=" ",
+                ).alias("number"),
+                "value",
+                pl.col("_column").replace_strict(units, return_dtype=pl.String).alias("unit"),
+                pl.lit(source.source if source is not None else "flowlens (assumption)").alias(
+                    "source"
+                ),
+                pl.lit(vintage or (source.vintage if source is not None else "-")).alias("vintage"),
+                pl.lit(source.file if source is not None else "-").alias("table"),
+                pl.concat_str(
+                    pl.col("_column").replace_strict(hows, return_dtype=pl.String),
+                    pl.col("_key"),
+                    separator=", ",
+                ).alias("how"),
+            )
+        )
+        self.rows.extend(long.to_dicts())
 
     def table(self) -> pl.DataFrame:
         """The provenance table, in the order the numbers were computed."""

@@ -24,21 +24,56 @@ figure{margin:.8rem 0}svg{max-width:100%;height:auto}
 """
 
 
+def amount(value: float) -> str:
+    """A USD amount in units that fit it: 4,532m, 3.2m, 850k, 420 (never a bare 0m).
+
+    Examples
+    --------
+    >>> from flowlens.brief._render import amount
+    >>> amount(4.532e9), amount(3.21e6), amount(4.2e5), amount(8.5e5), amount(-1.3e4), amount(420.0)
+    ('4,532m', '3.2m', '420k', '850k', '-13k', '420')
+    """
+    size = abs(value)
+    if size >= 1e7:
+        return f"{value / 1e6:,.0f}m"
+    if size >= 1e6:
+        return f"{value / 1e6:,.1f}m"
+    if size >= 1e3:
+        return f"{value / 1e3:,.0f}k"
+    return f"{value:,.0f}"
+
+
+def usd(value: float | None) -> str:
+    """``"USD 3.2m"``; ``"unknown"`` for a missing amount (never a zero)."""
+    return "unknown" if value is None else f"USD {amount(value)}"
+
+
 def fmt(value: object, column: str = "") -> str:  # noqa: PLR0911 (one form per kind)
-    """One cell as text: USD in millions, shares in percent, dates as ISO."""
+    """One cell as text: USD in adaptive units, shares in percent, dates as ISO."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         if column.endswith("_usd") or column in ("value_usd",):
-            return f"{value / 1e6:,.1f}m"
+            return amount(value)
         if column.startswith("share") or column in ("ratio_share",) or column.endswith("_share"):
             return f"{100 * value:.1f}%"
+        if column.endswith("_pct"):
+            return f"{value:.2f}%"
         if abs(value) >= 1e4:
             return f"{value:,.0f}"
         return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}"
     return str(value)
+
+
+def _cells(frame: pl.DataFrame, row: tuple[object, ...]) -> list[str]:
+    """A row's cells as text; a (measure, value) summary formats each value by its measure."""
+    if frame.columns[:2] == ["measure", "value"]:
+        measure = str(row[0])
+        kind = "share" if "share" in measure else measure
+        return [measure, fmt(row[1], kind), *(fmt(v) for v in row[2:])]
+    return [fmt(v, c) for c, v in zip(frame.columns, row, strict=True)]
 
 
 def _headers(frame: pl.DataFrame) -> list[str]:
@@ -46,15 +81,11 @@ def _headers(frame: pl.DataFrame) -> list[str]:
 
 
 def html_table(frame: pl.DataFrame, rows: int | None = 25) -> str:
-    """A polars table as an HTML table (escaped; USD in millions); every row when ``rows=None``."""
+    """A polars table as an HTML table (escaped; USD in adaptive units); every row when ``rows=None``."""
     rows = frame.height if rows is None else rows
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _headers(frame))
     body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(fmt(v, c))}</td>" for c, v in zip(frame.columns, row, strict=True)
-        )
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(frame, row)) + "</tr>"
         for row in frame.head(rows).iter_rows()
     )
     more = f"<p>({frame.height - rows} more rows)</p>" if frame.height > rows else ""
@@ -68,7 +99,7 @@ def markdown_table(frame: pl.DataFrame, rows: int | None = None) -> str:
     rows = frame.height if rows is None else rows
     lines = ["| " + " | ".join(_headers(frame)) + " |", "|" + "---|" * frame.width]
     for row in frame.head(rows).iter_rows():
-        cells = (fmt(v, c).replace("|", "/") for c, v in zip(frame.columns, row, strict=True))
+        cells = (cell.replace("|", "/") for cell in _cells(frame, row))
         lines.append("| " + " | ".join(cells) + " |")
     if frame.height > rows:
         lines.append(f"\n({frame.height - rows} more rows)")
@@ -96,6 +127,12 @@ def _p(text: str, cls: str = "") -> str:
     return f"<p{klass}>{html.escape(text)}</p>"
 
 
+def _klass(text: str) -> str:
+    if text.startswith("This is a prior"):
+        return "prior"
+    return "note" if text.startswith("Warning:") else ""
+
+
 def body_html(brief: Any, *, charts: bool = True, rows: int | None = 25) -> str:
     """The brief's content as HTML (what ``_repr_html_`` shows and ``to_html`` wraps).
 
@@ -108,8 +145,9 @@ def body_html(brief: Any, *, charts: bool = True, rows: int | None = 25) -> str:
         return f"<figure>{svg(fig, name)}</figure>" if fig is not None else ""
 
     parts = [f"<h1>{html.escape(brief.title)}</h1>", _p(brief.headline)]
+    parts += [_p(w, "note") for w in brief.warnings]
     for title, paragraphs, tables, names in brief.layout():
-        content = [_p(t, "prior" if t.startswith("This is a prior") else "") for t in paragraphs]
+        content = [_p(t, _klass(t)) for t in paragraphs]
         content += [
             (_p(caption) if caption else "") + html_table(frame, rows) for caption, frame in tables
         ]
@@ -133,10 +171,13 @@ def page_html(brief: Any) -> str:
 def markdown(brief: Any) -> str:
     """The brief as Markdown (tables as pipe tables; charts are in the HTML only)."""
     parts = [f"# {brief.title}", "", brief.headline, ""]
+    for warning in brief.warnings:
+        parts += [f"> **{warning}**", ""]
     for title, paragraphs, tables, _names in brief.layout():
         parts += [f"## {title}", ""]
         for text in paragraphs:
-            parts += [("> " if text.startswith("This is a prior") else "") + text, ""]
+            quoted = text.startswith(("This is a prior", "Warning:"))
+            parts += [("> " if quoted else "") + text, ""]
         for caption, frame in tables:
             if caption:
                 parts += [caption, ""]

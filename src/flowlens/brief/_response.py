@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from flowlens.brief._ledger import Ledger
-from flowlens.brief._sections import Baseline, Senders
+from flowlens.brief._sections import SHOWN_ROWS, Baseline, Senders
 from flowlens.brief._sources import Source
 from flowlens.errors import ParameterError
 
@@ -106,6 +106,20 @@ def prior(country: str, date: dt.date, horizon: int, responses: Source, ledger: 
         f"{PANDEMIC_FROM} (one per country-year; {country} within {EXCLUDE_WITHIN_YEARS} year "
         "of the crisis left out); retrospective: events before and after the date"
     )
+    ledger.add_frame(
+        "3 response",
+        frame,
+        pl.concat_str(pl.col("event_id"), pl.col("country"), separator=" "),
+        {
+            "abnormal_12m": (
+                "abnormal growth over 12 months",
+                "log points",
+                "log growth of annual inflows in the event's year and the next less the "
+                "pre-trend, weighted by the months after onset in each",
+            )
+        },
+        responses,
+    )
     for name, value, q in zip(
         ("low", "central", "high"), (low, central, high), PRIOR_QUANTILES, strict=True
     ):
@@ -124,7 +138,9 @@ def expected(
     senders: Senders, base: Baseline, pri: Prior, ledger: Ledger, country: str
 ) -> pl.DataFrame:
     """Expected excess inflow by sender over the horizon: share x baseline x rise x fraction."""
-    total = base.inflow_usd or 0.0
+    # no recorded inflow: every amount is unknown (null), never a zero
+    known = base.inflow_usd is not None
+    total = pl.lit(base.inflow_usd, dtype=pl.Float64)
     scale = total * pri.fraction
     table = senders.table.select(
         "origin",
@@ -148,39 +164,38 @@ def expected(
         f"baseline inflow ({base.year}) x prior rise x {pri.horizon_months}/12: the headline; "
         "its low and high are the prior's p10 and p90 (not a sum of each sender's extremes)"
     )
-    ledger.add(
-        "3 response",
-        f"expected excess, all senders, {pri.horizon_months} months",
-        scale * pri.central,
-        "USD",
-        senders.source,
-        total_how,
-    )
-    ledger.add(
-        "3 response",
-        f"expected excess, low, {pri.horizon_months} months",
-        scale * pri.low,
-        "USD",
-        senders.source,
-        total_how.replace("prior rise", "prior low (p10)"),
-    )
-    ledger.add(
-        "3 response",
-        f"expected excess, high, {pri.horizon_months} months",
-        scale * pri.high,
-        "USD",
-        senders.source,
-        total_how.replace("prior rise", "prior high (p90)"),
-    )
-    for row in table.head(10).iter_rows(named=True):
+    total_usd = base.inflow_usd * pri.fraction if known and base.inflow_usd else None
+    if not known:
+        total_how = "no recorded inflow (KNOMAD): unknown, not zero"
+        how = total_how
+    for name, value, label in (
+        ("all senders", pri.central, "prior rise"),
+        ("low", pri.low, "prior low (p10)"),
+        ("high", pri.high, "prior high (p90)"),
+    ):
         ledger.add(
             "3 response",
-            f"expected excess {row['origin']}->{country}",
-            row["excess_usd"],
+            f"expected excess, {name}, {pri.horizon_months} months",
+            None if total_usd is None else total_usd * value,
             "USD",
             senders.source,
-            how,
+            total_how.replace("prior rise", label),
         )
+    interval_how = (
+        how + "; low (high): the prior's p10 (p90) at the sender's lowest and highest share"
+    )
+    ledger.add_frame(
+        "3 response",
+        table.head(SHOWN_ROWS),
+        pl.concat_str(pl.col("origin"), pl.lit(f"->{country}")),
+        {
+            "annual_usd": ("annual inflow", "USD", f"share x baseline inflow ({base.year})"),
+            "excess_usd": ("expected excess", "USD", how),
+            "excess_low_usd": ("expected excess low", "USD", interval_how),
+            "excess_high_usd": ("expected excess high", "USD", interval_how),
+        },
+        senders.source,
+    )
     return table
 
 
@@ -265,6 +280,38 @@ def _refuse_not_monthly(series: pl.DataFrame, country: str) -> None:
         raise ParameterError(msg)
 
 
+def _normalised(panel: pl.DataFrame) -> pl.DataFrame:
+    """Destination (and origin) names or ISO2 codes as ISO3, as flowlens reads every country."""
+    from flowlens.reference import to_iso3
+
+    cols = [c for c in ("destination", "origin") if c in panel.columns]
+    return panel.with_columns(
+        to_iso3(pl.col(c)).fill_null(pl.col(c).cast(pl.String)).alias(c) for c in cols
+    )
+
+
+def _refuse_duplicates(rows: pl.DataFrame, country: str) -> None:
+    """Two rows for one month (and origin) would be summed silently: refuse, naming them."""
+    keys = [c for c in ("period", "destination", "origin") if c in rows.columns]
+    twice = rows.filter(pl.struct(keys).is_duplicated()).sort(keys)
+    if twice.height == 0:
+        return
+    named = twice.head(6).select(
+        pl.concat_str(
+            [pl.col(k).cast(pl.String).fill_null("-") for k in keys]
+            + [pl.col("amount_usd").cast(pl.String).fill_null("-")],
+            separator=" ",
+        )
+    )
+    listed = "; ".join(named.to_series().to_list())
+    msg = (
+        f"crisis_brief's monthly: the recorded series of {country} has {twice.height} rows "
+        f"sharing a ({', '.join(keys)}) with another ({listed}); one row a month (and "
+        "origin) is expected: drop the duplicates or sum them yourself if they are parts"
+    )
+    raise ParameterError(msg)
+
+
 def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame, Source] | None:
     """The recorded series of the country: from a file, a panel, an official table or transactions.
 
@@ -291,12 +338,10 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame
                 "destination, amount_usd) or an official file flowlens reads"
             )
             raise ParameterError(msg)
-    series = (
-        panel.filter(pl.col("destination").cast(pl.String) == country)
-        .group_by(pl.col("destination").cast(pl.String), "period")
-        .agg(pl.col("amount_usd").sum())
-        .sort("period")
-    )
+    panel = _normalised(panel)
+    mine = panel.filter(pl.col("destination") == country)
+    _refuse_duplicates(mine, country)
+    series = mine.group_by("destination", "period").agg(pl.col("amount_usd").sum()).sort("period")
     if series.height == 0:
         found = panel["destination"].cast(pl.String).unique().drop_nulls().sort().to_list()
         msg = (
@@ -332,6 +377,20 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
     )
     episodes = surge_episodes(result)
     episodes = episodes.filter(pl.col("end") >= start) if episodes.height else episodes
+    ledger.add_frame(
+        "3 response",
+        episodes,
+        pl.col("start").cast(pl.String),
+        {
+            "n_periods": ("episode months", "months", "flowlens.surge_episodes"),
+            "peak_score": ("episode peak score", "score", "flowlens.surge_episodes"),
+            "observed_usd": ("episode observed", "USD", "flowlens.surge_episodes"),
+            "baseline_usd": ("episode baseline", "USD", "flowlens.surge_episodes"),
+            "excess_usd": ("episode excess", "USD", "flowlens.surge_episodes"),
+            "uplift": ("episode uplift", "share", "flowlens.surge_episodes: excess / baseline"),
+        },
+        source,
+    )
     status = _status(series, months, start, result.min_periods)
     how = "flowlens.detect_surges (forecast method, by destination) on the recorded series"
     for row in months.iter_rows(named=True):
@@ -342,6 +401,14 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
             "USD",
             source,
             "recorded value",
+        )
+        ledger.add(
+            "3 response",
+            f"forecast baseline {row['period']:%Y-%m}",
+            row["baseline_usd"],
+            "USD",
+            source,
+            how + ": the forecast for the month",
         )
         ledger.add("3 response", f"score {row['period']:%Y-%m}", row["score"], "score", source, how)
         ledger.add(

@@ -11,6 +11,9 @@ from flowlens.brief._ledger import Ledger
 from flowlens.brief._sources import Source
 from flowlens.graph import CorridorGraph
 
+SHOWN_ROWS = 15
+"""Rows of the senders', response and cost tables a brief shows (each has provenance rows)."""
+
 CONTEXT_YEARS_BEFORE = 5
 """How many years before the crisis the context table shows (and the trend spans)."""
 
@@ -26,13 +29,50 @@ matrix; 0 is migrants alone; 0.4 doubles the weight on host income. The range of
 shares over the three is the estimate's stated uncertainty (an assumption)."""
 
 
+STALE_AFTER_YEARS = 1
+"""A baseline further than this many years from the crisis year is called stale (noted)."""
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """The annual inflow the brief scales everything by: the year before the crisis if recorded."""
+    """The annual inflow the brief scales everything by: the year before the crisis if recorded.
+
+    ``crisis_year`` is the year of the date; ``file_years`` the first and last year
+    the inflow table covers (for any country): a crisis outside them is out of sample.
+    """
 
     year: int | None
     inflow_usd: float | None
     note: str
+    crisis_year: int = 0
+    file_years: tuple[int, int] | None = None
+
+    @property
+    def distance(self) -> int | None:
+        """Years between the baseline and the crisis (None without a baseline)."""
+        return None if self.year is None else abs(self.crisis_year - self.year)
+
+    @property
+    def stale(self) -> bool:
+        """Whether the baseline is further from the crisis than :data:`STALE_AFTER_YEARS`."""
+        return self.distance is not None and self.distance > STALE_AFTER_YEARS
+
+    @property
+    def out_of_sample(self) -> bool:
+        """Whether the crisis year is outside the years the inflow table covers."""
+        if self.file_years is None:
+            return False
+        return not self.file_years[0] <= self.crisis_year <= self.file_years[1]
+
+    def staleness(self) -> str:
+        """The baseline's year and its distance from the crisis, as a clause ('' when near)."""
+        if not self.stale or self.year is None:
+            return ""
+        when = "before" if self.year < self.crisis_year else "after"
+        return (
+            f"the baseline is the inflow of {self.year}, {self.distance} years {when} the "
+            f"crisis ({self.crisis_year}): stale, the level at the crisis may differ a lot"
+        )
 
 
 def context(  # noqa: PLR0917  # long: section 1's table and its ledger rows
@@ -67,60 +107,119 @@ def context(  # noqa: PLR0917  # long: section 1's table and its ledger rows
         )
     else:
         notes.append("No population table was given: remittances per capita are left out.")
-    base = _baseline(country, year, inflows, knomad, ledger)
-    recorded = table.filter(pl.col("inflow_usd").is_not_null())
-    missing = table.filter(pl.col("inflow_usd").is_null() & (pl.col("year") <= year))["year"]
-    if missing.len():
-        notes.append(
-            f"KNOMAD records no inflow for {country} in {', '.join(map(str, missing.to_list()))} "
-            "(a zero in its file means missing)."
-        )
-    for row in recorded.iter_rows(named=True):
-        ledger.add(
-            "1 context",
-            f"inflow {row['year']}",
-            row["inflow_usd"],
-            "USD",
-            knomad,
-            f"KNOMAD annual inflows, {country}, {row['year']}",
-        )
-        if row["total_funding_usd"] is not None:
-            ledger.add(
-                "1 context",
-                f"humanitarian funding {row['year']}",
-                row["total_funding_usd"],
-                "USD",
-                fts,
-                f"FTS total funding (inside and outside appeals), {country}, {row['year']}",
-            )
-            ledger.add(
-                "1 context",
-                f"inflow / humanitarian funding {row['year']}",
-                row["ratio"],
-                "ratio",
-                knomad,
-                "inflow / FTS total funding of the same year",
-                vintage=f"{knomad.vintage}; FTS",
-            )
+    span = file_years(knomad)
+    base = _baseline(country, year, inflows, knomad, ledger, span)
+    notes += _missing_years(country, year, table, knomad, span)
+    _context_ledger(country, table, knomad, fts, population, ledger)
     _trend(country, year, table, knomad, ledger)
-    if population is not None and base.year is not None:
-        at_base = table.filter(pl.col("year") == base.year)
-        if at_base.height and at_base["population"][0] is not None:
-            ledger.add(
-                "1 context",
-                f"inflow per capita {base.year}",
-                at_base["inflow_per_capita_usd"][0],
-                "USD per person",
-                population,
-                f"inflow {base.year} / population {base.year}",
-            )
     if funding.height == 0:
         notes.append(f"OCHA FTS records no humanitarian plan or funding for {country}.")
     return table, base, notes
 
 
-def _baseline(
-    country: str, year: int, inflows: pl.DataFrame, knomad: Source, ledger: Ledger
+def file_years(knomad: Source) -> tuple[int, int] | None:
+    """The first and last year the inflow table covers, for any country (None if empty)."""
+    years = knomad.frame.select(
+        pl.col("year").cast(pl.Int64).min().alias("first"),
+        pl.col("year").cast(pl.Int64).max().alias("last"),
+    ).row(0)
+    return None if years[0] is None else (int(years[0]), int(years[1]))
+
+
+def _missing_years(
+    country: str, year: int, table: pl.DataFrame, knomad: Source, span: tuple[int, int] | None
+) -> list[str]:
+    """Years up to the crisis without an inflow: missing in the file, or beyond its years."""
+    notes: list[str] = []
+    missing = table.filter(pl.col("inflow_usd").is_null() & (pl.col("year") <= year))["year"]
+    first, last = span if span is not None else (year + 1, year)
+    inside = [y for y in missing.to_list() if first <= y <= last]
+    outside = [y for y in missing.to_list() if not first <= y <= last]
+    if inside:
+        notes.append(
+            f"KNOMAD records no inflow for {country} in {', '.join(map(str, inside))} "
+            "(a zero in its file means missing)."
+        )
+    if outside:
+        notes.append(
+            f"{', '.join(map(str, outside))}: out of sample, not in the inflow table at all "
+            f"({knomad.source}, {knomad.vintage}, covers {first}-{last}); those years are "
+            "unknown, not zero."
+        )
+    return notes
+
+
+def _context_ledger(  # noqa: PLR0917 (the section's tables)
+    country: str,
+    table: pl.DataFrame,
+    knomad: Source,
+    fts: Source,
+    population: Source | None,
+    ledger: Ledger,
+) -> None:
+    """A provenance row for every number of the context table."""
+    key = pl.col("year").cast(pl.String)
+    ledger.add_frame(
+        "1 context",
+        table,
+        key,
+        {"inflow_usd": ("inflow", "USD", f"KNOMAD annual inflows, {country}")},
+        knomad,
+    )
+    fts_how = f"FTS, {country}: "
+    ledger.add_frame(
+        "1 context",
+        table,
+        key,
+        {
+            "requirements_usd": ("humanitarian requirements", "USD", fts_how + "requirements"),
+            "funding_usd": ("humanitarian funding in appeals", "USD", fts_how + "funding"),
+            "total_funding_usd": (
+                "humanitarian funding",
+                "USD",
+                fts_how + "total funding (inside and outside appeals)",
+            ),
+        },
+        fts,
+    )
+    ledger.add_frame(
+        "1 context",
+        table,
+        key,
+        {
+            "ratio": (
+                "inflow / humanitarian funding",
+                "ratio",
+                "inflow / FTS total funding of the same year",
+            )
+        },
+        knomad,
+        vintage=f"{knomad.vintage}; FTS",
+    )
+    if population is not None:
+        ledger.add_frame(
+            "1 context",
+            table,
+            key,
+            {
+                "population": ("population", "persons", f"population, {country}"),
+                "inflow_per_capita_usd": (
+                    "inflow per capita",
+                    "USD per person",
+                    "KNOMAD inflow / population of the same year",
+                ),
+            },
+            population,
+        )
+
+
+def _baseline(  # noqa: PLR0917 (the table, its span and the ledger)
+    country: str,
+    year: int,
+    inflows: pl.DataFrame,
+    knomad: Source,
+    ledger: Ledger,
+    span: tuple[int, int] | None,
 ) -> Baseline:
     known = inflows.filter(pl.col("inflow_usd").is_not_null() & (pl.col("inflow_usd") > 0))
     before = known.filter(pl.col("year") < year).sort("year")
@@ -135,9 +234,12 @@ def _baseline(
             f"{y}, stands in (an assumption: the level may differ)"
         )
     else:
-        return Baseline(None, None, f"KNOMAD records no inflow to {country} in any year")
+        note = f"KNOMAD records no inflow to {country} in any year: amounts are unknown"
+        return Baseline(None, None, note, year, span)
+    if abs(year - y) > STALE_AFTER_YEARS:
+        note += f" ({abs(year - y)} years from the crisis: stale)"
     ledger.add("1 context", f"baseline inflow ({y})", v, "USD", knomad, note)
-    return Baseline(y, v, note)
+    return Baseline(y, v, note, year, span)
 
 
 def _trend(country: str, year: int, table: pl.DataFrame, knomad: Source, ledger: Ledger) -> None:
@@ -240,23 +342,37 @@ def senders(  # noqa: PLR0917  # long: the choice of edition, the fallback and t
             f"income-weighted estimate (flowlens.estimate_bilateral, stock_income) from the "
             f"{edition} migrant stock ({vintage}); low/high: income elasticity 0 and 0.4"
         )
+        # amounts unknown (no recorded inflow): the graph carries the shares, for concentration
         edges = table.select(
             pl.lit(edition).alias("year"),
             "origin",
             pl.lit(country).alias("destination"),
-            "amount_usd",
+            pl.coalesce("amount_usd", "share").alias("amount_usd"),
         )
         result = Senders(table, _graph(edges, edition), "estimate", edition, vintage, stock)
-    for row in result.table.head(10).iter_rows(named=True):
-        ledger.add(
-            "2 who sends",
-            f"share {row['origin']}",
-            row["share"],
-            "share",
-            result.source,
-            how,
-            vintage=vintage,
-        )
+    amount_how = (
+        f"{chosen} bilateral matrix ({vintage}), the cell"
+        if result.method == "matrix"
+        else "share x baseline inflow (null: no recorded inflow, the amount is unknown)"
+    )
+    range_how = (
+        "the lowest (highest) share over the matrix editions"
+        if result.method == "matrix"
+        else "the lowest (highest) share over the rule's income elasticities 0, 0.2, 0.4"
+    )
+    ledger.add_frame(
+        "2 who sends",
+        result.table.head(SHOWN_ROWS),
+        pl.col("origin"),
+        {
+            "share": ("share", "share", how),
+            "share_low": ("share low", "share", range_how),
+            "share_high": ("share high", "share", range_how),
+            "amount_usd": ("amount", "USD", amount_how),
+        },
+        result.source,
+        vintage=vintage,
+    )
     return result
 
 
@@ -289,7 +405,11 @@ def _estimate(
     cells = migrants.filter(pl.col("year") == edition).select(
         pl.lit(dt.date(edition, 1, 1)).alias("period"), "origin", "destination", "migrants"
     )
+    # without a recorded inflow the rule still gives shares; amounts stay unknown (null)
     total = base.inflow_usd if base.inflow_usd is not None else 1.0
+    amount = pl.col(f"s{ESTIMATE_ELASTICITIES[1]}") * total
+    if base.inflow_usd is None:
+        amount = pl.lit(None, dtype=pl.Float64)
     totals = pl.DataFrame({"destination": [country], "amount_usd": [total]})
     shares = []
     for elasticity in ESTIMATE_ELASTICITIES:
@@ -308,12 +428,12 @@ def _estimate(
     cols = [f"s{e}" for e in ESTIMATE_ELASTICITIES]
     table = table.select(
         "origin",
-        (pl.col(cols[1]) * total).alias("amount_usd"),
+        amount.alias("amount_usd"),
         pl.col(cols[1]).alias("share"),
         pl.min_horizontal(cols).alias("share_low"),
         pl.max_horizontal(cols).alias("share_high"),
         pl.lit("estimate").alias("method"),
-    ).sort("amount_usd", "origin", descending=[True, False])
+    ).sort("share", "origin", descending=[True, False])
     notes.append(
         f"Senders to {country} are estimated, not taken from a matrix: the {edition} migrant "
         f"stock allocates the inflow by flowlens.estimate_bilateral's income-weighted rule; "
