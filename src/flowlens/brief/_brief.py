@@ -446,7 +446,8 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     country
         The receiving country: ISO3, ISO2 or a name.
     date
-        The crisis onset (``"YYYY-MM-DD"`` or a date).
+        The crisis onset (``"YYYY-MM-DD"``, a date or a ``numpy.datetime64``). A date
+        outside the inflow table's years is built but called out of sample.
     flows
         Recorded transactions of the country's inflows (anything
         :func:`flowlens.load_flows` reads): summed by month and scored.
@@ -461,7 +462,9 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         a list of paths (matrices) or a table. ``population`` (a WDI download) adds
         remittances per capita.
     horizon_months
-        The months after ``date`` the response covers (1 to 24; default 6).
+        The months after ``date`` the response covers (1 to 24; default 6; a numpy
+        integer too). The prior is a twelve-month rise: no excess is assumed after
+        month 12, and a horizon over 12 says so.
     charts
         Draw the charts (matplotlib); False for tables only.
 

@@ -81,7 +81,10 @@ def add_brief_command(sub: Any, *, epilog: str, force_help: str) -> None:
         "a corridor panel as .parquet or .csv (period, destination, amount_usd)",
     )
     brief.add_argument(
-        "--horizon", type=int, default=6, help="months after the date (1-24, default 6)"
+        "--horizon",
+        type=int,
+        default=6,
+        help="months after the date (1-24, default 6; no excess is assumed after month 12)",
     )
     brief.add_argument("--out", required=True, help="output .html (self-contained) or .md")
     brief.add_argument("--force", action="store_true", help=force_help)
