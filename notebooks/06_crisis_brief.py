@@ -77,6 +77,7 @@ nepal.tornado.select("assumption", "low", "high", "at_low", "at_high")
 # %%
 mexico = crisis_brief("MEX", "2020-03-11", monthly=BANXICO)
 print(mexico.headline)
+print(*mexico.warnings, sep="\n")  # the pandemic is not a natural hazard: the prior may not apply
 mexico.observed
 
 # %%
@@ -92,6 +93,20 @@ somalia = crisis_brief("SOM", "2017-03-01", charts=False)
 for note in somalia.notes:
     print("-", note)
 somalia.senders.head(5).select("origin", "share", "method")
+
+# %% [markdown]
+# ## What the data cannot say, said plainly
+#
+# Syria, February 2023: KNOMAD's table ends in 2022 and records nothing for Syria after
+# 2010. The brief is built, but it says the date is out of sample and the baseline is
+# thirteen years old; North Korea has no recorded inflow at all, so its amounts are
+# unknown, not zero.
+
+# %%
+syria = crisis_brief("SYR", "2023-02-06", charts=False)
+print(syria.headline)
+print(*syria.warnings, sep="\n")
+print(crisis_brief("PRK", "2015-06-01", charts=False).headline)
 
 # %% [markdown]
 # ## One file to share
