@@ -406,7 +406,9 @@ def test_exposure_ranks_receivers_by_what_they_lose() -> None:
 def test_sampling_noise_widens_one_period_not_the_year() -> None:
     panel = one_corridor(1000.0).with_columns(n_transfers=pl.lit(100))
     baseline = flat_baseline(panel, ratio=0.5)
-    result = estimate_informal(panel, None, baseline=baseline, draws=4000, seed=2)
+    result = estimate_informal(
+        panel, None, baseline=baseline, draws=4000, seed=2, interval="conditional"
+    )
     sd = 1.28062 * np.sqrt(1 / 50 + 1 / 100)  # SUM_CV x sqrt(1 / n_informal + 1 / n_formal)
     cell = result.corridors.row(0, named=True)
     width = np.log(cell["informal_p95"] / cell["informal_p5"]) / (2 * 1.6449)

@@ -49,13 +49,19 @@ def test_without_counts_or_flow_nothing_is_drawn() -> None:
 
 
 def test_premium_interval_of_a_small_corridor_holds_the_recorded_flow() -> None:
-    """A premium of 10 points at beta 0.03 and R 0.5 moves 10.45% of the flow by hand
+    """Given the recorded transfers (``interval="conditional"``): a premium of 10 points
+    at beta 0.03 and R 0.5 moves 10.45% of the flow by hand
     (1 - 1.5 / (1 + 0.5 e^0.3)). With 5 transfers a month no transfer moves in
     0.8955^5 = 58% of the draws: the median and p95 are the recorded flow itself.
     With 5,000 a month (522 expected to move) the interval is about +-1.645 x 5.3% of
     the moved flow; without counts it has no width."""
     moved = 100 * (1 - 1.5 / (1 + 0.5 * math.exp(0.3)))
-    run = {"baseline": baseline(0.5), "drivers": drivers(), "premium_response": Fixed(0.03)}
+    run = {
+        "baseline": baseline(0.5),
+        "drivers": drivers(),
+        "premium_response": Fixed(0.03),
+        "interval": "conditional",
+    }
     rows = {}
     for n in (None, 5, 5000):
         frame = panel() if n is None else panel().with_columns(n_transfers=n)

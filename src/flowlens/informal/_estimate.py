@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 QUANTITIES = ("formal", "informal", "lost", "total")
 QUANTILES = (0.05, 0.5, 0.95)
+INTERVALS = ("predictive", "conditional")
 DRIVER_COLUMNS = (fs.DESTINATION, fs.PERIOD, "premium_pct")
 DEFAULT_COST_PCT = 7.0
 """Cost of formal transfer (percent) where the panel and the baseline give none: about
@@ -146,6 +148,9 @@ class InformalEstimate:
         the panel took it); None without drivers.
     premium_response
         The prior of the premium response (beta) the drivers were applied with.
+    interval
+        ``"predictive"`` or ``"conditional"``: what the intervals are for (see
+        :func:`estimate_informal`).
 
     Examples
     --------
@@ -175,6 +180,7 @@ class InformalEstimate:
     samples: pl.DataFrame | None = None
     drivers: pl.DataFrame | None = None
     premium_response: Prior = PREMIUM_RESPONSE_DEFAULT
+    interval: str = "predictive"
 
     def _repr_html_(self) -> str:
         from flowlens._display import card
@@ -213,6 +219,7 @@ class _Cells:
     keys: pl.DataFrame  # origin, destination (+ flow_type), period
     formal: F64
     exposed: dict[tuple[str, ...], F64]  # share of the flow in the given channels, per set
+    exposed_sd: dict[tuple[str, ...], F64]  # its sampling spread (logit scale; 0: known)
     corridor: I64  # corridor index into the baseline arrays
     cell_key: U64  # the cell's random-stream key: its corridor and period start
     group: I64  # (destination, period) group index
@@ -284,6 +291,7 @@ def estimate_informal(
     premium_response: float | Prior = PREMIUM_RESPONSE_DEFAULT,
     quantiles: Sequence[float] = QUANTILES,
     keep_draws: bool = False,
+    interval: str = "predictive",
 ) -> InformalEstimate:  # long: the public entry point, its settings checked and passed on
     """Formal, informal and lost flow per corridor and period under de-risking scenarios, with intervals.
 
@@ -352,6 +360,23 @@ def estimate_informal(
     keep_draws
         Keep the draws per scenario, receiving country and period
         (``InformalEstimate.samples``, a long table: ``draws`` rows per country-period).
+    interval
+        What a corridor-period's interval is for, where the panel has ``n_transfers``
+        (without counts the two are the same: the parameters' uncertainty alone).
+
+        - ``"predictive"`` (the default): the flows that period will carry under the
+          scenario, a fresh realisation: the recorded flow is one draw of the
+          corridor's expected flow (relative variance SUM_CV^2 / n, an assumption:
+          AMOUNT_CV = 0.8, ``flowlens.surge``), and the period under the scenario is
+          another, its formal and informal flow each a fresh sum of about n times
+          their flow per unit of recorded flow (Poisson count, lognormal amounts). The
+          ``total`` is then that draw's formal + informal + lost, and differs between
+          scenarios.
+        - ``"conditional"``: given the transfers recorded in that period, which of them
+          would have changed channel: the formal flow moves only by the transfers that
+          switch (binomial or Poisson counts), the ``total`` is the counterfactual
+          (the same for every scenario), and the informal flow keeps the sampling
+          noise of its own sum.
 
     Returns
     -------
@@ -396,6 +421,12 @@ def estimate_informal(
     """
     check_draws(draws, seed)
     check_count(threads, "threads", 1)
+    if interval not in INTERVALS:
+        msg = (
+            f"interval must be one of {INTERVALS} (a fresh period's flows, or what the "
+            f"recorded transfers would have done), got {interval!r}"
+        )
+        raise ParameterError(msg)
     probs = checked_quantiles(quantiles)
     response = in_range(as_prior(premium_response, "premium_response"), "premium_response", 0.0)
     scenarios = _scenarios(scenario)
@@ -421,7 +452,9 @@ def estimate_informal(
         else:
             from tqdm.auto import tqdm
         bar = tqdm(scenarios, desc=f"{draws:,} draws", unit="scenario")
-    run = _Run(draws, seed, z_shared, threads, probs, response, keep_draws)
+    run = _Run(
+        draws, seed, z_shared, threads, probs, response, keep_draws, interval == "predictive"
+    )
     for scenario_ in bar:  # scenarios are few; each is one vectorised pass over every cell
         frames.append(_one_scenario(scenario_, cells, run))
     corridors, by_destination, by_scenario, summary, samples = (
@@ -447,6 +480,7 @@ def estimate_informal(
         samples=samples if keep_draws else None,
         drivers=used_drivers,
         premium_response=response,
+        interval=interval,
     )
 
 
@@ -507,6 +541,7 @@ class _Run:
     probs: F64
     premium_response: Prior
     keep_draws: bool
+    predictive: bool = True
 
 
 def _one_scenario(
@@ -524,6 +559,8 @@ def _one_scenario(
         threads=run.threads,
         probs=run.probs,
         informal_side=scenario.formalises,
+        share=(cells.exposed[scenario.channels], cells.exposed_sd[scenario.channels]),
+        predictive=run.predictive,
     )
     label = pl.lit(scenario.name).alias("scenario")
     corridors = cells.keys.with_columns(label, recorded_formal_usd=pl.Series(cells.formal)).hstack(
@@ -697,7 +734,9 @@ def _aggregate(
         cost = 100.0 * pl.col(fs.COST_RATIO).cast(pl.Float64)
         aggs.append(cost.sort().mean().alias("_cost"))
     if sampling_noise and fs.N_TRANSFERS in frame.columns:
-        aggs.append(total(pl.col(fs.N_TRANSFERS).cast(pl.Float64), formal_rows).alias("_n_formal"))
+        count = pl.col(fs.N_TRANSFERS).cast(pl.Float64)
+        aggs.append(total(count, formal_rows).alias("_n_formal"))
+        aggs.append(total(count, informal_rows).alias("_n_inf"))
     grouped = (
         frame.filter(pl.col(spec.value).is_not_null())
         .group_by(
@@ -800,13 +839,19 @@ def _cells_of(
     ratio = base["informal_ratio"].to_numpy()
     corridor = joined["_corridor"].cast(pl.Int64).to_numpy()
     corridor_key = corridor_keys(base[fs.ORIGIN], base[fs.DESTINATION])
+    shares = {
+        channels: (
+            pooled_share(joined, f"_exposed{i}", every)
+            if set(channels) & set(fs.INFORMAL_CHANNELS)
+            else (_exposed_share(joined, f"_exposed{i}", channels), np.zeros(joined.height))
+        )
+        for i, channels in enumerate(channel_sets)
+    }
     return _Cells(
         keys=joined.select(fs.ORIGIN, fs.DESTINATION, fs.PERIOD),
         formal=joined["_formal"].to_numpy().astype(np.float64),
-        exposed={
-            channels: _exposed_share(joined, f"_exposed{i}", channels)
-            for i, channels in enumerate(channel_sets)
-        },
+        exposed={channels: shares[channels][0] for channels in channel_sets},
+        exposed_sd={channels: shares[channels][1] for channels in channel_sets},
         corridor=corridor,
         cell_key=cell_keys(corridor_key[corridor], starts.astype(np.int64)),
         group=joined["_group"].cast(pl.Int64).to_numpy(),
@@ -847,6 +892,101 @@ def _exposed_share(joined: pl.DataFrame, column: str, channels: tuple[str, ...])
     with np.errstate(divide="ignore", invalid="ignore"):
         share: F64 = np.where(side > 0, exposed / side, 1.0 if informal else 0.0)
     return share
+
+
+POOL_PERIODS = 6
+"""Periods either side of a period whose informal flow is pooled, with the period's own,
+for the share of informal flow in a formalisation scenario's channels (13 periods: a
+year around a month). A channel share recorded in one month of a small corridor is
+often 0 or 1 by chance; the pool is what the share is, around that month (an
+assumption: shares drift slowly)."""
+SHARE_PRIOR_TRANSFERS = 20.0
+"""Weight, in informal transfers, of the receiving country's pooled share in a
+corridor's: a corridor with n informal transfers in its pool takes
+(n s_corridor + 20 s_country) / (n + 20) (a beta-binomial shrinkage; 20 an assumption:
+a corridor's own share counts for half once it has 20 transfers)."""
+
+
+def pooled_share(
+    joined: pl.DataFrame, column: str, every: str
+) -> tuple[F64, F64]:  # long: two pools, the shrinkage and its spread
+    """Share of each cell's informal flow in a formalisation's channels, pooled, with its spread.
+
+    Per corridor, the informal flow in the channels (``column``) and in all informal
+    channels (``_inf``) are summed over ``POOL_PERIODS`` periods either side of the
+    cell's period; the receiving country's share over the same window is the prior
+    it is shrunk to, with ``SHARE_PRIOR_TRANSFERS`` (beta-binomial, the corridor's
+    informal transfers ``_n_inf`` its weight). The spread is the beta posterior's,
+    on the logit scale: 1 / sqrt((n + m + 1) s (1 - s)). Without transfer counts the
+    pooled value share is taken as known (spread 0); a corridor without informal
+    flow in its window takes the country's share, and a country without any takes 1
+    (all of the informal flow, as for a cell without channel rows).
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> from flowlens.informal._estimate import pooled_share
+    >>> months = pl.date_range(dt.date(2015, 1, 1), dt.date(2015, 4, 1), "1mo", eager=True)
+    >>> cells = pl.DataFrame({"origin": "USA", "destination": "SOM", "period": months,
+    ...     "_inf": [10.0, 10.0, 10.0, 10.0], "_cash": [0.0, 10.0, 0.0, 0.0]})
+    >>> share, spread = pooled_share(cells, "_cash", "1mo")
+    >>> share.tolist(), spread.tolist()
+    ([0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.0, 0.0])
+    """
+    match = re.fullmatch(r"(\d+)(\D+)", every)
+    if match is None:
+        msg = f"freq {every!r} must be a count and a unit, such as '1mo' or '1q'"
+        raise ParameterError(msg)
+    step, unit = int(match[1]), match[2]
+    span = f"{(2 * POOL_PERIODS + 1) * step}{unit}"
+    offset = f"-{(POOL_PERIODS + 1) * step}{unit}"  # the window (t - 7, t + 6]: t - 6 .. t + 6
+    counted = "_n_inf" in joined.columns
+    values = [column, "_inf", *(["_n_inf"] if counted else [])]
+    cells = joined.select(
+        fs.ORIGIN, fs.DESTINATION, fs.PERIOD, *[pl.col(v).fill_null(0.0) for v in values]
+    ).with_row_index("_row")
+    corridor = (
+        cells.sort(fs.ORIGIN, fs.DESTINATION, fs.PERIOD)
+        .rolling(fs.PERIOD, period=span, offset=offset, group_by=[fs.ORIGIN, fs.DESTINATION])
+        .agg(pl.col("_row").last(), *[pl.col(v).sum().alias(f"_pool{v}") for v in values])
+    )
+    country = (
+        cells.group_by(fs.DESTINATION, fs.PERIOD)
+        .agg(pl.col(column, "_inf").sum())
+        .sort(fs.DESTINATION, fs.PERIOD)
+        .rolling(fs.PERIOD, period=span, offset=offset, group_by=fs.DESTINATION)
+        .agg(country=pl.col(column).sum() / pl.col("_inf").sum())
+    )
+    pooled = (
+        corridor.join(country, on=[fs.DESTINATION, fs.PERIOD], how="left")
+        .sort("_row")
+        .with_columns(
+            own=pl.when(pl.col("_pool_inf") > 0).then(
+                pl.col(f"_pool{column}") / pl.col("_pool_inf")
+            ),
+            country=pl.col("country").fill_nan(None),
+        )
+    )
+    if counted:
+        n = pl.col("_pool_n_inf")
+        prior = pl.coalesce("country", "own")
+        a = n * pl.col("own").fill_null(0.0) + SHARE_PRIOR_TRANSFERS * prior
+        weight = n + SHARE_PRIOR_TRANSFERS
+        share = pl.coalesce(a / weight, pl.lit(1.0))
+        inner = (share > 0) & (share < 1)
+        spread = (
+            pl.when(inner & pl.col("country").is_not_null())
+            .then(1.0 / (share * (1.0 - share) * (weight + 1.0)).sqrt())
+            .otherwise(0.0)
+        )
+    else:
+        share = pl.coalesce("own", "country", pl.lit(1.0))
+        spread = pl.lit(0.0)
+    out = pooled.select(share=share, spread=spread)
+    return (
+        out["share"].to_numpy().astype(np.float64),
+        out["spread"].to_numpy().astype(np.float64),
+    )
 
 
 def _join_drivers(
@@ -1033,9 +1173,17 @@ def _simulate(
     probs: F64 | None = None,
     informal_side: bool = False,
     compiled: bool = True,
+    share: tuple[F64, F64] | None = None,
+    predictive: bool = False,
 ) -> tuple[pl.DataFrame, F64]:
-    """Per-cell statistics and per-(destination, period) sums per draw, for one scenario."""
+    """Per-cell statistics and per-(destination, period) sums per draw, for one scenario.
+
+    ``share``: the pooled channel share the exposed share is drawn around, and its
+    spread (logit scale); None: the exposed share as given, known.
+    """
     probs = np.array(QUANTILES) if probs is None else probs
+    if share is None:
+        share = (np.zeros(cells.formal.size), np.zeros(cells.formal.size))
     per_draw = np.stack(
         [params.withdrawn, params.cost_increase, params.elasticity, params.premium_response]
     )
@@ -1046,6 +1194,8 @@ def _simulate(
         inputs = Inputs(
             formal=cells.formal,
             exposed_share=exposed_share,
+            share_base=share[0],
+            share_sd=share[1],
             progress=progress,
             cost=cells.cost_pct,
             premium_change=cells.premium_change,
@@ -1063,6 +1213,7 @@ def _simulate(
             n_formal=cells.n_formal,
             corridor_key=cells.corridor_key,
             cell_key=cells.cell_key,
+            predictive=predictive,
         )
         stats, group_sums = simulate_compiled(inputs, seed, probs)
         return _stats_frame(stats, probs), group_sums
@@ -1073,7 +1224,15 @@ def _simulate(
 
     def run(part: slice) -> tuple[slice, F64, I64, F64]:
         values = _reference_values(
-            cells, params, progress, exposed_share, part, seed, informal_side=informal_side
+            cells,
+            params,
+            progress,
+            exposed_share,
+            part,
+            seed,
+            informal_side=informal_side,
+            share=share,
+            predictive=predictive,
         )
         cut = np.quantile(values, probs, axis=2)  # (quantile, quantity, cell)
         summary = np.concatenate([values.mean(axis=2)[None], cut], axis=0)
@@ -1099,12 +1258,16 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path 
     seed: int,
     *,
     informal_side: bool = False,
+    share: tuple[F64, F64],
+    predictive: bool = False,
 ) -> F64:
     """The numpy reference: (quantity, cell, draw) values for the cells in ``part``."""
     from flowlens.informal._kernel import (
+        SWITCH_CV2,
         hashed_normals,
         hashed_uniform_pairs,
         noise_seed,
+        share_seed,
         switch_seeds,
     )
 
@@ -1119,11 +1282,19 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path 
     ratio = np.maximum(
         cells.ratio[unique][:, None] * np.exp(log_ratio) - cells.offset[unique][:, None], 0.0
     )[position]
-    sd = cells.noise_sd[part][:, None]
+    n_counted = cells.n_formal[part][:, None]
+    fresh = (n_counted > 0.0) & predictive
+    sd = np.where(fresh, 0.0, cells.noise_sd[part][:, None])
+    z_cell = hashed_normals(noise_seed(seed), draws, cells.cell_key[part])
     if sd.any():
-        z_cell = hashed_normals(noise_seed(seed), draws, cells.cell_key[part])
         ratio = ratio * np.exp(sd * z_cell - 0.5 * sd * sd)
-    n_formal = cells.n_formal[part][:, None]
+    n_formal = np.where(fresh, 0.0, n_counted)  # no switch noise in a fresh month
+    u_fresh = (np.full((formal.shape[0], draws), 0.5),) * 4
+    if fresh.any():
+        u_fresh = (
+            *hashed_uniform_pairs(int(switch_seeds(seed)[1]), draws, cells.cell_key[part]),
+            *hashed_uniform_pairs(int(switch_seeds(seed)[2]), draws, cells.cell_key[part]),
+        )
     if n_formal.any():
         u_driver, u_out, u_in = (
             hashed_uniform_pairs(int(s), draws, cells.cell_key[part]) for s in switch_seeds(seed)
@@ -1152,7 +1323,15 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path 
     with np.errstate(divide="ignore", invalid="ignore"):  # a free corridor: the limit, in full
         kept = np.where(cost > 0, np.exp(-eps * np.log1p(rise / cost)), 0.0)
     k = np.where((rise > 0) & (eps > 0), p * (1.0 - kept), 0.0)
-    w = exposed_share[part][:, None] * params.withdrawn[None, :]
+    base, spread = share[0][part][:, None], share[1][part][:, None]
+    exposed = np.broadcast_to(exposed_share[part][:, None], (formal.shape[0], draws))
+    drawn = (spread > 0.0) & (base > 0.0) & (base < 1.0)
+    if drawn.any():
+        z_share = hashed_normals(share_seed(seed), draws, cells.corridor_key[cells.corridor[part]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logit = np.log(base / (1.0 - base)) + spread * z_share
+            exposed = np.where(drawn, exposed / base / (1.0 + np.exp(-logit)), exposed)
+    w = exposed * params.withdrawn[None, :]
     split = params.split
     to_other = split[None, :, 1]
     if informal_side:
@@ -1169,14 +1348,27 @@ def _reference_values(  # noqa: PLR0917 - one chunk of the numpy reference path 
         from_formal * _switch_noise(leaving, n_formal, *u_out, thinned=True), f1
     )
     displaced = from_formal + from_informal
-    values: F64 = formal[None] * np.stack(
-        [
-            f1 - from_formal + split[None, :, 1] * displaced,
-            i1 - from_informal + split[None, :, 0] * displaced,
-            split[None, :, 2] * displaced,
-            1.0 + ratio,
-        ]
-    )
+    unit_formal = f1 - from_formal + split[None, :, 1] * displaced
+    unit_informal = i1 - from_informal + split[None, :, 0] * displaced
+    unit_lost = split[None, :, 2] * displaced
+    whole = 1.0 + ratio
+    if fresh.any():  # a fresh month: its own sums, around a level drawn from the recorded one
+        with np.errstate(divide="ignore"):
+            level_sd = np.sqrt(np.log1p(SWITCH_CV2 / np.where(fresh, n_counted, 1.0)))
+        level = np.exp(level_sd * z_cell - 0.5 * level_sd * level_sd)
+        new_formal = (
+            level * unit_formal * _switch_noise(unit_formal, n_counted, *u_fresh[:2], thinned=False)
+        )
+        new_informal = (
+            level
+            * unit_informal
+            * _switch_noise(unit_informal, n_counted, *u_fresh[2:], thinned=False)
+        )
+        unit_formal = np.where(fresh, new_formal, unit_formal)
+        unit_informal = np.where(fresh, new_informal, unit_informal)
+        unit_lost = np.where(fresh, level * unit_lost, unit_lost)
+        whole = np.where(fresh, unit_formal + unit_informal + unit_lost, whole)
+    values: F64 = formal[None] * np.stack([unit_formal, unit_informal, unit_lost, whole])
     return values
 
 

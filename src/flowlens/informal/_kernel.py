@@ -165,6 +165,17 @@ def switch_noise(moved: float, n_formal: float, thinned: bool, u1: float, u2: fl
     return k / expected * math.exp(math.sqrt(s2) * z - 0.5 * s2)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def drawn_share(share: float, base: float, sd: float, z: float) -> float:
+    """The exposed share of one draw: the pooled channel share ``base`` moved on the logit
+    scale by ``sd * z`` (its sampling uncertainty), times what ``share`` adds to it (the
+    scenario's ramp progress and reach). ``share`` itself where ``sd`` is 0."""
+    if sd <= 0.0 or base <= 0.0 or base >= 1.0:
+        return share
+    logit = math.log(base / (1.0 - base)) + sd * z
+    return share / base / (1.0 + math.exp(-logit))
+
+
 @numba.njit(cache=True, nogil=True)
 def _select(buf: F64, lo: int, hi: int, k: int) -> None:
     """Reorder buf[lo:hi] so that buf[k] is the value of rank k, smaller ones before it."""
@@ -321,10 +332,14 @@ def unit_values(  # noqa: PLR0917 - one cell-draw of the model, scalars for numb
 @numba.njit(cache=True, parallel=True)
 def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
     share: F64,
+    share_base: F64,
+    share_sd: F64,
     progress: F64,
     cost: F64,
     premium_change: F64,
     corridor: I64,
+    corridor_key: U64,
+    share_seed_: int,
     table: F64,
     draws_: F64,
     split: F64,
@@ -334,7 +349,8 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
     """Mean and percentiles of formal, informal and lost per unit of recorded flow, per profile.
 
     A profile is what a cell's draws depend on besides its recorded flow f:
-    (corridor, exposed share, ramp progress, cost, premium change). Every quantity
+    (corridor, exposed share and its pooled base and spread, ramp progress, cost,
+    premium change). Every quantity
     is f times a vector over the draws that only the profile fixes, and scaling by
     f >= 0 keeps the order of the draws, so the percentiles are selected once per
     profile rather than once per cell. ``draws_`` holds, per draw, the withdrawn
@@ -350,9 +366,13 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
         c = corridor[i]
         inverse_cost = 1.0 / cost[i] if cost[i] > 0.0 else math.inf
         for d in range(draws):
+            sh = share[i]
+            if share_sd[i] > 0.0:
+                z = hashed_normal(share_seed_, corridor_key[c], d)
+                sh = drawn_share(sh, share_base[i], share_sd[i], z)
             formal, informal, lost = unit_values(
                 table[c, d],
-                share[i],
+                sh,
                 progress[i],
                 inverse_cost,
                 draws_[0, d],
@@ -386,10 +406,13 @@ def _profile_stats(  # noqa: PLR0917 - numba kernels take arrays positionally
 def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally  # long: one compiled pass over draws and cells, the moved flow's noise inline
     formal: F64,
     exposed_share: F64,
+    share_base: F64,
+    share_sd: F64,
     progress: F64,
     cost: F64,
     premium_change: F64,
     corridor: I64,
+    corridor_key: U64,
     profile: I64,
     profile_stats: F64,
     table: F64,
@@ -401,8 +424,8 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally 
     noise_sd: F64,
     n_formal: F64,
     cell_key: U64,
-    noise_seed: int,
-    switch_seeds: I64,
+    seeds: I64,
+    predictive: bool,
     probs: F64,
 ) -> tuple[F64, F64]:
     """Each cell's statistics (its profile's, scaled by its flow) and each group's per-draw sums.
@@ -412,7 +435,16 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally 
     ``cell_key[j]``: its corridor and period), and with transfer counts
     (``n_formal > 0``) the flow that changes channel its own noise (three more
     streams of the same key, ``switch_seeds``): its quantities are then summarised
-    cell by cell.
+    cell by cell. ``seeds`` holds the cells' noise seed, the three switch seeds and
+    the share seed.
+
+    ``predictive`` (with counts): the month is a fresh one. The draws' expected
+    flows (no cell noise on the ratio, no switch noise) are multiplied by a
+    mean-one lognormal of relative variance ``SUM_CV ** 2 / n`` (the recorded flow's
+    own sampling error about its expectation; every quantity, so that they still
+    add up), and the formal and the informal flow each by a fresh sum of about
+    ``n`` times their flow per unit of transfers (:func:`switch_noise`, Poisson).
+    The total is then formal + informal + lost of the draw.
     """
     n_cells = formal.size
     n_groups = group_start.size - 1
@@ -432,20 +464,26 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally 
                     stats[q, si, j] = f * profile_stats[q, si, profile[j]]
             sd = noise_sd[j]
             nf = n_formal[j]
+            fresh = predictive and nf > 0.0
+            level_sd = math.sqrt(math.log1p(SWITCH_CV2 / nf)) if fresh else 0.0
             inverse_cost = 1.0 / cost[j] if cost[j] > 0.0 else math.inf
             for d in range(draws):
                 r = table[c, d]
-                if sd > 0.0:
-                    r *= math.exp(sd * hashed_normal(noise_seed, cell_key[j], d) - 0.5 * sd * sd)
+                if sd > 0.0 and not fresh:
+                    r *= math.exp(sd * hashed_normal(seeds[0], cell_key[j], d) - 0.5 * sd * sd)
                 u = (0.5, 0.5, 0.5, 0.5, 0.5, 0.5)
                 if nf > 0.0:
-                    a1, a2 = hashed_uniforms(switch_seeds[0], cell_key[j], d)
-                    b1, b2 = hashed_uniforms(switch_seeds[1], cell_key[j], d)
-                    c1, c2 = hashed_uniforms(switch_seeds[2], cell_key[j], d)
+                    a1, a2 = hashed_uniforms(seeds[1], cell_key[j], d)
+                    b1, b2 = hashed_uniforms(seeds[2], cell_key[j], d)
+                    c1, c2 = hashed_uniforms(seeds[3], cell_key[j], d)
                     u = (a1, a2, b1, b2, c1, c2)
+                sh = exposed_share[j]
+                if share_sd[j] > 0.0:
+                    z = hashed_normal(seeds[4], corridor_key[c], d)
+                    sh = drawn_share(sh, share_base[j], share_sd[j], z)
                 values = unit_values(
                     r,
-                    exposed_share[j],
+                    sh,
                     progress[j],
                     inverse_cost,
                     draws_[0, d],
@@ -457,14 +495,23 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally 
                     split[d, 0],
                     split[d, 1],
                     split[d, 2],
-                    nf,
+                    0.0 if fresh else nf,
                     u,
                 )
+                if fresh:
+                    level = math.exp(level_sd * hashed_normal(seeds[0], cell_key[j], d))
+                    level *= math.exp(-0.5 * level_sd * level_sd)
+                    unit_formal = values[0] * switch_noise(values[0], nf, False, u[2], u[3])
+                    unit_informal = values[1] * switch_noise(values[1], nf, False, u[4], u[5])
+                    values = (level * unit_formal, level * unit_informal, level * values[2])
+                    whole = values[0] + values[1] + values[2]
+                else:
+                    whole = 1.0 + r
                 for q in range(3):
                     sums[g, q, d] += f * values[q]
                     noisy[q, d] = f * values[q]
-                sums[g, 3, d] += f * (1.0 + r)
-                noisy[3, d] = f * (1.0 + r)
+                sums[g, 3, d] += f * whole
+                noisy[3, d] = f * whole
             if sd > 0.0 or nf > 0.0:  # the noise is the cell's own: summarised here
                 for q in range(4):
                     total = 0.0
@@ -477,12 +524,28 @@ def _simulate_groups(  # noqa: PLR0917 - numba kernels take arrays positionally 
     return stats, sums
 
 
-def _profiles(
-    exposed_share: F64, progress: F64, cost: F64, premium_change: F64, corridor: I64
+def _profiles(  # noqa: PLR0917 - the columns of a profile
+    exposed_share: F64,
+    share_base: F64,
+    share_sd: F64,
+    progress: F64,
+    cost: F64,
+    premium_change: F64,
+    corridor: I64,
 ) -> tuple[I64, I64]:
-    """The distinct (corridor, share, progress, cost, premium) rows: each cell's profile, one cell per profile."""
+    """The distinct (corridor, share, its base and spread, progress, cost, premium) rows:
+    each cell's profile, one cell per profile."""
     rows = np.stack(
-        [corridor.astype(np.float64), exposed_share, progress, cost, premium_change], axis=1
+        [
+            corridor.astype(np.float64),
+            exposed_share,
+            share_base,
+            share_sd,
+            progress,
+            cost,
+            premium_change,
+        ],
+        axis=1,
     )
     _, first, index = np.unique(rows, axis=0, return_index=True, return_inverse=True)
     return index.reshape(-1).astype(np.int64), first.astype(np.int64)
@@ -494,6 +557,8 @@ class Inputs:
 
     formal: F64
     exposed_share: F64
+    share_base: F64  # the pooled channel share the exposed share is drawn around
+    share_sd: F64  # its sampling spread on the logit scale (0: taken as known)
     progress: F64
     cost: F64
     premium_change: F64
@@ -511,6 +576,7 @@ class Inputs:
     n_formal: F64  # recorded formal transfers per cell, 0 where unknown
     corridor_key: U64
     cell_key: U64
+    predictive: bool = False
 
 
 def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
@@ -523,15 +589,28 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
     table, summary = _ratio_table(
         x.ratio, x.offset, x.log_sd_shared, x.log_sd_own, x.z_shared, x.corridor_key, seed, probs
     )
-    profile, first = _profiles(x.exposed_share, x.progress, x.cost, x.premium_change, x.corridor)
+    profile, first = _profiles(
+        x.exposed_share,
+        x.share_base,
+        x.share_sd,
+        x.progress,
+        x.cost,
+        x.premium_change,
+        x.corridor,
+    )
     draws = np.ascontiguousarray(x.draws)
     split = np.ascontiguousarray(x.split)
+    seeds = np.array([noise_seed(seed), *switch_seeds(seed), share_seed(seed)], dtype=np.int64)
     profile_stats = _profile_stats(
         x.exposed_share[first],
+        x.share_base[first],
+        x.share_sd[first],
         x.progress[first],
         x.cost[first],
         x.premium_change[first],
         x.corridor[first],
+        x.corridor_key,
+        int(seeds[4]),
         table,
         draws,
         split,
@@ -541,10 +620,13 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
     return _simulate_groups(
         x.formal,
         x.exposed_share,
+        x.share_base,
+        x.share_sd,
         x.progress,
         x.cost,
         x.premium_change,
         x.corridor,
+        x.corridor_key,
         profile,
         profile_stats,
         table,
@@ -556,8 +638,8 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
         x.noise_sd,
         x.n_formal,
         x.cell_key,
-        noise_seed(seed),
-        switch_seeds(seed),
+        seeds,
+        x.predictive,
         probs,
     )
 
@@ -577,3 +659,11 @@ def switch_seeds(seed: int) -> I64:
         [(base + (i + 1) * 0x2545F4914F6CDD1D) % (1 << 62) for i in range(SWITCH_STREAMS)],
         dtype=np.int64,
     )
+
+
+def share_seed(seed: int) -> int:
+    """The seed of the channel shares' sampling spread (one stream per corridor).
+
+    Apart from the corridors', the cells' and the switched flow's streams.
+    """
+    return (noise_seed(seed) + (SWITCH_STREAMS + 1) * 0x2545F4914F6CDD1D) % (1 << 62)
