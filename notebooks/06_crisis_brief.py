@@ -106,7 +106,10 @@ somalia.senders.head(5).select("origin", "share", "method")
 syria = crisis_brief("SYR", "2023-02-06", charts=False)
 print(syria.headline)
 print(*syria.warnings, sep="\n")
-print(crisis_brief("PRK", "2015-06-01", charts=False).headline)
+
+# %%
+north_korea = crisis_brief("PRK", "2015-06-01", charts=False)
+print(north_korea.headline)
 
 # %% [markdown]
 # ## One file to share
