@@ -91,7 +91,23 @@ def _solve_on(  # noqa: PLR0917 - numba takes no keyword-only arguments
     _solve(sub, sub_rhs, p, out, m)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _optimal(a: F64, rhs: F64, p: int, free: F64, beta: F64) -> bool:
+    """The bounded fit's conditions: free effects at least 0, no held one wanting to rise."""
+    for i in range(1, p):
+        if free[i] > 0.0:
+            if beta[i] < 0.0:
+                return False
+        else:
+            slope = rhs[i]
+            for k in range(p):
+                slope -= a[i, k] * beta[k]
+            if slope > 1e-12:
+                return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _holidays_non_negative(  # noqa: PLR0917 - numba takes no keyword-only arguments
     a: F64, rhs: F64, p: int, beta: F64, m: F64, sub: F64, vectors: F64
 ) -> None:
@@ -111,6 +127,15 @@ def _holidays_non_negative(  # noqa: PLR0917 - numba takes no keyword-only argum
     if feasible:
         return
     free, trial, sub_rhs = vectors[0], vectors[1], vectors[2]
+    # most often, holding the negative effects at 0 is the answer: one solve, then the
+    # optimality conditions (no held effect would lower the squares by rising)
+    for i in range(p):
+        free[i] = 1.0 if (i == 0 or beta[i] >= 0.0) else 0.0
+    _solve_on(a, rhs, p, free, trial, m, sub, sub_rhs)
+    if _optimal(a, rhs, p, free, trial):
+        for i in range(p):
+            beta[i] = trial[i]
+        return
     for i in range(p):
         free[i] = 1.0 if i == 0 else 0.0
     _solve_on(a, rhs, p, free, beta, m, sub, sub_rhs)
