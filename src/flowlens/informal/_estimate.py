@@ -55,8 +55,23 @@ thinned), exactly 0 where no transfer moves. Above ``COUNT_LIMIT`` (40) expected
 transfers, a lognormal of the same variance. No flow moves more than the flow it
 leaves (a draw's factor is capped there).
 
+That is the ``interval="conditional"`` model: given the recorded transfers, which of
+them change channel. The default, ``interval="predictive"``, is for the flows a fresh
+period will carry under the scenario: where the cell has ``n_transfers`` (n of them),
+the draws' expected flows (the equations above with sd = 0 and no moved-flow noise)
+are multiplied by a mean-one lognormal of relative variance SUM_CV^2 / n (the
+recorded flow's own sampling error about its expectation, common to every quantity),
+and formal and informal flow each by a fresh compound sum (``switch_noise``, Poisson:
+about n x formal / F and n x informal / F transfers); total is then formal + informal
++ lost of the draw.
+
+In a formalisation scenario the share e of the informal flow in its channels is not
+the period's own but pooled over ``POOL_PERIODS`` periods either side, per corridor,
+shrunk to the receiving country's (``SHARE_PRIOR_TRANSFERS``) and, with counts, drawn
+per corridor and draw from its sampling spread (``pooled_share``).
+
 For a closure every quantity is non-decreasing in w, dc, eps and p; formal flow falls
-as the premium rises; and formal + informal + lost equals the counterfactual total in
+as the premium rises; and formal + informal + lost equals the total in
 every draw.
 """
 
@@ -110,7 +125,8 @@ class InformalEstimate:
     corridors
         One row per scenario, corridor and period: ``recorded_formal_usd`` (the
         input) and, for each of ``formal``, ``informal``, ``lost`` and ``total``
-        (the counterfactual total), the mean and the ``quantiles`` over the draws
+        (the counterfactual total; with ``interval="predictive"`` and transfer counts,
+        the draw's formal + informal + lost), the mean and the ``quantiles`` over the draws
         (by default ``informal_p5``, ``informal_p50``, ``informal_p95``,
         ``informal_mean``...; ``quantiles=(0.025, 0.975)`` gives ``informal_p2.5``
         and ``informal_p97.5``). With ``drivers``, also ``premium_change_pp`` (the
