@@ -203,3 +203,20 @@ def test_a_slice_too_large_for_a_dense_table_is_refused(monkeypatch: pytest.Monk
     monkeypatch.setattr(_suppress, "DENSE_LIMIT", 8)  # 3 x 3 with the totals
     with pytest.raises(SchemaError, match=r"2 origins and 2 destinations.*split the panel"):
         suppress_small_cells(panel, dominance=None, p_rule=None)
+
+
+@pytest.mark.slow
+def test_large_synthetic_slices_pass_the_audit() -> None:
+    # slices of a month x corridor x flow-type panel as large as the benchmark's (about
+    # 1,400 cells, 35 origins): every sensitive cell keeps its interval under the LP audit
+    import flowlens as fl
+
+    flows = fl.load_flows(fl.synth.generate(300_000, seed=5).flows).clean
+    panel = fl.corridor_panel(flows, stats=("sum", "count", "senders", "top_senders"))
+    largest = panel.group_by("period", "flow_type").len().sort("len", "period").tail(1)
+    one = panel.join(largest.drop("len"), on=["period", "flow_type"])
+    assert one.height > 500
+    for kwargs in ({}, {"min_senders": 3, "protection": (0.10, 1.0)}):
+        safe = suppress_small_cells(one, audit=True, **kwargs)
+        assert safe.audit is not None and bool(safe.audit["ok"].all())
+        assert safe.audit["required_lower"].is_not_null().sum() > 100
