@@ -60,7 +60,9 @@ truth table. It is scored monthly (no daily panels) and adds:
 Writes ``benchmarks/results/surge_accuracy.json`` and
 ``surge_accuracy_breaks.json`` (``--quick``: 5M transfers, one seed, thresholds 3.5
 and 4.5, all series and those of 600 transfers or more, surges of 30%; files ending
-``_quick.json``; a few minutes).
+``_quick.json``; a few minutes). ``--methods`` and ``--levels`` score only those
+(``--methods forecast --levels destination``: a few minutes); their files end with
+the names, so a subset never overwrites the full run.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ SIZE_BANDS = {
 }
 THRESHOLDS = (3.0, 3.5, 4.0, 4.5, 5.0)
 UPLIFTS = (0.1, 0.2, 0.3, 0.5)
-DETECT_UPLIFTS = (0.0, 0.3)
+DETECT_UPLIFTS = (0.0, 0.2, 0.25, 0.3)
 SCENARIOS = ("default", "breaks")
 BREAK_EVENTS = {
     "n_random_breaks": 40,
@@ -216,9 +218,15 @@ class Run:
 LEVELS = (("corridor", ["origin", "destination"]), ("destination", ["destination"]))
 
 
-def runs(data: Panels) -> Iterator[Run]:
-    """Every built-in method at corridor and destination level, monthly (and daily if there)."""
+def runs(
+    data: Panels, methods: tuple[str, ...] = (), levels: tuple[str, ...] = ()
+) -> Iterator[Run]:
+    """Every built-in method (or those named) at corridor and destination level (or those
+    named), monthly (and daily if there)."""
+    methods = methods or tuple(BUILT_IN)  # read when the script runs
     for level, keys in LEVELS:
+        if levels and level not in levels:
+            continue
         month_panel, day_panel, level_truth = data.monthly, data.daily, data.truth
         if level == "destination":
             month_panel = to_destinations(data.monthly, ["amount_usd", "n_transfers"])
@@ -226,9 +234,9 @@ def runs(data: Panels) -> Iterator[Run]:
                 day_panel = to_destinations(data.daily, ["amount_usd", "n_transfers"])
             level_truth = to_destinations(data.truth, ["baseline_usd", "excess_usd"])
         sizes = size_of(month_panel, keys)
-        todo = [("1mo", m, month_panel) for m in BUILT_IN]  # read when the script runs
+        todo = [("1mo", m, month_panel) for m in methods]
         if day_panel is not None:
-            todo += [("1d", m, day_panel) for m in BUILT_IN if m != "seasonal"]
+            todo += [("1d", m, day_panel) for m in methods if m != "seasonal"]
         for freq, method, panel in todo:
             window = 90 if (freq == "1d" and method == "rolling") else None
             started = time.perf_counter()
@@ -654,7 +662,7 @@ def scenario(args: argparse.Namespace, name: str) -> None:
     for seed in args.seeds:
         data = panels(args.rows, seed, args.crises, name)
         grid = QUICK_GRID if args.quick else Grid()
-        for run in runs(data):
+        for run in runs(data, tuple(args.methods or ()), tuple(args.levels or ())):
             rows += [{"seed": seed, **row} for row in evaluations(run, grid)]
             if name == "breaks" and run.freq == "1mo":
                 events = level_events(run.level, data)
@@ -667,6 +675,8 @@ def scenario(args: argparse.Namespace, name: str) -> None:
             )
     results = pooled(pl.DataFrame(rows))
     stem = "surge_accuracy" if name == "default" else f"surge_accuracy_{name}"
+    subset = [*(args.methods or ()), *(args.levels or ())]
+    stem += "".join(f"_{part}" for part in subset)  # a subset never overwrites the full run
     out = HERE / "results" / f"{stem}{'_quick' if args.quick else ''}.json"
     out.parent.mkdir(exist_ok=True)
     payload: dict[str, Any] = {
@@ -675,11 +685,12 @@ def scenario(args: argparse.Namespace, name: str) -> None:
         "rows_per_seed": args.rows,
         "seeds": args.seeds,
         "random_crises": args.crises,
-        "methods": list(BUILT_IN),
+        "methods": list(args.methods or BUILT_IN),
+        "levels": list(args.levels or [level for level, _ in LEVELS]),
     }
     headline = results.filter(
         pl.col("min_uplift") == 0.3,
-        pl.col("threshold").is_in([3.5, 4.0, 4.5]),
+        pl.col("threshold").is_in([3.0, 3.5, 4.0, 4.5]),
         pl.col("size").is_in(["all", ">=600"]),
     ).sort("level", "freq", "method", "threshold", "detect_min_uplift", "size")
     with pl.Config(tbl_rows=400, tbl_cols=20, tbl_width_chars=220, float_precision=3):
@@ -720,6 +731,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="5M transfers and one seed unless given; *_quick.json"
     )
+    parser.add_argument(
+        "--methods", nargs="+", choices=list(BUILT_IN), default=None, help="(every built-in)"
+    )
+    parser.add_argument(
+        "--levels", nargs="+", choices=[level for level, _ in LEVELS], default=None,
+        help="(corridor destination)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.rows is None:
         args.rows = QUICK_ROWS if args.quick else 50_000_000
