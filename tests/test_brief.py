@@ -222,7 +222,13 @@ def test_somalia_falls_back_to_the_2021_matrix(somalia: CrisisBrief) -> None:
     assert somalia.senders_edition == 2021 and somalia.senders_method == "matrix"
     assert any("2017 bilateral matrix" in n and "no column for SOM" in n for n in somalia.notes)
     assert somalia.baseline_year == 2018  # KNOMAD records Somalia from 2018
-    assert any("no inflow to SOM before 2017" in n for n in somalia.provenance["how"].to_list())
+    assert any(
+        "no inflow to SOM in any year before the crisis (2017)" in n
+        for n in somalia.provenance["how"].to_list()
+    )
+    assert any(
+        w.startswith("Warning: The baseline is not before the crisis") for w in somalia.warnings
+    )
 
 
 def test_somalia_with_only_the_2017_matrix_is_estimated() -> None:
@@ -590,8 +596,11 @@ def test_small_amounts_and_summary_shares_are_readable() -> None:
     assert "USD 0m" not in brief.headline and "USD -0m" not in brief.headline
     assert "k (USD -" in brief.headline  # e.g. USD 45k (USD -302k to USD 172k)
     share = brief.channels["priced_share"]
-    assert f"| priced_share | {100 * share:.1f}% |" in text
-    assert f"| weighted_cost_pct | {brief.channels['weighted_cost_pct']:.2f}% |" in text
+    # readable labels, not the dict's keys (weighted_cost_pct)
+    assert f"| share of inflows in corridors RPW prices | {100 * share:.1f}% |" in text
+    cost = brief.channels["weighted_cost_pct"]
+    assert f"| cost of sending USD 200, weighted by inflows (%) | {cost:.2f}% |" in text
+    assert "weighted_cost_pct" not in text and "| priced_share |" not in text
 
 
 def test_numpy_dates_and_horizons_are_accepted() -> None:
@@ -631,3 +640,223 @@ def test_rpw_start_is_the_reason_only_before_2011(nepal: CrisisBrief) -> None:
     # Qatar's first survey after 25 April 2015 stands in; RPW's start is not why
     later = [n for n in nepal.notes if "no survey at or before 2015-04-25" in n]
     assert len(later) == 1 and "QAT" in later[0] and "starts in" not in later[0]
+
+
+# --- attacks from a fresh clone ---------------------------------------------------------------
+
+
+def _with_amount(panel: pl.DataFrame, month: dt.date, value: float | None) -> pl.DataFrame:
+    return panel.with_columns(
+        pl.when(pl.col("period") == month)
+        .then(pl.lit(value, dtype=pl.Float64))
+        .otherwise(pl.col("amount_usd"))
+        .alias("amount_usd")
+    )
+
+
+def test_a_null_month_is_refused_not_scored_as_zero(banxico_panel: pl.DataFrame) -> None:
+    # 2020-04 null was scored as 0: score -352, excess -2,636m
+    holed = _with_amount(banxico_panel, dt.date(2020, 4, 1), None)
+    with pytest.raises(
+        ParameterError, match=r"monthly: amount_usd of MEX is missing \(null\) in 2020-04"
+    ):
+        crisis_brief("MEX", "2020-03-11", monthly=holed, charts=False)
+
+
+def test_a_negative_month_names_monthly_not_the_detector(banxico_panel: pl.DataFrame) -> None:
+    negative = _with_amount(banxico_panel, dt.date(2020, 4, 1), -5.0)
+    with pytest.raises(ParameterError, match=r"crisis_brief's monthly: .* negative in 2020-04"):
+        crisis_brief("MEX", "2020-03-11", monthly=negative, charts=False)
+
+
+def test_flows_are_summed_by_month_remittances_only() -> None:
+    from flowlens.sample import load_sample
+
+    flows = load_sample("flows")
+    brief = crisis_brief("MEX", "2023-06-01", flows=flows, charts=False)
+    assert brief.observed is not None
+    # independently: the sample's June 2023 MEX remittances, every origin and channel: the
+    # USD rows as written, the others as load_flows converts them (its fx, tested elsewhere)
+    from flowlens import load_flows
+
+    clean = load_flows(flows).clean.filter(
+        (pl.col("destination").cast(pl.String) == "MEX")
+        & (pl.col("flow_type").cast(pl.String) == "remittance")
+        & (pl.col("date").dt.truncate("1mo") == dt.date(2023, 6, 1))
+    )
+    usd_rows = clean.filter(pl.col("currency").cast(pl.String) == "USD")
+    assert float(usd_rows["amount"].cast(pl.Float64).sum()) == pytest.approx(18908.69)
+    assert clean["channel"].n_unique() > 1 and clean["origin"].n_unique() > 1
+    got = brief.observed.filter(pl.col("period") == dt.date(2023, 6, 1))["amount_usd"].item()
+    assert got == pytest.approx(float(clean["amount_usd"].sum()))
+    assert any("only flow_type 'remittance' is summed" in n for n in brief.notes)
+    with pytest.raises(ParameterError, match="crisis_brief's flows: no remittance transactions"):
+        crisis_brief("HTI", "2023-06-01", flows=flows, charts=False)
+
+
+def test_a_knomad_outflows_workbook_is_not_inflows() -> None:
+    outflows = REAL / "knomad_remittance_outflows_2000_2022_june2023.xlsx"
+    with pytest.raises(InputFormatError, match=r"outflows\* workbook .*Remittance outflows"):
+        crisis_brief("HTI", "2010-01-12", sources={"knomad_inflows": outflows}, charts=False)
+
+
+@pytest.mark.parametrize("country", [["HTI", "NPL"], ("HTI",), None, 3])
+def test_one_country_only(country: object) -> None:
+    with pytest.raises(ParameterError, match="crisis_brief's country: one country") as info:
+        crisis_brief(country, "2010-01-12", charts=False)  # type: ignore[arg-type]
+    assert "list of them" not in str(info.value)
+
+
+def test_a_series_starting_after_the_crisis_says_so(banxico_panel: pl.DataFrame) -> None:
+    late = banxico_panel.filter(pl.col("period") >= dt.date(2015, 1, 1))
+    brief = crisis_brief("MEX", "2010-01-12", monthly=late, charts=False)
+    assert brief.observed_status == (
+        "the recorded series starts in 2015-01, after the crisis month 2010-01: "
+        "no month of it is in the horizon"
+    )
+    assert brief.observed is not None and brief.observed.height == 0  # no 2015 "since"
+
+
+def test_an_all_zero_series_says_so(banxico_panel: pl.DataFrame) -> None:
+    zero = banxico_panel.with_columns(pl.lit(0.0).alias("amount_usd"))
+    brief = crisis_brief("MEX", "2020-03-11", monthly=zero, charts=False)
+    assert brief.observed_status is not None
+    assert brief.observed_status.startswith("the recorded series is all zero")
+
+
+@pytest.mark.parametrize(
+    ("drop_from", "drop_to", "text"),
+    [
+        (
+            dt.date(2019, 4, 1),
+            dt.date(2019, 5, 1),
+            "1 month missing inside the recorded series (monthly=): 2019-04",
+        ),
+        (
+            dt.date(2015, 1, 1),
+            dt.date(2017, 1, 1),
+            "24 months missing inside the recorded series (monthly=): 24 months, 2015-01 to 2016-12",
+        ),
+    ],
+)
+def test_gaps_inside_a_series_are_named(
+    banxico_panel: pl.DataFrame, drop_from: dt.date, drop_to: dt.date, text: str
+) -> None:
+    holed = banxico_panel.filter((pl.col("period") < drop_from) | (pl.col("period") >= drop_to))
+    brief = crisis_brief("MEX", "2020-03-11", monthly=holed, charts=False)
+    gap = brief.unknowns.filter(pl.col("what") == "monthly series gaps")["detail"].to_list()
+    assert gap == [text]
+    assert any("unknown, not zero" in n and "misses" in n for n in brief.notes)
+
+
+def test_raw_errors_become_flowlens_errors(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ParameterError, match="crisis_brief's date: NaT is not a date"):
+        crisis_brief("MEX", pd.NaT, charts=False)
+    header = tmp_path / "header.csv"
+    header.write_text("period,destination,amount_usd\n", encoding="utf-8")
+    text = tmp_path / "text.csv"
+    text.write_text("period,destination,amount_usd\n2020-01-01,MEX,abc\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    corrupt = tmp_path / "bad.parquet"
+    corrupt.write_text("garbage", encoding="utf-8")
+    cases = [
+        (header, ParameterError, "header.csv has no rows"),
+        (text, ParameterError, "'amount_usd' of .*text.csv holds String .*'abc'"),
+        (empty, InputFormatError, "cannot read .*empty.csv"),
+        (corrupt, InputFormatError, "cannot read .*bad.parquet"),
+        (tmp_path / "nope.csv", InputFormatError, "no file at .*nope.csv"),
+        (
+            pl.DataFrame({"period": ["2020-01"], "destination": ["MEX"], "amount_usd": [1.0]}),
+            ParameterError,
+            r"'period' .* not dates; parse it first",
+        ),
+    ]
+    for given, error, match in cases:
+        with pytest.raises(error, match=f"crisis_brief's monthly: .*{match}"):
+            crisis_brief("MEX", "2020-03-11", monthly=given, charts=False)
+    out = tmp_path / "x.md"
+    args = ["brief", "MEX", "--date", "2020-03-11", "--monthly", str(empty), "--out", str(out)]
+    assert main(args) == 2
+
+
+def _population(rows: list[tuple[int, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "country": ["HTI"] * len(rows),
+            "year": [y for y, _ in rows],
+            "value": [v for _, v in rows],
+        }
+    )
+
+
+@pytest.mark.parametrize("value", [0.0, -5.0])
+def test_a_non_positive_population_is_refused(value: float) -> None:
+    pop = _population([(2008, 9.6e6), (2009, value)])
+    with pytest.raises(ParameterError, match=r"population of HTI is zero or negative \(2009:"):
+        crisis_brief("HTI", "2010-01-12", sources={"population": pop}, charts=False)
+
+
+def test_a_population_of_other_years_is_noted() -> None:
+    pop = _population([(2008, 1e7), (2011, 1.1e7)])
+    brief = crisis_brief("HTI", "2010-01-12", sources={"population": pop}, charts=False)
+    per_head = dict(brief.context.select("year", "inflow_per_capita_usd").rows())
+    inflow = dict(brief.context.select("year", "inflow_usd").rows())
+    assert per_head[2009] == pytest.approx(inflow[2009] / 1e7)  # 2008 stands in
+    assert per_head[2005] is None
+    assert any("2009 uses 2008" in n and "2010 uses 2011" in n for n in brief.notes)
+    assert any("within 2 years of 2005" in n for n in brief.notes)
+
+
+def test_written_tables_say_they_are_the_top_fifteen(haiti: CrisisBrief) -> None:
+    n = haiti.senders.height
+    assert n > 15
+    text = haiti.to_markdown()
+    assert f"Senders' shares, top 15 of {n} senders; all {n} in brief.senders:" in text
+    assert f"top 15 of {n} senders; all {n} in brief.senders:" in haiti.to_html()
+
+
+@pytest.mark.parametrize(
+    ("country", "date", "year", "when"),
+    [
+        ("HTI", "2000-01-01", 2000, "the crisis year itself"),
+        ("SSD", "2013-12-15", 2014, "after the crisis"),
+    ],
+)
+def test_a_baseline_not_before_the_crisis_is_warned(
+    country: str, date: str, year: int, when: str
+) -> None:
+    brief = crisis_brief(country, date, charts=False)
+    assert brief.baseline_year == year
+    warned = [w for w in brief.warnings if "baseline is not before the crisis" in w]
+    assert len(warned) == 1 and f"inflow of {year} ({when})" in warned[0]
+
+
+@pytest.mark.parametrize(("country", "date"), [("PRK", "2016-08-30"), ("ERI", "2016-06-01")])
+def test_an_estimate_without_incomes_says_its_shares_are_points(country: str, date: str) -> None:
+    brief = crisis_brief(country, date, charts=False)
+    assert brief.senders_method == "estimate"
+    assert (brief.senders["method"] == "estimate, no range (no income)").all()
+    assert not any("income elasticity 0 and 0.4" in n for n in brief.notes)
+    assert any("a point with no range" in n for n in brief.notes)
+    assert "not certain" in brief.layout()[1][1][0]
+    share_row = brief.tornado.filter(pl.col("assumption").str.contains("'s share"))
+    assert share_row["assumption"][0].endswith("no income for the rule: no range")
+    assert share_row["swing"][0] is None
+
+
+def test_one_edition_only_has_no_range_not_a_zero_swing(somalia: CrisisBrief) -> None:
+    share_row = somalia.tornado.filter(pl.col("assumption").str.contains("'s share"))
+    assert share_row["assumption"][0] == "KEN's share: one edition only: no range"
+    assert share_row["swing"][0] is None
+
+
+def test_minor_refusals_and_wording(tmp_path: Path, nepal: CrisisBrief) -> None:
+    with pytest.raises(ParameterError, match=r"use a \.html or \.htm suffix"):
+        nepal.to_html(tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+    with pytest.raises(ParameterError, match="before 1960"):
+        crisis_brief("HTI", "0001-01-01", charts=False)
+    one = crisis_brief("NPL", "2015-04-25", horizon_months=1, charts=False)
+    assert "over the 1 month from 2015-04" in one.headline and "1 months" not in one.to_markdown()

@@ -36,6 +36,9 @@ NATURAL_HAZARDS = frozenset(
 """Kinds of crisis_events.csv (each part of a kind like ``earthquake/tsunami``) that are
 natural hazards: the kinds the prior is built from."""
 
+EARLIEST_YEAR = 1960
+"""Dates before this year are refused: no table the brief reads goes back that far."""
+
 EVENT_MATCH_DAYS = 45
 """A crisis_events.csv event matches the brief's date when it starts this close to it."""
 
@@ -157,7 +160,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
         return (
             f"{self.country} received {usd(self.baseline_inflow_usd)} of recorded "
             f"remittances in {self.baseline_year}{stale}. Prior expected excess over the "
-            f"{self.horizon_months} months from {self.date:%Y-%m}{after_12}: {usd(c)} "
+            f"{_months(self.horizon_months)} from {self.date:%Y-%m}{after_12}: {usd(c)} "
             f"({usd(lo)} to {usd(hi)}). {largest}"
         )
 
@@ -167,12 +170,19 @@ class CrisisBrief:  # long: a result of many tables, each documented
         rows = SHOWN_ROWS
         ch = self.channels
         channel_rows = pl.DataFrame(
-            {"measure": list(ch), "value": [None if v is None else float(v) for v in ch.values()]},
+            {
+                "measure": [SUMMARY_LABELS.get(k, k.replace("_", " ")) for k in ch],
+                "value": [None if v is None else float(v) for v in ch.values()],
+            },
             schema={"measure": pl.String, "value": pl.Float64},
         )
         response_paras = [PRIOR_WARNING, *self.warnings, _prior_sentence(self)]
+        top = _top_of(self.senders.height, rows)
         response_tables: list[tuple[str, pl.DataFrame]] = [
-            ("Expected excess by sender over the horizon (USD):", self.response.head(rows)),
+            (
+                f"Expected excess by sender over the horizon (USD){top}:",
+                self.response.head(rows),
+            ),
             (
                 "Comparable disasters (abnormal growth of annual inflows, log points):",
                 self.prior_events.select("event_id", "country", "start", "abnormal_12m"),
@@ -206,7 +216,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
                 "2. Who sends",
                 [_senders_sentence(self)],
                 [
-                    ("Senders' shares:", self.senders.select(share_cols).head(rows)),
+                    (f"Senders' shares{top}:", self.senders.select(share_cols).head(rows)),
                     ("Concentration:", self.concentration),
                 ],
                 ["senders"],
@@ -216,7 +226,10 @@ class CrisisBrief:  # long: a result of many tables, each documented
                 "4. Channels and costs",
                 [],
                 [
-                    ("Cost of sending USD 200 (%), top senders:", self.costs.head(rows)),
+                    (
+                        f"Cost of sending USD 200 (%){_top_of(self.costs.height, rows, 'costs')}:",
+                        self.costs.head(rows),
+                    ),
                     ("Summary:", channel_rows),
                     ("Corridors with documented de-risking:", self.derisking),
                 ],
@@ -253,6 +266,12 @@ class CrisisBrief:  # long: a result of many tables, each documented
         opens in any browser offline. The write is atomic and refuses an existing file
         unless ``overwrite=True``.
         """
+        if path is not None and Path(path).suffix.lower() not in (".html", ".htm"):
+            msg = (
+                f"CrisisBrief.to_html: cannot write {str(path)!r} as HTML: use a .html or .htm "
+                "suffix (to_markdown() gives Markdown)"
+            )
+            raise ParameterError(msg)
         page = page_html(self)
         if path is not None:
 
@@ -265,6 +284,26 @@ class CrisisBrief:  # long: a result of many tables, each documented
     def to_markdown(self) -> str:
         """The brief as Markdown (tables only; the charts are in the HTML)."""
         return markdown(self)
+
+
+SUMMARY_LABELS = {
+    "weighted_cost_pct": "cost of sending USD 200, weighted by inflows (%)",
+    "sdg_gap_pct": "weighted cost above the SDG 10.c target of 3% (%)",
+    "share_above_5pct": "share of inflows in corridors above 5%",
+    "priced_share": "share of inflows in corridors RPW prices",
+    "derisked_share": "share of inflows in corridors with documented de-risking",
+    "informal_share_p5": "informal share of all remittances, p5",
+    "informal_share_p50": "informal share of all remittances, p50",
+    "informal_share_p95": "informal share of all remittances, p95",
+}
+"""Readable labels of ``CrisisBrief.channels``' keys in the written Summary table."""
+
+
+def _top_of(total: int, rows: int, attribute: str = "senders") -> str:
+    """``", top 15 of 84 senders; all 84 in brief.senders"`` when a table is cut, else ''."""
+    if total <= rows:
+        return ""
+    return f", top {rows} of {total} senders; all {total} in brief.{attribute}"
 
 
 def _prior_sentence(brief: CrisisBrief) -> str:
@@ -282,6 +321,11 @@ def _prior_sentence(brief: CrisisBrief) -> str:
         f"{brief.country}'s own within a year of it; it is not what was knowable at the time."
         + (f" {_after_twelve(brief.horizon_months)}" if brief.horizon_months > 12 else "")
     )
+
+
+def _months(n: int) -> str:
+    """``"1 month"``, ``"6 months"``."""
+    return f"{n} month" if n == 1 else f"{n} months"
 
 
 def _after_twelve(horizon: int) -> str:
@@ -309,7 +353,7 @@ def _observed_sentence(brief: CrisisBrief) -> str:
     unscored = f" ({obs.height - scored} not scored)" if scored < obs.height else ""
     prior_text = "unknown" if brief.baseline_inflow_usd is None else usd(prior_same)
     return (
-        f"Recorded data since the crisis, {obs.height} months{unscored}: excess over the forecast "
+        f"Recorded data since the crisis, {_months(obs.height)}{unscored}: excess over the forecast "
         f"baseline {usd(excess)} (prior for the same months: {prior_text}); flagged months: "
         f"{', '.join(flagged) or 'none'}; highest "
         f"score {obs.select(pl.col('score').max()).item():.1f}."
@@ -330,6 +374,17 @@ def _senders_sentence(brief: CrisisBrief) -> str:
         if brief.baseline_inflow_usd is None
         else ""
     )
+    shares = brief.senders
+    if (shares["share_low"] == shares["share_high"]).all():
+        why = (
+            "only one edition of the matrix has a column for the country"
+            if brief.senders_method == "matrix"
+            else "no corridor has the incomes the rule weights by, so migrants alone allocate"
+        )
+        return (
+            f"Senders from {kind}.{unknown} Low and high shares equal the share: no range, "
+            f"because {why}; the shares are not certain, their uncertainty is unknown."
+        )
     return f"Senders from {kind}.{unknown} Low and high shares: " + (
         "the range over the other editions of the matrix."
         if brief.senders_method == "matrix"
@@ -339,14 +394,35 @@ def _senders_sentence(brief: CrisisBrief) -> str:
 
 def _parse(country: str, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
     """The country as ISO3, the date (numpy's datetime64 too), the horizon (numpy integers too)."""
+    if not isinstance(country, str):
+        several = isinstance(country, list | tuple | set | frozenset)
+        msg = (
+            f"crisis_brief's country: one country (an ISO3 code such as 'HTI', an ISO2 code or "
+            f"a name), got {country!r}"
+            + (
+                "; a brief is about one country: call crisis_brief once per country"
+                if several
+                else ""
+            )
+        )
+        raise ParameterError(msg)
     code = country_codes(country, "crisis_brief's country")[0]
     if type(date).__name__ == "datetime64":  # numpy's, without importing numpy
         date = str(date.astype("datetime64[D]"))
+    bad = f"crisis_brief's date: {date!r} is not a date; give 'YYYY-MM-DD' or a datetime.date"
+    if date is None or type(date).__name__ == "NaTType" or str(date) in ("NaT", "nat"):
+        raise ParameterError(bad)
     try:
         when = as_date(date)
     except Exception as exc:
-        msg = f"crisis_brief's date: {date!r} is not a date; give 'YYYY-MM-DD' or a datetime.date"
-        raise ParameterError(msg) from exc
+        raise ParameterError(bad) from exc
+    if when.year < EARLIEST_YEAR:
+        msg = (
+            f"crisis_brief's date: {when.isoformat()} is before {EARLIEST_YEAR}; no table the "
+            f"brief reads goes back that far (KNOMAD starts in 2000): give the crisis onset, "
+            "'YYYY-MM-DD'"
+        )
+        raise ParameterError(msg)
     try:
         months = None if type(horizon).__name__ in ("bool", "bool_") else operator.index(horizon)
     except TypeError:
@@ -407,6 +483,15 @@ def _coverage(code: str, base: Baseline, knomad: Source) -> tuple[list[str], lis
         )
         warnings.append(f"Warning: {text}")
         gaps.append(("date out of sample", text))
+    if base.not_before:
+        when = "the crisis year itself" if base.year == base.crisis_year else "after the crisis"
+        text = (
+            f"the baseline is not before the crisis: KNOMAD records no inflow for {code} before "
+            f"{base.crisis_year}, so the inflow of {base.year} ({when}) stands in; it may "
+            "already hold the response, and every amount here is scaled from it"
+        )
+        warnings.append(f"Warning: {text[0].upper()}{text[1:]}.")
+        gaps.append(("baseline not before the crisis", text))
     if base.stale:
         text = base.staleness()
         warnings.append(f"Warning: {text[0].upper()}{text[1:]}.")
@@ -515,10 +600,13 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     pri = prior_response(code, when, horizon_months, responses, ledger)
     recorded = recorded_panel(monthly, flows, code)
     obs = (
-        observed_response(*recorded, when, horizon_months, code, ledger=ledger)
+        observed_response(recorded.series, recorded.source, when, horizon_months, code, ledger)
         if recorded
         else None
     )
+    if recorded is not None:
+        notes += recorded.notes
+        gaps += recorded.gaps
     if who is None:
         return _without_senders(
             code,
@@ -697,17 +785,25 @@ def _tornado(
     inflow = base.inflow_usd or 0.0
     total = inflow * pri.fraction
     top = who.table.row(0, named=True)
+    share_label = f"{top['origin']}'s share (editions or rules)"
+    point = top["share_low"] == top["share_high"]
+    if point:
+        share_label = (
+            f"{top['origin']}'s share: one edition only: no range"
+            if who.method == "matrix"
+            else f"{top['origin']}'s share: no income for the rule: no range"
+        )
     rows: list[dict[str, object]] = [
         {
             "assumption": "rise after the disaster (prior p10 -> p90)",
-            "headline": f"expected excess, {pri.horizon_months} months (USD)",
+            "headline": f"expected excess, {_months(pri.horizon_months)} (USD)",
             "low": pri.low,
             "high": pri.high,
             "at_low": total * pri.low,
             "at_high": total * pri.high,
         },
         {
-            "assumption": f"{top['origin']}'s share (editions or rules)",
+            "assumption": share_label,
             "headline": f"expected excess from {top['origin']} (USD)",
             "low": top["share_low"],
             "high": top["share_high"],
@@ -716,7 +812,7 @@ def _tornado(
         },
         {
             "assumption": "timing: the rise within the horizon (all in it, or spread over 12 months)",
-            "headline": f"expected excess, {pri.horizon_months} months (USD)",
+            "headline": f"expected excess, {_months(pri.horizon_months)} (USD)",
             "low": pri.fraction,
             "high": 1.0,
             "at_low": total * pri.central,
@@ -733,6 +829,10 @@ def _tornado(
         )
         .with_columns(pl.when(pl.lit(known)).then(pl.col(usd_cols)).name.keep())
         .with_columns(swing=(pl.col("at_high") - pl.col("at_low")).abs())
+        # no range is not a swing of 0: it is unknown (the label says why)
+        .with_columns(
+            pl.when(~pl.col("assumption").str.ends_with("no range")).then(pl.col("swing"))
+        )
         .sort("swing", descending=True, nulls_last=True)
     )
 

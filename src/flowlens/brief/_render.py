@@ -59,7 +59,7 @@ def fmt(value: object, column: str = "") -> str:  # noqa: PLR0911 (one form per 
             return amount(value)
         if column.startswith("share") or column in ("ratio_share",) or column.endswith("_share"):
             return f"{100 * value:.1f}%"
-        if column.endswith("_pct"):
+        if column.endswith("_pct") or column == "pct":
             return f"{value:.2f}%"
         if abs(value) >= 1e4:
             return f"{value:,.0f}"
@@ -71,7 +71,7 @@ def _cells(frame: pl.DataFrame, row: tuple[object, ...]) -> list[str]:
     """A row's cells as text; a (measure, value) summary formats each value by its measure."""
     if frame.columns[:2] == ["measure", "value"]:
         measure = str(row[0])
-        kind = "share" if "share" in measure else measure
+        kind = "share" if "share" in measure else "pct" if measure.endswith("(%)") else measure
         return [measure, fmt(row[1], kind), *(fmt(v) for v in row[2:])]
     return [fmt(v, c) for c, v in zip(frame.columns, row, strict=True)]
 

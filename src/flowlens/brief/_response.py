@@ -175,7 +175,7 @@ def expected(
     ):
         ledger.add(
             "3 response",
-            f"expected excess, {name}, {pri.horizon_months} months",
+            f"expected excess, {name}, {pri.horizon_months} month{'s' if pri.horizon_months > 1 else ''}",
             None if total_usd is None else total_usd * value,
             "USD",
             senders.source,
@@ -216,6 +216,25 @@ FORECAST_FIT_MONTHS = 12
 """Months the forecast detector fits before its first forecast error (then ``min_periods``
 errors before its first score): it scores month ``12 + min_periods + 1`` first."""
 
+FLOW_TYPE_SCORED = "remittance"
+"""The flow type ``flows=`` is summed over: the brief is about remittances (its baseline is
+KNOMAD's remittance inflows, its prior their response); other types are left out, and noted."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The country's recorded monthly series, where it came from, and what it lacks.
+
+    ``arg`` is the argument it came from (``"monthly"`` or ``"flows"``), named in every
+    message; ``notes`` and ``gaps`` go to the brief's notes and its gaps table.
+    """
+
+    series: pl.DataFrame  # destination, period (month start), amount_usd: one row a month
+    source: Source
+    arg: str
+    notes: tuple[str, ...] = ()
+    gaps: tuple[tuple[str, str], ...] = ()
+
 
 def _read_monthly(path: Path) -> tuple[pl.DataFrame, Source]:
     """A corridor-panel file (parquet, or CSV with the panel's columns), else an official file."""
@@ -234,12 +253,36 @@ def _read_monthly(path: Path) -> tuple[pl.DataFrame, Source]:
     return table.panel, Source("monthly", table.panel, table.source, table.vintage, str(path))
 
 
+def _read_file(path: Path) -> tuple[pl.DataFrame, Source]:
+    """The file read, or an InputFormatError naming it (missing, empty, corrupt)."""
+    from flowlens.errors import FlowlensError, InputFormatError
+
+    fix = (
+        "pass a corridor panel (.parquet, or .csv with period, destination, amount_usd) or "
+        "an official monthly file flowlens reads"
+    )
+    if not path.is_file():
+        msg = f"crisis_brief's monthly: no file at {str(path)!r}; check the path, or {fix}"
+        raise InputFormatError(msg)
+    try:
+        return _read_monthly(path)
+    except FlowlensError:
+        raise
+    except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = (
+            f"crisis_brief's monthly: cannot read {str(path)!r} ({type(exc).__name__}: "
+            f"{first}): the file is empty or not a valid {path.suffix or 'data'} file; {fix}"
+        )
+        raise InputFormatError(msg) from exc
+
+
 def _as_panel(monthly: Any) -> tuple[pl.DataFrame, Source]:
     from flowlens._frames import from_any
     from flowlens.official import OfficialTable
 
     if isinstance(monthly, str | Path):
-        return _read_monthly(Path(monthly))
+        return _read_file(Path(monthly))
     if isinstance(monthly, OfficialTable):
         panel = monthly.panel
         return panel, Source("monthly", panel, monthly.source, monthly.vintage, "(a table)")
@@ -262,7 +305,7 @@ def _spacing_name(days: float) -> str:
     return f"every {days:g} days"
 
 
-def _refuse_not_monthly(series: pl.DataFrame, country: str) -> None:
+def _refuse_not_monthly(series: pl.DataFrame, country: str, arg: str) -> None:
     """A recorded series must be monthly: its typical spacing 28 to 31 days."""
     gaps = series.select(
         pl.col("period").cast(pl.Date).diff().dt.total_days().drop_nulls().median().alias("days")
@@ -273,7 +316,7 @@ def _refuse_not_monthly(series: pl.DataFrame, country: str) -> None:
     if not 28 <= typical <= 31:
         found = _spacing_name(typical)
         msg = (
-            f"crisis_brief's monthly: the recorded series of {country} is {found} (periods "
+            f"crisis_brief's {arg}: the recorded series of {country} is {found} (periods "
             f"{typical:g} days apart, median), not monthly; the brief scores months. Pass a "
             "monthly series (period, destination, amount_usd, one row a month)"
         )
@@ -312,45 +355,175 @@ def _refuse_duplicates(rows: pl.DataFrame, country: str) -> None:
     raise ParameterError(msg)
 
 
-def recorded_panel(monthly: Any, flows: Any, country: str) -> tuple[pl.DataFrame, Source] | None:
+def _months_text(months: pl.Series) -> str:
+    """``2020-04`` or ``3 months: 2019-01, ... 2019-03`` (count, first and last)."""
+    text = months.sort().dt.strftime("%Y-%m").to_list()
+    if len(text) <= 3:
+        return ", ".join(text)
+    return f"{len(text)} months, {text[0]} to {text[-1]}"
+
+
+def _refuse_bad_types(panel: pl.DataFrame, arg: str, where: str) -> None:
+    """Dates in ``period`` and numbers in ``amount_usd``, and at least one row."""
+    if panel.height == 0:
+        msg = (
+            f"crisis_brief's {arg}: {where} has no rows (a header only?); pass a monthly series "
+            "with rows (period, destination, amount_usd)"
+        )
+        raise ParameterError(msg)
+    period, amount = panel.schema["period"], panel.schema["amount_usd"]
+    if not (period == pl.Date or isinstance(period, pl.Datetime)):
+        example = panel["period"].cast(pl.String).drop_nulls().head(1).to_list()
+        msg = (
+            f"crisis_brief's {arg}: column 'period' of {where} holds {period} "
+            f"(e.g. {example[0] if example else None!r}), not dates; parse it first, e.g. "
+            "pl.col('period').str.to_date('%Y-%m') for '2020-01', or write ISO dates (2020-01-01)"
+        )
+        raise ParameterError(msg)
+    if not amount.is_numeric():
+        example = panel["amount_usd"].cast(pl.String).drop_nulls().head(2).to_list()
+        msg = (
+            f"crisis_brief's {arg}: column 'amount_usd' of {where} holds {amount} "
+            f"(e.g. {', '.join(map(repr, example)) or 'nothing'}), not numbers; give amounts "
+            "in USD as numbers (no currency signs nor text)"
+        )
+        raise ParameterError(msg)
+
+
+def _refuse_missing_or_negative(rows: pl.DataFrame, country: str, arg: str) -> None:
+    """A null (or NaN) amount is not a zero, and an inflow is not negative: refuse, naming months."""
+    value = pl.col("amount_usd").cast(pl.Float64)
+    missing = rows.filter(value.is_null() | value.is_nan())["period"]
+    if missing.len():
+        msg = (
+            f"crisis_brief's {arg}: amount_usd of {country} is missing (null) in "
+            f"{_months_text(missing)}; a missing month is not a zero. Drop those rows (the "
+            "brief then reports the gap) or fill them with the recorded amounts"
+        )
+        raise ParameterError(msg)
+    negative = rows.filter(value < 0)["period"]
+    if negative.len():
+        msg = (
+            f"crisis_brief's {arg}: amount_usd of {country} is negative in "
+            f"{_months_text(negative)}; recorded inflows are zero or more: correct those rows"
+        )
+        raise ParameterError(msg)
+
+
+def _from_flows(flows: Any, country: str) -> tuple[pl.DataFrame, Source, list[str]]:
+    """Transactions summed by month over every origin and channel: remittances only."""
+    from flowlens.panel import corridor_panel
+    from flowlens.validate import load_flows
+
+    report = load_flows(flows)
+    panel = _normalised(corridor_panel(report, freq="month"))
+    mine = panel.filter(pl.col("destination").cast(pl.String) == country)
+    notes: list[str] = []
+    left_out = (
+        mine.filter(pl.col("flow_type").cast(pl.String) != FLOW_TYPE_SCORED)
+        .group_by(pl.col("flow_type").cast(pl.String))
+        .agg(pl.col("amount_usd").sum(), pl.col("n_transfers").sum())
+        .sort("flow_type")
+    )
+    if left_out.height:
+        listed = "; ".join(f"{t} ({n} transfers, USD {a:,.0f})" for t, a, n in left_out.iter_rows())
+        notes.append(
+            f"flows=: only flow_type '{FLOW_TYPE_SCORED}' is summed (the brief is about "
+            f"remittances); left out for {country}: {listed}."
+        )
+    if report.n_rejected:
+        notes.append(
+            f"flows=: {report.n_rejected} of {report.n_rows_in} transactions failed "
+            "flowlens.load_flows's validation and are left out (see its rejects)."
+        )
+    kept = mine.filter(pl.col("flow_type").cast(pl.String) == FLOW_TYPE_SCORED).select(
+        "period", pl.col("destination").cast(pl.String), "amount_usd"
+    )
+    source = Source("monthly", kept, "transactions passed as flows=", "as given", "(flows)")
+    return kept, source, notes
+
+
+def _gaps(series: pl.DataFrame, arg: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Months missing between the series' first and last: a note and a gaps row."""
+    full = series.select(
+        pl.date_range(pl.col("period").min(), pl.col("period").max(), "1mo").alias("period")
+    )
+    missing = full.join(series, on="period", how="anti")["period"]
+    if missing.len() == 0:
+        return [], []
+    listed = _months_text(missing)
+    count = f"{missing.len()} month{'s' if missing.len() > 1 else ''}"
+    text = f"{count} missing inside the recorded series ({arg}=): {listed}"
+    note = (
+        f"The recorded series ({arg}=) misses {listed if missing.len() > 3 else count + ': ' + listed}"
+        ". They are unknown, not zero; the detector fits and scores the months it has, "
+        "without them."
+    )
+    return [note], [("monthly series gaps", text)]
+
+
+def recorded_panel(monthly: Any, flows: Any, country: str) -> Recorded | None:
     """The recorded series of the country: from a file, a panel, an official table or transactions.
 
     Raises
     ------
     ParameterError
-        A series without the panel's columns or the country, or one that is not monthly.
+        A series without the panel's columns or the country, with text periods or
+        amounts, a missing or negative amount, or one that is not monthly.
+    InputFormatError
+        A file that is missing, empty or cannot be read.
     """
     if monthly is None and flows is None:
         return None
+    if monthly is not None and flows is not None:
+        msg = "crisis_brief: give monthly= or flows=, not both (one recorded series is scored)"
+        raise ParameterError(msg)
+    arg = "flows" if flows is not None else "monthly"
+    notes: list[str] = []
     if flows is not None:
-        from flowlens.panel import corridor_panel
-        from flowlens.validate import load_flows
-
-        panel = corridor_panel(load_flows(flows), freq="month")
-        source = Source("monthly", panel, "transactions passed as flows=", "as given", "(flows)")
+        mine, source, notes = _from_flows(flows, country)
+        where = "the transactions"
     else:
         panel, source = _as_panel(monthly)
-    for column in PANEL_COLUMNS:
-        if column not in panel.columns:
+        where = "the table" if source.file.startswith("(") else source.file
+        for column in PANEL_COLUMNS:
+            if column not in panel.columns:
+                msg = (
+                    f"crisis_brief's monthly: {where} has no {column!r} column "
+                    f"(columns: {', '.join(panel.columns)}); pass a corridor panel (period, "
+                    "destination, amount_usd) or an official file flowlens reads"
+                )
+                raise ParameterError(msg)
+        _refuse_bad_types(panel, arg, where)
+        panel = _normalised(panel)
+        mine = panel.filter(pl.col("destination") == country)
+        _refuse_duplicates(mine, country)
+        if mine.height == 0:
+            found = panel["destination"].cast(pl.String).unique().drop_nulls().sort().to_list()
             msg = (
-                f"crisis_brief's monthly: the recorded series has no {column!r} column "
-                f"(columns: {', '.join(panel.columns)}); pass a corridor panel (period, "
-                "destination, amount_usd) or an official file flowlens reads"
+                f"crisis_brief's monthly: no rows for {country} in the recorded series "
+                f"(destinations found: {', '.join(found[:10]) or 'none'}); pass the series of "
+                f"{country}"
             )
             raise ParameterError(msg)
-    panel = _normalised(panel)
-    mine = panel.filter(pl.col("destination") == country)
-    _refuse_duplicates(mine, country)
-    series = mine.group_by("destination", "period").agg(pl.col("amount_usd").sum()).sort("period")
-    if series.height == 0:
-        found = panel["destination"].cast(pl.String).unique().drop_nulls().sort().to_list()
+    if mine.height == 0:
         msg = (
-            f"crisis_brief's monthly: no rows for {country} in the recorded series "
-            f"(destinations found: {', '.join(found[:10]) or 'none'}); pass the series of {country}"
+            f"crisis_brief's flows: no {FLOW_TYPE_SCORED} transactions to {country} in the "
+            f"flows given; pass the transactions of {country}"
         )
         raise ParameterError(msg)
-    _refuse_not_monthly(series, country)
-    return series, source
+    _refuse_missing_or_negative(mine, country, arg)
+    _refuse_not_monthly(mine.select("period").unique().sort("period"), country, arg)
+    series = (
+        mine.group_by(
+            pl.col("destination").cast(pl.String),
+            pl.col("period").dt.truncate("1mo").cast(pl.Date),
+        )
+        .agg(pl.col("amount_usd").cast(pl.Float64).sum())
+        .sort("period")
+    )
+    gap_notes, gaps = _gaps(series, arg)
+    return Recorded(series, source, arg, (*notes, *gap_notes), tuple(gaps))
 
 
 def observed(  # noqa: PLR0917 (the series and the crisis)
@@ -361,10 +534,11 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
 
     result = detect_surges(series, by=["destination"])
     start = date.replace(day=1)
+    years, month = divmod(start.month - 1 + horizon, 12)
+    end = dt.date(start.year + years, month + 1, 1)  # the first month after the horizon
     months = (
-        result.scored.filter(pl.col("period") >= start)
+        result.scored.filter((pl.col("period") >= start) & (pl.col("period") < end))
         .sort("period")
-        .head(horizon)
         .select(
             "period",
             "amount_usd",
@@ -391,7 +565,7 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
         },
         source,
     )
-    status = _status(series, months, start, result.min_periods)
+    status = _status(series, months, (start, end), result.min_periods)
     how = "flowlens.detect_surges (forecast method, by destination) on the recorded series"
     for row in months.iter_rows(named=True):
         ledger.add(
@@ -432,14 +606,40 @@ def observed(  # noqa: PLR0917 (the series and the crisis)
 
 
 def _status(
-    series: pl.DataFrame, months: pl.DataFrame, start: dt.date, min_periods: int
+    series: pl.DataFrame, months: pl.DataFrame, window: tuple[dt.date, dt.date], min_periods: int
 ) -> str | None:
-    """Why the recorded series says nothing since the crisis: it ends before, or is too short."""
-    if months.height == 0:
-        last = series.select(pl.col("period").max().dt.strftime("%Y-%m"))["period"][0]
+    """Why the recorded series says nothing since the crisis (None when it is scored).
+
+    It ends before the crisis, starts after it (no history to fit), has no month in the
+    horizon, is all zero, or is too short.
+    """
+    start, end = window
+    first, last = series["period"].min(), series["period"].max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)  # noqa: S101 (a non-empty series)
+    if series.filter(pl.col("amount_usd") != 0).height == 0:
         return (
-            f"the recorded series ends in {last}, before the crisis month {start:%Y-%m}: "
+            f"the recorded series is all zero ({series.height} months, {first:%Y-%m} to "
+            f"{last:%Y-%m}): nothing to score"
+        )
+    if last < start:
+        return (
+            f"the recorded series ends in {last:%Y-%m}, before the crisis month {start:%Y-%m}: "
             "nothing is recorded since the crisis"
+        )
+    if first >= start:
+        shown = (
+            "no month of it is in the horizon"
+            if first >= end
+            else "there is no month before the crisis to fit a forecast on"
+        )
+        return (
+            f"the recorded series starts in {first:%Y-%m}, after the crisis month "
+            f"{start:%Y-%m}: {shown}"
+        )
+    if months.height == 0:
+        return (
+            f"the recorded series has no month from {start:%Y-%m} to the end of the horizon "
+            "(a gap): nothing is recorded since the crisis"
         )
     if months["score"].is_null().all():
         needs = FORECAST_FIT_MONTHS + min_periods + 1

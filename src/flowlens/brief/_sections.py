@@ -29,6 +29,9 @@ matrix; 0 is migrants alone; 0.4 doubles the weight on host income. The range of
 shares over the three is the estimate's stated uncertainty (an assumption)."""
 
 
+ESTIMATE_POINT = "estimate, no range (no income)"
+"""The ``method`` of an estimate whose corridors all lack an income: shares are points."""
+
 STALE_AFTER_YEARS = 1
 """A baseline further than this many years from the crisis year is called stale (noted)."""
 
@@ -56,6 +59,11 @@ class Baseline:
     def stale(self) -> bool:
         """Whether the baseline is further from the crisis than :data:`STALE_AFTER_YEARS`."""
         return self.distance is not None and self.distance > STALE_AFTER_YEARS
+
+    @property
+    def not_before(self) -> bool:
+        """Whether the baseline year is the crisis year or after it (it may hold the response)."""
+        return self.year is not None and self.year >= self.crisis_year
 
     @property
     def out_of_sample(self) -> bool:
@@ -99,12 +107,8 @@ def context(  # noqa: PLR0917  # long: section 1's table and its ledger rows
         )
     )
     if population is not None:
-        people = population.frame.filter(pl.col("country") == country).select(
-            pl.col("year").cast(pl.Int64), pl.col("value").alias("population")
-        )
-        table = table.join(people, on="year", how="left").with_columns(
-            inflow_per_capita_usd=pl.col("inflow_usd") / pl.col("population")
-        )
+        table, population_notes = _with_population(country, table, population)
+        notes += population_notes
     else:
         notes.append("No population table was given: remittances per capita are left out.")
     span = file_years(knomad)
@@ -115,6 +119,70 @@ def context(  # noqa: PLR0917  # long: section 1's table and its ledger rows
     if funding.height == 0:
         notes.append(f"OCHA FTS records no humanitarian plan or funding for {country}.")
     return table, base, notes
+
+
+POPULATION_NEAREST_YEARS = 2
+"""A year without a population uses the nearest year this close (noted); else none."""
+
+
+def _with_population(
+    country: str, table: pl.DataFrame, population: Source
+) -> tuple[pl.DataFrame, list[str]]:
+    """Population and inflow per capita by year: the nearest year within two, else none.
+
+    Raises
+    ------
+    ParameterError
+        A population of zero or less for the country (per capita would be inf or negative).
+    """
+    from flowlens.errors import ParameterError
+
+    people = (
+        population.frame.filter(pl.col("country") == country)
+        .select(pl.col("year").cast(pl.Int64), pl.col("value").cast(pl.Float64).alias("population"))
+        .filter(pl.col("population").is_not_null() & pl.col("population").is_not_nan())
+        .unique("year", keep="first")
+        .sort("year")
+    )
+    bad = people.filter(pl.col("population") <= 0)
+    if bad.height:
+        listed = ", ".join(f"{y}: {v:g}" for y, v in bad.head(5).iter_rows())
+        msg = (
+            f"crisis_brief's sources['population']: the population of {country} is zero or "
+            f"negative ({listed}); a population is a positive number of persons: correct or "
+            "drop those rows"
+        )
+        raise ParameterError(msg)
+    joined = (
+        table.sort("year")
+        .join_asof(
+            people.with_columns(population_year=pl.col("year")),
+            on="year",
+            strategy="nearest",
+            tolerance=POPULATION_NEAREST_YEARS,
+        )
+        .with_columns(inflow_per_capita_usd=pl.col("inflow_usd") / pl.col("population"))
+    )
+    notes: list[str] = []
+    nearby = joined.filter(
+        pl.col("population_year").is_not_null() & (pl.col("population_year") != pl.col("year"))
+    )
+    if nearby.height:
+        pairs = ", ".join(
+            f"{y} uses {p}" for y, p in nearby.select("year", "population_year").rows()
+        )
+        notes.append(
+            f"The population table has no value for {country} in some years: the nearest year "
+            f"within {POPULATION_NEAREST_YEARS} stands in ({pairs}) for the per-capita figures."
+        )
+    none = joined.filter(pl.col("population").is_null())["year"].to_list()
+    if none:
+        notes.append(
+            f"The population table has no value for {country} within "
+            f"{POPULATION_NEAREST_YEARS} years of {', '.join(map(str, none))}: per capita "
+            "unavailable for those years (unknown, not zero)."
+        )
+    return joined.drop("population_year"), notes
 
 
 def file_years(knomad: Source) -> tuple[int, int] | None:
@@ -229,9 +297,11 @@ def _baseline(  # noqa: PLR0917 (the table, its span and the ledger)
     elif known.height:
         after = known.sort("year")
         y, v = int(after["year"][0]), float(after["inflow_usd"][0])
+        when = "the crisis year itself" if y == year else f"after the crisis ({year})"
         note = (
-            f"KNOMAD records no inflow to {country} before {year}; the first recorded year, "
-            f"{y}, stands in (an assumption: the level may differ)"
+            f"KNOMAD records no inflow to {country} in any year before the crisis ({year}); "
+            f"the first recorded year, {y}, {when}, stands in (an assumption: not before the "
+            "crisis, it may already hold the response, and the level may differ)"
         )
     else:
         note = f"KNOMAD records no inflow to {country} in any year: amounts are unknown"
@@ -303,6 +373,7 @@ def senders(  # noqa: PLR0917  # long: the choice of edition, the fallback and t
                 else " No edition has one: the income-weighted estimate is used."
             )
         )
+    other = cells.clear()  # the other editions' cells (none for an estimate)
     if chosen is not None:
         edges = cells.filter(pl.col("year") == chosen)
         table = _shares(edges.select("origin", "amount_usd")).with_columns(method=pl.lit("matrix"))
@@ -360,6 +431,10 @@ def senders(  # noqa: PLR0917  # long: the choice of edition, the fallback and t
         if result.method == "matrix"
         else "the lowest (highest) share over the rule's income elasticities 0, 0.2, 0.4"
     )
+    if result.method == "matrix" and result.table.height and not other.height:
+        range_how = "one edition only: no range (low = high = the share)"
+    if (result.table["method"] == ESTIMATE_POINT).any():
+        range_how = "no income for the rule: no range (low = high = the share, not a certainty)"
     ledger.add_frame(
         "2 who sends",
         result.table.head(SHOWN_ROWS),
@@ -412,10 +487,12 @@ def _estimate(
         amount = pl.lit(None, dtype=pl.Float64)
     totals = pl.DataFrame({"destination": [country], "amount_usd": [total]})
     shares = []
+    unweighted = pl.DataFrame()
     for elasticity in ESTIMATE_ELASTICITIES:
         estimate = estimate_bilateral(
             totals, cells, rule="stock_income", year=edition, income_elasticity=elasticity
         )
+        unweighted = estimate.unweighted
         shares.append(
             estimate.flows.select(
                 pl.col("origin").cast(pl.String),
@@ -434,11 +511,30 @@ def _estimate(
         pl.max_horizontal(cols).alias("share_high"),
         pl.lit("estimate").alias("method"),
     ).sort("share", "origin", descending=[True, False])
-    notes.append(
-        f"Senders to {country} are estimated, not taken from a matrix: the {edition} migrant "
-        f"stock allocates the inflow by flowlens.estimate_bilateral's income-weighted rule; "
-        "each share's low and high are the rule with income elasticity 0 and 0.4."
-    )
+    weighted = cells.height - unweighted.height
+    if weighted == 0:  # no corridor has both incomes: the elasticity changes nothing
+        missing = ", ".join(sorted(set(unweighted["missing"].str.split(", ").explode().to_list())))
+        table = table.with_columns(method=pl.lit(ESTIMATE_POINT))
+        notes.append(
+            f"Senders to {country} are estimated, not taken from a matrix: the {edition} migrant "
+            f"stock allocates the inflow by migrants alone, because no corridor has the incomes "
+            f"the income-weighted rule needs ({missing} missing from flowlens' GNI per capita "
+            f"table{' for ' + country if 'origin_income' in missing else ''}). The income "
+            "elasticity then changes nothing, so each share is a point with no range: low and "
+            "high equal the share by construction, not because the share is certain."
+        )
+    else:
+        notes.append(
+            f"Senders to {country} are estimated, not taken from a matrix: the {edition} migrant "
+            f"stock allocates the inflow by flowlens.estimate_bilateral's income-weighted rule; "
+            "each share's low and high are the rule with income elasticity 0 and 0.4"
+            + (
+                f" ({unweighted.height} of {cells.height} corridors lack an income and are "
+                "weighted by migrants alone)."
+                if unweighted.height
+                else "."
+            )
+        )
     return table, edition
 
 

@@ -162,6 +162,14 @@ def _read_path(key: str, path: Path) -> Source:  # noqa: PLR0911 (one reader per
     name = str(path)
     if key == "knomad_inflows":
         table = official.read_knomad_annual(path)
+        if "outflows" in table.source:  # its own title says outflows: "no inflow recorded"
+            msg = (
+                f"crisis_brief's sources['knomad_inflows']: {path.name} is KNOMAD's remittance "
+                f"*outflows* workbook (its title reads {table.notes[0]!r}), not inflows; pass "
+                "the inflows workbook (title 'Remittance inflows ...', e.g. "
+                "knomad_remittance_inflows_2000_2022_june2023.xlsx)"
+            )
+            raise InputFormatError(msg)
         frame = table.panel.select(
             pl.col("destination").cast(pl.String).alias("country"),
             pl.col("period").dt.year().alias("year"),
