@@ -19,6 +19,7 @@ withheld entries (rows and columns as nodes), iterative, in one compiled pass.
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -37,6 +38,9 @@ first, so 16 leaves room to find a cycle that adds nothing; the search over the
 16 x 16 pairs stops as soon as a cheaper one is impossible."""
 
 _TOTAL = -1  # the totals' index in the input (flowlens.privacy._audit.TOTAL)
+_LAUNCH = threading.Lock()
+"""One parallel launch at a time: numba's fallback threading layer (workqueue, where
+neither OpenMP nor TBB is installed) aborts the process on concurrent launches."""
 
 
 @numba.njit(cache=True, nogil=True)
@@ -235,7 +239,8 @@ def protect(  # noqa: PLR0917 - arrays positionally, as the kernel takes them
     """
     labels = max(int(rows.max(initial=0)), int(columns.max(initial=0))) + 1
     lower, upper = levels
-    return _protect(starts, rows, columns, values, primary, lower, upper, labels)
+    with _LAUNCH:
+        return _protect(starts, rows, columns, values, primary, lower, upper, labels)
 
 
 @numba.njit(cache=True, nogil=True)
