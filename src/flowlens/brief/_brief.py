@@ -74,7 +74,9 @@ class CrisisBrief:  # long: a result of many tables, each documented
         Section 3 with recorded data: the months since the crisis (value, forecast
         baseline, score, flag, excess) and the surge episodes; None without data.
         ``observed_status`` says why nothing is scored (a series that ends before the
-        date, too little history); None when scored or without data.
+        date or starts after it, is all zero, or has too little history); None when
+        scored or without data. Months missing inside the series are a note and a
+        gaps row.
     costs, derisking, channels
         Section 4: cost of sending USD 200 per sender (RPW), corridors with documented
         de-risking, and the summary (weighted cost, SDG gap, shares, informal share).
@@ -535,7 +537,10 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
         outside the inflow table's years is built but called out of sample.
     flows
         Recorded transactions of the country's inflows (anything
-        :func:`flowlens.load_flows` reads): summed by month and scored.
+        :func:`flowlens.load_flows` reads): those of flow type ``remittance`` are
+        summed by month over every origin and channel and scored (the brief is about
+        remittances); other flow types and rejected rows are left out, with a note.
+        Not with ``monthly``.
     monthly
         A recorded monthly series of the country's inflows: an official file flowlens
         reads (e.g. Banco de Mexico's monthly CSV) or its
@@ -561,8 +566,13 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     Raises
     ------
     ParameterError
-        An unknown country, a date that is not one, a horizon out of range, an unknown
-        ``sources`` key, recorded data without the country or not monthly.
+        An unknown country or a list of them, a date that is not one or before 1960,
+        a horizon out of range, an unknown ``sources`` key, a population of zero or
+        less, recorded data without the country, with text periods or amounts, a
+        missing or negative amount (naming the months), or not monthly.
+    InputFormatError
+        A recorded-data file that is missing, empty or unreadable; KNOMAD's outflows
+        workbook given as ``knomad_inflows``.
 
     References
     ----------
