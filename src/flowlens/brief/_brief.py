@@ -166,7 +166,9 @@ class CrisisBrief:  # long: a result of many tables, each documented
             f"({usd(lo)} to {usd(hi)}). {largest}"
         )
 
-    def layout(self) -> list[tuple[str, list[str], list[tuple[str, pl.DataFrame]], list[str]]]:
+    def layout(  # long: the five sections, each a list of captioned tables
+        self,
+    ) -> list[tuple[str, list[str], list[tuple[str, pl.DataFrame]], list[str]]]:
         """The five sections: (title, paragraphs, (caption, table) pairs, chart names)."""
         share_cols = ["origin", "amount_usd", "share", "share_low", "share_high", "method"]
         rows = SHOWN_ROWS
