@@ -127,7 +127,8 @@ def detect_surges(
         countries, Dashain and Tihar for Nepal, Diwali for India, the lunar new year
         for China, Korea and Vietnam, Mother's Day); or your own table of ``country``,
         ``date`` (the days before a holiday) and optionally ``holiday`` (one effect
-        is estimated per name and series).
+        is estimated per name and series, at 0 or above: the days are read as days
+        when remittances rise).
 
     Returns
     -------
