@@ -174,13 +174,7 @@ def baseline_from_costs(
     per_corridor = _corridor_costs(frame, costs)
     table = _fill_costs(corridors, per_corridor)
     if premium is not None:
-        premium = _eager(premium, "premium")
-        MissingColumnError.require(premium.columns, fs.DESTINATION, "premium_pct")
-        table = table.join(
-            premium.select(pl.col(fs.DESTINATION).cast(pl.String), "premium_pct"),
-            on=fs.DESTINATION,
-            how="left",
-        )
+        table = table.join(_premiums(premium, table), on=fs.DESTINATION, how="left")
     else:
         table = table.with_columns(premium_pct=pl.lit(0.0))
     result = (
@@ -202,6 +196,36 @@ def baseline_from_costs(
     return source.back(result)
 
 
+def _premiums(premium: Any, corridors: pl.DataFrame) -> pl.DataFrame:
+    """One finite premium (> -100) per receiving country of ``corridors``, else ParameterError."""
+    table = _eager(premium, "premium")
+    MissingColumnError.require(table.columns, fs.DESTINATION, "premium_pct")
+    if fs.PERIOD in table.columns:
+        msg = (
+            "baseline_from_costs' premium has a period column: the baseline takes one premium "
+            "per destination (the level the recorded flows were sent at); pass dated premiums "
+            "as estimate_informal(..., drivers=...)"
+        )
+        raise ParameterError(msg)
+    used = table.select(
+        pl.col(fs.DESTINATION).cast(pl.String), pl.col("premium_pct").cast(pl.Float64)
+    )
+    value = pl.col("premium_pct")
+    bad = used.filter(value.is_null() | ~value.is_finite() | (value <= -100.0))
+    twice = used.filter(pl.col(fs.DESTINATION).is_duplicated())
+    unknown = used.join(corridors.select(fs.DESTINATION).unique(), on=fs.DESTINATION, how="anti")
+    problems = [
+        (bad, "premium_pct must be a finite number above -100 (percent of the official rate)"),
+        (twice, "one row per destination"),
+        (unknown, "the recorded flows have no such destination (write it as they do, ISO3)"),
+    ]
+    for rows, what in problems:
+        if rows.height:
+            msg = f"baseline_from_costs' premium: {what}; {rows.height} row(s) are not, e.g. {rows.row(0)}"
+            raise ParameterError(msg)
+    return used
+
+
 def _corridor_costs(recorded: pl.DataFrame, costs: Any) -> pl.DataFrame:
     """Mean ``cost_pct`` per corridor, from ``costs`` or from ``recorded``'s ``cost_ratio``."""
     if costs is None:
@@ -217,6 +241,14 @@ def _corridor_costs(recorded: pl.DataFrame, costs: Any) -> pl.DataFrame:
         ).filter(pl.col("cost_pct").is_finite())
     table = _eager(costs, "costs")
     MissingColumnError.require(table.columns, fs.ORIGIN, fs.DESTINATION, "cost_pct")
+    cost = pl.col("cost_pct").cast(pl.Float64)
+    bad = table.filter(cost.is_not_null() & ~cost.is_finite())
+    if bad.height:
+        msg = (
+            f"baseline_from_costs' costs: cost_pct must be finite (null where unknown); "
+            f"{bad.height} row(s) are NaN or infinite, e.g. {bad.row(0)}"
+        )
+        raise ParameterError(msg)
     return table.group_by(*_CORRIDOR_KEYS).agg(pl.col("cost_pct").mean())
 
 
@@ -234,7 +266,12 @@ def _fill_costs(corridors: pl.DataFrame, per_corridor: pl.DataFrame) -> pl.DataF
     corridors = corridors.join(published, on=[fs.ORIGIN, fs.DESTINATION], how="left")
     known = corridors.join(per_corridor, on=[fs.ORIGIN, fs.DESTINATION], how="inner")
     if known.height == 0:
-        msg = "no corridor of recorded has a cost: check that both use ISO3 codes"
+        matched = corridors.filter(pl.col("published_pct").is_not_null()).height
+        msg = (
+            f"no corridor of recorded has a cost above 0: {matched} of its {corridors.height} "
+            "corridors matched a row of costs (by origin and destination; check that both use "
+            "ISO3 codes), and a cost at or below 0 cannot set a deterrence by cost"
+        )
         raise ParameterError(msg)
     weighted = (pl.col("cost_pct") * pl.col("recorded_usd")).sum() / pl.col("recorded_usd").sum()
     by_destination = known.group_by(fs.DESTINATION).agg(destination_cost=weighted)

@@ -80,6 +80,7 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -520,6 +521,9 @@ def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:
     """``draws`` a whole number >= ``minimum`` and ``seed`` one >= 0, else ParameterError."""
     check_count(draws, "draws", minimum)
     check_count(seed, "seed", 0)
+    if int(seed) >= 1 << 63:
+        msg = f"seed must be below 2**63 (a 64-bit integer), got {seed}"
+        raise ParameterError(msg)
     if draws > MAX_DRAWS:
         msg = (
             f"draws must be at most {MAX_DRAWS:,} (the 5-95% band is stable to a few tenths of "
@@ -633,6 +637,14 @@ def checked_quantiles(quantiles: Sequence[float]) -> F64:
         msg = (
             f"quantiles must be distinct probabilities strictly between 0 and 1, such as "
             f"(0.05, 0.5, 0.95), got {quantiles!r}"
+        )
+        raise ParameterError(msg)
+    labels = quantile_columns("q", values)
+    if len(set(labels)) != len(labels):
+        msg = (
+            f"quantiles {quantiles!r} give the same column name twice "
+            f"({sorted(labels)}): columns are named to 6 significant digits of the percent; "
+            "give probabilities that differ there"
         )
         raise ParameterError(msg)
     return np.array(sorted(values), dtype=np.float64)
@@ -1014,40 +1026,14 @@ def _join_drivers(
     twice, a null or non-finite premium, and a cell of a named country or corridor
     without a row for its period.
     """
-    table = from_any(drivers, what="the drivers").eager()
-    MissingColumnError.require(table.columns, *DRIVER_COLUMNS)
-    checked_table(table, what="the drivers", keys=[fs.DESTINATION], dates=[fs.PERIOD])
-    checked_table(table, what="the drivers", values=["cost_pct"])
-    keys = [fs.DESTINATION, *([fs.ORIGIN] if fs.ORIGIN in table.columns else [])]
-    premium = pl.col("premium_pct").cast(pl.Float64)
-    bad = table.filter(premium.is_null() | ~premium.is_finite() | (premium <= -100.0))
-    if bad.height:
-        msg = (
-            f"the drivers: premium_pct must be a finite number above -100 (percent of the "
-            f"official rate) in every row; {bad.height} row(s) are not, e.g. {bad.row(0)}: "
-            "give 0 where there is no premium"
-        )
-        raise ParameterError(msg)
-    used = table.select(
-        *[pl.col(k).cast(pl.String) for k in keys],
-        pl.col(fs.PERIOD).cast(pl.Date).dt.truncate(every),
-        premium.alias("premium_pct"),
-        *([pl.col("cost_pct").cast(pl.Float64)] if "cost_pct" in table.columns else []),
-    )
+    used, keys = checked_drivers(drivers, every)
     key = [*keys, fs.PERIOD]
-    twice = used.filter(pl.struct(key).is_duplicated())
-    if twice.height:
-        msg = (
-            f"the drivers have {twice.height} rows for keys that appear more than once "
-            f"(periods are truncated to {every!r}), e.g. {twice.select(key).row(0)}: one row "
-            f"per {', '.join(key)}"
-        )
-        raise ParameterError(msg)
     unknown = used.select(keys).unique().join(joined.select(keys).unique(), on=keys, how="anti")
     if unknown.height:
         msg = (
             f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
-            f"e.g. {unknown.sort(keys).row(0)}: drop those rows, or check the codes (ISO3)"
+            f"e.g. {unknown.sort(keys).row(0)}{_code_hint(unknown, keys)}: drop those rows, "
+            "or write the countries as the panel does (ISO3)"
         )
         raise ParameterError(msg)
     named = joined.join(used.select(keys).unique(), on=keys, how="semi")
@@ -1085,8 +1071,65 @@ def _join_drivers(
         how="left",
         maintain_order="left",
     ).with_columns(pl.col("matched").fill_null(False))
+    unused = flags.filter(~pl.col("matched"))
+    if unused.height:
+        warnings.warn(
+            f"the drivers have {unused.height} row(s) for periods the panel does not have, "
+            f"e.g. {unused.select(key).row(0)}: they move no flow (estimate.drivers marks "
+            "them matched=False); cut the drivers to the panel's periods to silence this",
+            UserWarning,
+            stacklevel=4,
+        )
     extra = ["cost_pct"] if "cost_pct" in used.columns else []
     return out.drop("premium_pct", "_base_premium", *extra), flags
+
+
+def checked_drivers(drivers: Any, every: str) -> tuple[pl.DataFrame, list[str]]:
+    """The drivers as used (keys as text, periods truncated to ``every``) and their keys.
+
+    Raises ParameterError for a null, non-finite or <= -100 premium and for a key given
+    twice (after truncation), SchemaError for a column of the wrong type.
+    """
+    table = from_any(drivers, what="the drivers").eager()
+    MissingColumnError.require(table.columns, *DRIVER_COLUMNS)
+    checked_table(table, what="the drivers", keys=[fs.DESTINATION], dates=[fs.PERIOD])
+    checked_table(table, what="the drivers", values=["cost_pct"])
+    keys = [fs.DESTINATION, *([fs.ORIGIN] if fs.ORIGIN in table.columns else [])]
+    premium = pl.col("premium_pct").cast(pl.Float64)
+    bad = table.filter(premium.is_null() | ~premium.is_finite() | (premium <= -100.0))
+    if bad.height:
+        msg = (
+            f"the drivers: premium_pct must be a finite number above -100 (percent of the "
+            f"official rate) in every row; {bad.height} row(s) are not, e.g. {bad.row(0)}: "
+            "give 0 where there is no premium"
+        )
+        raise ParameterError(msg)
+    used = table.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        pl.col(fs.PERIOD).cast(pl.Date).dt.truncate(every),
+        premium.alias("premium_pct"),
+        *([pl.col("cost_pct").cast(pl.Float64)] if "cost_pct" in table.columns else []),
+    )
+    key = [*keys, fs.PERIOD]
+    twice = used.filter(pl.struct(key).is_duplicated())
+    if twice.height:
+        msg = (
+            f"the drivers have {twice.height} rows for keys that appear more than once "
+            f"(periods are truncated to {every!r}), e.g. {twice.select(key).row(0)}: one row "
+            f"per {', '.join(key)} (for a panel longer than the drivers' periods, average "
+            "the premium over each of the panel's periods first)"
+        )
+        raise ParameterError(msg)
+    return used, keys
+
+
+def _code_hint(unknown: pl.DataFrame, keys: list[str]) -> str:
+    """' (EGY?)' when the first unknown key is a name or ISO2 code of a country, else ''."""
+    from flowlens.reference import to_iso3
+
+    given = unknown.sort(keys).row(0)
+    codes = pl.select([to_iso3(pl.lit(v, dtype=pl.String)) for v in given]).row(0)
+    return f" (ISO3 {codes})" if all(codes) and codes != given else ""
 
 
 def _noise_sd(joined: pl.DataFrame, ratio: F64) -> F64:

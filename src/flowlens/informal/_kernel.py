@@ -646,7 +646,7 @@ def simulate_compiled(inputs: Inputs, seed: int, probs: F64) -> tuple[F64, F64]:
 
 def noise_seed(seed: int) -> int:
     """The seed of the cells' sampling noise: apart from the corridors' stream of the same seed."""
-    return (seed * 2654435761 + 0x5DEECE66D) % (1 << 62)
+    return (int(seed) * 2654435761 + 0x5DEECE66D) % (1 << 62)  # int: a numpy seed would overflow
 
 
 def switch_seeds(seed: int) -> I64:

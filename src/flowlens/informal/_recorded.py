@@ -46,7 +46,7 @@ from flowlens._frames import from_any
 from flowlens._panelspec import PanelSpec, check_dates, checked_panel, checked_table, input_errors
 from flowlens.errors import FlowlensError, MissingColumnError, ParameterError
 from flowlens.freq import periods_per_year
-from flowlens.informal._estimate import QUANTILES, check_count, check_draws
+from flowlens.informal._estimate import QUANTILES, check_count, check_draws, checked_drivers
 from flowlens.informal._priors import Split
 from flowlens.informal._scenario import SPLIT_DEFAULT
 from flowlens.io import read_table_csv
@@ -93,7 +93,9 @@ class DeRiskingEffect:
         relative fall of recorded flow per point) and at 10 points
         (``displaced_at_10pp_p5`` ...), and ``premium_response_p50``, the logistic
         slope beta of :func:`estimate_informal` it implies at the informal ratio of
-        ``CostModel`` (0.55); else None.
+        ``CostModel`` (0.55; 0 where the median fitted fall is not positive: the model's
+        response cannot be negative, and ``displaced_at_10pp_p50`` shows the rise);
+        else None.
 
     Examples
     --------
@@ -352,14 +354,21 @@ def _premium_fit(
     recorded: pl.DataFrame, drivers: Any, spec: PanelSpec, draws: int, seed: int
 ) -> pl.DataFrame:
     """Per series the drivers name: the premium's coefficient on log recorded flow, with its interval."""
-    table = from_any(drivers, what="the drivers").eager()
-    MissingColumnError.require(table.columns, fs.DESTINATION, fs.PERIOD, "premium_pct")
-    keys = [fs.DESTINATION, *([fs.ORIGIN] if fs.ORIGIN in table.columns else [])]
-    used = table.select(
-        *[pl.col(k).cast(pl.String) for k in keys],
-        pl.col(fs.PERIOD).cast(pl.Date).dt.truncate(spec.freq),
-        pl.col("premium_pct").cast(pl.Float64),
+    used, keys = checked_drivers(drivers, spec.freq)
+    unknown = (
+        used.select(keys)
+        .unique()
+        .join(
+            recorded.select(pl.col(k).cast(pl.String) for k in keys).unique(), on=keys, how="anti"
+        )
     )
+    if unknown.height:
+        msg = (
+            f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
+            f"e.g. {unknown.sort(keys).row(0)}: drop those rows, or write the countries as the "
+            "panel does (ISO3)"
+        )
+        raise ParameterError(msg)
     series = (
         recorded.filter(pl.col(spec.value).is_not_null())
         .group_by(*keys, fs.PERIOD)
@@ -397,8 +406,8 @@ def _premium_fit(
         ratio = 0.55
         beta = (
             float(np.log(((1.0 + ratio) / (1.0 - fall) - 1.0) / ratio) / 10.0)
-            if 0.0 < fall < 1.0
-            else float("nan")
+            if fall > 0.0  # below 1 always: exp(10 g) > 0
+            else 0.0  # no fall: the logistic response cannot be negative (the columns above show it)
         )
         rows.append(
             {
