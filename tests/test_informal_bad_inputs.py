@@ -170,3 +170,19 @@ def test_baseline_costs_all_at_or_below_zero_say_so() -> None:
     """Were reported as 'no corridor has a cost: check ISO3 codes' though every corridor matched."""
     with pytest.raises(ParameterError, match=r"1 of its 1 corridors matched.*at or below 0"):
         baseline_from_costs(PANEL, COSTS.with_columns(cost_pct=pl.lit(-1.0)))
+
+
+def test_keep_draws_that_would_not_fit_in_memory_raise() -> None:
+    """Were allocated: 1M draws x 12 months x 60 scenarios is 720M rows, some 34 GB."""
+    base = baseline_from_costs(PANEL, COSTS)
+    many = [DeRiskingScenario(f"s{i}", origin="USA") for i in range(60)]
+    with pytest.raises(ParameterError, match="720,000,000 rows"):
+        estimate_informal(PANEL, many, baseline=base, draws=1_000_000, keep_draws=True)
+
+
+@pytest.mark.parametrize("flag", ["keep_draws", "sampling_noise", "progress"])
+def test_flags_given_as_text_raise(flag: str) -> None:
+    """keep_draws="no" was truthy: the draws were kept."""
+    base = baseline_from_costs(PANEL, COSTS)
+    with pytest.raises(ParameterError, match=f"{flag} must be True or False"):
+        estimate_informal(PANEL, CLOSURE, baseline=base, draws=20, **{flag: "no"})

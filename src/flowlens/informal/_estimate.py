@@ -376,7 +376,8 @@ def estimate_informal(
         and 95th); a column is named ``p`` and the percent, e.g. ``p2.5``.
     keep_draws
         Keep the draws per scenario, receiving country and period
-        (``InformalEstimate.samples``, a long table: ``draws`` rows per country-period).
+        (``InformalEstimate.samples``, a long table: ``draws`` rows per country-period,
+        about 47 bytes a row; more than ``MAX_SAMPLE_ROWS``, 50M rows, raises).
     interval
         What a corridor-period's interval is for, where the panel has ``n_transfers``
         (without counts the two are the same: the parameters' uncertainty alone).
@@ -444,6 +445,11 @@ def estimate_informal(
             f"recorded transfers would have done), got {interval!r}"
         )
         raise ParameterError(msg)
+    for flag, name in ((sampling_noise, "sampling_noise"), (keep_draws, "keep_draws"),
+                       (progress, "progress")):  # fmt: skip
+        if not isinstance(flag, (bool, np.bool_)):
+            msg = f"{name} must be True or False, got {flag!r}"
+            raise ParameterError(msg)
     probs = checked_quantiles(quantiles)
     response = in_range(as_prior(premium_response, "premium_response"), "premium_response", 0.0)
     scenarios = _scenarios(scenario)
@@ -458,6 +464,14 @@ def estimate_informal(
         drivers=drivers,
     )
     check_reach(scenarios, cells)
+    rows = draws * cells.groups.height * len(scenarios)
+    if keep_draws and rows > MAX_SAMPLE_ROWS:
+        msg = (
+            f"keep_draws=True would hold {rows:,} rows of draws (draws x receiving "
+            f"country-periods x scenarios, about {rows * SAMPLE_ROW_BYTES / 1e9:.0f} GB); at most "
+            f"{MAX_SAMPLE_ROWS:,}: ask for fewer draws, or run fewer scenarios or periods at once"
+        )
+        raise ParameterError(msg)
     z_shared = shared_normals(seed, draws)
     frames: list[tuple[pl.DataFrame, ...]] = []
     bar: Any = scenarios
@@ -535,6 +549,12 @@ def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:
 MAX_DRAWS = 1_000_000
 """Most Monte Carlo draws one call may ask for: the draws of every cell are held in memory
 (8 bytes each), so a typing slip such as ``draws=10**9`` would ask for gigabytes."""
+
+
+MAX_SAMPLE_ROWS = 50_000_000
+"""Most rows ``keep_draws=True`` may hold: at about ``SAMPLE_ROW_BYTES`` a row (measured,
+ten countries x 12 months x 20,000 draws: 113 MB for 2.4M rows), 50M rows are some 2.4 GB."""
+SAMPLE_ROW_BYTES = 47
 
 
 def check_count(number: object, what: str, minimum: int) -> None:

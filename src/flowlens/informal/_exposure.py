@@ -48,6 +48,15 @@ def derisking_exposure(
     sent at all and flow pushed into informal channels, summed over the panel's
     periods, with intervals from the percentiles of each draw's sum.
 
+    The intervals are the parameters' uncertainty about the expected flows, without
+    per-period sampling noise: neither :func:`estimate_informal`'s default
+    ``interval="predictive"`` nor ``"conditional"``, and the function takes no
+    ``interval``. Summed over a panel's periods that noise is small against the
+    parameters' spread: on twelve months of three receiving countries (200 to 60,000
+    transfers a month), the predictive per-country totals' 5th, 50th and 95th
+    percentiles of lost flow were within 1.5% of these. For one period's flows with
+    their sampling noise, run :func:`estimate_informal` with the same scenario.
+
     Parameters
     ----------
     panel, baseline, draws, seed, freq, value, threads

@@ -53,6 +53,12 @@ def sensitivity(
     :func:`estimate_informal`'s interval most. Each row is one evaluation of the
     model, not a Monte Carlo: the table is exact and cheap.
 
+    The totals are expected flows: no sampling noise, neither the ``"predictive"``
+    nor the ``"conditional"`` kind of :func:`estimate_informal` (its ``interval=``).
+    Both add mean-zero noise to each corridor-period that the table's question (which
+    parameter moves the total) does not involve, so the table takes no ``interval``;
+    the width that noise adds is :func:`estimate_informal`'s to report.
+
     Parameters
     ----------
     panel, scenario, baseline, freq, value, drivers, premium_response
