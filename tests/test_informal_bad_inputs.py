@@ -13,6 +13,7 @@ from flowlens.informal import (
     DeRiskingScenario,
     baseline_from_costs,
     derisking_effect,
+    derisking_exposure,
     estimate_informal,
 )
 
@@ -186,3 +187,16 @@ def test_flags_given_as_text_raise(flag: str) -> None:
     base = baseline_from_costs(PANEL, COSTS)
     with pytest.raises(ParameterError, match=f"{flag} must be True or False"):
         estimate_informal(PANEL, CLOSURE, baseline=base, draws=20, **{flag: "no"})
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("2030-03-01", None), ("2010-01-01", "2014-06-01")], ids=["after", "before"]
+)
+def test_a_scenario_in_force_in_no_period_of_the_panel_raises(start: str, end: str | None) -> None:
+    """Was accepted and changed nothing, like a scenario that selects no corridor (which raises)."""
+    base = baseline_from_costs(PANEL, COSTS)
+    late = DeRiskingScenario("late", origin="USA", start=start, end=end)
+    with pytest.raises(ParameterError, match="in force in no period of the panel"):
+        estimate_informal(PANEL, late, baseline=base, draws=20)
+    with pytest.raises(ParameterError, match="in force in no period of the panel"):
+        derisking_exposure(PANEL, "USA", baseline=base, scenario=late, draws=20)

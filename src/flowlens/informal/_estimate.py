@@ -529,6 +529,23 @@ def check_reach(scenarios: Sequence[DeRiskingScenario], cells: _Cells) -> None:
                 f"to {present[fs.DESTINATION].unique().sort().head(8).to_list()}"
             )
             raise ParameterError(msg)
+    check_timing(scenarios, cells)
+
+
+def check_timing(scenarios: Sequence[DeRiskingScenario], cells: _Cells) -> None:
+    """A scenario must be in force in some period of the panel, else ParameterError."""
+    for scenario in scenarios:  # scenarios are few
+        if scenario is NO_SCENARIO or (_progress(scenario, cells) > 0).any():
+            continue
+        epoch = dt.date(1970, 1, 1)
+        first = epoch + dt.timedelta(days=int(cells.period_start.min()))
+        last = epoch + dt.timedelta(days=int((cells.period_start + cells.period_days).max()) - 1)
+        msg = (
+            f"scenario {scenario.name!r} (start {scenario.start_date}, end {scenario.end_date}) "
+            f"is in force in no period of the panel ({first} to {last}), so it would change "
+            "nothing: give a start within the panel, or a panel that covers the scenario"
+        )
+        raise ParameterError(msg)
 
 
 def check_draws(draws: int, seed: int, *, minimum: int = 2) -> None:

@@ -21,6 +21,7 @@ from flowlens.informal._estimate import (
     _simulate,
     check_count,
     check_draws,
+    check_timing,
     prepare,
     shared_normals,
 )
@@ -116,6 +117,7 @@ def derisking_exposure(
         sampling_noise=False,  # totals over periods: the cells' noise averages out
         what=what,
     )
+    check_timing([chosen], cells)
     shares = _exposure_shares(cells, origin)
     if shares.filter(pl.col("exposed_usd") > 0).is_empty():
         msg = f"the panel has no recorded flow from {origin}: nothing to de-risk"
