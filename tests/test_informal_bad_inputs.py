@@ -63,8 +63,11 @@ def test_driver_rows_for_periods_the_panel_lacks_warn() -> None:
     """Were kept only as matched=False in estimate.drivers, without a word."""
     base = baseline_from_costs(PANEL, COSTS)
     longer = pl.date_range(dt.date(2015, 1, 1), dt.date(2016, 6, 1), "1mo", eager=True)
-    with pytest.warns(UserWarning, match="6 row\\(s\\) for periods the panel does not have"):
+    with pytest.warns(
+        UserWarning, match="6 row\\(s\\) for periods the panel does not have"
+    ) as record:
         result = estimate_informal(PANEL, baseline=base, draws=20, drivers=drivers(months=longer))
+    assert record[0].filename == __file__  # points at the caller's line
     assert result.drivers is not None
     assert result.drivers["matched"].sum() == 12
 

@@ -1115,7 +1115,7 @@ def _join_drivers(
             f"e.g. {unused.select(key).row(0)}: they move no flow (estimate.drivers marks "
             "them matched=False); cut the drivers to the panel's periods to silence this",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of estimate_informal or sensitivity
         )
     extra = ["cost_pct"] if "cost_pct" in used.columns else []
     return out.drop("premium_pct", "_base_premium", *extra), flags
