@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -15,6 +16,7 @@ from flowlens.informal import (
     derisking_effect,
     derisking_exposure,
     estimate_informal,
+    read_scenario_file,
 )
 
 MONTHS = pl.date_range(dt.date(2015, 1, 1), dt.date(2015, 12, 1), "1mo", eager=True)
@@ -203,3 +205,14 @@ def test_a_scenario_in_force_in_no_period_of_the_panel_raises(start: str, end: s
         estimate_informal(PANEL, late, baseline=base, draws=20)
     with pytest.raises(ParameterError, match="in force in no period of the panel"):
         derisking_exposure(PANEL, "USA", baseline=base, scenario=late, draws=20)
+
+
+@pytest.mark.parametrize("line", ["draws = 1", "draws = 0", "seed = 9223372036854775808"])
+def test_a_scenario_file_with_draws_or_seed_the_estimator_refuses_raises(
+    tmp_path: Path, line: str
+) -> None:
+    """draws = 0 or 1 was read, and failed only when the estimate ran."""
+    path = tmp_path / "s.toml"
+    path.write_text(f'{line}\n[[scenario]]\nname = "x"\norigin = "USA"\n')
+    with pytest.raises(ParameterError, match="write a whole number from"):
+        read_scenario_file(path)

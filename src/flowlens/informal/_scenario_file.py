@@ -338,10 +338,10 @@ def read_scenario_file(path: str | Path) -> ScenarioFile:
     if repeated is not None:
         msg = f"{path}: two scenarios are named {repeated!r}; give each its own name"
         raise ParameterError(msg)
-    for key, default in (("draws", 1000), ("seed", 0)):
+    for key, default, low, high in (("draws", 1000, 2, 1_000_000), ("seed", 0, 0, (1 << 63) - 1)):
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            msg = f"{path}: {key} = {value!r}; write a whole number >= 0"
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            msg = f"{path}: {key} = {value!r}; write a whole number from {low} to {high:,}"
             raise ParameterError(msg)
     return ScenarioFile(
         path=path,
