@@ -465,16 +465,17 @@ def test_sources_of_the_wrong_shape_are_named() -> None:
 
 def test_dates_outside_the_data_are_out_of_sample() -> None:
     # 2030 and 1985 were accepted silently; 2025-2030 were called KNOMAD's zeros
-    for date, where in (("2030-01-01", "after 2022"), ("1985-06-01", "before 2000")):
+    # (2030 is refused now: after the current year + 1; 2025 is after KNOMAD's 2022)
+    for date, where in (("2025-01-01", "after 2022"), ("1985-06-01", "before 2000")):
         brief = crisis_brief("HTI", date, charts=False)
         assert any("out of sample" in w and where in w for w in brief.warnings)
         gap = brief.unknowns.filter(pl.col("what") == "date out of sample")["detail"]
         assert gap.len() == 1 and "covers 2000-2022" in gap[0]
         assert "out of sample" in brief.to_markdown()
-    late = crisis_brief("HTI", "2030-01-01", charts=False)
+    late = crisis_brief("HTI", "2025-01-01", charts=False)
     zero_notes = [n for n in late.notes if "a zero in its file means missing" in n]
     assert zero_notes == []  # HTI has every year 2000-2022: nothing is missing inside the file
-    assert any("2025, 2026" in n and "unknown, not zero" in n for n in late.notes)
+    assert any("2023, 2024, 2025" in n and "unknown, not zero" in n for n in late.notes)
     inside = crisis_brief("HTI", "2010-01-12", charts=False)
     assert not any("out of sample" in w for w in inside.warnings)
 
@@ -860,3 +861,220 @@ def test_minor_refusals_and_wording(tmp_path: Path, nepal: CrisisBrief) -> None:
         crisis_brief("HTI", "0001-01-01", charts=False)
     one = crisis_brief("NPL", "2015-04-25", horizon_months=1, charts=False)
     assert "over the 1 month from 2015-04" in one.headline and "1 months" not in one.to_markdown()
+
+
+# --- third attack: units, repeated rows, sources' keys, ambiguous names -------------------------
+
+
+@pytest.mark.parametrize(("factor", "unit"), [(1e-6, "millions"), (1e-3, "thousands")])
+def test_monthly_amounts_in_millions_are_refused(
+    banxico_panel: pl.DataFrame, factor: float, unit: str
+) -> None:
+    # was: Guatemala's Remesas (US$ million) as amount_usd gave "excess USD 346" silently
+    scaled = banxico_panel.with_columns(pl.col("amount_usd") * factor)
+    power = {"millions": "1e6", "thousands": "1e3"}[unit]
+    with pytest.raises(
+        ParameterError,
+        match=rf"crisis_brief's monthly: amount_usd of MEX looks like USD {unit}.*"
+        rf"Multiply amount_usd by {power}",
+    ):
+        crisis_brief("MEX", "2020-03-11", monthly=scaled, charts=False)
+
+
+def test_monthly_amounts_far_from_knomad_are_warned(banxico_panel: pl.DataFrame) -> None:
+    five = banxico_panel.with_columns(pl.col("amount_usd") * 5)
+    brief = crisis_brief("MEX", "2020-03-11", monthly=five, charts=False)
+    # Banxico's 2022 sum against KNOMAD's 2022 inflow to Mexico, both in the warning
+    year_sum = float(
+        five.filter((pl.col("period").dt.year() == 2022) & (pl.col("destination") == "MEX"))[
+            "amount_usd"
+        ].sum()  # type: ignore[arg-type]
+    )
+    warned = [w for w in brief.warnings if "far from the annual inflow" in w]
+    assert len(warned) == 1 and f"USD {year_sum:,.0f}" in warned[0]
+    assert "2022" in warned[0] and "times" in warned[0]
+    assert not any(
+        "far from" in w
+        for w in crisis_brief("MEX", "2020-03-11", monthly=banxico_panel, charts=False).warnings
+    )
+
+
+def _inflows(rows: list[tuple[int, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "country": ["HTI"] * len(rows),
+            "year": [y for y, _ in rows],
+            "inflow_usd": [v for _, v in rows],
+        }
+    )
+
+
+def test_a_user_inflow_table_with_repeated_or_negative_rows_is_refused() -> None:
+    # was: ZeroDivisionError in the trend, or one of the rows silently; a negative skipped
+    twice = _inflows([(2007, 1.0e9), (2008, 1.1e9), (2008, 1.2e9), (2009, 1.3e9)])
+    with pytest.raises(
+        ParameterError, match=r"sources\['knomad_inflows'\]: 1 \(country, year\).*HTI 2008"
+    ):
+        crisis_brief("HTI", "2010-01-12", sources={"knomad_inflows": twice}, charts=False)
+    negative = _inflows([(2008, 1.1e9), (2009, -1.3e9)])
+    with pytest.raises(
+        ParameterError, match=r"sources\['knomad_inflows'\]: inflow_usd is negative .*HTI 2009"
+    ):
+        crisis_brief("HTI", "2010-01-12", sources={"knomad_inflows": negative}, charts=False)
+
+
+def test_a_user_inflow_table_is_not_called_knomad() -> None:
+    given = _inflows([(2006, 1.0e9), (2009, 1.3e9)])
+    brief = crisis_brief("HTI", "2010-01-12", sources={"knomad_inflows": given}, charts=False)
+    text = " ".join(brief.notes)
+    assert "The given inflow table records no inflow for HTI in 2007, 2008." in text
+    assert "a zero in its file means missing" not in text and "KNOMAD records" not in text
+    assert "years without a recorded inflow (the given inflow table)" in brief.unknowns["what"]
+
+
+@pytest.mark.parametrize("bad", [math.inf, 1e300])
+def test_infinite_monthly_amounts_name_monthly_and_the_month(
+    banxico_panel: pl.DataFrame, bad: float
+) -> None:
+    # was: "SchemaError: detect_surges' panel ..."
+    broken = banxico_panel.with_columns(
+        pl.when(pl.col("period") == dt.date(2015, 3, 1))
+        .then(bad)
+        .otherwise(pl.col("amount_usd"))
+        .alias("amount_usd")
+    )
+    with pytest.raises(ParameterError, match=r"crisis_brief's monthly: .*infinite .* in 2015-03"):
+        crisis_brief("MEX", "2020-03-11", monthly=broken, charts=False)
+
+
+def test_null_periods_are_not_called_duplicates(banxico_panel: pl.DataFrame) -> None:
+    # was: "12 rows sharing a (period, destination) with another"
+    holed = banxico_panel.with_columns(
+        pl.when(pl.col("period") < dt.date(1996, 1, 1))
+        .then(None)
+        .otherwise(pl.col("period"))
+        .alias("period")
+    )
+    nulls = banxico_panel.filter(pl.col("period") < dt.date(1996, 1, 1)).height
+    with pytest.raises(ParameterError, match=rf"period is missing \(null\) in {nulls} row"):
+        crisis_brief("MEX", "2020-03-11", monthly=holed, charts=False)
+
+
+def test_bilateral_repeated_editions_and_negative_cells_name_the_key() -> None:
+    # was: "SchemaError: CorridorGraph.from_panel's panel ..."
+    matrix = REAL / "wb_bilateral_remittance_2017.xlsx"
+    with pytest.raises(
+        ParameterError, match=r"sources\['bilateral'\]: the 2017 edition is given twice"
+    ):
+        crisis_brief("HTI", "2010-01-12", sources={"bilateral": [matrix, matrix]}, charts=False)
+    cells = pl.DataFrame(
+        {"year": [2017, 2017], "origin": ["USA", "CAN"], "destination": ["HTI", "HTI"],
+         "amount_usd": [1e9, -5.0]}
+    )  # fmt: skip
+    with pytest.raises(
+        ParameterError, match=r"sources\['bilateral'\]: amount_usd is negative .*2017 CAN HTI -5"
+    ):
+        crisis_brief("HTI", "2010-01-12", sources={"bilateral": cells}, charts=False)
+
+
+@pytest.mark.parametrize(
+    ("key", "given", "expected"),
+    [
+        ("rpw", "crisis_events.csv", "Sending Countries Name"),
+        ("crisis_events", "derisking_events.csv", r"'country_iso3' \(or 'country'\)"),
+        ("derisking_events", "crisis_events.csv", "sending_country_iso3, receiving_country_iso3"),
+        ("disaster_responses", "crisis_events.csv", "abnormal_12m"),
+        ("knomad_inflows", "crisis_events.csv", "KNOMAD workbook"),
+    ],
+)
+def test_every_sources_error_names_its_key(key: str, given: str, expected: str) -> None:
+    # was: the readers' errors without the key (a raw polars ColumnNotFoundError for responses)
+    with pytest.raises(
+        fl_errors.FlowlensError, match=rf"^crisis_brief's sources\['{key}'\]: .*{expected}"
+    ):
+        crisis_brief("HTI", "2010-01-12", sources={key: REAL / given}, charts=False)
+
+
+def test_flows_errors_name_flows(banxico_panel: pl.DataFrame, tmp_path: Path) -> None:
+    # was: "no such file or directory", "required column 'date'" without flows=
+    with pytest.raises(InputFormatError, match=r"^crisis_brief's flows: no such file"):
+        crisis_brief("MEX", "2020-03-11", flows=tmp_path / "nope.csv", charts=False)
+    with pytest.raises(ParameterError, match=r"^crisis_brief's flows: .*corridor panel.*monthly="):
+        crisis_brief("MEX", "2020-03-11", flows=banxico_panel, charts=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates"),
+    [("Congo", "COD or COG"), ("korea", "KOR or PRK"), ("Virgin Islands", "VGB or VIR")],
+)
+def test_ambiguous_country_names_are_refused(name: str, candidates: str) -> None:
+    # was: "Congo" -> COG, "Korea" -> KOR silently
+    with pytest.raises(ParameterError, match=rf"'{name}' is ambiguous: it may be {candidates}"):
+        crisis_brief(name, "2015-06-01", charts=False)
+
+
+def test_trailing_zero_months_are_warned(banxico_panel: pl.DataFrame) -> None:
+    cut = banxico_panel.with_columns(
+        pl.when(pl.col("period") >= dt.date(2020, 6, 1))
+        .then(0.0)
+        .otherwise(pl.col("amount_usd"))
+        .alias("amount_usd")
+    )
+    inflows = banxico_panel.filter(pl.col("destination") == "MEX")
+    last = inflows["period"].max()
+    assert isinstance(last, dt.date)
+    n = inflows.filter(pl.col("period") >= dt.date(2020, 6, 1)).height
+    brief = crisis_brief("MEX", "2020-03-11", monthly=cut, charts=False)
+    assert any(
+        f"ends with {n} months of zero (2020-06 to {last:%Y-%m})" in w and "unreported" in w
+        for w in brief.warnings
+    )
+    assert "zero months at the end of the recorded series" in brief.unknowns["what"]
+
+
+def test_dates_horizons_and_empty_countries_are_consistent() -> None:
+    np = pytest.importorskip("numpy")
+    # was: "...or a list of them" for an empty country
+    with pytest.raises(ParameterError, match=r"country: empty \(''\)") as empty:
+        crisis_brief("", "2010-01-12", charts=False)
+    assert "list of them" not in str(empty.value)
+    # was: np.datetime64("2010-01") taken as 2010-01-01 while "2010-01" was refused
+    for month in (np.datetime64("2010-01"), "2010-01"):
+        with pytest.raises(ParameterError, match="is a month, not a day"):
+            crisis_brief("HTI", month, charts=False)
+    # was: "must be a whole number ... got 12.0"
+    assert crisis_brief("HTI", "2010-01-12", horizon_months=12.0, charts=False).horizon_months == 12  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="must be an integer from 1 to 24"):
+        crisis_brief("HTI", "2010-01-12", horizon_months=3.5, charts=False)  # type: ignore[arg-type]
+    # was: 2035 and 9999 built as out-of-sample briefs
+    for far in ("2035-01-01", "9999-01-01"):
+        with pytest.raises(ParameterError, match=r"is after \d{4} \(the current year \+ 1\)"):
+            crisis_brief("HTI", far, charts=False)
+
+
+def test_baseline_wording_before_the_table_and_without_the_crisis_year() -> None:
+    # was: "KNOMAD records no inflow for HND before 1998" (the table starts in 2000)
+    hnd = crisis_brief("HND", "1998-10-29", charts=False)
+    assert any("the inflow table starts in 2000, after the crisis year" in w for w in hnd.warnings)
+    # was: "no inflow for SSD before 2013" though 2013 has none either
+    ssd = crisis_brief("SSD", "2013-12-15", charts=False)
+    assert any(
+        "KNOMAD records no inflow for SSD before 2014 (none in 2013, the crisis year)" in w
+        for w in ssd.warnings
+    )
+
+
+def test_senders_columns_have_one_order(haiti: CrisisBrief) -> None:
+    estimated = crisis_brief("PRK", "2016-08-30", charts=False)
+    order = ["origin", "amount_usd", "share", "share_low", "share_high", "method"]
+    assert haiti.senders.columns == order and estimated.senders.columns == order
+
+
+def test_a_population_in_thousands_is_warned() -> None:
+    # was: Haiti's population as 9,600 (thousands) gave USD 142,000 per person silently
+    thousands = _population([(2008, 9_600.0), (2009, 9_700.0), (2010, 9_800.0)])
+    brief = crisis_brief("HTI", "2010-01-12", sources={"population": thousands}, charts=False)
+    assert any("population in thousands?" in w and "9,600 persons" in w for w in brief.warnings)
+    persons = _population([(2008, 9.6e6), (2009, 9.7e6), (2010, 9.8e6)])
+    fine = crisis_brief("HTI", "2010-01-12", sources={"population": persons}, charts=False)
+    assert not any("population" in w for w in fine.warnings)

@@ -18,7 +18,7 @@ from flowlens.brief._channels import informal_swings
 from flowlens.brief._charts import context_chart, observed_chart, response_chart, senders_chart
 from flowlens.brief._ledger import Ledger
 from flowlens.brief._render import body_html, markdown, page_html, usd
-from flowlens.brief._response import LITERATURE, Observed, Prior, recorded_panel
+from flowlens.brief._response import LITERATURE, Observed, Prior, recorded_panel, unit_check
 from flowlens.brief._response import expected as expected_response
 from flowlens.brief._response import observed as observed_response
 from flowlens.brief._response import prior as prior_response
@@ -90,7 +90,9 @@ class CrisisBrief:  # long: a result of many tables, each documented
         ``(name, matplotlib Figure)`` pairs; ``to_html`` embeds them as SVG.
     warnings
         Lines shown under the headline: a crisis that is not a natural hazard (or
-        not in crisis_events.csv), a date out of the data's years, a stale baseline.
+        not in crisis_events.csv), a date out of the data's years, a stale baseline,
+        a recorded series more than 3 times off the annual inflow or ending in zero
+        months, a population that makes inflows per person implausible.
 
     Examples
     --------
@@ -147,7 +149,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
         )
         if self.baseline_inflow_usd is None:
             return (
-                f"KNOMAD records no inflow for {self.country} in any year: the amounts and the "
+                f"No inflow is recorded for {self.country} in any year: the amounts and the "
                 f"expected excess are unknown (shares only). {largest}"
             )
         # The interval is the total's: baseline x prior percentile x horizon / 12 (the
@@ -396,8 +398,21 @@ def _senders_sentence(brief: CrisisBrief) -> str:
     )
 
 
-def _parse(country: str, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
-    """The country as ISO3, the date (numpy's datetime64 too), the horizon (numpy integers too)."""
+AMBIGUOUS_NAMES: dict[str, tuple[str, ...]] = {
+    "congo": ("COD", "COG"),
+    "korea": ("KOR", "PRK"),
+    "virgin islands": ("VGB", "VIR"),
+}
+"""Bare names that are two countries: the brief refuses them, naming the candidates
+(Congo: the Democratic Republic, Kinshasa, or the Republic, Brazzaville; Korea: the
+Republic or the Democratic People's Republic; the British or the US Virgin Islands)."""
+
+LATEST_YEARS_AHEAD = 1
+"""Dates after the current year plus this many are refused: no crisis onset is known."""
+
+
+def _country(country: Any) -> str:
+    """One country as ISO3: refused when not a string, empty, unknown or ambiguous."""
     if not isinstance(country, str):
         several = isinstance(country, list | tuple | set | frozenset)
         msg = (
@@ -410,10 +425,42 @@ def _parse(country: str, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
             )
         )
         raise ParameterError(msg)
-    code = country_codes(country, "crisis_brief's country")[0]
+    if not country.strip():
+        msg = (
+            f"crisis_brief's country: empty ({country!r}); give one country: an ISO3 code such "
+            "as 'HTI', an ISO2 code or a name"
+        )
+        raise ParameterError(msg)
+    candidates = AMBIGUOUS_NAMES.get(" ".join(country.lower().replace("the ", " ").split()))
+    if candidates:
+        msg = (
+            f"crisis_brief's country: {country!r} is ambiguous: it may be "
+            f"{' or '.join(candidates)}; give the ISO3 code of the one you mean"
+        )
+        raise ParameterError(msg)
+    return country_codes(country, "crisis_brief's country")[0]
+
+
+def _date(date: Any) -> dt.date:
+    """The crisis onset as a date: a day, not a month; not before 1960 nor after next year."""
     if type(date).__name__ == "datetime64":  # numpy's, without importing numpy
+        unit = str(date.dtype).removeprefix("datetime64[").removesuffix("]")
+        span = {"Y": "year", "M": "month", "W": "week"}.get(unit)
+        if span is not None:
+            first = str(date.astype("datetime64[D]"))  # its first day
+            msg = (
+                f"crisis_brief's date: numpy.datetime64({str(date)!r}) is a {span}, not a "
+                f"day; give the onset day, e.g. numpy.datetime64({first!r}) or 'YYYY-MM-DD' "
+                "(a month is refused, as the text '2010-01' is)"
+            )
+            raise ParameterError(msg)
         date = str(date.astype("datetime64[D]"))
     bad = f"crisis_brief's date: {date!r} is not a date; give 'YYYY-MM-DD' or a datetime.date"
+    if isinstance(date, str) and len(date.strip()) == 7 and date.strip()[4] == "-":
+        bad = (
+            f"crisis_brief's date: {date!r} is a month, not a day; give the onset day "
+            f"'YYYY-MM-DD' (e.g. '{date.strip()}-01' for the first of the month)"
+        )
     if date is None or type(date).__name__ == "NaTType" or str(date) in ("NaT", "nat"):
         raise ParameterError(bad)
     try:
@@ -427,14 +474,58 @@ def _parse(country: str, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
             "'YYYY-MM-DD'"
         )
         raise ParameterError(msg)
-    try:
-        months = None if type(horizon).__name__ in ("bool", "bool_") else operator.index(horizon)
-    except TypeError:
-        months = None
+    latest = dt.date.today().year + LATEST_YEARS_AHEAD
+    if when.year > latest:
+        msg = (
+            f"crisis_brief's date: {when.isoformat()} is after {latest} (the current year + "
+            f"{LATEST_YEARS_AHEAD}); a brief is about a crisis that has happened or is imminent: "
+            "give its onset, 'YYYY-MM-DD'"
+        )
+        raise ParameterError(msg)
+    return when
+
+
+def _parse(country: Any, date: Any, horizon: Any) -> tuple[str, dt.date, int]:
+    """The country as ISO3, the date (numpy's datetime64 too), the horizon (numpy integers too)."""
+    code, when = _country(country), _date(date)
+    months: int | None
+    if isinstance(horizon, float) and horizon.is_integer():  # 12.0 is twelve months
+        months = int(horizon)
+    else:
+        try:
+            months = (
+                None if type(horizon).__name__ in ("bool", "bool_") else operator.index(horizon)
+            )
+        except TypeError:
+            months = None
     if months is None or not 1 <= months <= 24:
-        msg = f"crisis_brief's horizon_months must be a whole number from 1 to 24, got {horizon!r}"
+        msg = (
+            f"crisis_brief's horizon_months must be an integer from 1 to 24 (months), got "
+            f"{horizon!r}"
+        )
         raise ParameterError(msg)
     return code, when, months
+
+
+PER_CAPITA_MAX_USD = 20_000.0
+"""Recorded remittances above this per person a year are implausible (the highest in
+KNOMAD's table are a few thousand): a population in thousands is the likely cause."""
+
+
+def _per_capita_warning(code: str, context: pl.DataFrame) -> list[str]:
+    """A warning when the population table makes inflows per person implausibly high."""
+    if "inflow_per_capita_usd" not in context.columns:
+        return []
+    high = context.filter(pl.col("inflow_per_capita_usd") > PER_CAPITA_MAX_USD)
+    if high.height == 0:
+        return []
+    year, people, per = high.select("year", "population", "inflow_per_capita_usd").row(0)
+    return [
+        f"Warning: the population table gives {code} {people:,.0f} persons in {year}, so "
+        f"USD {per:,.0f} of remittances per person, above the plausible USD "
+        f"{PER_CAPITA_MAX_USD:,.0f} a year in {high.height} year(s): is the population in "
+        "thousands? sources['population'] takes persons (WDI SP.POP.TOTL)."
+    ]
 
 
 def _crisis_warning(code: str, when: dt.date, events: Source | None) -> str | None:
@@ -489,10 +580,21 @@ def _coverage(code: str, base: Baseline, knomad: Source) -> tuple[list[str], lis
         gaps.append(("date out of sample", text))
     if base.not_before:
         when = "the crisis year itself" if base.year == base.crisis_year else "after the crisis"
+        first = base.file_years[0] if base.file_years else base.crisis_year
+        why = (
+            f"the inflow table starts in {first}, after the crisis year"
+            if base.crisis_year < first
+            else f"{base.inflow_table} records no inflow for {code} before {base.year}"
+            + (
+                f" (none in {base.crisis_year}, the crisis year)"
+                if base.year != base.crisis_year
+                else ""
+            )
+        )
         text = (
-            f"the baseline is not before the crisis: KNOMAD records no inflow for {code} before "
-            f"{base.crisis_year}, so the inflow of {base.year} ({when}) stands in; it may "
-            "already hold the response, and every amount here is scaled from it"
+            f"the baseline is not before the crisis: {why}, so the inflow of {base.year} "
+            f"({when}) stands in; it may already hold the response, and every amount here is "
+            "scaled from it"
         )
         warnings.append(f"Warning: {text[0].upper()}{text[1:]}.")
         gaps.append(("baseline not before the crisis", text))
@@ -503,7 +605,7 @@ def _coverage(code: str, base: Baseline, knomad: Source) -> tuple[list[str], lis
             (
                 "stale baseline",
                 f"inflow of {base.year}, {base.distance} years from the crisis "
-                f"({base.crisis_year}); KNOMAD records none for {code} nearer",
+                f"({base.crisis_year}); {base.inflow_table} records none for {code} nearer",
             )
         )
     return warnings, gaps
@@ -568,13 +670,18 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     Raises
     ------
     ParameterError
-        An unknown country or a list of them, a date that is not one or before 1960,
-        a horizon out of range, an unknown ``sources`` key, a population of zero or
-        less, recorded data without the country, with text periods or amounts, a
-        missing or negative amount (naming the months), or not monthly.
+        An unknown, empty or ambiguous country (``"Congo"``: COD or COG) or a list of
+        them; a date that is not a day (a month is refused), before 1960 or after the
+        current year + 1; a horizon out of range; an unknown ``sources`` key, a given
+        table with repeated rows (a country-year, an edition, a cell) or a negative
+        amount; a population of zero or less; recorded data without the country, with
+        text or null periods or text amounts, a missing, negative or infinite amount
+        (naming the months), amounts 200 times off KNOMAD's inflow (thousands,
+        millions: the unit named), not monthly, or a corridor panel as ``flows=``.
     InputFormatError
         A recorded-data file that is missing, empty or unreadable; KNOMAD's outflows
-        workbook given as ``knomad_inflows``.
+        workbook given as ``knomad_inflows``; a ``sources`` file its reader cannot read
+        (every error from ``sources`` names its key: ``crisis_brief's sources['rpw']``).
 
     References
     ----------
@@ -604,6 +711,7 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     )
     notes += context_notes
     warnings, gaps = _coverage(code, base, knomad)
+    warnings += _per_capita_warning(code, context)
     hazard = _crisis_warning(code, when, loaded["crisis_events"])
     warnings += [hazard] if hazard else []
     if horizon_months > 12:
@@ -611,6 +719,9 @@ def crisis_brief(  # long: the five sections assembled in order, each a call
     who = senders_section(code, when.year, bilateral, stock, base, ledger, notes)
     pri = prior_response(code, when, horizon_months, responses, ledger)
     recorded = recorded_panel(monthly, flows, code)
+    if recorded is not None:  # a unit error is refused before any scoring
+        units = unit_check(recorded, knomad, code) if recorded.arg == "monthly" else None
+        warnings += [*recorded.warnings, *([units] if units else [])]
     obs = (
         observed_response(recorded.series, recorded.source, when, horizon_months, code, ledger)
         if recorded
@@ -893,7 +1004,10 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
             f"{unpriced.height} of {chan.costs.height}, "
             f"{100 * float(unpriced['share'].sum()):.1f}% of inflows",
         ),
-        ("years without a recorded inflow (KNOMAD)", ", ".join(map(str, missing_years)) or "none"),
+        (
+            f"years without a recorded inflow ({base.inflow_table})",
+            ", ".join(map(str, missing_years)) or "none",
+        ),
         *(
             [
                 (
@@ -906,7 +1020,12 @@ def _unknowns(  # noqa: PLR0917 (every section's gaps)
             else []
         ),
         *(
-            [("baseline inflow", "none: KNOMAD records no inflow in any year; amounts unknown")]
+            [
+                (
+                    "baseline inflow",
+                    f"none: {base.inflow_table} records no inflow in any year; amounts unknown",
+                )
+            ]
             if base.inflow_usd is None
             else []
         ),

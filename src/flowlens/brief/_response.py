@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,7 @@ def expected(
     )
     total_usd = base.inflow_usd * pri.fraction if known and base.inflow_usd else None
     if not known:
-        total_how = "no recorded inflow (KNOMAD): unknown, not zero"
+        total_how = f"no recorded inflow ({base.inflow_table}): unknown, not zero"
         how = total_how
     for name, value, label in (
         ("all senders", pri.central, "prior rise"),
@@ -216,6 +217,16 @@ FORECAST_FIT_MONTHS = 12
 """Months the forecast detector fits before its first forecast error (then ``min_periods``
 errors before its first score): it scores month ``12 + min_periods + 1`` first."""
 
+MONTHLY_CEILING_USD = 1e12
+"""A month's recorded inflow above this (USD 1 trillion, more than the world's remittances
+in a year) is refused as a typing or unit error."""
+
+UNIT_REFUSE_RATIO = 200.0
+UNIT_WARN_RATIO = 3.0
+"""A recorded series whose sum over a year is more than 200 times (or under 1/200 of)
+KNOMAD's inflow of that year is refused as a unit error (thousands, millions); more than
+3 times off is a warning with both numbers."""
+
 FLOW_TYPE_SCORED = "remittance"
 """The flow type ``flows=`` is summed over: the brief is about remittances (its baseline is
 KNOMAD's remittance inflows, its prior their response); other types are left out, and noted."""
@@ -234,6 +245,7 @@ class Recorded:
     arg: str
     notes: tuple[str, ...] = ()
     gaps: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _read_monthly(path: Path) -> tuple[pl.DataFrame, Source]:
@@ -355,6 +367,17 @@ def _refuse_duplicates(rows: pl.DataFrame, country: str) -> None:
     raise ParameterError(msg)
 
 
+def _refuse_null_periods(rows: pl.DataFrame, country: str) -> None:
+    """A row without a period is in no month: refused (not reported as a duplicate month)."""
+    nulls = rows["period"].null_count()
+    if nulls:
+        msg = (
+            f"crisis_brief's monthly: period is missing (null) in {nulls} row(s) of "
+            f"{country}'s recorded series; every row needs its month: fill or drop those rows"
+        )
+        raise ParameterError(msg)
+
+
 def _months_text(months: pl.Series) -> str:
     """``2020-04`` or ``3 months: 2019-01, ... 2019-03`` (count, first and last)."""
     text = months.sort().dt.strftime("%Y-%m").to_list()
@@ -401,6 +424,17 @@ def _refuse_missing_or_negative(rows: pl.DataFrame, country: str, arg: str) -> N
             "brief then reports the gap) or fill them with the recorded amounts"
         )
         raise ParameterError(msg)
+    absurd = rows.filter(value.is_infinite() | (value > MONTHLY_CEILING_USD))
+    if absurd.height:
+        largest = absurd.select(pl.col("amount_usd").cast(pl.Float64).max()).item()
+        msg = (
+            f"crisis_brief's {arg}: amount_usd of {country} is infinite or beyond USD "
+            f"{MONTHLY_CEILING_USD:.0e} a month (largest {largest:g}) in "
+            f"{_months_text(absurd['period'])}; no country receives that much (all the "
+            "world's remittances are about USD 0.9e12 a year): a typing or unit error? "
+            "Correct those rows"
+        )
+        raise ParameterError(msg)
     negative = rows.filter(value < 0)["period"]
     if negative.len():
         msg = (
@@ -410,12 +444,40 @@ def _refuse_missing_or_negative(rows: pl.DataFrame, country: str, arg: str) -> N
         raise ParameterError(msg)
 
 
+def _load_flows(flows: Any) -> Any:
+    """flowlens.load_flows on ``flows=``; its errors name flows=, a corridor panel points to monthly=."""
+    from flowlens._frames import from_any
+    from flowlens.brief._sources import reworded
+    from flowlens.errors import FlowlensError
+    from flowlens.validate import load_flows
+
+    if not isinstance(flows, str | Path):
+        try:
+            columns = from_any(flows, what="crisis_brief's flows").lazy().collect_schema().names()
+        except FlowlensError:
+            columns = []
+        if all(c in columns for c in PANEL_COLUMNS) and "date" not in columns:
+            msg = (
+                "crisis_brief's flows: this table is a corridor panel (period, destination, "
+                "amount_usd), not transactions; pass it as monthly= (flows= takes "
+                "transactions with a date, an amount and a currency for flowlens.load_flows)"
+            )
+            raise ParameterError(msg)
+    try:
+        return load_flows(flows)
+    except FlowlensError as exc:
+        text = (
+            f"crisis_brief's flows: {exc} (flows= takes transactions flowlens.load_flows "
+            "reads; a monthly series or corridor panel goes to monthly=)"
+        )
+        raise reworded(exc, text) from exc
+
+
 def _from_flows(flows: Any, country: str) -> tuple[pl.DataFrame, Source, list[str]]:
     """Transactions summed by month over every origin and channel: remittances only."""
     from flowlens.panel import corridor_panel
-    from flowlens.validate import load_flows
 
-    report = load_flows(flows)
+    report = _load_flows(flows)
     panel = _normalised(corridor_panel(report, freq="month"))
     mine = panel.filter(pl.col("destination").cast(pl.String) == country)
     notes: list[str] = []
@@ -497,6 +559,7 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> Recorded | None:
         _refuse_bad_types(panel, arg, where)
         panel = _normalised(panel)
         mine = panel.filter(pl.col("destination") == country)
+        _refuse_null_periods(mine, country)
         _refuse_duplicates(mine, country)
         if mine.height == 0:
             found = panel["destination"].cast(pl.String).unique().drop_nulls().sort().to_list()
@@ -523,7 +586,85 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> Recorded | None:
         .sort("period")
     )
     gap_notes, gaps = _gaps(series, arg)
-    return Recorded(series, source, arg, (*notes, *gap_notes), tuple(gaps))
+    zeros = _trailing_zeros(series, arg)
+    if zeros:
+        gaps.append(("zero months at the end of the recorded series", zeros))
+    warnings = (f"Warning: {zeros[0].upper()}{zeros[1:]}.",) if zeros else ()
+    return Recorded(series, source, arg, (*notes, *gap_notes), tuple(gaps), warnings)
+
+
+def _trailing_zeros(series: pl.DataFrame, arg: str) -> str | None:
+    """The zero months that end a series (after its last non-zero one), as a clause."""
+    last = series.filter(pl.col("amount_usd") != 0)["period"].max()
+    if last is None:  # all zero: the status says so
+        return None
+    zeros = series.filter(pl.col("period") > last)["period"]
+    if zeros.len() == 0:
+        return None
+    first, final = zeros.min(), zeros.max()
+    assert isinstance(first, dt.date) and isinstance(final, dt.date)  # noqa: S101 (non-empty)
+    span = f"{first:%Y-%m}" if first == final else f"{first:%Y-%m} to {final:%Y-%m}"
+    return (
+        f"the recorded series ({arg}=) ends with {_months(zeros.len())} of zero ({span}): "
+        "they may be months not yet reported rather than no "
+        "inflow; the detector scores them as recorded (a collapse). Drop them if unreported"
+    )
+
+
+def _months(n: int) -> str:
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
+def unit_check(recorded: Recorded, knomad: Source, country: str) -> str | None:
+    """The recorded series against KNOMAD's annual inflow of a year both cover, in USD.
+
+    Over 200 times off (either way) is refused as a unit error, naming the likely
+    unit; over 3 times off is a warning with both numbers (returned); else None.
+
+    Raises
+    ------
+    ParameterError
+        The series' sum over a year is under 1/200 or over 200 times KNOMAD's.
+    """
+    full_years = (
+        recorded.series.group_by(pl.col("period").dt.year().cast(pl.Int64).alias("year"))
+        .agg(pl.col("amount_usd").sum().alias("series_usd"), pl.len().alias("months"))
+        .filter((pl.col("months") == 12) & (pl.col("series_usd") > 0))
+    )
+    annual = knomad.frame.filter(
+        (pl.col("country") == country) & (pl.col("inflow_usd").cast(pl.Float64) > 0)
+    ).select(pl.col("year").cast(pl.Int64), pl.col("inflow_usd").cast(pl.Float64))
+    both = full_years.join(annual, on="year").sort("year")
+    if both.height == 0:
+        return None
+    year, series_usd, _, inflow = both.row(-1)
+    ratio = series_usd / inflow
+    found = (
+        f"its sum over {year} is USD {series_usd:,.0f}, against USD {inflow:,.0f} in the "
+        f"annual inflow table ({knomad.source}), {ratio:.3g} times"
+    )
+    if ratio < 1 / UNIT_REFUSE_RATIO:
+        power = min(max(round(-math.log10(ratio) / 3), 1), 3)
+        unit = {1: "thousands", 2: "millions", 3: "billions"}[power]
+        msg = (
+            f"crisis_brief's {recorded.arg}: amount_usd of {country} looks like USD {unit}, "
+            f"not USD: {found}. Multiply amount_usd by 1e{3 * power} (e.g. "
+            f"pl.col('amount_usd') * 1e{3 * power}); if the series is only part of the "
+            "inflows, the brief cannot score it as the country's"
+        )
+        raise ParameterError(msg)
+    if ratio > UNIT_REFUSE_RATIO:
+        msg = (
+            f"crisis_brief's {recorded.arg}: amount_usd of {country} is far above the recorded "
+            f"inflow: {found}. Amounts in local currency or in cents? Convert them to USD"
+        )
+        raise ParameterError(msg)
+    if not 1 / UNIT_WARN_RATIO <= ratio <= UNIT_WARN_RATIO:
+        return (
+            f"Warning: the recorded series ({recorded.arg}=) is far from the annual inflow: "
+            f"{found}. Check its unit and coverage: the excess it shows is in its units"
+        )
+    return None
 
 
 def observed(  # noqa: PLR0917 (the series and the crisis)

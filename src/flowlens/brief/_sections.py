@@ -29,6 +29,9 @@ matrix; 0 is migrants alone; 0.4 doubles the weight on host income. The range of
 shares over the three is the estimate's stated uncertainty (an assumption)."""
 
 
+SENDER_COLUMNS = ("origin", "amount_usd", "share", "share_low", "share_high", "method")
+"""The columns of ``CrisisBrief.senders``, in this order, from a matrix or an estimate."""
+
 ESTIMATE_POINT = "estimate, no range (no income)"
 """The ``method`` of an estimate whose corridors all lack an income: shares are points."""
 
@@ -49,6 +52,7 @@ class Baseline:
     note: str
     crisis_year: int = 0
     file_years: tuple[int, int] | None = None
+    inflow_table: str = "KNOMAD"
 
     @property
     def distance(self) -> int | None:
@@ -185,6 +189,11 @@ def _with_population(
     return joined.drop("population_year"), notes
 
 
+def table_name(knomad: Source) -> str:
+    """``"KNOMAD"`` for KNOMAD's inflows (bundled or its workbook), else the given table."""
+    return "KNOMAD" if "KNOMAD" in knomad.source else "the given inflow table"
+
+
 def file_years(knomad: Source) -> tuple[int, int] | None:
     """The first and last year the inflow table covers, for any country (None if empty)."""
     years = knomad.frame.select(
@@ -203,10 +212,18 @@ def _missing_years(
     first, last = span if span is not None else (year + 1, year)
     inside = [y for y in missing.to_list() if first <= y <= last]
     outside = [y for y in missing.to_list() if not first <= y <= last]
+    name = table_name(knomad)
     if inside:
         notes.append(
-            f"KNOMAD records no inflow for {country} in {', '.join(map(str, inside))} "
-            "(a zero in its file means missing)."
+            f"{name[0].upper()}{name[1:]} records no inflow for {country} in "
+            f"{', '.join(map(str, inside))}"
+            + (" (a zero in its file means missing)." if name == "KNOMAD" else ".")
+        )
+    zeros = table.filter((pl.col("inflow_usd") == 0) & (pl.col("year") <= year))["year"]
+    if zeros.len():
+        notes.append(
+            f"{name[0].upper()}{name[1:]} gives an inflow of zero for {country} in "
+            f"{', '.join(map(str, zeros.to_list()))}: taken as not recorded (never a baseline)."
         )
     if outside:
         notes.append(
@@ -231,7 +248,7 @@ def _context_ledger(  # noqa: PLR0917 (the section's tables)
         "1 context",
         table,
         key,
-        {"inflow_usd": ("inflow", "USD", f"KNOMAD annual inflows, {country}")},
+        {"inflow_usd": ("inflow", "USD", f"{table_name(knomad)} annual inflows, {country}")},
         knomad,
     )
     fts_how = f"FTS, {country}: "
@@ -274,7 +291,7 @@ def _context_ledger(  # noqa: PLR0917 (the section's tables)
                 "inflow_per_capita_usd": (
                     "inflow per capita",
                     "USD per person",
-                    "KNOMAD inflow / population of the same year",
+                    f"{table_name(knomad)} inflow / population of the same year",
                 ),
             },
             population,
@@ -289,6 +306,7 @@ def _baseline(  # noqa: PLR0917 (the table, its span and the ledger)
     ledger: Ledger,
     span: tuple[int, int] | None,
 ) -> Baseline:
+    name = table_name(knomad)
     known = inflows.filter(pl.col("inflow_usd").is_not_null() & (pl.col("inflow_usd") > 0))
     before = known.filter(pl.col("year") < year).sort("year")
     if before.height:
@@ -299,17 +317,17 @@ def _baseline(  # noqa: PLR0917 (the table, its span and the ledger)
         y, v = int(after["year"][0]), float(after["inflow_usd"][0])
         when = "the crisis year itself" if y == year else f"after the crisis ({year})"
         note = (
-            f"KNOMAD records no inflow to {country} in any year before the crisis ({year}); "
+            f"{name} records no inflow to {country} in any year before the crisis ({year}); "
             f"the first recorded year, {y}, {when}, stands in (an assumption: not before the "
             "crisis, it may already hold the response, and the level may differ)"
         )
     else:
-        note = f"KNOMAD records no inflow to {country} in any year: amounts are unknown"
-        return Baseline(None, None, note, year, span)
+        note = f"{name} records no inflow to {country} in any year: amounts are unknown"
+        return Baseline(None, None, note, year, span, name)
     if abs(year - y) > STALE_AFTER_YEARS:
         note += f" ({abs(year - y)} years from the crisis: stale)"
     ledger.add("1 context", f"baseline inflow ({y})", v, "USD", knomad, note)
-    return Baseline(y, v, note, year, span)
+    return Baseline(y, v, note, year, span, name)
 
 
 def _trend(country: str, year: int, table: pl.DataFrame, knomad: Source, ledger: Ledger) -> None:
@@ -396,6 +414,7 @@ def senders(  # noqa: PLR0917  # long: the choice of edition, the fallback and t
             )
         else:
             table = table.with_columns(share_low=pl.col("share"), share_high=pl.col("share"))
+        table = table.select(SENDER_COLUMNS)  # the estimate's order, always
         vintage = bilateral.edition(chosen)
         how = f"{chosen} bilateral matrix ({vintage}), cell / column sum"
         result = Senders(table, _graph(edges, chosen), "matrix", chosen, vintage, bilateral)

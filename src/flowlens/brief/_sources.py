@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,7 +15,13 @@ from typing import Any
 import polars as pl
 
 from flowlens._frames import from_any
-from flowlens.errors import InputFormatError, MissingColumnError, ParameterError, SchemaError
+from flowlens.errors import (
+    FlowlensError,
+    InputFormatError,
+    MissingColumnError,
+    ParameterError,
+    SchemaError,
+)
 
 SOURCE_KEYS: dict[str, str] = {
     "knomad_inflows": "annual remittance inflows per country (KNOMAD workbook, or a table "
@@ -27,10 +34,13 @@ SOURCE_KEYS: dict[str, str] = {
     "destination, cost_pct)",
     "ocha_fts": "OCHA FTS requirements and funding (the HDX CSV, or a table of country, year, "
     "requirements_usd, funding_usd, total_funding_usd)",
-    "crisis_events": "crisis events (crisis_events.csv layout)",
-    "derisking_events": "de-risking events (derisking_events.csv layout)",
+    "crisis_events": "crisis events (a CSV with columns event_id, country_iso3, event_type, "
+    "start_date, as flowlens' crisis_events.csv, or a table of event_id, country, start, kind)",
+    "derisking_events": "de-risking events (a CSV with columns event_id, announce_date, "
+    "effective_date, sending_country_iso3, receiving_country_iso3, action, as flowlens' "
+    "derisking_events.csv, or a table of event_id, effective_date, origin, destination, placebo)",
     "disaster_responses": "responses of annual inflows to past disasters (the table "
-    "scripts/build_brief_data.py writes)",
+    "scripts/build_brief_data.py writes: event_id, country, start, kind, year, abnormal_12m)",
     "population": "population per country and year (a WDI SP.POP.TOTL download, or a table "
     "of country, year, value); none is bundled",
 }
@@ -211,6 +221,7 @@ def _read_path(key: str, path: Path) -> Source:  # noqa: PLR0911 (one reader per
         return Source(key, frame, "de-risking events", "each row's source", name)
     if key == "disaster_responses":
         frame = pl.read_csv(path, try_parse_dates=True)
+        MissingColumnError.require(frame.columns, *_COLUMNS[key], what=path.name)
         return Source(key, frame, "disaster responses", "as given", name)
     return _read_matrices(key, [path])
 
@@ -226,7 +237,10 @@ def _read_matrices(key: str, paths: list[Path]) -> Source:
         official.read_wb_bilateral_matrix if key == "bilateral" else official.read_wb_migrant_stock
     )
     value = "amount_usd" if key == "bilateral" else "migrants"
-    frames, editions, sources = [], [], []
+    frames: list[pl.DataFrame] = []
+    editions: list[tuple[int, str]] = []
+    sources: list[str] = []
+    read_from: dict[int, Path] = {}
     for path in paths:
         table = reader(path)
         frame = table.panel.select(
@@ -237,6 +251,13 @@ def _read_matrices(key: str, paths: list[Path]) -> Source:
         ).filter(pl.col(value) > 0)
         frames.append(frame)
         year = int(table.panel.select(pl.col("period").dt.year().min()).item())
+        if year in read_from:
+            msg = (
+                f"crisis_brief's sources[{key!r}]: the {year} edition is given twice "
+                f"({read_from[year]} and {path}); give each edition once (one file per year)"
+            )
+            raise ParameterError(msg)
+        read_from[year] = path
         editions.append((year, table.vintage))
         sources.append(f"{table.source} ({table.vintage})")
     frame = pl.concat(frames)
@@ -267,11 +288,105 @@ def _given_table(key: str, value: Any) -> Source:
                 f"{'Int32' if column == 'year' else 'Float64'}))"
             )
             raise SchemaError(msg)
+    _refuse_repeats_and_negatives(key, frame)
     editions: tuple[tuple[int, str], ...] = ()
     if key in ("bilateral", "migrant_stock"):
         years = sorted(int(y) for y in frame["year"].unique().drop_nulls().to_list())
         editions = tuple((y, f"{y} (given table)") for y in years)
     return Source(key, frame, "given table", "as given", "(a table passed in)", editions)
+
+
+_KEYS: dict[str, tuple[str, ...]] = {
+    "knomad_inflows": ("country", "year"),
+    "bilateral": ("year", "origin", "destination"),
+    "migrant_stock": ("year", "origin", "destination"),
+    "population": ("country", "year"),
+}
+"""The columns that name one row of a given table: two rows of one key are refused."""
+
+_NOT_NEGATIVE = {
+    "knomad_inflows": "inflow_usd",
+    "bilateral": "amount_usd",
+    "migrant_stock": "migrants",
+}
+"""The amount of a given table that is never negative (an inflow, a flow, a count)."""
+
+
+def _cells(rows: pl.DataFrame, columns: list[str]) -> str:
+    """Up to five rows as ``HTI 2009; HTI 2010`` (and how many more)."""
+    text = rows.head(5).select(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("null") for c in columns], separator=" ")
+    )
+    more = f" and {rows.height - 5} more" if rows.height > 5 else ""
+    return "; ".join(text.to_series().to_list()) + more
+
+
+def _refuse_repeats_and_negatives(key: str, frame: pl.DataFrame) -> None:
+    """Two rows of one (country, year) or cell, or a negative amount: refused, naming them."""
+    keys = _KEYS.get(key)
+    if keys is not None:
+        twice = frame.filter(pl.struct(keys).is_duplicated()).unique(keys).sort(keys)
+        if twice.height:
+            msg = (
+                f"crisis_brief's sources[{key!r}]: {twice.height} ({', '.join(keys)}) appear "
+                f"in more than one row ({_cells(twice, list(keys))}); one row each is expected: "
+                "drop the repeated rows (or sum them yourself if they are parts)"
+            )
+            raise ParameterError(msg)
+    value = _NOT_NEGATIVE.get(key)
+    if value is not None:
+        negative = frame.filter(pl.col(value) < 0)
+        if negative.height:
+            listed = _cells(negative, [*(keys or ()), value])
+            msg = (
+                f"crisis_brief's sources[{key!r}]: {value} is negative in {negative.height} "
+                f"row(s) ({listed}); {value} is zero or more (unknown is null): correct or drop "
+                "those rows"
+            )
+            raise ParameterError(msg)
+
+
+def _prefixed(key: str, exc: Exception) -> FlowlensError:
+    """The reader's error, of the same class, saying which ``sources`` key and what it expects."""
+    head = f"crisis_brief's sources[{key!r}]"
+    text = str(exc)
+    expected = f" (sources[{key!r}] expects {SOURCE_KEYS[key]})"
+    if not isinstance(exc, FlowlensError):
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return InputFormatError(f"{head}: cannot read it ({type(exc).__name__}: {first}){expected}")
+    # the readers' "pass columns={...}" hint is for their own call, not for sources=
+    text = re.sub(r"\s*(Rename it, or pass|Pass) columns=\{[^}]*\}( to map it)?\.", "", text)
+    if key == "crisis_events":  # the reader takes the file's names or the brief's
+        for file_name, name in (("country_iso3", "country"), ("start_date", "start")):
+            text = text.replace(
+                f"required column {name!r}", f"required column {file_name!r} (or {name!r})"
+            )
+    return reworded(exc, f"{head}: {text}{expected}")
+
+
+def reworded(exc: FlowlensError, message: str) -> FlowlensError:
+    """The same error (class and attributes) with another message."""
+    new = type(exc).__new__(type(exc))
+    new.__dict__.update(exc.__dict__)
+    Exception.__init__(new, message)
+    return new
+
+
+def _load(key: str, value: Any) -> Source:
+    """One given table: read from a path, a list of paths or a frame; errors name the key."""
+    try:
+        if isinstance(value, str | Path):
+            return _read_path(key, Path(value))
+        if isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
+            if key not in ("bilateral", "migrant_stock"):
+                msg = f"sources[{key!r}]: one file or table, not a list ({len(value)} items)"
+                raise ParameterError(msg)
+            return _read_matrices(key, [Path(v) for v in value])
+        return _given_table(key, value)
+    except (FlowlensError, OSError, pl.exceptions.PolarsError) as exc:
+        if str(exc).startswith(f"crisis_brief's sources[{key!r}]"):
+            raise
+        raise _prefixed(key, exc) from exc
 
 
 def load_sources(sources: Mapping[str, Any] | None) -> dict[str, Source | None]:
@@ -316,15 +431,8 @@ def load_sources(sources: Mapping[str, Any] | None) -> dict[str, Source | None]:
         value = given.get(key)
         if value is None:
             loaded[key] = bundled(key) if key in _BUNDLED_FILES else None
-        elif isinstance(value, str | Path):
-            loaded[key] = _read_path(key, Path(value))
-        elif isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
-            if key not in ("bilateral", "migrant_stock"):
-                msg = f"sources[{key!r}]: one file or table, not a list ({len(value)} items)"
-                raise ParameterError(msg)
-            loaded[key] = _read_matrices(key, [Path(v) for v in value])
         else:
-            loaded[key] = _given_table(key, value)
+            loaded[key] = _load(key, value)
     return loaded
 
 
