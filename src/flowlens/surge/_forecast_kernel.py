@@ -30,6 +30,7 @@ standard deviation of a normal error), never an in-sample residual.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -77,7 +78,7 @@ def _solve(a: F64, rhs: F64, p: int, out: F64, m: F64) -> None:
         out[i] = total / m[i, i]
 
 
-@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _solve_on(  # noqa: PLR0917 - numba takes no keyword-only arguments
     a: F64, rhs: F64, p: int, free: F64, out: F64, m: F64, sub: F64, sub_rhs: F64
 ) -> None:
@@ -232,7 +233,7 @@ def _recent_term(  # noqa: PLR0917 - numba takes no keyword-only arguments
         recent_ab[1 + i] += weight * sx[k, i]
 
 
-@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _rebuild(  # noqa: PLR0917 - numba takes no keyword-only arguments
     t: int,
     window: int,
@@ -587,7 +588,52 @@ def _temporary_shifts(  # noqa: PLR0917 - numba takes no keyword-only arguments
         k += 2 if reverted else 1
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _forecast_block(  # noqa: PLR0917 - the arrays and settings of the method
+    block: int,
+    n_blocks: int,
+    logs: F64,
+    cat: I64,
+    n_cat: int,
+    hol: F64,
+    group: I64,
+    n_hol_group: I64,
+    floor: F64,
+    settings: I64,
+    limits: F64,
+    out: F64,
+) -> None:
+    """Series block, block + n_blocks, ... in place into ``out`` (5, series, periods),
+    with one set of scratch space for all of them."""
+    n_series, t_len = logs.shape
+    window, errors, min_errors, recent, confirm, revert = (
+        settings[0], settings[1], settings[2], settings[3], settings[4], settings[5]
+    )  # fmt: skip
+    clean, shift, ridge = limits[0], limits[1], limits[2]
+    p = 1 + hol.shape[2]
+    n = np.zeros(n_cat)
+    sy = np.zeros(n_cat)
+    sx = np.zeros((n_cat, p))
+    kept = np.empty(t_len)
+    vectors = np.zeros((7, p))
+    recent_n = np.zeros(n_cat)
+    recent_ab = np.zeros(p + 1)
+    touched = np.zeros(3, dtype=np.int64)
+    squares = np.zeros((4, p + 1, p + 1))
+    ring = np.zeros(max(errors, 1))
+    first = np.zeros(max(min_errors, 1))
+    steps = np.zeros(t_len)
+    shifts = np.zeros((t_len // max(confirm, 1) + 1, 3))
+    for i in range(block, n_series, n_blocks):
+        _forecast_one(
+            logs[i], cat, n_cat, hol[group[i]], n_hol_group[group[i]], floor[i],
+            window, errors, min_errors, recent, clean, shift, confirm, ridge,
+            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i],
+            n, sy, sx, kept, vectors, squares, ring, first, steps, shifts, revert,
+            recent_n, recent_ab, touched,
+        )  # fmt: skip
+
+
 def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     logs: F64,
     cat: I64,
@@ -611,64 +657,35 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     ``logs`` (series, periods); ``cat`` the season category of each period;
     ``hol`` (groups, periods, H) holiday regressors, ``group`` the row of ``hol`` of
     each series, ``n_hol_group`` how many of the H each group uses; ``floor`` (series, periods) the least scale.
+
+    The series run in blocks on threads: the compiled block releases the GIL. One
+    serial compiled function on threads compiles in about half the time of a
+    ``prange`` loop around the same body (18.5 s -> 10 s on a fresh install), for the
+    same speed.
     """
     n_series, t_len = logs.shape
-    f = np.full((n_series, t_len), np.nan)
-    s = np.full((n_series, t_len), np.nan)
-    z = np.full((n_series, t_len), np.nan)
-    used = np.zeros((n_series, t_len))
-    ls = np.zeros((n_series, t_len))
-    n_hol = hol.shape[2]
-    p = 1 + n_hol
-    n_blocks = min(n_series, 64)
-    for b in numba.prange(n_blocks):  # scratch space per block of series, not per series
-        n = np.zeros(n_cat)
-        sy = np.zeros(n_cat)
-        sx = np.zeros((n_cat, p))
-        kept = np.empty(t_len)
-        vectors = np.zeros((7, p))
-        recent_n = np.zeros(n_cat)
-        recent_ab = np.zeros(p + 1)
-        touched = np.zeros(3, dtype=np.int64)
-        squares = np.zeros((4, p + 1, p + 1))
-        ring = np.zeros(max(errors, 1))
-        first = np.zeros(max(min_errors, 1))
-        steps = np.zeros(t_len)
-        shifts = np.zeros((t_len // max(confirm, 1) + 1, 3))
-        for i in range(b, n_series, n_blocks):
-            _forecast_one(
-                logs[i],
-                cat,
-                n_cat,
-                hol[group[i]],
-                n_hol_group[group[i]],
-                floor[i],
-                window,
-                errors,
-                min_errors,
-                recent,
-                clean,
-                shift,
-                confirm,
-                ridge,
-                f[i],
-                s[i],
-                z[i],
-                used[i],
-                ls[i],
-                n,
-                sy,
-                sx,
-                kept,
-                vectors,
-                squares,
-                ring,
-                first,
-                steps,
-                shifts,
-                revert,
-                recent_n,
-                recent_ab,
-                touched,
-            )
-    return f, s, z, used, ls
+    out = np.empty((5, n_series, t_len))
+    out[:3] = np.nan
+    out[3:] = 0.0
+    settings = np.array([window, errors, min_errors, recent, confirm, revert], dtype=np.int64)
+    limits = np.array([clean, shift, ridge], dtype=np.float64)
+    logs = np.ascontiguousarray(logs, dtype=np.float64)
+    floor = np.ascontiguousarray(floor, dtype=np.float64)
+    hol = np.ascontiguousarray(hol, dtype=np.float64)
+    cat = np.ascontiguousarray(cat, dtype=np.int64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    n_hol_group = np.ascontiguousarray(n_hol_group, dtype=np.int64)
+    n_blocks = max(1, min(n_series, numba.get_num_threads()))
+
+    def run(block: int) -> None:
+        _forecast_block(
+            block, n_blocks, logs, cat, n_cat, hol, group, n_hol_group, floor,
+            settings, limits, out,
+        )  # fmt: skip
+
+    if n_blocks == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(max_workers=n_blocks) as pool:
+            list(pool.map(run, range(n_blocks)))
+    return out[0], out[1], out[2], out[3], out[4]
