@@ -499,6 +499,7 @@ def test_c12_synth_refuses_a_non_empty_folder(
 # --- killed midway -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # five kills of a 600k-row validation: about 5 s
 def test_c13_validate_killed_at_a_random_moment_leaves_nothing_partial(tmp_path: Path) -> None:
     data = tmp_path / "data"
     generate_to_parquet(data, 600_000, seed=2, config=SMALL, chunk_rows=600_000)
