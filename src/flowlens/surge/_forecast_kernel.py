@@ -93,6 +93,31 @@ def _solve_on(  # noqa: PLR0917 - numba takes no keyword-only arguments
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _solve_small(a: F64, rhs: F64, p: int, free: F64, out: F64) -> bool:
+    """Solve on the free coefficients in closed form when they are the drift and at most
+    one holiday (the usual case: one or both Eids held at 0); False when they are more,
+    or the 2 x 2 system is near singular (then the general solve runs)."""
+    j = -1
+    for i in range(1, p):
+        out[i] = 0.0
+        if free[i] > 0.0:
+            if j >= 0:
+                return False
+            j = i
+    if j < 0:
+        if a[0, 0] <= 1e-12:
+            return False
+        out[0] = rhs[0] / a[0, 0]
+        return True
+    det = a[0, 0] * a[j, j] - a[0, j] * a[j, 0]
+    if abs(det) <= 1e-12 * abs(a[0, 0] * a[j, j]) or det == 0.0:
+        return False
+    out[0] = (rhs[0] * a[j, j] - a[0, j] * rhs[j]) / det
+    out[j] = (a[0, 0] * rhs[j] - a[j, 0] * rhs[0]) / det
+    return True
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _optimal(a: F64, rhs: F64, p: int, free: F64, beta: F64) -> bool:
     """The bounded fit's conditions: free effects at least 0, no held one wanting to rise."""
     for i in range(1, p):
@@ -132,7 +157,8 @@ def _holidays_non_negative(  # noqa: PLR0917 - numba takes no keyword-only argum
     # optimality conditions (no held effect would lower the squares by rising)
     for i in range(p):
         free[i] = 1.0 if (i == 0 or beta[i] >= 0.0) else 0.0
-    _solve_on(a, rhs, p, free, trial, m, sub, sub_rhs)
+    if not _solve_small(a, rhs, p, free, trial):
+        _solve_on(a, rhs, p, free, trial, m, sub, sub_rhs)
     if _optimal(a, rhs, p, free, trial):
         for i in range(p):
             beta[i] = trial[i]
@@ -675,7 +701,8 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     cat = np.ascontiguousarray(cat, dtype=np.int64)
     group = np.ascontiguousarray(group, dtype=np.int64)
     n_hol_group = np.ascontiguousarray(n_hol_group, dtype=np.int64)
-    n_blocks = max(1, min(n_series, numba.get_num_threads()))
+    threads = max(1, min(n_series, numba.get_num_threads()))
+    n_blocks = threads
 
     def run(block: int) -> None:
         _forecast_block(
@@ -683,9 +710,9 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
             settings, limits, out,
         )  # fmt: skip
 
-    if n_blocks == 1:
+    if threads == 1:
         run(0)
     else:
-        with ThreadPoolExecutor(max_workers=n_blocks) as pool:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(run, range(n_blocks)))
     return out[0], out[1], out[2], out[3], out[4]
