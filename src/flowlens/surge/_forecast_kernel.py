@@ -651,6 +651,13 @@ def _forecast_block(  # noqa: PLR0917 - the arrays and settings of the method
     steps = np.zeros(t_len)
     shifts = np.zeros((t_len // max(confirm, 1) + 1, 3))
     for i in range(block, n_series, n_blocks):
+        # each row starts unscored here, on this thread, just before its series runs
+        # (filling all five arrays first, in one thread, cost more than the pass on days)
+        out[0, i, :] = np.nan
+        out[1, i, :] = np.nan
+        out[2, i, :] = np.nan
+        out[3, i, :] = 0.0
+        out[4, i, :] = 0.0
         _forecast_one(
             logs[i], cat, n_cat, hol[group[i]], n_hol_group[group[i]], floor[i],
             window, errors, min_errors, recent, clean, shift, confirm, ridge,
@@ -690,9 +697,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     same speed.
     """
     n_series, t_len = logs.shape
-    out = np.empty((5, n_series, t_len))
-    out[:3] = np.nan
-    out[3:] = 0.0
+    out = np.empty((5, n_series, t_len))  # each row is set by the block that runs it
     settings = np.array([window, errors, min_errors, recent, confirm, revert], dtype=np.int64)
     limits = np.array([clean, shift, ridge], dtype=np.float64)
     logs = np.ascontiguousarray(logs, dtype=np.float64)
