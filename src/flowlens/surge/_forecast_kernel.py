@@ -706,7 +706,9 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     cat = np.ascontiguousarray(cat, dtype=np.int64)
     group = np.ascontiguousarray(group, dtype=np.int64)
     n_hol_group = np.ascontiguousarray(n_hol_group, dtype=np.int64)
-    threads = max(1, min(n_series, numba.get_num_threads()))
+    # the configured count, read without starting numba's threading layer (nothing here
+    # uses prange: the blocks run on Python threads)
+    threads = max(1, min(n_series, int(numba.config.NUMBA_NUM_THREADS)))
     n_blocks = threads
 
     def run(block: int) -> None:
