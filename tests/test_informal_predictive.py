@@ -233,3 +233,92 @@ def test_exposure_intervals_match_predictive_totals_over_a_year() -> None:
     for column in ("lost_p5", "lost_p50", "lost_p95"):
         ratio = totals[column].to_numpy() / exposure[column].to_numpy()
         assert ratio == pytest.approx(1.0, abs=0.03), column
+
+
+def _slow_pooled(
+    cells: pl.DataFrame, column: str, *, counted: bool
+) -> tuple[list[float], list[float]]:
+    """Each cell's pooled share and spread by a plain loop over its own 13-month window."""
+    rows = cells.rows(named=True)
+
+    def month(row: dict[str, object]) -> int:
+        period = row["period"]
+        assert isinstance(period, dt.date)
+        return period.year * 12 + period.month
+
+    shares, spreads = [], []
+    for cell in rows:
+        near = [r for r in rows if abs(month(r) - month(cell)) <= POOL_MONTHS]
+        own = [
+            r
+            for r in near
+            if (r["origin"], r["destination"]) == (cell["origin"], cell["destination"])
+        ]
+        home = [r for r in near if r["destination"] == cell["destination"]]
+        own_inf = sum(r["_inf"] for r in own)
+        home_inf = sum(r["_inf"] for r in home)
+        own_share = sum(r[column] for r in own) / own_inf if own_inf > 0 else None
+        country = sum(r[column] for r in home) / home_inf if home_inf > 0 else None
+        if not counted:
+            share = (
+                own_share if own_share is not None else (country if country is not None else 1.0)
+            )
+            shares.append(share)
+            spreads.append(0.0)
+            continue
+        n = sum(r["_n_inf"] for r in own)
+        prior = country if country is not None else own_share
+        weight = n + SHARE_PRIOR_TRANSFERS
+        share = (
+            1.0
+            if prior is None
+            else (n * (own_share or 0.0) + SHARE_PRIOR_TRANSFERS * prior) / weight
+        )
+        inner = 0 < share < 1 and country is not None
+        shares.append(share)
+        spreads.append(1 / np.sqrt(share * (1 - share) * (weight + 1)) if inner else 0.0)
+    return shares, spreads
+
+
+POOL_MONTHS = 6
+
+
+@pytest.mark.parametrize("counted", [False, True])
+def test_pooled_share_each_cell_its_own_window(counted: bool) -> None:
+    """Two corridors into SOM and two into KEN (one starting late, one month without
+    informal flow), 26 months, in the order ``_cells_of`` holds them (destination,
+    period, origin): every cell's pooled share and spread is the one of its own
+    13-month window (clipped at the panel's ends), by a plain loop."""
+    rng = np.random.default_rng(7)
+    months = pl.date_range(dt.date(2014, 1, 1), dt.date(2016, 2, 1), "1mo", eager=True)
+    frames = []
+    for origin, destination, first in [
+        ("USA", "SOM", 0),
+        ("ARE", "SOM", 0),
+        ("USA", "KEN", 0),
+        ("GBR", "KEN", 5),
+    ]:
+        k = months.len() - first
+        inf = rng.uniform(10.0, 100.0, k).round(1)
+        exposed = (inf * rng.uniform(0.0, 1.0, k) * (rng.uniform(size=k) < 0.6)).round(1)
+        if origin == "GBR":
+            inf[3] = exposed[3] = 0.0
+        frames.append(
+            pl.DataFrame(
+                {
+                    "origin": origin,
+                    "destination": destination,
+                    "period": months[first:],
+                    "_inf": inf,
+                    "_exposed0": exposed,
+                    "_n_inf": rng.integers(0, 30, k).astype(np.float64),
+                }
+            )
+        )
+    cells = pl.concat(frames).sort("destination", "period", "origin")
+    if not counted:
+        cells = cells.drop("_n_inf")
+    share, spread = pooled_share(cells, "_exposed0", "1mo")
+    expected_share, expected_spread = _slow_pooled(cells, "_exposed0", counted=counted)
+    np.testing.assert_allclose(share, expected_share, rtol=1e-12)
+    np.testing.assert_allclose(spread, expected_spread, rtol=1e-12)

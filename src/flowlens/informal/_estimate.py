@@ -1009,11 +1009,18 @@ def pooled_share(
     values = [column, "_inf", *(["_n_inf"] if counted else [])]
     cells = joined.select(
         fs.ORIGIN, fs.DESTINATION, fs.PERIOD, *[pl.col(v).fill_null(0.0) for v in values]
-    ).with_row_index("_row")
+    )
+    keys = [fs.ORIGIN, fs.DESTINATION, fs.PERIOD]
+    # One row per corridor-period (a period given twice has the same window twice),
+    # joined back onto the cells in their own order: each cell takes its own window.
     corridor = (
-        cells.sort(fs.ORIGIN, fs.DESTINATION, fs.PERIOD)
+        cells.sort(*keys)
         .rolling(fs.PERIOD, period=span, offset=offset, group_by=[fs.ORIGIN, fs.DESTINATION])
-        .agg(pl.col("_row").last(), *[pl.col(v).sum().alias(f"_pool{v}") for v in values])
+        .agg(*[pl.col(v).sum().alias(f"_pool{v}") for v in values])
+        .unique(keys, keep="first")
+    )
+    corridor = cells.select(*keys).join(
+        corridor, on=keys, how="left", validate="m:1", maintain_order="left"
     )
     country = (
         cells.group_by(fs.DESTINATION, fs.PERIOD)
@@ -1022,15 +1029,11 @@ def pooled_share(
         .rolling(fs.PERIOD, period=span, offset=offset, group_by=fs.DESTINATION)
         .agg(country=pl.col(column).sum() / pl.col("_inf").sum())
     )
-    pooled = (
-        corridor.join(country, on=[fs.DESTINATION, fs.PERIOD], how="left")
-        .sort("_row")
-        .with_columns(
-            own=pl.when(pl.col("_pool_inf") > 0).then(
-                pl.col(f"_pool{column}") / pl.col("_pool_inf")
-            ),
-            country=pl.col("country").fill_nan(None),
-        )
+    pooled = corridor.join(
+        country, on=[fs.DESTINATION, fs.PERIOD], how="left", maintain_order="left"
+    ).with_columns(
+        own=pl.when(pl.col("_pool_inf") > 0).then(pl.col(f"_pool{column}") / pl.col("_pool_inf")),
+        country=pl.col("country").fill_nan(None),
     )
     if counted:
         n = pl.col("_pool_n_inf")
