@@ -708,7 +708,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     n_hol_group = np.ascontiguousarray(n_hol_group, dtype=np.int64)
     # the configured count, read without starting numba's threading layer (nothing here
     # uses prange: the blocks run on Python threads)
-    threads = max(1, min(n_series, int(numba.config.NUMBA_NUM_THREADS)))
+    threads = max(1, min(n_series, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
     n_blocks = threads
 
     def run(block: int) -> None:
