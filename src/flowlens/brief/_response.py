@@ -345,9 +345,59 @@ def _normalised(panel: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _further_keys(rows: pl.DataFrame) -> list[str]:
+    """Text columns beyond (period, destination, origin): a panel's further keys, summed over.
+
+    ``corridor_panel`` writes ``flow_type`` (and ``channel`` for a channel split, or any
+    ``by=`` key); a panel of one's own may split by ``currency``. Numbers (``n_transfers``,
+    means) are statistics, not keys.
+    """
+    text = (pl.String, pl.Categorical, pl.Enum)
+    return [
+        c
+        for c, dtype in rows.schema.items()
+        if c not in ("period", "destination", "origin") and isinstance(dtype, text)
+    ]
+
+
+def _remittances_only(rows: pl.DataFrame, country: str) -> tuple[pl.DataFrame, list[str]]:
+    """A ``flow_type`` column keeps remittances only, as ``flows=`` does; the rest is noted."""
+    if "flow_type" not in rows.columns:
+        return rows, []
+    kind = pl.col("flow_type").cast(pl.String)
+    left_out = (
+        rows.filter(kind.ne_missing(FLOW_TYPE_SCORED))
+        .group_by(kind.fill_null("(null)"))
+        .agg(pl.len().alias("rows"), pl.col("amount_usd").cast(pl.Float64).sum())
+        .sort("flow_type")
+    )
+    kept = rows.filter(kind.eq_missing(FLOW_TYPE_SCORED))
+    if left_out.height == 0:
+        return kept, []
+    if kept.height == 0:
+        found = ", ".join(left_out["flow_type"].to_list())
+        msg = (
+            f"crisis_brief's monthly: no flow_type '{FLOW_TYPE_SCORED}' rows for {country} "
+            f"(flow types found: {found}); the brief scores remittances: pass the remittance "
+            "series, or drop the flow_type column if the series is remittances"
+        )
+        raise ParameterError(msg)
+    listed = "; ".join(f"{t} ({n} rows, USD {a:,.0f})" for t, n, a in left_out.iter_rows())
+    note = (
+        f"monthly=: only flow_type '{FLOW_TYPE_SCORED}' is scored (the brief is about "
+        f"remittances); left out for {country}: {listed}."
+    )
+    return kept, [note]
+
+
 def _refuse_duplicates(rows: pl.DataFrame, country: str) -> None:
-    """Two rows for one month (and origin) would be summed silently: refuse, naming them."""
-    keys = [c for c in ("period", "destination", "origin") if c in rows.columns]
+    """Two rows for one month (and origin, and further key) would be summed silently: refuse.
+
+    Rows that differ in a further key (``channel``, ``currency``) are parts of the month
+    and are summed; rows that share every key are named.
+    """
+    keys: list[str] = [c for c in ("period", "destination", "origin") if c in rows.columns]
+    keys += _further_keys(rows)
     twice = rows.filter(pl.struct(keys).is_duplicated()).sort(keys)
     if twice.height == 0:
         return
@@ -361,8 +411,9 @@ def _refuse_duplicates(rows: pl.DataFrame, country: str) -> None:
     listed = "; ".join(named.to_series().to_list())
     msg = (
         f"crisis_brief's monthly: the recorded series of {country} has {twice.height} rows "
-        f"sharing a ({', '.join(keys)}) with another ({listed}); one row a month (and "
-        "origin) is expected: drop the duplicates or sum them yourself if they are parts"
+        f"sharing a ({', '.join(keys)}) with another ({listed}); one row a month per "
+        f"({', '.join(keys[1:])}) is expected: drop the duplicates, or sum them yourself if "
+        "they are parts"
     )
     raise ParameterError(msg)
 
@@ -559,6 +610,8 @@ def recorded_panel(monthly: Any, flows: Any, country: str) -> Recorded | None:
         _refuse_bad_types(panel, arg, where)
         panel = _normalised(panel)
         mine = panel.filter(pl.col("destination") == country)
+        if mine.height:
+            mine, notes = _remittances_only(mine, country)
         _refuse_null_periods(mine, country)
         _refuse_duplicates(mine, country)
         if mine.height == 0:
