@@ -1078,3 +1078,83 @@ def test_a_population_in_thousands_is_warned() -> None:
     persons = _population([(2008, 9.6e6), (2009, 9.7e6), (2010, 9.8e6)])
     fine = crisis_brief("HTI", "2010-01-12", sources={"population": persons}, charts=False)
     assert not any("population" in w for w in fine.warnings)
+
+
+# --- review: corridor panels as monthly=, warnings once, one staleness rule ------------------
+
+
+def test_a_corridor_panel_with_flow_types_is_read_as_remittances(
+    banxico_panel: pl.DataFrame, mexico: CrisisBrief
+) -> None:
+    # a USA->MEX panel with two flow types a month (as corridor_panel writes) was refused as
+    # "duplicates", and a monthly= panel was never filtered to remittances as flows= is
+    usa = banxico_panel.with_columns(
+        pl.lit("USA").alias("origin"), pl.col("flow_type").cast(pl.String)
+    )
+    gifts = usa.with_columns(
+        pl.lit("philanthropy").alias("flow_type"), pl.lit(1e6).alias("amount_usd")
+    )
+    both = pl.concat([usa, gifts]).sort("period", "flow_type")
+    brief = crisis_brief("MEX", "2020-03-11", monthly=both, charts=False)
+    assert brief.observed is not None and mexico.observed is not None
+    assert brief.observed["amount_usd"].to_list() == mexico.observed["amount_usd"].to_list()
+    assert brief.observed["score"].to_list() == pytest.approx(mexico.observed["score"].to_list())
+    # 1e6 a month over MEX's months, 1995-01 to 2026-05: 31 * 12 + 5 = 377
+    months = 377
+    note = [n for n in brief.notes if n.startswith("monthly=: only flow_type 'remittance'")]
+    assert len(note) == 1 and f"philanthropy ({months} rows, USD {months * 1e6:,.0f})" in note[0]
+    # a row doubled within a flow type is still refused, naming its flow type
+    march = usa.filter(pl.col("period") == dt.date(2020, 3, 1))
+    with pytest.raises(ParameterError, match=r"2 rows sharing a .*flow_type.*2020-03-01 MEX USA"):
+        crisis_brief("MEX", "2020-03-11", monthly=pl.concat([both, march]), charts=False)
+    with pytest.raises(
+        ParameterError, match=r"no flow_type 'remittance' rows for MEX .*philanthropy"
+    ):
+        crisis_brief("MEX", "2020-03-11", monthly=gifts, charts=False)
+
+
+def test_a_corridor_panel_split_by_channel_is_summed_as_flows_are() -> None:
+    from flowlens import corridor_panel, load_flows
+    from flowlens.sample import load_sample
+
+    flows = load_sample("flows")
+    panel = corridor_panel(load_flows(flows), freq="month", by=("flow_type", "channel"))
+    mexico = panel.filter(pl.col("destination").cast(pl.String) == "MEX")
+    assert mexico.group_by("period", "origin", "flow_type").len()["len"].max() > 1  # parts
+    from_panel = crisis_brief("MEX", "2023-06-01", monthly=panel, charts=False)
+    from_flows = crisis_brief("MEX", "2023-06-01", flows=flows, charts=False)
+    assert from_panel.observed is not None and from_flows.observed is not None
+    assert from_panel.observed["amount_usd"].to_list() == pytest.approx(
+        from_flows.observed["amount_usd"].to_list()
+    )
+    # the sample's MEX philanthropy: USA 84,880.92 + GBR 2,799.51 + AUS 22,594.05
+    assert any("philanthropy (36 rows, USD 110,274)" in n for n in from_panel.notes)
+
+
+@pytest.mark.parametrize(("country", "date"), [("SYR", "2023-02-06"), ("ERI", "2016-06-01")])
+def test_each_warning_is_shown_once(country: str, date: str) -> None:
+    import html
+
+    brief = crisis_brief(country, date, charts=False)
+    assert len(brief.warnings) == 2
+    text, page = brief.to_markdown(), brief.to_html()
+    for warning in brief.warnings:
+        assert text.count(warning) == 1, warning
+        assert page.count(html.escape(warning)) == 1, warning
+
+
+def test_staleness_is_the_baselines_one_rule() -> None:
+    from flowlens.brief._sections import STALE_AFTER_YEARS
+
+    assert STALE_AFTER_YEARS == 1
+    # NPL 2015: baseline 2014, one year before: not stale anywhere
+    near = crisis_brief("NPL", "2015-04-25", charts=False)
+    assert "stale" not in near.headline and not any("stale" in w for w in near.warnings)
+    row = near.provenance.filter(pl.col("number") == "baseline inflow (2014)")
+    assert row.height == 1 and "stale" not in str(row.row(0))
+    # SYR 2023: baseline 2010, 13 years: stale in the headline, the warning and the ledger
+    far = crisis_brief("SYR", "2023-02-06", charts=False)
+    assert "13 years before the crisis: a stale baseline" in far.headline
+    assert any("13 years before the crisis (2023): stale" in w for w in far.warnings)
+    row = far.provenance.filter(pl.col("number") == "baseline inflow (2010)")
+    assert "13 years from the crisis: stale" in str(row.row(0))

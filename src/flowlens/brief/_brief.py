@@ -157,9 +157,11 @@ class CrisisBrief:  # long: a result of many tables, each documented
         # extremes (each sender at its own highest share sums to more than all inflows).
         scale = self.baseline_inflow_usd * min(self.horizon_months, 12) / 12
         c, lo, hi = (scale * self.prior[k] for k in ("central", "low", "high"))
-        distance = abs(self.date.year - (self.baseline_year or self.date.year))
+        base = Baseline(self.baseline_year, self.baseline_inflow_usd, "", self.date.year)
         when = "before" if (self.baseline_year or 0) < self.date.year else "after"
-        stale = f" ({distance} years {when} the crisis: a stale baseline)" if distance > 1 else ""
+        stale = (
+            f" ({base.distance} years {when} the crisis: a stale baseline)" if base.stale else ""
+        )
         after_12 = " (none assumed after month 12)" if self.horizon_months > 12 else ""
         return (
             f"{self.country} received {usd(self.baseline_inflow_usd)} of recorded "
@@ -182,7 +184,7 @@ class CrisisBrief:  # long: a result of many tables, each documented
             },
             schema={"measure": pl.String, "value": pl.Float64},
         )
-        response_paras = [PRIOR_WARNING, *self.warnings, _prior_sentence(self)]
+        response_paras = [PRIOR_WARNING, _prior_sentence(self)]  # warnings: under the headline
         top = _top_of(self.senders.height, rows)
         response_tables: list[tuple[str, pl.DataFrame]] = [
             (

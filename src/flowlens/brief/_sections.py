@@ -324,10 +324,12 @@ def _baseline(  # noqa: PLR0917 (the table, its span and the ledger)
     else:
         note = f"{name} records no inflow to {country} in any year: amounts are unknown"
         return Baseline(None, None, note, year, span, name)
-    if abs(year - y) > STALE_AFTER_YEARS:
-        note += f" ({abs(year - y)} years from the crisis: stale)"
+    base = Baseline(y, v, note, year, span, name)
+    if base.stale:  # one rule (Baseline.stale) for the note, the headline and the warning
+        note += f" ({base.distance} years from the crisis: stale)"
+        base = Baseline(y, v, note, year, span, name)
     ledger.add("1 context", f"baseline inflow ({y})", v, "USD", knomad, note)
-    return Baseline(y, v, note, year, span, name)
+    return base
 
 
 def _trend(country: str, year: int, table: pl.DataFrame, knomad: Source, ledger: Ledger) -> None:
