@@ -228,6 +228,21 @@ def test_derisking_effect_recovers_a_planted_premium_effect() -> None:
         derisking_effect(frame)
 
 
+def test_unknown_driver_country_raises_alike_in_both_paths() -> None:
+    """A driver row for Egypt written as its ISO2 code: estimate_informal and
+    derisking_effect raise the same message, with the ISO3 code to write instead."""
+    months = pl.date_range(dt.date(2012, 1, 1), dt.date(2013, 12, 1), "1mo", eager=True)
+    frame = pl.DataFrame(
+        {"period": months, "origin": "USA", "destination": "EGY", "amount_usd": 1e6}
+    )
+    table = pl.DataFrame({"destination": "EG", "period": months, "premium_pct": 5.0})
+    message = r"the drivers name 1 destination the panel does not have, e.g. \('EG',\) \(ISO3"
+    with pytest.raises(ParameterError, match=message):
+        derisking_effect(frame, drivers=table, draws=20)
+    with pytest.raises(ParameterError, match=message):
+        estimate_informal(frame, baseline=baseline(), drivers=table, draws=5)
+
+
 def test_synthetic_episodes_move_recorded_flow() -> None:
     config = SynthConfig(
         n_corridors=60, start="2019-01-01", end="2019-12-31", crises=(), n_random_crises=0,

@@ -1066,16 +1066,8 @@ def _join_drivers(
     twice, a null or non-finite premium, and a cell of a named country or corridor
     without a row for its period.
     """
-    used, keys = checked_drivers(drivers, every)
+    used, keys = checked_drivers(drivers, every, joined)
     key = [*keys, fs.PERIOD]
-    unknown = used.select(keys).unique().join(joined.select(keys).unique(), on=keys, how="anti")
-    if unknown.height:
-        msg = (
-            f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
-            f"e.g. {unknown.sort(keys).row(0)}{_code_hint(unknown, keys)}: drop those rows, "
-            "or write the countries as the panel does (ISO3)"
-        )
-        raise ParameterError(msg)
     named = joined.join(used.select(keys).unique(), on=keys, how="semi")
     cells = named.join(used, on=key, how="left")
     gaps = cells.filter(pl.col("premium_pct").is_null())
@@ -1124,11 +1116,14 @@ def _join_drivers(
     return out.drop("premium_pct", "_base_premium", *extra), flags
 
 
-def checked_drivers(drivers: Any, every: str) -> tuple[pl.DataFrame, list[str]]:
+def checked_drivers(
+    drivers: Any, every: str, panel: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str]]:
     """The drivers as used (keys as text, periods truncated to ``every``) and their keys.
 
-    Raises ParameterError for a null, non-finite or <= -100 premium and for a key given
-    twice (after truncation), SchemaError for a column of the wrong type.
+    Raises ParameterError for a null, non-finite or <= -100 premium, for a key given
+    twice (after truncation) and for a country or corridor ``panel`` does not have;
+    SchemaError for a column of the wrong type.
     """
     table = from_any(drivers, what="the drivers").eager()
     MissingColumnError.require(table.columns, *DRIVER_COLUMNS)
@@ -1158,6 +1153,15 @@ def checked_drivers(drivers: Any, every: str) -> tuple[pl.DataFrame, list[str]]:
             f"(periods are truncated to {every!r}), e.g. {twice.select(key).row(0)}: one row "
             f"per {', '.join(key)} (for a panel longer than the drivers' periods, average "
             "the premium over each of the panel's periods first)"
+        )
+        raise ParameterError(msg)
+    have = panel.select(pl.col(k).cast(pl.String) for k in keys).unique()
+    unknown = used.select(keys).unique().join(have, on=keys, how="anti")
+    if unknown.height:
+        msg = (
+            f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
+            f"e.g. {unknown.sort(keys).row(0)}{_code_hint(unknown, keys)}: drop those rows, "
+            "or write the countries as the panel does (ISO3)"
         )
         raise ParameterError(msg)
     return used, keys

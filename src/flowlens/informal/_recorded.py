@@ -354,21 +354,7 @@ def _premium_fit(
     recorded: pl.DataFrame, drivers: Any, spec: PanelSpec, draws: int, seed: int
 ) -> pl.DataFrame:
     """Per series the drivers name: the premium's coefficient on log recorded flow, with its interval."""
-    used, keys = checked_drivers(drivers, spec.freq)
-    unknown = (
-        used.select(keys)
-        .unique()
-        .join(
-            recorded.select(pl.col(k).cast(pl.String) for k in keys).unique(), on=keys, how="anti"
-        )
-    )
-    if unknown.height:
-        msg = (
-            f"the drivers name {unknown.height} {'/'.join(keys)} the panel does not have, "
-            f"e.g. {unknown.sort(keys).row(0)}: drop those rows, or write the countries as the "
-            "panel does (ISO3)"
-        )
-        raise ParameterError(msg)
+    used, keys = checked_drivers(drivers, spec.freq, recorded)
     series = (
         recorded.filter(pl.col(spec.value).is_not_null())
         .group_by(*keys, fs.PERIOD)
