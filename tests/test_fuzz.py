@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import flowlens as fl
 from flowlens.errors import FlowlensError
 
-EXAMPLES = int(os.environ.get("FLOWLENS_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("FLOWLENS_FUZZ_EXAMPLES", "80"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -47,7 +47,7 @@ from flowlens.surge import (
 
 mpl.use("Agg")
 
-EXAMPLES = int(os.environ.get("FLOWLENS_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("FLOWLENS_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

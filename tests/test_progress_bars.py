@@ -44,6 +44,7 @@ def _run(progress: bool) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a fresh interpreter importing flowlens: about 4 s
 def test_no_progress_imports_no_tqdm_and_warns_nothing() -> None:
     done = _run(progress=False)
     assert done.returncode == 0, done.stderr
@@ -51,6 +52,7 @@ def test_no_progress_imports_no_tqdm_and_warns_nothing() -> None:
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # a fresh interpreter importing flowlens: about 4 s
 def test_progress_without_ipywidgets_uses_the_plain_bar() -> None:
     try:
         import ipywidgets  # noqa: F401
