@@ -47,7 +47,7 @@ def transfer(day: dt.date, amount: float, currency: str) -> pl.DataFrame:
     )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     st.dates(dt.date(1999, 1, 11), dt.date(2026, 10, 30)),
     st.floats(0.01, 1e9),
@@ -97,7 +97,7 @@ def clean_sources(draw: st.DrawFn) -> pl.DataFrame:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clean_sources(), st.sampled_from([".csv", ".parquet", ".tsv"]))
 def test_clean_output_reloads_unchanged_with_no_rejects(source: pl.DataFrame, suffix: str) -> None:
     first = fl.load_flows(source)
