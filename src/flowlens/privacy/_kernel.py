@@ -175,10 +175,11 @@ def _protect(  # noqa: PLR0917 - numba kernels take arrays positionally
     n_slices = starts.size - 1
     withheld = np.zeros(rows.size, dtype=np.bool_)
     found = np.ones(n_slices, dtype=np.bool_)
+    # label -> local index, once: each slice sets its own labels and resets them after
+    row_map = np.full(n_labels, -1, dtype=np.int64)
+    column_map = np.full(n_labels, -1, dtype=np.int64)
     for s in range(n_slices):
         a, b = starts[s], starts[s + 1]
-        row_map = np.full(n_labels, -1, dtype=np.int64)
-        column_map = np.full(n_labels, -1, dtype=np.int64)
         found[s] = _slice_cycles(
             rows[a:b],
             columns[a:b],
