@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -128,6 +129,7 @@ def test_csv_bytes_only_flowlens_errors_escape(data: bytes) -> None:
         check(path)
 
 
+@pytest.mark.slow  # the slowest fuzzers (2-3 s each) run with the slow set
 @FUZZ
 @given(csv_texts(), st.sampled_from(["gzip", "cr", "glob-name"]))
 def test_every_format_same_outcome(data: bytes, variant: str) -> None:
@@ -184,6 +186,7 @@ def frames(draw: st.DrawFn) -> pl.DataFrame:
     return pl.DataFrame(data, strict=False)
 
 
+@pytest.mark.slow  # the slowest fuzzers (2-3 s each) run with the slow set
 @FUZZ
 @given(frames())
 def test_frames_only_flowlens_errors_escape(frame: pl.DataFrame) -> None:
