@@ -490,3 +490,44 @@ def test_event_study_takes_iso_text_for_the_start() -> None:
     assert by_text.equals(by_date)
     with pytest.raises(fl.ParameterError, match="not a date"):
         fl.event_study(result, country="MEX", start="March 2020")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["b", "a", "c", "aa"]), st.integers(0, 3)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["as given", "sorted", "period-major"]),
+    st.sampled_from(["String", "Enum", "Categorical"]),
+)
+def test_series_numbers_are_the_dense_rank_of_the_keys_whatever_the_order_and_types(
+    rows: list[tuple[str, int]], order: str, kind: str
+) -> None:
+    """Each shortcut (runs of one series, Enum codes) numbers series as a struct rank does."""
+    from flowlens.surge._common import _period_number
+    from flowlens.surge._detect import _period_numbers, _series_numbers
+
+    frame = pl.DataFrame(
+        {
+            "origin": [o for o, _ in rows],
+            "destination": [o[::-1] + "x" for o, _ in rows],
+            "period": [dt.date(2020, 1 + m, 1) for _, m in rows],
+        }
+    )
+    if order != "as given":
+        by = ["origin", "destination", "period"]
+        frame = frame.sort(by if order == "sorted" else by[::-1])
+    if kind != "String":  # Enum categories in an order of their own, not the text's
+        origins = pl.Enum(["c", "aa", "b", "a"]) if kind == "Enum" else pl.Categorical()
+        destinations = pl.Enum(["ax", "bx", "cx", "aax"]) if kind == "Enum" else pl.Categorical()
+        frame = frame.with_columns(
+            pl.col("origin").cast(origins), pl.col("destination").cast(destinations)
+        )
+    keys = ["origin", "destination"]
+    expected = frame.select(pl.struct(keys).rank("dense")).to_series().to_numpy() - 1
+    np.testing.assert_array_equal(_series_numbers(frame, keys), expected)
+    number = _period_number(pl.col("period"), "1mo")
+    direct = frame.select(number).to_series().to_numpy()
+    np.testing.assert_array_equal(_period_numbers(frame["period"], number), direct)

@@ -172,7 +172,7 @@ def detect_surges(
     counted = fs.N_TRANSFERS in frame.columns and fs.N_TRANSFERS not in plan.keys
     columns = [plan.spec.value, fs.N_TRANSFERS] if counted else [plan.spec.value]
     every = plan.spec.freq
-    series, periods, arrays = _dense(
+    series, periods, arrays, long_keys = _dense(
         frame,
         plan.keys,
         columns,
@@ -197,7 +197,9 @@ def detect_surges(
     scores = _checked(plan.method, context)
     flag = _flag(plan.spec.value, threshold, min_uplift)
     return SurgeResult(
-        scored=_scored(series, periods, plan.spec.value, arrays[0], scores, flag=flag),
+        scored=_scored(
+            series, periods, plan.spec.value, arrays[0], scores, flag=flag, long_keys=long_keys
+        ),
         diagnostics=_diagnostics(series, scores[2]),
         spec=plan.spec,
         method=plan.method.name,
@@ -338,8 +340,12 @@ def _scored(
     scores: Sequence[F64],
     *,
     flag: pl.Expr,
+    long_keys: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The long scored panel: series in key order, periods ascending (no join or sort)."""
+    """The long scored panel: series in key order, periods ascending (no join or sort).
+
+    ``long_keys``: the key columns of each row when the caller has them in that order.
+    """
     baseline, scale, score, n_history, shift = scores
     n_series, n_periods = values.shape
     scored = pl.DataFrame(
@@ -355,7 +361,15 @@ def _scored(
         nan_to_null=True,
     )
     return (
-        pl.concat([series[np.repeat(np.arange(n_series), n_periods)], scored], how="horizontal")
+        pl.concat(
+            [
+                series[np.repeat(np.arange(n_series), n_periods)]
+                if long_keys is None
+                else long_keys,
+                scored,
+            ],
+            how="horizontal",
+        )
         .with_columns(pl.col("period").cast(pl.Date), flag=flag)
         .with_columns(kind=_kind())
         .select(*series.columns, "period", value, *SCORE_COLUMNS)
@@ -393,8 +407,11 @@ def _dense(
     *,
     zero_fill: bool,
     unique: bool = False,
-) -> tuple[pl.DataFrame, pl.Series, list[F64]]:
-    """(series keys, periods, values[series, period]): one row per series, NaN where missing.
+) -> tuple[pl.DataFrame, pl.Series, list[F64], pl.DataFrame | None]:
+    """(series keys, periods, values[series, period], keys of each scored row or None).
+
+    One row per series, NaN where missing. The last is the panel's own key columns when
+    its rows are the scored panel's, in order (None: _scored repeats each series' keys).
 
     Series are numbered by a dense rank of their keys and periods by their period
     number, so placing every value is one scatter into the array (no joins).
@@ -420,13 +437,12 @@ def _dense(
         start = known.select(pl.col("period").min().cast(pl.Date)).item()
         period = pl.lit(dt.date(1970, 1, 1)) + (pl.col("period").cast(pl.Date) - pl.lit(start))
     numbered = known.select(
-        (pl.struct(keys).rank("dense").cast(pl.Int64) - 1).alias("s"),
-        _period_number(period, every).alias("t"),
         *[pl.col(c).cast(pl.Float64).alias(f"_v{i}") for i, c in enumerate(columns)],
     )
-    first_t = int(numbered["t"].min())  # type: ignore[arg-type]
-    n_periods = int(numbered["t"].max()) - first_t + 1  # type: ignore[arg-type]
-    s_index = numbered["s"].to_numpy()
+    t_index = _period_numbers(known["period"], _period_number(period, every))
+    first_t = int(t_index.min())
+    n_periods = int(t_index.max()) - first_t + 1
+    s_index = _series_numbers(known, keys)
     n_series = int(s_index.max()) + 1
     span = known.select(
         first=pl.col("period").min().cast(pl.Date), last=pl.col("period").max().cast(pl.Date)
@@ -445,8 +461,16 @@ def _dense(
     if periods.len() != n_periods:  # only if the period numbering and date_range disagree
         msg = f"internal error: {periods.len()} periods from the dates, {n_periods} by number"
         raise AssertionError(msg)
-    cell = s_index * n_periods + (numbered["t"].to_numpy() - first_t)
+    cell = s_index * n_periods + (t_index - first_t)
     size = series.height * n_periods
+    if cell.size == size and np.array_equal(cell, np.arange(size)):
+        # every cell once, in series then period order (a panel sorted by its keys): the
+        # values are the array already, and the keys of the scored panel are the panel's
+        values = [numbered[f"_v{i}"].to_numpy() for i in range(len(columns))]
+        if zero_fill:
+            values = [np.nan_to_num(v, nan=0.0) for v in values]
+        arrays = [np.array(v, dtype=np.float64).reshape(n_series, n_periods) for v in values]
+        return series, periods, arrays, known.select(keys)
     rows_per_cell = np.bincount(cell, minlength=size)
     if unique:  # the series are the panel's cells: more than one row is a repeated cell
         refuse_repeated_cells(int((rows_per_cell - 1).clip(0).sum()), keys, "detect_surges' panel")
@@ -457,7 +481,57 @@ def _dense(
         flat = np.zeros(size) if zero_fill else np.full(size, np.nan)
         flat[present] = sums[present]
         arrays.append(flat.reshape(series.height, n_periods))
-    return series, periods, arrays
+    return series, periods, arrays, None
+
+
+def _period_numbers(dates: pl.Series, number: pl.Expr) -> np.ndarray:
+    """``number`` (an expression of ``period``) of each date, computed once per day of the span.
+
+    A panel repeats each period once per series: numbering the days from the first to
+    the last and looking each row up costs a fraction of decomposing every row's date.
+    """
+    days = dates.cast(pl.Date).to_physical()
+    first, last = days.min(), days.max()
+    if not (isinstance(first, int) and isinstance(last, int)) or last - first + 1 > dates.len():
+        direct: np.ndarray = dates.to_frame("period").select(number).to_series().to_numpy()
+        return direct.astype(np.int64)
+    span = pl.int_range(first, last + 1, eager=True).cast(pl.Date).to_frame("period")
+    table = span.select(number).to_series().to_numpy().astype(np.int64)
+    numbers: np.ndarray = table[days.to_numpy().astype(np.int64) - first]
+    return numbers
+
+
+def _series_numbers(known: pl.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """The series of each row: the dense rank of its keys (0, 1, ... in key order).
+
+    A struct rank sorts every row; most panels need less. A panel in runs of one series
+    (sorted by its keys) ranks only the first row of each run; a panel of Enum keys (as
+    flowlens builds them) ranks their codes, which sort as the Enum does, through a
+    table of the code combinations present.
+    """
+    n_rows = known.height
+    starts = known.select(
+        pl.any_horizontal([pl.col(k) != pl.col(k).shift(1) for k in keys]).fill_null(True)
+    ).to_series()
+    if int(starts.sum()) * 4 <= n_rows:  # long runs: rank the first row of each
+        run = np.cumsum(starts.to_numpy()) - 1
+        firsts = known.filter(starts).select(keys)
+        rank_of_run = firsts.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+        of_run: np.ndarray = rank_of_run.astype(np.int64)[run] - 1
+        return of_run
+    dtypes = [known.schema[k] for k in keys]
+    sizes = [len(d.categories) if isinstance(d, pl.Enum) else 0 for d in dtypes]
+    combinations = int(np.prod(sizes, dtype=object))
+    if all(sizes) and combinations <= max(8 * n_rows, 1 << 20):
+        code = np.zeros(n_rows, dtype=np.int64)
+        for k, size in zip(keys, sizes, strict=True):
+            code = code * size + known[k].to_physical().to_numpy().astype(np.int64)
+        present = np.zeros(combinations, dtype=bool)
+        present[code] = True
+        number: np.ndarray = (np.cumsum(present) - 1)[code]
+        return number
+    ranked: np.ndarray = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+    return ranked.astype(np.int64) - 1
 
 
 def _diagnostics(series: pl.DataFrame, score: F64) -> pl.DataFrame:

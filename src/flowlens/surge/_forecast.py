@@ -323,9 +323,11 @@ def score_forecast(  # noqa: PLR0917 - the arrays of SeriesArrays
     )
     # no baseline before a series' first score: in its warm-up a season seen once or twice
     # gives a drift that is not yet a forecast, and it would reach plots and excess sums
-    started = np.logical_or.accumulate(~np.isnan(score), axis=1)
+    scored = ~np.isnan(score)
+    first = np.where(scored.any(axis=1), scored.argmax(axis=1), score.shape[1])
     with np.errstate(over="ignore"):
-        baseline = np.where(started, np.exp(forecast), np.nan)
+        baseline = np.exp(forecast, out=forecast)  # the kernel's own array: not read again
+    baseline[np.arange(score.shape[1]) < first[:, None]] = np.nan
     return baseline, scale, score, used, shift
 
 

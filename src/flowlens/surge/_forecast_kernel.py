@@ -36,6 +36,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from flowlens._jit import borrowed
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -308,6 +310,25 @@ def _rebuild(  # noqa: PLR0917 - numba takes no keyword-only arguments
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _insert_sorted(a: F64, start: int, n: int, value: float) -> None:
+    """Insert ``value`` into the ``n`` sorted values at ``a[start:]`` (room for one more)."""
+    i = start + n
+    while i > start and a[i - 1] > value:
+        a[i] = a[i - 1]
+        i -= 1
+    a[i] = value
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _sorted_median(a: F64, start: int, n: int) -> float:
+    """The median of the ``n`` sorted values at ``a[start:]``, as np.median gives it."""
+    half = n // 2
+    if n % 2 == 1:
+        return float(a[start + half])
+    return float((a[start + half - 1] + a[start + half]) / 2.0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _next_scale(  # noqa: PLR0917 - numba takes no keyword-only arguments
     error: float,
     floor: float,
@@ -322,15 +343,17 @@ def _next_scale(  # noqa: PLR0917 - numba takes no keyword-only arguments
 ) -> tuple[float, int, int, float, int]:
     """The scale after one more forecast error: (sigma, n_first, n_ring, ring_sum, ring_at).
 
-    Until ``min_errors`` errors exist, they are kept in ``first`` and the scale is their
+    Until ``min_errors`` errors exist, they are kept in ``first`` (in order in its first
+    half, sorted in its second, for the median without a copy) and the scale is their
     median absolute value x 1.4826; then the ring holds the last errors, each winsorised
     at 2.5 scales, and the scale is their mean x sqrt(pi / 2).
     """  # fmt: skip
     if np.isnan(sigma):
         first[n_first] = abs(error)
+        _insert_sorted(first, first.size // 2, n_first, abs(error))
         n_first += 1
         if n_first >= max(min_errors, 1):
-            sigma = max(_MAD_SCALE * np.median(first[:n_first]), 1e-12)
+            sigma = max(_MAD_SCALE * _sorted_median(first, first.size // 2, n_first), 1e-12)
             for k in range(n_first):
                 value = min(first[k], _WINSOR * sigma)
                 ring[ring_at] = value
@@ -504,7 +527,7 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
         for j in range(n_hol):
             holiday = holiday or h[t, j] > 0.0
         if np.isnan(judged) and n_first >= _WARM_UP_ERRORS and not holiday:
-            provisional = _MAD_SCALE * np.median(first[:n_first])
+            provisional = _MAD_SCALE * _sorted_median(first, first.size // 2, n_first)
             judged = error / (_WARM_UP_CAUTION * provisional) if provisional > 0 else np.nan
         if not np.isnan(judged) and abs(judged) > clean:
             # an outlier enters the sums as its forecast, but not a run of them: a model fed
@@ -630,26 +653,64 @@ def _forecast_block(  # noqa: PLR0917 - the arrays and settings of the method
     out: F64,
 ) -> None:
     """Series block, block + n_blocks, ... in place into ``out`` (5, series, periods),
-    with one set of scratch space for all of them."""
-    n_series, t_len = logs.shape
+    with one set of scratch space for all of them (held here while _forecast_rows runs)."""
+    t_len = logs.shape[1]
+    errors, min_errors, confirm = settings[1], settings[2], settings[4]
+    p = 1 + hol.shape[2]
+    _forecast_rows(
+        block, n_blocks, logs, cat, n_cat, hol, group, n_hol_group, floor, settings, limits, out,
+        np.zeros(n_cat), np.zeros(n_cat), np.zeros((n_cat, p)), np.empty(t_len),
+        np.zeros((7, p)), np.zeros(n_cat), np.zeros(p + 1), np.zeros(3, dtype=np.int64),
+        np.zeros((4, p + 1, p + 1)), np.zeros(max(errors, 1)), np.zeros(2 * max(min_errors, 1)),
+        np.zeros(t_len), np.zeros((t_len // max(confirm, 1) + 1, 3)),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _forecast_rows(  # noqa: PLR0917 - the arrays and settings of the method, and scratch space
+    block: int,
+    n_blocks: int,
+    logs: F64,
+    cat: I64,
+    n_cat: int,
+    hol: F64,
+    group: I64,
+    n_hol_group: I64,
+    floor: F64,
+    settings: I64,
+    limits: F64,
+    out: F64,
+    n: F64,
+    sy: F64,
+    sx: F64,
+    kept: F64,
+    vectors: F64,
+    recent_n: F64,
+    recent_ab: F64,
+    touched: I64,
+    squares: F64,
+    ring: F64,
+    first: F64,
+    steps: F64,
+    shifts: F64,
+) -> None:
+    """The series of one block, every array borrowed (flowlens._jit): the caller holds them."""
+    n_series = logs.shape[0]
     window, errors, min_errors, recent, confirm, revert = (
         settings[0], settings[1], settings[2], settings[3], settings[4], settings[5]
     )  # fmt: skip
     clean, shift, ridge = limits[0], limits[1], limits[2]
-    p = 1 + hol.shape[2]
-    n = np.zeros(n_cat)
-    sy = np.zeros(n_cat)
-    sx = np.zeros((n_cat, p))
-    kept = np.empty(t_len)
-    vectors = np.zeros((7, p))
-    recent_n = np.zeros(n_cat)
-    recent_ab = np.zeros(p + 1)
-    touched = np.zeros(3, dtype=np.int64)
-    squares = np.zeros((4, p + 1, p + 1))
-    ring = np.zeros(max(errors, 1))
-    first = np.zeros(max(min_errors, 1))
-    steps = np.zeros(t_len)
-    shifts = np.zeros((t_len // max(confirm, 1) + 1, 3))
+    logs, cat, hol, group, n_hol_group, floor, out = (
+        borrowed(logs), borrowed(cat), borrowed(hol), borrowed(group),
+        borrowed(n_hol_group), borrowed(floor), borrowed(out),
+    )  # fmt: skip
+    n, sy, sx, kept, vectors, recent_n, recent_ab, touched = (
+        borrowed(n), borrowed(sy), borrowed(sx), borrowed(kept), borrowed(vectors),
+        borrowed(recent_n), borrowed(recent_ab), borrowed(touched),
+    )  # fmt: skip
+    squares, ring, first, steps, shifts = (
+        borrowed(squares), borrowed(ring), borrowed(first), borrowed(steps), borrowed(shifts)
+    )  # fmt: skip
     for i in range(block, n_series, n_blocks):
         # each row starts unscored here, on this thread, just before its series runs
         # (filling all five arrays first, in one thread, cost more than the pass on days)
