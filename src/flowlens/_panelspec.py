@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
@@ -150,16 +151,33 @@ def panel_spec(
         for name, dtype in schema.items()
         if name != fs.PERIOD and isinstance(dtype, _KEY_DTYPES)
     )
-    # one small query: the distinct periods, and how many rows repeat a cell
-    repeated = pl.len() - _cell_key(schema, keys).n_unique() if unique else pl.lit(0)
-    cells = frame.select(
-        pl.col(fs.PERIOD).unique().implode().alias("periods"), repeated.alias("repeated")
-    )
-    facts = cells.collect() if isinstance(cells, pl.LazyFrame) else cells
-    periods = facts["periods"].explode()
-    refuse_repeated_cells(int(facts["repeated"].item()), keys, what)
+    if isinstance(frame, pl.DataFrame) and not unique and period_dtype == pl.Date:
+        periods = _distinct_days(frame[fs.PERIOD])
+    else:  # one small query: the distinct periods, and how many rows repeat a cell
+        repeated = pl.len() - _cell_key(schema, keys).n_unique() if unique else pl.lit(0)
+        cells = frame.select(
+            pl.col(fs.PERIOD).unique().implode().alias("periods"), repeated.alias("repeated")
+        )
+        facts = cells.collect() if isinstance(cells, pl.LazyFrame) else cells
+        periods = facts["periods"].explode()
+        refuse_repeated_cells(int(facts["repeated"].item()), keys, what)
     every = resolve_freq(periods, freq, what=what, guess=guess)
     return PanelSpec(freq=every, value=value, keys=keys, n_periods=periods.drop_nulls().len())
+
+
+def _distinct_days(dates: pl.Series) -> pl.Series:
+    """The distinct dates of a Date column, by marking each day of its span (a panel
+    repeats each period once per series: a tenth of the time of a hash of every row)."""
+    days = dates.to_physical()
+    first, last = days.min(), days.max()
+    if not (isinstance(first, int) and isinstance(last, int)) or last - first >= dates.len():
+        return dates.unique()
+    seen = np.zeros(last - first + 1, dtype=bool)
+    seen[days.drop_nulls().to_numpy().astype(np.int64) - first] = True
+    distinct = pl.Series(fs.PERIOD, np.flatnonzero(seen) + first).cast(pl.Int32).cast(pl.Date)
+    return (
+        distinct if dates.null_count() == 0 else distinct.extend(pl.Series([None], dtype=pl.Date))
+    )
 
 
 def refuse_repeated_cells(repeated: int, keys: Sequence[str], what: str) -> None:
@@ -268,6 +286,8 @@ def check_values(
         )
         raise SchemaError(msg)
     as_float = {name: pl.col(name).cast(pl.Float64) for name in columns}
+    if _plainly_valid(frame, as_float, negative=negative):
+        return
     facts = frame.select(
         *[(~x.is_finite()).sum().alias(f"bad{i}") for i, x in enumerate(as_float.values())],
         *[
@@ -301,6 +321,32 @@ def check_values(
                 f"{row[f'min{i}']:,.6g}); flows are amounts >= 0. Net them out before, or drop them"
             )
             raise SchemaError(msg)
+
+
+def _plainly_valid(
+    frame: pl.DataFrame | pl.LazyFrame, as_float: dict[str, pl.Expr], *, negative: bool
+) -> bool:
+    """True when three reductions per column show every value finite, in size and >= 0:
+    the common case, a third of the cost of the query that describes what is wrong."""
+    quick = frame.select(
+        *[
+            expr
+            for i, x in enumerate(as_float.values())
+            for expr in (
+                (~x.is_finite()).sum().alias(f"bad{i}"),
+                x.min().alias(f"min{i}"),
+                x.max().alias(f"max{i}"),
+            )
+        ]
+    )
+    row = (quick.collect() if isinstance(quick, pl.LazyFrame) else quick).row(0, named=True)
+    for i in range(len(as_float)):
+        low, high = row[f"min{i}"], row[f"max{i}"]
+        if row[f"bad{i}"] or (low is not None and (low < (-MAX_VALUE if negative else 0.0))):
+            return False
+        if high is not None and high > MAX_VALUE:
+            return False
+    return True
 
 
 def check_keys(

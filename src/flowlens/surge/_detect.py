@@ -31,7 +31,6 @@ from flowlens.surge._common import (
     SurgeResult,
     _check_flagging,
     _flag,
-    _kind,
     _period_number,
     _whole,
 )
@@ -348,32 +347,27 @@ def _scored(
     """
     baseline, scale, score, n_history, shift = scores
     n_series, n_periods = values.shape
+    days = periods.cast(pl.Date).to_physical().to_numpy()
+    level_shift = shift.ravel() != 0
     scored = pl.DataFrame(
         {
-            "period": np.tile(periods.to_numpy(), n_series),
-            value: values.ravel(),
-            "baseline": baseline.ravel(),
-            "scale": scale.ravel(),
-            "score": score.ravel(),
+            "period": pl.Series(np.tile(days, n_series), dtype=pl.Int32).cast(pl.Date),
+            value: pl.Series(values.ravel(), nan_to_null=True),
+            "baseline": pl.Series(baseline.ravel(), nan_to_null=True),
+            "scale": pl.Series(scale.ravel(), nan_to_null=True),
+            "score": pl.Series(score.ravel(), nan_to_null=True),
             "n_history": np.nan_to_num(n_history.ravel(), nan=0.0).astype(np.int64),
-            SHIFT_COLUMN: shift.ravel() != 0,
-        },
-        nan_to_null=True,
+            SHIFT_COLUMN: level_shift,
+        }
     )
-    return (
-        pl.concat(
-            [
-                series[np.repeat(np.arange(n_series), n_periods)]
-                if long_keys is None
-                else long_keys,
-                scored,
-            ],
-            how="horizontal",
-        )
-        .with_columns(pl.col("period").cast(pl.Date), flag=flag)
-        .with_columns(kind=_kind())
-        .select(*series.columns, "period", value, *SCORE_COLUMNS)
-    )
+    keys = series[np.repeat(np.arange(n_series), n_periods)] if long_keys is None else long_keys
+    flagged = pl.concat([keys, scored], how="horizontal").with_columns(flag=flag)
+    # the kind of the few marked periods, set in place (a when/then over every row costs more)
+    is_flag = flagged["flag"].to_numpy()
+    kind = pl.repeat(None, flagged.height, dtype=pl.String, eager=True).alias("kind")
+    kind = kind.scatter(np.flatnonzero(level_shift), "level_shift")
+    kind = kind.scatter(np.flatnonzero(is_flag & ~level_shift), "surge")
+    return flagged.with_columns(kind).select(*series.columns, "period", value, *SCORE_COLUMNS)
 
 
 def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64, F64, F64]:
