@@ -527,7 +527,11 @@ def test_series_numbers_are_the_dense_rank_of_the_keys_whatever_the_order_and_ty
         )
     keys = ["origin", "destination"]
     expected = frame.select(pl.struct(keys).rank("dense")).to_series().to_numpy() - 1
-    np.testing.assert_array_equal(_series_numbers(frame, keys), expected)
+    number, row_of_series, lengths = _series_numbers(frame, keys)
+    np.testing.assert_array_equal(number, expected)
+    np.testing.assert_array_equal(number[row_of_series], np.arange(expected.max() + 1))
+    if lengths is not None:  # one run per series, in series order
+        np.testing.assert_array_equal(np.repeat(np.arange(lengths.size), lengths), expected)
     number = _period_number(pl.col("period"), "1mo")
     direct = frame.select(number).to_series().to_numpy()
     np.testing.assert_array_equal(_period_numbers(frame["period"], number), direct)

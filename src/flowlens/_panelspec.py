@@ -173,7 +173,7 @@ def _distinct_days(dates: pl.Series) -> pl.Series:
     if not (isinstance(first, int) and isinstance(last, int)) or last - first >= dates.len():
         return dates.unique()
     seen = np.zeros(last - first + 1, dtype=bool)
-    seen[days.drop_nulls().to_numpy().astype(np.int64) - first] = True
+    seen[days.drop_nulls().to_numpy() - np.int32(first)] = True  # Date is int32 days
     distinct = pl.Series(fs.PERIOD, np.flatnonzero(seen) + first).cast(pl.Int32).cast(pl.Date)
     return (
         distinct if dates.null_count() == 0 else distinct.extend(pl.Series([None], dtype=pl.Date))

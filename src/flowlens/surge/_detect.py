@@ -436,14 +436,12 @@ def _dense(
     t_index = _period_numbers(known["period"], _period_number(period, every))
     first_t = int(t_index.min())
     n_periods = int(t_index.max()) - first_t + 1
-    s_index = _series_numbers(known, keys)
-    n_series = int(s_index.max()) + 1
+    s_index, row_of_series, run_lengths = _series_numbers(known, keys)
+    n_series = row_of_series.size
     span = known.select(
         first=pl.col("period").min().cast(pl.Date), last=pl.col("period").max().cast(pl.Date)
     )
     check_span(n_series, n_periods, *span.row(0), what="detect_surges' panel")
-    row_of_series = np.empty(n_series, dtype=np.int64)
-    row_of_series[s_index] = np.arange(s_index.size)  # any one row of each series
     series = known.select(keys)[row_of_series]
     first, last = pl.col("period").min(), pl.col("period").max()
     if not anchored:
@@ -455,16 +453,23 @@ def _dense(
     if periods.len() != n_periods:  # only if the period numbering and date_range disagree
         msg = f"internal error: {periods.len()} periods from the dates, {n_periods} by number"
         raise AssertionError(msg)
-    cell = s_index * n_periods + (t_index - first_t)
-    size = series.height * n_periods
-    if cell.size == size and np.array_equal(cell, np.arange(size)):
+    size = n_series * n_periods
+    if (
+        run_lengths is not None
+        and bool((run_lengths == n_periods).all())
+        and bool(
+            (t_index.reshape(n_series, n_periods) == np.arange(first_t, first_t + n_periods)).all()
+        )
+    ):
         # every cell once, in series then period order (a panel sorted by its keys): the
         # values are the array already, and the keys of the scored panel are the panel's
         values = [numbered[f"_v{i}"].to_numpy() for i in range(len(columns))]
         if zero_fill:
             values = [np.nan_to_num(v, nan=0.0) for v in values]
-        arrays = [np.array(v, dtype=np.float64).reshape(n_series, n_periods) for v in values]
+        # read-only views of the panel's columns: a method of one's own gets a copy (_checked)
+        arrays = [np.asarray(v, dtype=np.float64).reshape(n_series, n_periods) for v in values]
         return series, periods, arrays, known.select(keys)
+    cell = s_index * n_periods + (t_index - first_t)
     rows_per_cell = np.bincount(cell, minlength=size)
     if unique:  # the series are the panel's cells: more than one row is a repeated cell
         refuse_repeated_cells(int((rows_per_cell - 1).clip(0).sum()), keys, "detect_surges' panel")
@@ -491,28 +496,39 @@ def _period_numbers(dates: pl.Series, number: pl.Expr) -> np.ndarray:
         return direct.astype(np.int64)
     span = pl.int_range(first, last + 1, eager=True).cast(pl.Date).to_frame("period")
     table = span.select(number).to_series().to_numpy().astype(np.int64)
-    numbers: np.ndarray = table[days.to_numpy().astype(np.int64) - first]
+    # int32 offsets: a 10-year daily panel's 18M rows index the table without a wider copy
+    numbers: np.ndarray = table[days.to_numpy() - np.int32(first)]
     return numbers
 
 
-def _series_numbers(known: pl.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """The series of each row: the dense rank of its keys (0, 1, ... in key order).
+def _series_numbers(
+    known: pl.DataFrame, keys: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(series of each row, one row of each series, the rows of each series or None).
 
-    A struct rank sorts every row; most panels need less. A panel in runs of one series
-    (sorted by its keys) ranks only the first row of each run; a panel of Enum keys (as
-    flowlens builds them) ranks their codes, which sort as the Enum does, through a
-    table of the code combinations present.
+    A series is the dense rank of its keys (0, 1, ... in key order). A struct rank sorts
+    every row; most panels need less. A panel in runs of one series (sorted by its keys)
+    ranks only the first row of each run; a panel of Enum keys (as flowlens builds them)
+    ranks their codes, which sort as the Enum does, through a table of the code
+    combinations present. The last item is each series' row count when every series is
+    one run and the runs come in series order (a panel sorted by its keys), else None.
     """
     n_rows = known.height
     starts = known.select(
         pl.any_horizontal([pl.col(k) != pl.col(k).shift(1) for k in keys]).fill_null(True)
     ).to_series()
-    if int(starts.sum()) * 4 <= n_rows:  # long runs: rank the first row of each
-        run = np.cumsum(starts.to_numpy()) - 1
-        firsts = known.filter(starts).select(keys)
-        rank_of_run = firsts.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
-        of_run: np.ndarray = rank_of_run.astype(np.int64)[run] - 1
-        return of_run
+    first_rows = np.flatnonzero(starts.to_numpy())
+    if first_rows.size * 4 <= n_rows:  # long runs: rank the first row of each
+        firsts = known[first_rows].select(keys)
+        ranked = firsts.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+        series_of_run = ranked.astype(np.int64) - 1
+        lengths = np.diff(np.append(first_rows, n_rows))
+        row_of_series = np.empty(int(series_of_run.max()) + 1, dtype=np.int64)
+        row_of_series[series_of_run] = first_rows
+        in_order = row_of_series.size == first_rows.size and bool(
+            (series_of_run == np.arange(first_rows.size)).all()
+        )
+        return np.repeat(series_of_run, lengths), row_of_series, lengths if in_order else None
     dtypes = [known.schema[k] for k in keys]
     sizes = [len(d.categories) if isinstance(d, pl.Enum) else 0 for d in dtypes]
     combinations = int(np.prod(sizes, dtype=object))
@@ -523,9 +539,12 @@ def _series_numbers(known: pl.DataFrame, keys: Sequence[str]) -> np.ndarray:
         present = np.zeros(combinations, dtype=bool)
         present[code] = True
         number: np.ndarray = (np.cumsum(present) - 1)[code]
-        return number
-    ranked: np.ndarray = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
-    return ranked.astype(np.int64) - 1
+    else:
+        ranked = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+        number = ranked.astype(np.int64) - 1
+    row_of_series = np.empty(int(number.max()) + 1, dtype=np.int64)
+    row_of_series[number] = np.arange(n_rows)  # any one row of each series
+    return number, row_of_series, None
 
 
 def _diagnostics(series: pl.DataFrame, score: F64) -> pl.DataFrame:

@@ -358,7 +358,7 @@ def _next_scale(  # noqa: PLR0917 - numba takes no keyword-only arguments
                 value = min(first[k], _WINSOR * sigma)
                 ring[ring_at] = value
                 ring_sum += value
-                ring_at = (ring_at + 1) % ring.size
+                ring_at = ring_at + 1 if ring_at + 1 < ring.size else 0
                 n_ring = min(n_ring + 1, ring.size)
         return sigma, n_first, n_ring, ring_sum, ring_at
     value = min(abs(error), _WINSOR * max(sigma, floor))
@@ -368,7 +368,7 @@ def _next_scale(  # noqa: PLR0917 - numba takes no keyword-only arguments
         n_ring += 1
     ring[ring_at] = value
     ring_sum += value
-    ring_at = (ring_at + 1) % ring.size
+    ring_at = ring_at + 1 if ring_at + 1 < ring.size else 0
     return _SQRT_HALF_PI * ring_sum / n_ring, n_first, n_ring, ring_sum, ring_at
 
 
@@ -493,8 +493,10 @@ def _forecast_one(  # noqa: PLR0917 - one series, one pass  # long: the model st
             if wxx[0, 0] <= 1e-9:  # no category seen twice: no drift yet
                 wxx[0, 0] = 1.0
                 wxy[0] = 0.0
-            _solve(wxx, wxy, p, beta, work)
-            if p > 1:
+            if p == 1:  # the drift alone: what the elimination gives, without its loops
+                beta[0] = wxy[0] / wxx[0, 0]
+            else:
+                _solve(wxx, wxy, p, beta, work)
                 _holidays_non_negative(wxx, wxy, p, beta, work, squares[3, :p, :p], vectors[4:])
             _regressors(t, h, n_hol, x)
             level = sy[c] / n[c]
