@@ -24,6 +24,8 @@ LAYERS: dict[str, int] = {
     "flowlens._atomic": 3,
     "flowlens._display": 3,
     "flowlens._rolling_kernel": 3,
+    "flowlens._jit": 3,
+    "flowlens._senders_kernel": 3,
     "flowlens.calendar": 3,
     "flowlens._panelspec": 4,
     "flowlens.normalise": 4,

@@ -349,6 +349,7 @@ def _scored(
     n_series, n_periods = values.shape
     days = periods.cast(pl.Date).to_physical().to_numpy()
     level_shift = shift.ravel() != 0
+    history = n_history.ravel()  # NaN only from a method of one's own: 0 values before
     scored = pl.DataFrame(
         {
             "period": pl.Series(np.tile(days, n_series), dtype=pl.Int32).cast(pl.Date),
@@ -356,7 +357,9 @@ def _scored(
             "baseline": pl.Series(baseline.ravel(), nan_to_null=True),
             "scale": pl.Series(scale.ravel(), nan_to_null=True),
             "score": pl.Series(score.ravel(), nan_to_null=True),
-            "n_history": np.nan_to_num(n_history.ravel(), nan=0.0).astype(np.int64),
+            "n_history": (
+                np.nan_to_num(history, nan=0.0) if np.isnan(history).any() else history
+            ).astype(np.int64),
             SHIFT_COLUMN: level_shift,
         }
     )

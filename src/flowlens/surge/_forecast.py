@@ -252,14 +252,14 @@ def _logs(values: F64, window: int, season: int) -> F64:
 
     Only the window before each period decides (no look-ahead).
     """
-    positive = np.where(values > 0, values, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs: F64 = np.ascontiguousarray(np.log(positive), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero's -inf is replaced below
+        logs: F64 = np.ascontiguousarray(np.log(values), dtype=np.float64)
     zero = values == 0
     rows = np.flatnonzero(zero.any(axis=1))
     if rows.size == 0:
         return logs
-    median, _, n_positive = rolling_median_mad(positive[rows], window, min_periods=1)
+    positive = np.where(values[rows] > 0, values[rows], np.nan)
+    median, _, n_positive = rolling_median_mad(positive, window, min_periods=1)
     zeros = zero[rows].astype(np.float64)
     zeros_before = _trailing_sum(zeros, window)
     # the zeros just before, in one run: a closure in progress, not a sparse series
@@ -271,7 +271,7 @@ def _logs(values: F64, window: int, season: int) -> F64:
     rare = (n_positive >= max(2 * season, 8)) & (zeros_before - run <= ZERO_RARE * window)
     with np.errstate(divide="ignore", invalid="ignore"):
         floored = np.log(ZERO_AT * median)
-    logs[rows] = np.where(zero[rows] & rare, floored, logs[rows])
+    logs[rows] = np.where(zero[rows], np.where(rare, floored, np.nan), logs[rows])
     return logs
 
 
