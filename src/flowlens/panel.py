@@ -17,6 +17,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, overload
 
+import numpy as np
 import polars as pl
 
 from flowlens import schema as fs
@@ -243,11 +244,12 @@ def corridor_panel(
         ``amount_median``. ``cost_ratio`` and ``top_senders`` are USD statistics
         and need ``value="amount_usd"``.
     spill_dir, spill_partitions
-        Where and in how many hash partitions a lazy input's exact medians are
-        computed (see Notes). Default: the system temporary directory, 16.
+        Where and in how many hash partitions a lazy input's exact medians and
+        sender statistics are computed (see Notes). Default: the system temporary
+        directory, 16.
     progress
-        For a lazy input with ``median``: a progress bar over the spill and the
-        partitions (the other aggregates are one streaming query, with no steps
+        For a lazy input with ``median``, ``senders`` or ``top_senders``: a progress
+        bar over the spill and the partitions (the other aggregates are one streaming query, with no steps
         to report).
 
     Returns
@@ -280,6 +282,13 @@ def corridor_panel(
     rows, 2 cores), at the cost of writing the values once (16 bytes per row of
     disk per value column: 4.8 GB for 300M rows; point ``spill_dir`` at a disk
     with room).
+
+    Distinct senders and the largest senders' totals take the same path (the
+    sender ids are spilled too). Each partition, like an in-memory input, is
+    grouped once by (cell, sender) into per-sender totals and row counts; one
+    compiled pass over those gives each cell's senders, its largest totals, and
+    its sum and count (sums of the senders' sums: no second pass over the rows
+    unless a mean, median or fees are asked for too).
 
     Examples
     --------
@@ -431,8 +440,10 @@ def _canonical(frame: pl.LazyFrame, plan: PanelPlan) -> pl.LazyFrame:
     )
 
 
-def _aggregations(plan: PanelPlan) -> list[pl.Expr]:
-    """The group-by aggregates of ``plan.stats``, named after ``plan.value``."""
+def _aggregations(plan: PanelPlan, *, senders: bool = True) -> list[pl.Expr]:
+    """The group-by aggregates of ``plan.stats``, named after ``plan.value`` (without the
+    distinct senders unless ``senders``: the paths that build per-sender totals count
+    them there)."""
     names = stat_columns(plan.value)
     amount = pl.col(plan.value)
     made = {
@@ -444,11 +455,25 @@ def _aggregations(plan: PanelPlan) -> list[pl.Expr]:
         "cost_ratio": pl.col(fs.FEE_USD).sum() / amount.sum(),
         "senders": pl.col(fs.SENDER_ID).n_unique().cast(pl.Int64),
     }
-    wanted = [s for s in made if s in plan.stats or (s == "fees" and plan.needs_fees)]
+    wanted = [
+        s
+        for s in made
+        if (s in plan.stats and (senders or s != "senders")) or (s == "fees" and plan.needs_fees)
+    ]
     aggs = [made[s].alias(names[s]) for s in wanted]
     if not aggs:  # a group-by needs one aggregate; the count is dropped again below
         aggs.append(pl.len().alias(_PLACEHOLDER))
     return aggs
+
+
+def _output_columns(plan: PanelPlan) -> list[str]:
+    """The statistics' columns of the panel, in order (after its keys)."""
+    names = stat_columns(plan.value)
+    wanted = [s for s in names if s in plan.stats or (s == "fees" and plan.needs_fees)]
+    columns = [names[s] for s in wanted]
+    if "top_senders" in plan.stats:
+        columns.extend(TOP_SENDER_COLUMNS)
+    return columns
 
 
 def _local_panel(
@@ -461,11 +486,12 @@ def _local_panel(
     progress: bool,
 ) -> pl.DataFrame | pl.LazyFrame:
     """The panel of a polars frame with canonical column names (lazy unless ``eager``)."""
-    aggs = _aggregations(plan)
     keys = plan.keys
     wants_tops = "top_senders" in plan.stats
-    packed = _PackedKey.build(frame.collect_schema(), fs.DATE, plan.freq, keys[1:])
+    schema = frame.collect_schema()
+    packed = _PackedKey.build(schema, fs.DATE, plan.freq, keys[1:])
     if packed is None:
+        aggs = _aggregations(plan)
         top_senders = (
             _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
             if wants_tops
@@ -474,39 +500,123 @@ def _local_panel(
         grouped = frame.group_by(period_expr(fs.DATE, freq=plan.freq).alias(fs.PERIOD), *keys[1:])
         panel = _with_top_senders(grouped.agg(aggs).sort(keys), top_senders, keys)
         return panel.collect() if eager else panel
+    inputs = [c for c in (plan.value, fs.FEE_USD, fs.SENDER_ID) if c in schema]
+    keyed = frame.select(packed.key.alias(_PACKED), *inputs)
+    if eager and plan.needs_senders:
+        # distinct senders and the largest senders' totals from one table of per-sender
+        # totals (see _cell_statistics)
+        cells = _cell_statistics(keyed.collect(), plan)
+        return cells.sort(_PACKED).select(*packed.decoded, pl.exclude(_PACKED))
     panel = (
         frame.group_by(packed.key.alias(_PACKED))
-        .agg(aggs)
+        .agg(_aggregations(plan))
         .sort(_PACKED)
         .select(*packed.decoded, pl.exclude(_PACKED))
+        .drop(_PLACEHOLDER, strict=False)
     )
     if not eager and ("median" in plan.stats or plan.needs_senders):
         # exact medians, distinct senders and top senders hold every value (or sender) of a
         # cell at once: through hash partitions spilled to disk, one partition at a time
-        inputs = [c for c in (plan.value, fs.FEE_USD, fs.SENDER_ID) if c in frame.collect_schema()]
-        tops = _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
-        output_schema = _with_top_senders(
-            panel, tops if wants_tops else None, keys
-        ).collect_schema()
+        output_schema = pl.Schema(
+            {
+                **{k: v for k, v in panel.collect_schema().items() if k in keys},
+                **_statistics_schema(plan, schema),
+            }
+        )
         spilled = partial(
             _spilled_panel,
-            frame.select(packed.key.alias(_PACKED), *inputs),
-            aggs=aggs,
+            keyed,
+            plan=plan,
             packed=packed,
             spill_dir=spill_dir,
             partitions=partitions,
             schema=output_schema,
             progress=progress,
-            top_senders_of=plan.value if wants_tops else None,
         )
         return pl.defer(spilled, schema=output_schema)
-    top_senders = (
-        _top_senders(frame, period_expr(fs.DATE, freq=plan.freq), keys, plan.value)
-        if wants_tops
-        else None
-    )
-    panel = _with_top_senders(panel, top_senders, keys)
     return panel.collect() if eager else panel
+
+
+def _statistics_schema(plan: PanelPlan, schema: pl.Schema) -> dict[str, pl.DataType]:
+    """The dtypes of the panel's statistics' columns, from the input's ``schema``."""
+    probe = pl.LazyFrame(schema={c: schema[c] for c in (plan.value, fs.FEE_USD) if c in schema})
+    names = stat_columns(plan.value)
+    row_stats = probe.select(
+        e for e in _aggregations(plan, senders=False) if e.meta.output_name() != _PLACEHOLDER
+    ).collect_schema()
+    dtypes: dict[str, pl.DataType] = {**row_stats, names["senders"]: pl.Int64()}
+    dtypes.update((name, pl.Float64()) for name in TOP_SENDER_COLUMNS)
+    return {c: dtypes[c] for c in _output_columns(plan)}
+
+
+_TOTAL = "__flowlens_sender_total"
+_ROWS = "__flowlens_sender_rows"
+_PAIR = "__flowlens_pair"
+_PACKABLE_IDS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+
+
+def _per_sender(rows: pl.DataFrame, value: str) -> pl.DataFrame:
+    """One row per (cell, sender) of ``rows`` (``_PACKED``, ``value``, ``sender_id``): the
+    cell's key, the sender's total of ``value`` (Float64) and its number of rows.
+
+    Rows without a sender count as one sender. Integer ids are packed with the cell's
+    key into one Int64 when both fit, so the hash group-by hashes one integer (at 10M
+    rows 0.84 s of processor time against 1.14 s for the two columns, and 1.55 s for
+    the ids as text).
+    """
+    totals = [
+        pl.col(value).sum().cast(pl.Float64).alias(_TOTAL),
+        pl.len().cast(pl.Int64).alias(_ROWS),
+    ]
+    sender = rows[fs.SENDER_ID]
+    if rows.height and sender.dtype in _PACKABLE_IDS:
+        low_cell, high_cell = rows[_PACKED].min(), rows[_PACKED].max()
+        low, high = sender.min(), sender.max()
+        low, high = (0, 0) if low is None else (int(low), int(high))  # type: ignore[arg-type]
+        span = high - low + 2  # 0 stands for no sender
+        if (int(high_cell) - int(low_cell) + 1) * span < 2**63:  # type: ignore[arg-type]
+            pair = (pl.col(_PACKED) - low_cell) * span + (
+                pl.col(fs.SENDER_ID).cast(pl.Int64) - (low - 1)
+            ).fill_null(0)
+            return (
+                rows.lazy()
+                .group_by(pair.alias(_PAIR))
+                .agg(totals)
+                .select((pl.col(_PAIR) // span + low_cell).alias(_PACKED), _TOTAL, _ROWS)
+                .collect()
+            )
+    return rows.lazy().group_by(_PACKED, fs.SENDER_ID).agg(totals).drop(fs.SENDER_ID).collect()
+
+
+def _cell_statistics(rows: pl.DataFrame, plan: PanelPlan) -> pl.DataFrame:
+    """The panel's statistics of whole cells (``rows`` holds every row of each of its cells),
+    keyed by ``_PACKED``, in no particular order.
+
+    One hash group-by builds the per-sender totals; one compiled pass over them
+    (:func:`flowlens._senders_kernel.cell_senders`) counts each cell's senders, keeps
+    its largest totals and sums them (a cell's total and rows are its senders' sums:
+    no second pass over the rows unless other statistics need it).
+    """
+    from flowlens._senders_kernel import cell_senders  # numba: not at `import flowlens`
+
+    per_sender = _per_sender(rows, plan.value)
+    keys, n_senders, amount, n_rows, largest = cell_senders(
+        np.ascontiguousarray(per_sender[_PACKED].to_numpy(), dtype=np.int64),
+        np.ascontiguousarray(per_sender[_TOTAL].to_numpy(), dtype=np.float64),
+        np.ascontiguousarray(per_sender[_ROWS].to_numpy(), dtype=np.int64),
+        len(TOP_SENDER_COLUMNS),
+    )
+    names = stat_columns(plan.value)
+    columns: dict[str, Any] = {_PACKED: keys, names["senders"]: n_senders}
+    columns.update((name, largest[:, i]) for i, name in enumerate(TOP_SENDER_COLUMNS))
+    others = [s for s in plan.stats if s not in ("sum", "count", "senders", "top_senders")]
+    if others or rows.schema[plan.value] != pl.Float64:
+        cells = rows.lazy().group_by(_PACKED).agg(_aggregations(plan, senders=False)).collect()
+        cells = cells.join(pl.DataFrame(columns), on=_PACKED, how="left")
+    else:  # sums of the senders' sums and counts
+        columns.update({names["sum"]: amount, names["count"]: n_rows})
+        cells = pl.DataFrame(columns)
+    return cells.select(_PACKED, *_output_columns(plan))
 
 
 def _top_senders(
@@ -516,24 +626,27 @@ def _top_senders(
     per_sender = frame.group_by(period.alias(keys[0]), *keys[1:], fs.SENDER_ID).agg(
         pl.col(amount_col).sum().alias("_sender_usd")
     )
-    return per_sender.group_by(keys).agg(_largest_senders())
-
-
-def _largest_senders() -> list[pl.Expr]:
-    """The cell's largest per-sender totals (``_sender_usd``), largest first, 0 if fewer."""
-    # top_k does not order what it returns (a group of up to k values comes back as is)
-    top = pl.col("_sender_usd").top_k(len(TOP_SENDER_COLUMNS)).sort(descending=True)
-    return [
-        top.get(i, null_on_oob=True).fill_null(0.0).alias(name)
-        for i, name in enumerate(TOP_SENDER_COLUMNS)
-    ]
+    # top_k does not order what it returns (a group of up to k values comes back as is);
+    # one list per cell, sorted and read outside the group-by (per-group expressions in
+    # the group-by are several times slower)
+    largest = per_sender.group_by(keys).agg(
+        pl.col("_sender_usd").top_k(len(TOP_SENDER_COLUMNS)).alias("_largest")
+    )
+    top = pl.col("_largest").list.sort(descending=True)
+    return largest.select(
+        *keys,
+        *(
+            top.list.get(i, null_on_oob=True).fill_null(0.0).alias(name)
+            for i, name in enumerate(TOP_SENDER_COLUMNS)
+        ),
+    )
 
 
 def _with_top_senders(
     panel: pl.LazyFrame, top_senders: pl.LazyFrame | None, keys: list[str]
 ) -> pl.LazyFrame:
     if top_senders is None:
-        return panel
+        return panel.drop(_PLACEHOLDER, strict=False)
     joined = panel.join(top_senders, on=keys, how="left", nulls_equal=True, maintain_order="left")
     return joined.drop(_PLACEHOLDER, strict=False)
 
@@ -544,16 +657,15 @@ _PARTITION = "__flowlens_part"
 def _spilled_panel(
     keyed: pl.LazyFrame,
     *,
-    aggs: list[pl.Expr],
+    plan: PanelPlan,
     packed: _PackedKey,
     spill_dir: str | Path | None,
     partitions: int,
     schema: pl.Schema,
     progress: bool = False,
-    top_senders_of: str | None = None,
 ) -> pl.DataFrame:
-    """Exact aggregates (medians, distinct senders, and the largest senders' totals of
-    ``top_senders_of`` when given) via hash partitions spilled to disk (see Notes).
+    """Exact aggregates (medians, distinct senders, the largest senders' totals) via hash
+    partitions spilled to disk (see Notes).
 
     A cell's rows all land in one partition, so each partition's aggregates, its
     distinct senders and its per-sender totals are exact and final."""
@@ -566,6 +678,7 @@ def _spilled_panel(
         else:
             from tqdm.auto import tqdm
         bar = tqdm(total=partitions + 1, desc="panel medians", unit="step")
+    aggs = _aggregations(plan)
     with (
         bar if bar is not None else nullcontext(),
         tempfile.TemporaryDirectory(prefix="flowlens-panel-", dir=spill_dir) as tmp,
@@ -585,18 +698,15 @@ def _spilled_panel(
             bar.total = 1 + len(directories)
         parts = []
         for directory in directories:
-            rows = pl.scan_ipc(directory)
-            cells = rows.group_by(_PACKED).agg(aggs)
-            if top_senders_of is not None:
-                per_sender = rows.group_by(_PACKED, fs.SENDER_ID).agg(
-                    pl.col(top_senders_of).sum().alias("_sender_usd")
-                )
-                tops = per_sender.group_by(_PACKED).agg(_largest_senders())
-                cells = cells.join(tops, on=_PACKED, how="left")
-            parts.append(cells.collect().drop(_PLACEHOLDER, strict=False))
+            rows = pl.scan_ipc(directory).collect()
+            if plan.needs_senders:
+                parts.append(_cell_statistics(rows, plan))
+            else:
+                parts.append(rows.group_by(_PACKED).agg(aggs).drop(_PLACEHOLDER, strict=False))
+            del rows
             if bar is not None:
                 bar.update()
     if not parts:
         return pl.DataFrame(schema=schema)
     combined = pl.concat(parts).sort(_PACKED)
-    return combined.select(*packed.decoded, pl.exclude(_PACKED))
+    return combined.select(*packed.decoded, pl.exclude(_PACKED)).cast(schema)
