@@ -225,13 +225,16 @@ def checked_holiday_days(holidays: object, countries: pl.Series) -> pl.DataFrame
 
 
 def scale_floor(values: F64, counts: F64 | None, window: int) -> F64:
-    """The least scale of each score: FORECAST_FLOOR_LOG, or the sampling noise of a sum of n transfers."""
-    floor = np.full_like(values, FORECAST_FLOOR_LOG)
-    if counts is not None:
-        typical_n, _, _ = rolling_median_mad(counts, window, min_periods=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            noise = SUM_CV / np.sqrt(typical_n)
-        floor = np.fmax(floor, np.where(np.isfinite(noise), noise, np.nan))
+    """The least scale of each score: FORECAST_FLOOR_LOG, or the sampling noise of a sum of n transfers.
+
+    Without counts, one row for every series (the kernel reads row 0 for all).
+    """
+    if counts is None:
+        return np.full((1, values.shape[1]), FORECAST_FLOOR_LOG)
+    typical_n, _, _ = rolling_median_mad(counts, window, min_periods=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        noise = SUM_CV / np.sqrt(typical_n)
+    floor: F64 = np.fmax(FORECAST_FLOOR_LOG, np.where(np.isfinite(noise), noise, np.nan))
     return floor
 
 

@@ -713,6 +713,7 @@ def _forecast_rows(  # noqa: PLR0917 - the arrays and settings of the method, an
     squares, ring, first, steps, shifts = (
         borrowed(squares), borrowed(ring), borrowed(first), borrowed(steps), borrowed(shifts)
     )  # fmt: skip
+    per_series = 1 if floor.shape[0] > 1 else 0  # one row of floors for all, or one each
     for i in range(block, n_series, n_blocks):
         # each row starts unscored here, on this thread, just before its series runs
         # (filling all five arrays first, in one thread, cost more than the pass on days)
@@ -722,7 +723,7 @@ def _forecast_rows(  # noqa: PLR0917 - the arrays and settings of the method, an
         out[3, i, :] = 0.0
         out[4, i, :] = 0.0
         _forecast_one(
-            logs[i], cat, n_cat, hol[group[i]], n_hol_group[group[i]], floor[i],
+            logs[i], cat, n_cat, hol[group[i]], n_hol_group[group[i]], floor[i * per_series],
             window, errors, min_errors, recent, clean, shift, confirm, ridge,
             out[0, i], out[1, i], out[2, i], out[3, i], out[4, i],
             n, sy, sx, kept, vectors, squares, ring, first, steps, shifts, revert,
@@ -752,7 +753,8 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
 
     ``logs`` (series, periods); ``cat`` the season category of each period;
     ``hol`` (groups, periods, H) holiday regressors, ``group`` the row of ``hol`` of
-    each series, ``n_hol_group`` how many of the H each group uses; ``floor`` (series, periods) the least scale.
+    each series, ``n_hol_group`` how many of the H each group uses; ``floor`` (series,
+    periods) the least scale, or (1, periods): the same for every series.
 
     The series run in blocks on threads: the compiled block releases the GIL. One
     serial compiled function on threads compiles in about half the time of a
