@@ -429,6 +429,24 @@ def test_a_method_of_ones_own_is_passed_not_registered() -> None:
     assert fl.surge.BUILT_IN == ("forecast", "rolling", "seasonal", "calendar")
 
 
+def test_a_method_that_writes_into_its_arrays_changes_neither_panel() -> None:
+    """A panel sorted by its keys is read without a copy; a method of one's own gets copies."""
+    panel = monthly_panel().sort("origin", "destination", "period")
+    panel = panel.with_columns(n_transfers=pl.lit(500, dtype=pl.Int64))
+    before = panel.clone()
+
+    def scribbles(arrays: SeriesArrays) -> Scores:
+        scores = previous_period(arrays)
+        arrays.values[:] = -1.0
+        assert arrays.counts is not None
+        arrays.counts[:] = -1.0
+        return scores
+
+    result = fl.detect_surges(panel, method=SurgeMethod("scribbles", scribbles), threshold=5.0)
+    assert_frame_equal(panel, before)
+    assert result.scored["amount_usd"].to_list() == panel["amount_usd"].to_list()
+
+
 def test_a_methods_output_is_checked() -> None:
     def wrong_shape(arrays: SeriesArrays) -> Scores:
         flat = arrays.values[:, :1]

@@ -377,9 +377,11 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
     """Run a method and check that it returned four arrays (and level shifts) shaped like the values."""
     built_in = scoring.name in BUILT_IN and scoring is _resolve(scoring.name)
     if not built_in:
-        # a method of one's own gets its own copy: writing into it must not change the
-        # observed values of the scored panel
-        context = replace(context, values=context.values.copy())
+        # a method of one's own gets its own copies: writing into them must not change
+        # the observed values of the scored panel (or the caller's panel: a sorted panel's
+        # arrays are read-only views of its columns)
+        counts = None if context.counts is None else context.counts.copy()
+        context = replace(context, values=context.values.copy(), counts=counts)
     result = tuple(scoring.score(context))
     shape = context.values.shape
     if len(result) == 5 and result[4] is None:
