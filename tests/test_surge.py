@@ -553,3 +553,20 @@ def test_series_numbers_are_the_dense_rank_of_the_keys_whatever_the_order_and_ty
     number = _period_number(pl.col("period"), "1mo")
     direct = frame.select(number).to_series().to_numpy()
     np.testing.assert_array_equal(_period_numbers(frame["period"], number), direct)
+
+
+@pytest.mark.parametrize("missing", ["null", "zero"])
+def test_a_sorted_complete_panel_and_its_shuffle_score_alike_with_a_null_value(
+    missing: str,
+) -> None:
+    """A sorted panel with every cell is read as it is; a null value stays unknown either way."""
+    months = pl.date_range(dt.date(2015, 1, 1), dt.date(2019, 12, 1), "1mo", eager=True)
+    values: list[float | None] = [100.0 + (i % 12) for i in range(60)]
+    values[30] = None
+    panel = pl.DataFrame({"period": months, "destination": "MEX", "amount_usd": values})
+    shuffled = panel.sample(fraction=1.0, shuffle=True, seed=1)
+    ordered = fl.detect_surges(panel, by=["destination"], missing=missing).scored
+    assert_frame_equal(
+        ordered, fl.detect_surges(shuffled, by=["destination"], missing=missing).scored
+    )
+    assert ordered["amount_usd"][30] is None and ordered["score"][30] is None

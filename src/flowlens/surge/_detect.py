@@ -467,12 +467,13 @@ def _dense(
         )
     ):
         # every cell once, in series then period order (a panel sorted by its keys): the
-        # values are the array already, and the keys of the scored panel are the panel's
-        values = [numbered[f"_v{i}"].to_numpy() for i in range(len(columns))]
-        if zero_fill:
-            values = [np.nan_to_num(v, nan=0.0) for v in values]
-        # read-only views of the panel's columns: a method of one's own gets a copy (_checked)
-        arrays = [np.asarray(v, dtype=np.float64).reshape(n_series, n_periods) for v in values]
+        # values are the array already (no cell missing, so nothing to fill; a null value
+        # stays unknown, NaN), and the keys of the scored panel are the panel's. Read-only
+        # views of the panel's columns: a method of one's own gets copies (_checked)
+        arrays = [
+            np.asarray(numbered[f"_v{i}"].to_numpy(), dtype=np.float64).reshape(n_series, n_periods)
+            for i in range(len(columns))
+        ]
         return series, periods, arrays, known.select(keys)
     cell = s_index * n_periods + (t_index - first_t)
     rows_per_cell = np.bincount(cell, minlength=size)
