@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -535,22 +536,46 @@ def _series_numbers(
             (series_of_run == np.arange(first_rows.size)).all()
         )
         return np.repeat(series_of_run, lengths), row_of_series, lengths if in_order else None
-    dtypes = [known.schema[k] for k in keys]
-    sizes = [len(d.categories) if isinstance(d, pl.Enum) else 0 for d in dtypes]
-    combinations = int(np.prod(sizes, dtype=object))
-    if all(sizes) and combinations <= max(8 * n_rows, 1 << 20):
+    codes = _key_codes(known, keys)
+    combinations = math.prod(size for _, size in codes) if codes else 0
+    if codes and combinations < 1 << 62:
         code = np.zeros(n_rows, dtype=np.int64)
-        for k, size in zip(keys, sizes, strict=True):
-            code = code * size + known[k].to_physical().to_numpy().astype(np.int64)
-        present = np.zeros(combinations, dtype=bool)
-        present[code] = True
-        number: np.ndarray = (np.cumsum(present) - 1)[code]
+        for column, size in codes:
+            code = code * size + column
+        if combinations <= max(8 * n_rows, 1 << 20):  # a table of the combinations
+            present = np.zeros(combinations, dtype=bool)
+            present[code] = True
+            number: np.ndarray = (np.cumsum(present) - 1)[code]
+        else:
+            ranked = pl.Series(code).rank("dense").to_numpy()
+            number = ranked.astype(np.int64) - 1
     else:
         ranked = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
         number = ranked.astype(np.int64) - 1
     row_of_series = np.empty(int(number.max()) + 1, dtype=np.int64)
     row_of_series[number] = np.arange(n_rows)  # any one row of each series
     return number, row_of_series, None
+
+
+def _key_codes(known: pl.DataFrame, keys: Sequence[str]) -> list[tuple[np.ndarray, int]]:
+    """Each key's codes in its own sort order, and how many there can be; [] if a key has none.
+
+    An Enum's codes sort as the Enum does; text is coded by its sorted distinct values
+    (a cast to an Enum of them: a hash lookup per row, where a struct rank sorts every
+    row's text: 0.11 s against 0.52 s on 2.4M shuffled rows of two keys).
+    """
+    codes = []
+    for key in keys:
+        column = known[key]
+        if isinstance(column.dtype, pl.Enum):
+            size = len(column.dtype.categories)
+        elif column.dtype == pl.String:
+            levels = column.unique().sort()
+            column, size = column.cast(pl.Enum(levels)), levels.len()
+        else:  # a Categorical's order depends on its settings: the struct rank decides
+            return []
+        codes.append((column.to_physical().to_numpy().astype(np.int64), size))
+    return codes
 
 
 def _diagnostics(series: pl.DataFrame, score: F64) -> pl.DataFrame:
