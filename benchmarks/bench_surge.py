@@ -7,8 +7,9 @@ Times, in one process: the compiled rolling median + MAD kernel and the numpy
 the compiled kernel on 5,000 daily series x 3,653 days (window 90); then
 ``detect_surges`` end to end on the monthly panel with each built-in method
 (best of 3; ``forecast`` fits six years, ``rolling`` uses a 12-month window,
-``seasonal`` and ``calendar`` 36 year-over-year changes), and on the daily panel
-with ``forecast`` (a year of days) and ``rolling`` (90 days). The baseline is a naive loop
+``seasonal`` and ``calendar`` 36 year-over-year changes), ``forecast`` again on the same
+panel with Enum keys in period order (as ``corridor_panel`` writes it) and shuffled, and
+on the daily panel with ``forecast`` (three years of days) and ``rolling`` (90 days). The baseline is a naive loop
 per series with numpy's median on each window (on a sample of series, scaled up).
 Writes JSON under benchmarks/results/.
 """
@@ -80,6 +81,17 @@ def main() -> None:
         fl.detect_surges(panel.head(1_200), method=method)  # compile once, outside the timings
         results[f"detect_surges_{method}_20k_x_120_s"] = best(
             lambda m=method: fl.detect_surges(panel, method=m)
+        )
+    # the same panel as corridor_panel writes it (Enum keys, rows by period) and shuffled:
+    # the sorted text panel above is read as it is; these take the general paths
+    enum = pl.Enum(sorted({*panel["origin"].to_list(), *panel["destination"].to_list()}))
+    by_period = panel.with_columns(pl.col("origin", "destination").cast(enum)).sort(
+        "period", "origin", "destination"
+    )
+    shuffled = panel.sample(fraction=1.0, shuffle=True, seed=1)
+    for name, frame in (("enum_by_period", by_period), ("shuffled", shuffled)):
+        results[f"detect_surges_forecast_20k_x_120_{name}_s"] = best(
+            lambda f=frame: fl.detect_surges(f)
         )
     days = pl.date_range(dt.date(2015, 1, 1), dt.date(2024, 12, 31), "1d", eager=True)
     daily_pairs = pairs[:5_000]
