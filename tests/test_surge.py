@@ -570,3 +570,55 @@ def test_a_sorted_complete_panel_and_its_shuffle_score_alike_with_a_null_value(
         ordered, fl.detect_surges(shuffled, by=["destination"], missing=missing).scored
     )
     assert ordered["amount_usd"][30] is None and ordered["score"][30] is None
+
+
+def test_a_method_that_edits_its_series_or_periods_changes_nothing() -> None:
+    months = pl.date_range(dt.date(2020, 1, 1), dt.date(2021, 12, 1), "1mo", eager=True)
+    panel = pl.concat(
+        [
+            pl.DataFrame({"period": months, "origin": o, "destination": "MEX", "amount_usd": 1.0})
+            for o in ["CAN", "USA"]
+        ]
+    )
+
+    def edits(arrays: SeriesArrays) -> Scores:
+        arrays.series[0, "origin"] = "XXX"
+        arrays.periods[0] = dt.date(1999, 1, 1)
+        nan = np.full_like(arrays.values, np.nan)
+        return Scores(nan, nan, nan, np.zeros_like(arrays.values))
+
+    method = SurgeMethod("edits", edits)
+    for order in (panel, panel.reverse()):
+        scored = fl.detect_surges(order, method=method).scored
+        assert sorted(scored["origin"].unique()) == ["CAN", "USA"]
+        assert scored["period"].min() == dt.date(2020, 1, 1)
+
+
+def test_a_methods_impossible_history_count_is_refused() -> None:
+    def infinite(arrays: SeriesArrays) -> Scores:
+        nan = np.full_like(arrays.values, np.nan)
+        return Scores(nan, nan, nan, np.full_like(arrays.values, np.inf))
+
+    with pytest.raises(fl.ParameterError, match="n_history inf"):
+        fl.detect_surges(monthly_panel(), method=SurgeMethod("infinite", infinite))
+
+
+def test_timestamps_are_read_as_their_local_dates() -> None:
+    """Midnight in Kolkata is the day before in UTC: the period is the local day."""
+    days = pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 12, 31), "1d", eager=True)
+    panel = pl.DataFrame({"period": days, "destination": "IND", "amount_usd": 100.0})
+    local = panel.with_columns(
+        pl.col("period").cast(pl.Datetime("us")).dt.replace_time_zone("Asia/Kolkata")
+    )
+    scored = fl.detect_surges(local, by=["destination"], method="rolling").scored
+    assert scored["period"].to_list() == days.to_list()
+    # two times of one day are one period: repeated when they are the same cell
+    noon = local.with_columns(pl.col("period") + pl.duration(hours=12))
+    with pytest.raises(fl.SchemaError, match="repeat"):
+        fl.detect_surges(pl.concat([local, noon]), by=["destination"], method="rolling")
+
+
+def test_a_text_transfer_count_is_refused_not_read_as_a_key() -> None:
+    panel = monthly_panel().with_columns(n_transfers=pl.lit("400"))
+    with pytest.raises(fl.SchemaError, match=r"n_transfers.*cast"):
+        fl.detect_surges(panel)

@@ -163,7 +163,7 @@ def detect_surges(
     >>> "2021-05" in flagged(fl.detect_surges(monthly, by=["destination"], method="seasonal"))
     False
     """
-    frame = from_any(panel, what="detect_surges' panel").eager()
+    frame = _local_dates(from_any(panel, what="detect_surges' panel").eager())
     plan = _plan(
         frame, freq, method, window, threshold, min_uplift, min_periods, by, value, missing
     )
@@ -210,6 +210,23 @@ def detect_surges(
         by=plan.keys,
         missing=missing,
     )
+
+
+def _local_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as the dates they fall on where they were recorded (a time zone's own
+    date, not UTC's: midnight in Kolkata is the day before in UTC), so that two times
+    of one day are one period, and a text ``n_transfers`` is refused, not read as a key."""
+    schema = frame.schema
+    if fs.N_TRANSFERS in schema and not schema[fs.N_TRANSFERS].is_numeric():
+        msg = (
+            f"detect_surges' panel: column {fs.N_TRANSFERS!r} has dtype "
+            f"{schema[fs.N_TRANSFERS]}, not a number (a CSV read as text?): cast it with "
+            f"pl.col({fs.N_TRANSFERS!r}).cast(pl.Int64), or drop it"
+        )
+        raise SchemaError(msg)
+    if isinstance(schema.get(fs.PERIOD), pl.Datetime):
+        return frame.with_columns(pl.col(fs.PERIOD).dt.date())
+    return frame
 
 
 @dataclass(frozen=True)
@@ -382,7 +399,15 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
         # the observed values of the scored panel (or the caller's panel: a sorted panel's
         # arrays are read-only views of its columns)
         counts = None if context.counts is None else context.counts.copy()
-        context = replace(context, values=context.values.copy(), counts=counts)
+        holidays = None if context.holidays is None else context.holidays.clone()
+        context = replace(
+            context,
+            values=context.values.copy(),
+            counts=counts,
+            series=context.series.clone(),
+            periods=context.periods.clone(),
+            holidays=holidays,
+        )
     result = tuple(scoring.score(context))
     shape = context.values.shape
     if len(result) == 5 and result[4] is None:
@@ -393,6 +418,15 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
         msg = (
             f"method {scoring.name!r} must return Scores(baseline, scale, score, n_history), "
             f"each of shape {shape}; got {got}"
+        )
+        raise ParameterError(msg)
+    history = arrays[3]
+    fine = ((history >= 0) & (history <= MAX_WINDOW)) | np.isnan(history)
+    if not built_in and not bool(fine.all()):
+        bad = float(history[~fine][0])
+        msg = (
+            f"method {scoring.name!r} returned n_history {bad!r}: the values each baseline "
+            f"used, a count from 0 to {MAX_WINDOW:,} (NaN reads as 0)"
         )
         raise ParameterError(msg)
     shift = arrays[4] if len(arrays) == 5 else np.zeros(shape)
