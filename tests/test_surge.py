@@ -430,7 +430,7 @@ def test_a_method_of_ones_own_is_passed_not_registered() -> None:
 
 
 def test_a_method_that_writes_into_its_arrays_changes_neither_panel() -> None:
-    """A panel sorted by its keys is read without a copy; a method of one's own gets copies."""
+    """AN-72: a panel sorted by its keys is read without a copy; a method of one's own gets copies."""
     panel = monthly_panel().sort("origin", "destination", "period")
     panel = panel.with_columns(n_transfers=pl.lit(500, dtype=pl.Int64))
     before = panel.clone()
@@ -573,6 +573,7 @@ def test_a_sorted_complete_panel_and_its_shuffle_score_alike_with_a_null_value(
 
 
 def test_a_method_that_edits_its_series_or_periods_changes_nothing() -> None:
+    """AN-72."""
     months = pl.date_range(dt.date(2020, 1, 1), dt.date(2021, 12, 1), "1mo", eager=True)
     panel = pl.concat(
         [
@@ -595,6 +596,8 @@ def test_a_method_that_edits_its_series_or_periods_changes_nothing() -> None:
 
 
 def test_a_methods_impossible_history_count_is_refused() -> None:
+    """AN-73."""
+
     def infinite(arrays: SeriesArrays) -> Scores:
         nan = np.full_like(arrays.values, np.nan)
         return Scores(nan, nan, nan, np.full_like(arrays.values, np.inf))
@@ -604,7 +607,7 @@ def test_a_methods_impossible_history_count_is_refused() -> None:
 
 
 def test_timestamps_are_read_as_their_local_dates() -> None:
-    """Midnight in Kolkata is the day before in UTC: the period is the local day."""
+    """AN-70: midnight in Kolkata is the day before in UTC: the period is the local day."""
     days = pl.date_range(dt.date(2020, 1, 1), dt.date(2020, 12, 31), "1d", eager=True)
     panel = pl.DataFrame({"period": days, "destination": "IND", "amount_usd": 100.0})
     local = panel.with_columns(
@@ -619,6 +622,7 @@ def test_timestamps_are_read_as_their_local_dates() -> None:
 
 
 def test_a_text_transfer_count_is_refused_not_read_as_a_key() -> None:
+    """AN-71."""
     panel = monthly_panel().with_columns(n_transfers=pl.lit("400"))
     with pytest.raises(fl.SchemaError, match=r"n_transfers.*cast"):
         fl.detect_surges(panel)
