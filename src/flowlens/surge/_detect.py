@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -430,7 +431,9 @@ def _checked(scoring: SurgeMethod, context: SeriesArrays) -> tuple[F64, F64, F64
         )
         raise ParameterError(msg)
     shift = arrays[4] if len(arrays) == 5 else np.zeros(shape)
-    return arrays[0], arrays[1], arrays[2], arrays[3], np.nan_to_num(shift)
+    if not built_in:  # the built-in methods mark every period 0 or +-1
+        shift = np.nan_to_num(shift)
+    return arrays[0], arrays[1], arrays[2], arrays[3], shift
 
 
 def _dense(
@@ -476,7 +479,7 @@ def _dense(
     t_index = _period_numbers(known["period"], _period_number(period, every))
     first_t = int(t_index.min())
     n_periods = int(t_index.max()) - first_t + 1
-    s_index, row_of_series, run_lengths = _series_numbers(known, keys)
+    numbering, row_of_series, run_lengths = _series_numbers(known, keys)
     n_series = row_of_series.size
     span = known.select(
         first=pl.col("period").min().cast(pl.Date), last=pl.col("period").max().cast(pl.Date)
@@ -510,7 +513,7 @@ def _dense(
             for i in range(len(columns))
         ]
         return series, periods, arrays, known.select(keys)
-    cell = s_index * n_periods + (t_index - first_t)
+    cell = numbering() * n_periods + (t_index - first_t)
     rows_per_cell = np.bincount(cell, minlength=size)
     if unique:  # the series are the panel's cells: more than one row is a repeated cell
         refuse_repeated_cells(int((rows_per_cell - 1).clip(0).sum()), keys, "detect_surges' panel")
@@ -544,8 +547,8 @@ def _period_numbers(dates: pl.Series, number: pl.Expr) -> np.ndarray:
 
 def _series_numbers(
     known: pl.DataFrame, keys: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(series of each row, one row of each series, the rows of each series or None).
+) -> tuple[Callable[[], np.ndarray], np.ndarray, np.ndarray | None]:
+    """(the series of each row, when asked; one row of each series; the rows of each series or None).
 
     A series is the dense rank of its keys (0, 1, ... in key order). A struct rank sorts
     every row; most panels need less. A panel in runs of one series (sorted by its keys)
@@ -569,7 +572,12 @@ def _series_numbers(
         in_order = row_of_series.size == first_rows.size and bool(
             (series_of_run == np.arange(first_rows.size)).all()
         )
-        return np.repeat(series_of_run, lengths), row_of_series, lengths if in_order else None
+        # each row's series only when asked: a panel read as it is never needs them
+        return (
+            partial(np.repeat, series_of_run, lengths),
+            row_of_series,
+            lengths if in_order else None,
+        )
     codes = _key_codes(known, keys)
     combinations = math.prod(size for _, size in codes) if codes else 0
     if codes and combinations < 1 << 62:
@@ -588,7 +596,7 @@ def _series_numbers(
         number = ranked.astype(np.int64) - 1
     row_of_series = np.empty(int(number.max()) + 1, dtype=np.int64)
     row_of_series[number] = np.arange(n_rows)  # any one row of each series
-    return number, row_of_series, None
+    return partial(np.asarray, number), row_of_series, None
 
 
 def _key_codes(known: pl.DataFrame, keys: Sequence[str]) -> list[tuple[np.ndarray, int]]:
