@@ -8,8 +8,8 @@ per cell its number of senders, the sums of the totals and counts, and its
 ``top`` largest totals in a small sorted buffer. The cells are found through an
 open-addressing hash table on their keys (linear probing, at most half full), so
 nothing is sorted. Polars' ``top_k`` inside a group-by builds a list per cell
-(0.7 s of processor time for the 10M-row benchmark's 6.1M per-sender rows); this
-pass takes a tenth of that.
+(0.7 s of processor time for the 10M-row benchmark's 6.1M per-sender rows, then a
+sort and three reads of each list); this pass takes about 0.2 s.
 """
 
 from __future__ import annotations
