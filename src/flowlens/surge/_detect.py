@@ -453,18 +453,7 @@ def _dense(
     Series are numbered by a dense rank of their keys and periods by their period
     number, so placing every value is one scatter into the array (no joins).
     """
-    known = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-    if known.height == 0:
-        where = "is empty" if frame.height == 0 else "has no rows with all of " + ", ".join(keys)
-        nulls = [k for k in keys if frame[k].null_count() > 0]
-        fix = (
-            f" known: {nulls} are null in some rows (a national series has no partner "
-            "country); pass by= with the keys that are known, e.g. by=['destination']"
-            if nulls
-            else ""
-        )
-        msg = f"detect_surges' panel {where}{fix}"
-        raise SchemaError(msg)
+    known = _known_rows(frame, keys)
     # a week is numbered from its Monday, so days of one week share a number
     period = pl.col("period").dt.truncate(every) if every == "1w" else pl.col("period")
     # periods of n days (7d: weeks that end on Sundays) count from the panel's first one,
@@ -525,6 +514,23 @@ def _dense(
         flat[present] = sums[present]
         arrays.append(flat.reshape(series.height, n_periods))
     return series, periods, arrays, None
+
+
+def _known_rows(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """The rows whose every key is known; none raises, naming the keys that are null."""
+    known = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+    if known.height == 0:
+        where = "is empty" if frame.height == 0 else "has no rows with all of " + ", ".join(keys)
+        nulls = [k for k in keys if frame[k].null_count() > 0]
+        fix = (
+            f" known: {nulls} are null in some rows (a national series has no partner "
+            "country); pass by= with the keys that are known, e.g. by=['destination']"
+            if nulls
+            else ""
+        )
+        msg = f"detect_surges' panel {where}{fix}"
+        raise SchemaError(msg)
+    return known
 
 
 def _period_numbers(dates: pl.Series, number: pl.Expr) -> np.ndarray:
