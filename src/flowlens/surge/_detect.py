@@ -468,13 +468,12 @@ def _dense(
     t_index = _period_numbers(known["period"], _period_number(period, every))
     first_t = int(t_index.min())
     n_periods = int(t_index.max()) - first_t + 1
-    numbering, row_of_series, run_lengths = _series_numbers(known, keys)
-    n_series = row_of_series.size
+    numbering, series, run_lengths = _series_numbers(known, keys)
+    n_series = series.height
     span = known.select(
         first=pl.col("period").min().cast(pl.Date), last=pl.col("period").max().cast(pl.Date)
     )
     check_span(n_series, n_periods, *span.row(0), what="detect_surges' panel")
-    series = known.select(keys)[row_of_series]
     first, last = pl.col("period").min(), pl.col("period").max()
     if not anchored:
         first, last = first.dt.truncate(every), last.dt.truncate(every)
@@ -504,14 +503,21 @@ def _dense(
         return series, periods, arrays, known.select(keys)
     cell = numbering() * n_periods + (t_index - first_t)
     rows_per_cell = np.bincount(cell, minlength=size)
-    if unique:  # the series are the panel's cells: more than one row is a repeated cell
-        refuse_repeated_cells(int((rows_per_cell - 1).clip(0).sum()), keys, "detect_surges' panel")
     present = rows_per_cell > 0
+    repeated = cell.size - int(np.count_nonzero(present))  # rows beyond each cell's first
+    if unique:  # the series are the panel's cells: more than one row is a repeated cell
+        refuse_repeated_cells(repeated, keys, "detect_surges' panel")
+    once = cell.size == size and repeated == 0
     arrays = []
     for i in range(len(columns)):  # one or two value columns
-        sums = np.bincount(cell, weights=numbered[f"_v{i}"].to_numpy(), minlength=size)
-        flat = np.zeros(size) if zero_fill else np.full(size, np.nan)
-        flat[present] = sums[present]
+        values = numbered[f"_v{i}"].to_numpy()
+        if once:  # every cell in one row (a panel in another order): placed, not summed
+            flat = np.empty(size)
+            flat[cell] = values
+        else:
+            sums = np.bincount(cell, weights=values, minlength=size)
+            flat = np.zeros(size) if zero_fill else np.full(size, np.nan)
+            flat[present] = sums[present]
         arrays.append(flat.reshape(series.height, n_periods))
     return series, periods, arrays, None
 
@@ -553,15 +559,17 @@ def _period_numbers(dates: pl.Series, number: pl.Expr) -> np.ndarray:
 
 def _series_numbers(
     known: pl.DataFrame, keys: Sequence[str]
-) -> tuple[Callable[[], np.ndarray], np.ndarray, np.ndarray | None]:
-    """(the series of each row, when asked; one row of each series; the rows of each series or None).
+) -> tuple[Callable[[], np.ndarray], pl.DataFrame, np.ndarray | None]:
+    """(the series of each row, when asked; the keys of each series; the rows of each
+    series, or None).
 
     A series is the dense rank of its keys (0, 1, ... in key order). A struct rank sorts
     every row; most panels need less. A panel in runs of one series (sorted by its keys)
-    ranks only the first row of each run; a panel of Enum keys (as flowlens builds them)
-    ranks their codes, which sort as the Enum does, through a table of the code
-    combinations present. The last item is each series' row count when every series is
-    one run and the runs come in series order (a panel sorted by its keys), else None.
+    ranks only the first row of each run; a panel of Enum or text keys ranks their codes
+    (an Enum's sort as it does, text is coded by its sorted distinct values) through a
+    table of the code combinations present, which also gives each series' keys. The
+    last item is each series' row count when every series is one run and the runs come
+    in series order (a panel sorted by its keys), else None.
     """
     n_rows = known.height
     starts = known.select(
@@ -573,40 +581,44 @@ def _series_numbers(
         ranked = firsts.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
         series_of_run = ranked.astype(np.int64) - 1
         lengths = np.diff(np.append(first_rows, n_rows))
-        row_of_series = np.empty(int(series_of_run.max()) + 1, dtype=np.int64)
-        row_of_series[series_of_run] = first_rows
-        in_order = row_of_series.size == first_rows.size and bool(
+        run_of_series = np.empty(int(series_of_run.max()) + 1, dtype=np.int64)
+        run_of_series[series_of_run] = np.arange(first_rows.size)
+        in_order = run_of_series.size == first_rows.size and bool(
             (series_of_run == np.arange(first_rows.size)).all()
         )
         # each row's series only when asked: a panel read as it is never needs them
         return (
             partial(np.repeat, series_of_run, lengths),
-            row_of_series,
+            firsts[run_of_series],
             lengths if in_order else None,
         )
     codes = _key_codes(known, keys)
-    combinations = math.prod(size for _, size in codes) if codes else 0
-    if codes and combinations < 1 << 62:
-        code = np.zeros(n_rows, dtype=np.int64)
-        for column, size in codes:
-            code = code * size + column
-        if combinations <= max(8 * n_rows, 1 << 20):  # a table of the combinations
-            present = np.zeros(combinations, dtype=bool)
-            present[code] = True
-            number: np.ndarray = (np.cumsum(present) - 1)[code]
-        else:
-            ranked = pl.Series(code).rank("dense").to_numpy()
-            number = ranked.astype(np.int64) - 1
-    else:
-        ranked = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
-        number = ranked.astype(np.int64) - 1
+    combinations = math.prod(size for _, size, _ in codes) if codes else 0
+    if codes and combinations <= max(8 * n_rows, 1 << 20):  # a table of the combinations
+        code = codes[0][0].astype(np.int64)
+        for column, size, _ in codes[1:]:
+            code *= size
+            code += column
+        present = np.zeros(combinations, dtype=bool)
+        present[code] = True
+        number: np.ndarray = (np.cumsum(present) - 1)[code]
+        # each series' keys from its combination's digits (last key fastest)
+        combination = np.flatnonzero(present)
+        digits = {}
+        for key, (_, size, levels) in zip(reversed(keys), reversed(codes), strict=True):
+            combination, digit = np.divmod(combination, size)
+            digits[key] = levels.gather(digit)
+        return partial(np.asarray, number), pl.DataFrame([digits[k] for k in keys]), None
+    ranked = known.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+    number = ranked.astype(np.int64) - 1
     row_of_series = np.empty(int(number.max()) + 1, dtype=np.int64)
     row_of_series[number] = np.arange(n_rows)  # any one row of each series
-    return partial(np.asarray, number), row_of_series, None
+    return partial(np.asarray, number), known.select(keys)[row_of_series], None
 
 
-def _key_codes(known: pl.DataFrame, keys: Sequence[str]) -> list[tuple[np.ndarray, int]]:
-    """Each key's codes in its own sort order, and how many there can be; [] if a key has none.
+def _key_codes(known: pl.DataFrame, keys: Sequence[str]) -> list[tuple[np.ndarray, int, pl.Series]]:
+    """Each key's codes in its own sort order, how many there can be, and the key's value
+    of each code; [] if a key has none.
 
     An Enum's codes sort as the Enum does; text is coded by its sorted distinct values
     (a cast to an Enum of them: a hash lookup per row, where a struct rank sorts every
@@ -616,13 +628,13 @@ def _key_codes(known: pl.DataFrame, keys: Sequence[str]) -> list[tuple[np.ndarra
     for key in keys:
         column = known[key]
         if isinstance(column.dtype, pl.Enum):
-            size = len(column.dtype.categories)
+            levels = pl.Series(key, column.dtype.categories).cast(column.dtype)
         elif column.dtype == pl.String:
             levels = column.unique().sort()
-            column, size = column.cast(pl.Enum(levels)), levels.len()
+            column = column.cast(pl.Enum(levels))
         else:  # a Categorical's order depends on its settings: the struct rank decides
             return []
-        codes.append((column.to_physical().to_numpy().astype(np.int64), size))
+        codes.append((column.to_physical().to_numpy(), levels.len(), levels))
     return codes
 
 
