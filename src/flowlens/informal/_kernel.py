@@ -7,19 +7,23 @@ selection), each cell's statistics are its profile's scaled by its flow, and the
 draws are added to the per-draw sums of the cell's (destination, period) group. Nothing of size
 cells x draws is ever allocated. ``flowlens.informal._estimate`` holds the same
 model in numpy (the reference the tests compare with).
+
+The blocks run on threads through :func:`flowlens._jit.in_blocks`. They do not borrow
+their arrays (:func:`flowlens._jit.borrowed`): their loops over draws pass helpers
+scalars only, and borrowing every array measured no gain (7.4-8.0 s of processor time
+either way, 24,000 cells x 1,000 draws).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
+from flowlens._jit import in_blocks
 from flowlens.surge._baselines import AMOUNT_CV, SUM_CV
 
 F64 = npt.NDArray[np.float64]
@@ -226,29 +230,6 @@ def _quantiles(buf: F64, probs: F64, out: F64) -> None:
         lo = below
 
 
-def _in_blocks(n_items: int, run: Callable[[int, int], None]) -> None:
-    """``run(block, n_blocks)`` for every block of ``n_items`` rows, each block on a thread.
-
-    As many blocks as numba's configured threads (read without starting its threading
-    layer: nothing here uses ``prange``), at most one per row; the compiled blocks
-    release the interpreter lock. One serial compiled function on threads compiles in
-    about half the time of a ``prange`` loop around the same body, for the same speed
-    (``flowlens.surge._forecast_kernel.forecast_scores``). Each block writes only its
-    own rows, and every draw is keyed by a hash, never by a thread: the outputs do not
-    depend on the number of blocks.
-
-    The blocks do not borrow their arrays (``flowlens._jit.borrowed``): their loops over
-    draws pass helpers scalars only, and borrowing every array measured no gain (7.4-8.0 s
-    of processor time either way, 24,000 cells x 1,000 draws).
-    """
-    n_blocks = max(1, min(n_items, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-    if n_blocks == 1:
-        run(0, 1)
-        return
-    with ThreadPoolExecutor(max_workers=n_blocks) as pool:
-        list(pool.map(lambda block: run(block, n_blocks), range(n_blocks)))
-
-
 def _ratio_table(  # noqa: PLR0917 - the kernel's arrays, positionally
     ratio: F64,
     offset: F64,
@@ -273,7 +254,7 @@ def _ratio_table(  # noqa: PLR0917 - the kernel's arrays, positionally
             seed, probs, table, summary,
         )  # fmt: skip
 
-    _in_blocks(ratio.size, run)
+    in_blocks(ratio.size, run)
     return table, summary
 
 
@@ -415,7 +396,7 @@ def _profile_stats(  # noqa: PLR0917 - the kernel's arrays, positionally
             stats,
         )  # fmt: skip
 
-    _in_blocks(share.size, run)
+    in_blocks(share.size, run)
     return stats
 
 
@@ -537,7 +518,7 @@ def _simulate_groups(  # noqa: PLR0917 - the kernel's arrays, positionally
             predictive, probs, stats, sums,
         )  # fmt: skip
 
-    _in_blocks(group_start.size - 1, run)
+    in_blocks(group_start.size - 1, run)
     return stats, sums
 
 

@@ -30,13 +30,12 @@ standard deviation of a normal error), never an in-sample residual.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
-from flowlens._jit import borrowed
+from flowlens._jit import borrowed, in_blocks
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -756,10 +755,7 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     each series, ``n_hol_group`` how many of the H each group uses; ``floor`` (series,
     periods) the least scale, or (1, periods): the same for every series.
 
-    The series run in blocks on threads: the compiled block releases the GIL. One
-    serial compiled function on threads compiles in about half the time of a
-    ``prange`` loop around the same body (18.5 s -> 10 s on a fresh install), for the
-    same speed.
+    The series run in blocks on threads (:func:`flowlens._jit.in_blocks`).
     """
     n_series, t_len = logs.shape
     out = np.empty((5, n_series, t_len))  # each row is set by the block that runs it
@@ -771,20 +767,12 @@ def forecast_scores(  # noqa: PLR0917 - the arrays and settings of the method
     cat = np.ascontiguousarray(cat, dtype=np.int64)
     group = np.ascontiguousarray(group, dtype=np.int64)
     n_hol_group = np.ascontiguousarray(n_hol_group, dtype=np.int64)
-    # the configured count, read without starting numba's threading layer (nothing here
-    # uses prange: the blocks run on Python threads)
-    threads = max(1, min(n_series, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-    n_blocks = threads
 
-    def run(block: int) -> None:
+    def run(block: int, n_blocks: int) -> None:
         _forecast_block(
             block, n_blocks, logs, cat, n_cat, hol, group, n_hol_group, floor,
             settings, limits, out,
         )  # fmt: skip
 
-    if threads == 1:
-        run(0)
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(run, range(n_blocks)))
+    in_blocks(n_series, run)
     return out[0], out[1], out[2], out[3], out[4]
