@@ -46,6 +46,7 @@ import platform
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -494,8 +495,20 @@ def _peak_bytes() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def child_peak_gb(stage: str, side: str, rows: int) -> float | None:
-    """Peak memory of one side of one stage, run alone in a fresh process (Linux only)."""
+def _status_bytes(*fields: str) -> dict[str, int]:
+    """Fields of /proc/self/status given in kB, in bytes."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in fields:
+            found[name] = int(value.split()[0]) * 1024
+    return found
+
+
+def child_peak_gb(stage: str, side: str, rows: int) -> dict[str, float] | None:
+    """Peak memory of one side of one stage, run alone in a fresh process (Linux only):
+    the resident set (``peak_gb``) and the process' own, anonymous memory
+    (``own_peak_gb``: without the pages of files it maps, which the system can drop)."""
     if not Path("/proc/self/clear_refs").exists():
         return None
     done = subprocess.run(  # noqa: S603 (this script, fixed arguments)
@@ -504,7 +517,8 @@ def child_peak_gb(stage: str, side: str, rows: int) -> float | None:
         text=True,
         check=True,
     )
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_gb"])
+    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def run_child(what: str, rows: int) -> None:
@@ -514,8 +528,27 @@ def run_child(what: str, rows: int) -> None:
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # the peak so far was the setup's
     before = _resident_bytes()
+    anon_before = _status_bytes("RssAnon")["RssAnon"]
+    anon_peak = [anon_before]
+    done = threading.Event()
+
+    def sample() -> None:
+        # the kernel keeps the peak of the whole resident set only (VmHWM); the
+        # anonymous part's peak is sampled
+        while not done.wait(0.01):
+            anon_peak[0] = max(anon_peak[0], _status_bytes("RssAnon")["RssAnon"])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     job()
-    print(json.dumps({"peak_gb": (_peak_bytes() - before) / 1e9}))
+    done.set()
+    sampler.join()
+    anon_peak[0] = max(anon_peak[0], _status_bytes("RssAnon")["RssAnon"])
+    peaks = {
+        "peak_gb": (_peak_bytes() - before) / 1e9,
+        "own_peak_gb": (anon_peak[0] - anon_before) / 1e9,
+    }
+    print(json.dumps(peaks))
 
 
 # --- targets at fixed sizes ------------------------------------------------------------------
@@ -664,11 +697,17 @@ def run_size(rows: int, stages: list[str], repeat: int, memory: bool) -> dict[st
         }
         del ours, theirs
         if memory:
-            entry["peak_gb"] = child_peak_gb(name, "flowlens", rows)
+            ours_peaks = child_peak_gb(name, "flowlens", rows) or {}
             scaled = stage.baseline_scale != 1.0
-            entry["baseline_peak_gb"] = None if scaled else child_peak_gb(name, "baseline", rows)
-            if entry["peak_gb"] is not None and entry["baseline_peak_gb"]:
-                entry["memory_ratio"] = entry["peak_gb"] / entry["baseline_peak_gb"]
+            theirs_peaks = {} if scaled else child_peak_gb(name, "baseline", rows) or {}
+            for key, ratio_key in (
+                ("peak_gb", "memory_ratio"),
+                ("own_peak_gb", "own_memory_ratio"),
+            ):
+                entry[key] = ours_peaks.get(key)
+                entry["baseline_" + key] = theirs_peaks.get(key)
+                if entry[key] is not None and entry["baseline_" + key]:
+                    entry[ratio_key] = entry[key] / entry["baseline_" + key]
         results[name] = entry
         print(f"  {rows:,} rows, {name}: {ours_s:.2f} s ({entry['time_ratio']:.2f}x baseline)")
     return results
@@ -684,27 +723,24 @@ def table(report: dict[str, Any]) -> str:
         "processor-time ratio is of the same runs, every thread, the fairer measure on a shared "
         "machine); load average (1 min) during the run: "
         f"{_load_range(report)}; memory is the peak "
-        "resident-set increase of each side run alone in a fresh process.",
+        "resident-set increase of each side run alone in a fresh process, and of it the "
+        "process' own (anonymous) memory, without the pages of files it maps.",
         "",
         "| rows | stage | flowlens (s) | per second | baseline | baseline (s) | time ratio | "
-        "processor-time ratio | memory (GB) | memory ratio | agree |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "processor-time ratio | memory (GB) | memory ratio | own memory (GB) | own ratio | agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rows, stages in report["sizes"].items():
         for name, e in stages.items():
-            peak, ratio = e.get("peak_gb"), e.get("memory_ratio")
-            if peak is not None and (peak < 0.01 or (e.get("baseline_peak_gb") or 1) < 0.01):
-                ratio = None  # a few MB is noise in a resident-set measure
-            peak_text = "" if peak is None else ("< 0.01" if peak < 0.01 else f"{peak:.2f}")
             agree = {None: "", True: "yes", False: "**no**"}[e["results_agree"]]
             cpu_ratio = e.get("cpu_ratio")
             cpu_text = "" if cpu_ratio is None else f"{cpu_ratio:.2f}x"
+            peak_text, ratio_text = _memory_cells(e, "peak_gb", "memory_ratio")
+            own_text, own_ratio_text = _memory_cells(e, "own_peak_gb", "own_memory_ratio")
             lines.append(
                 f"| {int(rows):,} | {name} | {e['seconds']:.2f} | {e['per_second']:,.0f} {e['unit']} "
                 f"| {e['baseline']} | {e['baseline_seconds']:.2f} | {e['time_ratio']:.2f}x "
-                f"| {cpu_text} "
-                f"| {peak_text} "
-                f"| {'' if ratio is None else f'{ratio:.2f}x'} | {agree} |"
+                f"| {cpu_text} | {peak_text} | {ratio_text} | {own_text} | {own_ratio_text} | {agree} |"
             )
     lines += ["", "| target | size | seconds | at most | met |", "|---|---|---|---|---|"]
     for t in report["targets"]:
@@ -713,6 +749,17 @@ def table(report: dict[str, Any]) -> str:
             f"| {({None: 'not at this size', True: 'yes', False: '**no**'})[t['met']]} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _memory_cells(entry: dict[str, Any], key: str, ratio_key: str) -> tuple[str, str]:
+    """A peak and its ratio as table cells (a few MB is noise in a resident-set measure)."""
+    peak, ratio = entry.get(key), entry.get(ratio_key)
+    if peak is None:
+        return "", ""
+    if peak < 0.01 or (entry.get("baseline_" + key) or 1) < 0.01:
+        ratio = None
+    peak_text = "< 0.01" if peak < 0.01 else f"{peak:.2f}"
+    return peak_text, "" if ratio is None else f"{ratio:.2f}x"
 
 
 def _load_range(report: dict[str, Any]) -> str:
