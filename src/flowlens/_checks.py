@@ -664,13 +664,22 @@ def normalised_id(text: pl.Expr) -> pl.Expr:
     """
     ascii_only = text.str.len_bytes() == text.str.len_chars()
     # ASCII: its white space is what strip_chars() strips by default (Unicode White_Space)
-    plain = pl.when(ascii_only).then(text).str.strip_chars()
+    plain = text.str.strip_chars()
     # the Unicode steps on the other rows alone (null elsewhere: measured at 10M ASCII
     # ids, 5.0 s when every row went through them, 0.9 s now)
     other = pl.when(~ascii_only).then(text)
-    unicode = other.str.replace_all(_ZERO_WIDTH, "").str.normalize("NFKC")
-    stripped = pl.coalesce(plain, unicode.str.strip_chars(_ID_SPACES))
-    return pl.when(stripped != "").then(stripped)
+    unicode = (
+        other.str.replace_all(_ZERO_WIDTH, "").str.normalize("NFKC").str.strip_chars(_ID_SPACES)
+    )
+    # one when/then chain, empty text to null in the same step: each when/then copies
+    # the column (10M ASCII ids: 0.90 s of processor time with a coalesce and a separate
+    # empty-text step, 0.69-0.74 s so)
+    return (
+        pl.when(ascii_only & (plain.str.len_bytes() > 0))
+        .then(plain)
+        .when(unicode.str.len_bytes() > 0)
+        .then(unicode)
+    )
 
 
 def _lower_in(allowed: Sequence[str], *, blank: str | None = None) -> Callable[[pl.Expr], pl.Expr]:
