@@ -297,7 +297,9 @@ def _allocate(given: pl.DataFrame, key: pl.DataFrame, rule: str) -> pl.DataFrame
     """Rule cells for every destination of ``given``; a total without weight kept unallocated."""
     allocated = key.join(given, on=fs.DESTINATION, how="inner").select(
         *KEYS,
-        amount=pl.col("total") * pl.col("weight") / pl.col("weight").sum().over(fs.DESTINATION),
+        # the share first: total * weight underflows for subnormal weights (1.5 x 5e-324
+        # rounds to 1e-323, and the destination got 2.0 of its 1.5)
+        amount=pl.col("total") * (pl.col("weight") / pl.col("weight").sum().over(fs.DESTINATION)),
         method=pl.lit(rule),
     )
     return pl.concat([allocated, _unallocated(given.join(key, on=fs.DESTINATION, how="anti"))])
