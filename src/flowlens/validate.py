@@ -20,10 +20,12 @@ from flowlens import schema as fs
 from flowlens._checks import (
     EXAMPLES,
     RULES,
+    RejectsTap,
     ValidationPlan,
     collect_side_by_side,
     raise_if_rejected,
     summary_of,
+    text_code_columns,
 )
 from flowlens._display import card
 from flowlens.engines import EngineValidationReport, engine_of
@@ -89,6 +91,7 @@ class ValidationReport:
     _rejects_plan: pl.LazyFrame
     _count_plan: pl.LazyFrame
     _results: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False)
+    _tap: RejectsTap | None = None  # the rejects as a pass over ``clean`` saw them
 
     @property
     def is_computed(self) -> bool:
@@ -188,19 +191,39 @@ class ValidationReport:
         with _reading(self.source):
             if self.is_computed:
                 return frame.lazy().collect(engine="streaming"), self
-            result, rejects, summary = collect_side_by_side(
-                [frame.lazy(), self._rejects_plan, self._count_plan]
-            )
-        computed = replace(self, _results=_results_of(rejects, summary))
+            if self._tap is None:
+                result, rejects, count = collect_side_by_side(
+                    [frame.lazy(), self._rejects_plan, self._count_plan]
+                )
+            else:
+                # one pass: the rejects are taken from the rows ``frame`` reads on its way
+                self._tap.clear()
+                result, count = collect_side_by_side([frame.lazy(), self._count_plan])
+                rejects = self._tapped_rejects(self._tap, count)
+        computed = replace(self, _results=_results_of(rejects, count))
         return result, computed
 
     def _computed(self) -> dict[str, pl.DataFrame]:
         if not self.is_computed:
             with _reading(self.source):
-                rejects, summary = collect_side_by_side([self._rejects_plan, self._count_plan])
+                if self._tap is None:
+                    rejects, count = collect_side_by_side([self._rejects_plan, self._count_plan])
+                else:
+                    # ``clean`` may have been read in full already (written to a file, say)
+                    (count,) = collect_side_by_side([self._count_plan])
+                    rejects = self._tapped_rejects(self._tap, count)
             # a memo of results that are fixed by the plan: they can never go stale
-            self._results.update(_results_of(rejects, summary))
+            self._results.update(_results_of(rejects, count))
         return self._results
+
+    def _tapped_rejects(self, tap: RejectsTap, count: pl.DataFrame) -> pl.DataFrame:
+        """The rejects ``tap`` saw, or, if the last pass did not read every row, by the
+        rejects plan (a pass of its own)."""
+        rejects = tap.rejects(int(count.item()))
+        if rejects is None:
+            (rejects,) = collect_side_by_side([self._rejects_plan])
+        tap.clear()  # the rejects are kept in the results from here on
+        return rejects
 
     def _repr_html_(self) -> str:
         kind = "lazy" if isinstance(self.clean, pl.LazyFrame) else "in memory"
@@ -378,7 +401,11 @@ def load_flows(
     with _reading(lazy.description):
         # a CSV is parsed once, here, into Arrow (text kept as written): every later plan
         # (distinct codes, clean rows, rejects, counts) reads that instead of the CSV
-        frame = spill_text(lazy)
+        if lazy.text_file is not None:
+            codes = text_code_columns(lazy.frame.collect_schema(), columns, keep)
+            frame = spill_text(lazy, codes)
+        else:
+            frame = lazy.frame
         plan = ValidationPlan.build(
             frame,
             columns=columns,
@@ -388,7 +415,10 @@ def load_flows(
         )
         checked = plan.checked
         if lazy.eager:
-            frame = checked.collect().lazy()
+            # one chunk per column: the streaming engine (polars 2.1) panics on the
+            # reasons' text functions when columns of one frame are chunked differently
+            # (a frame built by pl.concat, then checked: 2 chunks here, 6 there)
+            frame = checked.collect().rechunk().lazy()
             report = ValidationReport(
                 clean=plan.select_clean(frame).collect(),
                 source=lazy.description,
@@ -397,11 +427,13 @@ def load_flows(
             )
             report.summary  # noqa: B018 (in memory already: compute now, cheaply)
         else:
+            tap = RejectsTap(plan)
             report = ValidationReport(
-                clean=plan.select_clean(checked),
+                clean=plan.select_clean(tap.tapped()),
                 source=lazy.description,
                 _rejects_plan=plan.select_rejects(checked),
                 _count_plan=frame.select(pl.len()),
+                _tap=tap,
             )
     if strict and report.n_rejected:
         raise_if_rejected(report.summary, report.rejects.head(EXAMPLES).to_dicts())

@@ -99,7 +99,6 @@ def validate(args: argparse.Namespace) -> int:
     refuse_inputs([clean_path, rejects_path], args.file)
     report = load_flows(args.file, columns=parse_mapping(args.map), strict=False)
     clean = report.clean
-    rejects = from_any(report.rejects, what="rejects").eager()
 
     def write_clean(target: str) -> None:
         if isinstance(clean, pl.LazyFrame):
@@ -107,11 +106,15 @@ def validate(args: argparse.Namespace) -> int:
         else:
             clean.write_parquet(target)
 
-    # one unit: both files appear, or neither; rejects hold raw source text: escaped
-    write_unit(
-        [(clean_path, write_clean), (rejects_path, frame_writer(rejects, ".csv"))],
-        overwrite=args.force,
-    )
+    def write_rejects(target: str) -> None:
+        # asked for after the clean rows are written: that pass saw every row, so the
+        # rejects come from it, not from a pass of their own
+        rejects = from_any(report.rejects, what="rejects").eager()
+        frame_writer(rejects, ".csv")(target)
+
+    # one unit, written in this order: both files appear, or neither; rejects hold raw
+    # source text: escaped
+    write_unit([(clean_path, write_clean), (rejects_path, write_rejects)], overwrite=args.force)
     sys.stdout.write(
         f"{report.n_rows_in:,} rows in: {report.n_clean:,} clean -> {clean_path}; "
         f"{report.n_rejected:,} rejected -> {rejects_path}\n"
