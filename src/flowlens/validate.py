@@ -69,12 +69,13 @@ class ValidationReport:
     -----
     The report is immutable. For a lazy source (a file, a LazyFrame) nothing is
     read until you ask: ``rejects``, ``summary`` and the counts are computed
-    together, in one streaming pass, the first time one of them is used, and
-    kept (they are fixed by the plan, so they never go stale). To get them in
-    the same run as a result built on ``clean`` (a corridor panel, say), use
-    :meth:`collect`: the plans run side by side, each streaming the source, and
-    a *new* report holding the counts comes back with the result; this report
-    is left as it was.
+    together the first time one of them is used, and kept (they are fixed by the
+    plan, so they never go stale). A pass over ``clean`` that reads every row (a
+    panel, a sink to a file) keeps the rejected rows it meets on the way, so the
+    rejects then need no pass of their own; asked for before any such pass, they
+    take one. To get them with a result built on ``clean`` (a corridor panel,
+    say), use :meth:`collect`: one pass gives both, and a *new* report holding the
+    counts comes back with the result; this report is left as it was.
 
     Examples
     --------
@@ -169,8 +170,9 @@ class ValidationReport:
         """Collect ``frame`` (built on ``clean``) together with the rejects and summary.
 
         ``frame`` and, if not done yet, the rejects and summary are computed in
-        one run, side by side on the streaming engine (a DataFrame, already in
-        memory, comes back as it is).
+        one run on the streaming engine: the rejected rows are kept as ``frame``'s
+        pass meets them (a DataFrame, already in memory, comes back as it is). If
+        ``frame`` does not read every row (a ``head``), the rejects take a second pass.
 
         Returns
         -------
@@ -347,10 +349,12 @@ def load_flows(
         ``channel``, ``currency``), in one streaming pass over those columns only,
         to map each distinct spelling once (at 1M rows of text codes the
         validation then takes 0.6 s instead of 2.9 s). Code columns that are
-        already an Enum, and every other column, are not read. The rejects and
-        counts are computed together when first used, or in the same run as a
-        result built on ``clean`` with :meth:`ValidationReport.collect`. With
-        ``strict=True`` the counts are computed here.
+        already an Enum, and every other column, are not read (a CSV is first
+        parsed once into a temporary Arrow file, see :func:`flowlens.io.spill_text`).
+        The rejects and counts are computed when first used, from the pass that
+        read ``clean`` if one did, or in the same pass as a result built on
+        ``clean`` with :meth:`ValidationReport.collect`. With ``strict=True`` the
+        counts are computed here.
 
     Notes
     -----
