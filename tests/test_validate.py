@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import polars.selectors as cs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -548,16 +549,24 @@ def test_the_tap_answers_only_for_every_row_seen_once(tmp_path: Path) -> None:
     from flowlens._checks import RejectsTap
 
     report = fl.load_flows(pl.LazyFrame(raw_flows()))
-    tap = RejectsTap(report._tap._plan)  # type: ignore[union-attr]
+    tap = RejectsTap(report._plan, pl.LazyFrame(raw_flows()))
     _seen(tap, range(0, 4), {1})
     _seen(tap, range(8, 10), set())
     assert tap.rejects(10) is None  # rows 4-7 not seen
     _seen(tap, range(4, 8), {5, 7})
     assert tap.rejects(12) is None  # the source has two rows more
     assert tap.rejects(10)["row"].to_list() == [1, 5, 7]  # type: ignore[index]
-    _seen(tap, range(2, 6), set())  # a second pass, in other batches
+    _seen(tap, range(2, 6), set())  # a new pass, in other batches: the old one is forgotten
     assert tap.rejects(10) is None
-    tap.clear()
+    _seen(tap, range(0, 2), {1})
+    _seen(tap, range(6, 10), set())
+    assert tap.rejects(10)["row"].to_list() == [1]  # type: ignore[index]
+    _seen(tap, range(0, 3), set())  # overlaps: a new pass again
+    assert tap.rejects(10) is None
+    tap.close()
+    _seen(tap, range(0, 10), {3})
+    assert tap.rejects(10) is None  # closed: keeps nothing
+    tap.open()
     assert tap.rejects(0) is not None and tap.rejects(1) is None
 
 
@@ -606,3 +615,90 @@ def test_a_frame_concatenated_from_parts_validates_like_one_part() -> None:
     assert report.rejects.equals(whole.rejects)
     assert report.n_rejected == 2 * fl.load_flows(part).n_rejected
     assert collected(report.clean).equals(collected(whole.clean))
+
+
+def test_a_filtered_pass_then_a_full_one_need_no_rejects_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = pl.concat([sample_raw()] * 60).drop("tx_id")  # 240,780 rows, several batches
+    path = tmp_path / "flows.parquet"
+    raw.write_parquet(path, row_group_size=20_000)
+    expected = fl.load_flows(raw).rejects
+    report = fl.load_flows(path)
+    report.clean.lazy().filter(pl.col("origin") == "USA").collect(engine="streaming")
+    report.clean.lazy().sink_parquet(tmp_path / "clean.parquet")
+    runs = _plans_collected(monkeypatch)
+    assert report.rejects.equals(expected)
+    assert runs == [1]  # the count: the sink's pass gave the rejects
+
+
+def test_clean_and_the_report_pickle(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "flows.parquet"
+    sample_raw().write_parquet(path)
+    report = fl.load_flows(path)
+    clean = pickle.loads(pickle.dumps(report.clean))  # noqa: S301 (our own bytes)
+    assert clean.collect().equals(report.clean.lazy().collect())
+    again = pickle.loads(pickle.dumps(report))  # noqa: S301 (our own bytes)
+    assert again.n_rejected == 12
+    assert again.rejects.equals(report.rejects)
+
+
+def test_a_clean_query_reads_only_the_columns_it_and_the_checks_need(tmp_path: Path) -> None:
+    wide = sample_raw().with_columns([pl.lit("x" * 20).alias(f"extra_{i}") for i in range(30)])
+    path = tmp_path / "wide.parquet"
+    wide.write_parquet(path)
+    report = fl.load_flows(path)
+    plan = report.clean.lazy().select(pl.len()).explain()
+    assert "extra_" not in plan  # the rejects read them later, for the rejected rows alone
+    rejected = report.rejects
+    assert rejected["extra_0"].to_list() == ["x" * 20] * 12
+    assert rejected.drop(cs.starts_with("extra_")).equals(fl.load_flows(sample_raw()).rejects)
+
+
+def _csv_with_origin(path: Path, origin: str) -> Path:
+    sample_raw().drop("tx_id").with_columns(origin=pl.lit(origin)).write_csv(path)
+    return path
+
+
+def test_csvs_loaded_at_once_in_threads_each_read_their_own_file(tmp_path: Path) -> None:
+    import threading
+
+    paths = {code: _csv_with_origin(tmp_path / f"{code}.csv", code) for code in ("USA", "GBR")}
+    seen: dict[str, object] = {}
+
+    def load(code: str) -> None:
+        try:
+            clean = fl.load_flows(paths[code]).clean.lazy()
+            seen[code] = clean.select(pl.col("origin").cast(pl.String).unique()).collect().rows()
+        except Exception as exc:
+            seen[code] = exc
+
+    threads = [threading.Thread(target=load, args=(code,)) for code in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"USA": [("USA",)], "GBR": [("GBR",)]}
+
+
+def test_a_deleted_csv_spill_is_made_again_under_a_name_of_its_own(tmp_path: Path) -> None:
+    from flowlens import io
+
+    a = _csv_with_origin(tmp_path / "a.csv", "USA")
+    b = _csv_with_origin(tmp_path / "b.csv", "GBR")
+    fl.load_flows(a)
+    spilled = next(path for key, path in io._SPILLS.items() if key[0] == str(a.resolve()))
+    spilled.unlink()  # a cleaner of temporary files
+    again = fl.load_flows(a)
+    other = fl.load_flows(b)
+    assert again.rejects.equals(fl.load_flows(pl.read_csv(a, infer_schema=False)).rejects)
+    assert (
+        again.clean.lazy().select(pl.col("origin").cast(pl.String).unique()).collect().item()
+        == "USA"
+    )
+    assert (
+        other.clean.lazy().select(pl.col("origin").cast(pl.String).unique()).collect().item()
+        == "GBR"
+    )

@@ -13,7 +13,9 @@ import codecs
 import csv
 import glob
 import gzip
+import os
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -253,7 +255,8 @@ def _scan_path(path: Path) -> LazySource:
 _GLOB_CHARACTERS = "*?["
 
 
-_SPILLS: dict[tuple[str, int, int, tuple[str, ...]], Path] = {}
+_SPILLS: dict[tuple[str, int, int, int, tuple[str, ...]], Path] = {}
+_SPILL_LOCK = threading.Lock()
 _SPILL_ROOT: list[tempfile.TemporaryDirectory[str]] = []  # removed when the interpreter exits
 
 
@@ -287,17 +290,33 @@ def spill_text(source: LazySource, codes: Sequence[str] = ()) -> pl.LazyFrame:
     if source.text_file is None:
         return source.frame
     stat = source.text_file.stat()
-    key = (str(source.text_file), stat.st_size, stat.st_mtime_ns, tuple(codes))
-    if key not in _SPILLS or not _SPILLS[key].exists():
+    # the change time too: a copy carrying the old size and modification time over the
+    # file (shutil.copy2) still changes it
+    key = (str(source.text_file), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, tuple(codes))
+    with _SPILL_LOCK:
+        known = _SPILLS.get(key)
+        if known is not None and known.exists():
+            return pl.scan_ipc(known)
         if not _SPILL_ROOT:
             _SPILL_ROOT.append(tempfile.TemporaryDirectory(prefix="flowlens-csv-"))
-        target = Path(_SPILL_ROOT[0].name) / f"{len(_SPILLS)}.arrow"
-        partial = target.with_suffix(".partial")
-        parsed = source.frame.with_columns(pl.col(list(codes)).cast(pl.Categorical))
+        root = Path(_SPILL_ROOT[0].name)
+    # a name of its own for every spill (threads loading files at once, a spill deleted
+    # and made again): never another file's
+    handle, name = tempfile.mkstemp(suffix=".arrow", dir=root)
+    os.close(handle)
+    target = Path(name)
+    partial = target.with_suffix(".partial")
+    parsed = source.frame.with_columns(pl.col(list(codes)).cast(pl.Categorical))
+    try:
         parsed.sink_ipc(partial, engine="streaming", compression=None)
-        partial.rename(target)
+        partial.replace(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+        raise
+    with _SPILL_LOCK:
         _SPILLS[key] = target
-    return pl.scan_ipc(_SPILLS[key])
+    return pl.scan_ipc(target)
 
 
 def _kind_of(path: Path) -> str:

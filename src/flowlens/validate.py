@@ -89,7 +89,8 @@ class ValidationReport:
 
     clean: pl.DataFrame | pl.LazyFrame
     source: str
-    _rejects_plan: pl.LazyFrame
+    _plan: ValidationPlan
+    _rejects_plan: pl.LazyFrame  # the rejected rows, for ``_plan.rejects_of``
     _count_plan: pl.LazyFrame
     _results: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False)
     _tap: RejectsTap | None = None  # the rejects as a pass over ``clean`` saw them
@@ -194,12 +195,13 @@ class ValidationReport:
             if self.is_computed:
                 return frame.lazy().collect(engine="streaming"), self
             if self._tap is None:
-                result, rejects, count = collect_side_by_side(
+                result, rows, count = collect_side_by_side(
                     [frame.lazy(), self._rejects_plan, self._count_plan]
                 )
+                rejects = self._plan.rejects_of(rows)
             else:
                 # one pass: the rejects are taken from the rows ``frame`` reads on its way
-                self._tap.clear()
+                self._tap.open()
                 result, count = collect_side_by_side([frame.lazy(), self._count_plan])
                 rejects = self._tapped_rejects(self._tap, count)
         computed = replace(self, _results=_results_of(rejects, count))
@@ -209,7 +211,8 @@ class ValidationReport:
         if not self.is_computed:
             with _reading(self.source):
                 if self._tap is None:
-                    rejects, count = collect_side_by_side([self._rejects_plan, self._count_plan])
+                    rows, count = collect_side_by_side([self._rejects_plan, self._count_plan])
+                    rejects = self._plan.rejects_of(rows)
                 else:
                     # ``clean`` may have been read in full already (written to a file, say)
                     (count,) = collect_side_by_side([self._count_plan])
@@ -223,8 +226,11 @@ class ValidationReport:
         rejects plan (a pass of its own)."""
         rejects = tap.rejects(int(count.item()))
         if rejects is None:
-            (rejects,) = collect_side_by_side([self._rejects_plan])
-        tap.clear()  # the rejects are kept in the results from here on
+            (rows,) = collect_side_by_side([self._rejects_plan])
+            rejects = self._plan.rejects_of(rows)
+        # the rejects are kept in the results from here on (this report's, or the new one
+        # collect returns: a report left uncomputed by collect takes a pass if asked)
+        tap.close()
         return rejects
 
     def _repr_html_(self) -> str:
@@ -419,23 +425,22 @@ def load_flows(
         )
         checked = plan.checked
         if lazy.eager:
-            # one chunk per column: the streaming engine (polars 2.1) panics on the
-            # reasons' text functions when columns of one frame are chunked differently
-            # (a frame built by pl.concat, then checked: 2 chunks here, 6 there)
-            frame = checked.collect().rechunk().lazy()
+            frame = checked.collect().lazy()
             report = ValidationReport(
                 clean=plan.select_clean(frame).collect(),
                 source=lazy.description,
-                _rejects_plan=plan.select_rejects(frame),
+                _plan=plan,
+                _rejects_plan=plan.rejected_rows(frame),
                 _count_plan=frame.select(pl.len()),
             )
             report.summary  # noqa: B018 (in memory already: compute now, cheaply)
         else:
-            tap = RejectsTap(plan)
+            tap = RejectsTap(plan, frame)
             report = ValidationReport(
                 clean=plan.select_clean(tap.tapped()),
                 source=lazy.description,
-                _rejects_plan=plan.select_rejects(checked),
+                _plan=plan,
+                _rejects_plan=plan.rejected_rows(checked),
                 _count_plan=frame.select(pl.len()),
                 _tap=tap,
             )

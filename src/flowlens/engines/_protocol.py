@@ -69,7 +69,7 @@ class CheckSpec:
     def rejects(self, frame: pl.DataFrame) -> pl.DataFrame:
         """One partition's rejects, in row order."""
         plan = self.plan(frame)
-        return plan.select_rejects(plan.checked).collect()
+        return plan.rejects_of(plan.rejected_rows(plan.checked).collect())
 
 
 class Backend(Protocol):
