@@ -410,8 +410,10 @@ def stage_informal(files: list[str]) -> Stage:
     year = panel.filter(pl.col("period") > first)
     baseline = baseline_from_costs(year)
     scenario = DeRiskingScenario("all corridors", start=year["period"].min() + dt.timedelta(45))
-    # compile the kernel on a few rows (perhaps all of one month: say the frequency)
-    estimate_informal(year.head(200), scenario, baseline=baseline, draws=20, freq="1mo")
+    # compile the kernel on a few rows of the last month (the scenario is in force there;
+    # the panel's rows come in no set order), saying the frequency
+    last_month = year.filter(pl.col("period") == year["period"].max()).head(200)
+    estimate_informal(last_month, scenario, baseline=baseline, draws=20, freq="1mo")
     sample = year.filter(
         pl.col("destination").is_in(year["destination"].unique().head(5).implode())
     )
