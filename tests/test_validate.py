@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -608,6 +609,7 @@ def test_a_csv_spill_keeps_code_text_as_written(tmp_path: Path) -> None:
 
 
 def test_a_frame_concatenated_from_parts_validates_like_one_part() -> None:
+    """AN-74."""
     part = sample_raw().drop("tx_id")
     parts = pl.concat([part, part], rechunk=False)  # columns in 2 chunks
     whole = fl.load_flows(parts.rechunk())
@@ -663,6 +665,7 @@ def _csv_with_origin(path: Path, origin: str) -> Path:
 
 
 def test_csvs_loaded_at_once_in_threads_each_read_their_own_file(tmp_path: Path) -> None:
+    """AN-75."""
     import threading
 
     paths = {code: _csv_with_origin(tmp_path / f"{code}.csv", code) for code in ("USA", "GBR")}
@@ -684,6 +687,7 @@ def test_csvs_loaded_at_once_in_threads_each_read_their_own_file(tmp_path: Path)
 
 
 def test_a_deleted_csv_spill_is_made_again_under_a_name_of_its_own(tmp_path: Path) -> None:
+    """AN-76."""
     from flowlens import io
 
     a = _csv_with_origin(tmp_path / "a.csv", "USA")
@@ -702,3 +706,17 @@ def test_a_deleted_csv_spill_is_made_again_under_a_name_of_its_own(tmp_path: Pat
         other.clean.lazy().select(pl.col("origin").cast(pl.String).unique()).collect().item()
         == "GBR"
     )
+
+
+def test_a_csv_replaced_by_a_copy_keeping_size_and_time_is_parsed_anew(tmp_path: Path) -> None:
+    """AN-77."""
+    import shutil
+
+    path = _csv_with_origin(tmp_path / "flows.csv", "USA")
+    first = fl.load_flows(path).clean.lazy().select(pl.col("origin").cast(pl.String).unique())
+    assert first.collect().item() == "USA"
+    corrected = _csv_with_origin(tmp_path / "corrected.csv", "GBR")  # same size, other text
+    os.utime(corrected, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns))
+    shutil.copy2(corrected, path)
+    again = fl.load_flows(path).clean.lazy().select(pl.col("origin").cast(pl.String).unique())
+    assert again.collect().item() == "GBR"
