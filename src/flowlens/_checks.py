@@ -8,6 +8,7 @@ is built for rejected rows alone.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -548,10 +549,24 @@ class RejectsTap:
         self._plan = plan
         self._source = source
         self._columns = plan.reason_columns
+        if not _reads_in_a_fixed_order(source):
+            # a query of the user's (a join, a unique) may give its rows in another order
+            # on the next read: every column comes from the pass itself
+            self._columns += [c for c in plan.source_columns if c not in self._columns]
         schema = plan.checked.collect_schema()
         self._none_rejected = pl.DataFrame(schema={name: schema[name] for name in self._columns})
         self._extra = [c for c in plan.source_columns if c not in self._columns]
         self._start()
+
+    @staticmethod
+    def can_serve(plan: ValidationPlan, source: pl.LazyFrame) -> bool:
+        """Whether a tap can give ``plan``'s rejects: not when a query of the user's, which
+        may give its rows in another order on the next read, has Object columns (they
+        cannot travel through the tap)."""
+        if _reads_in_a_fixed_order(source):
+            return True
+        schema = source.collect_schema()
+        return not any(isinstance(schema[c], pl.Object) for c in plan.source_columns)
 
     def _start(self) -> None:
         self._lock = threading.Lock()
@@ -623,18 +638,39 @@ class RejectsTap:
         rejected = [frame for _, (_, _, frame) in batches if frame is not None]
         rows = pl.concat(rejected, rechunk=True) if rejected else self._none_rejected
         if self._extra:
-            rows = rows.join(self._extra_of(rows[_ROW]), on=_ROW, how="left")
+            extra = self._extra_of(rows)
+            if extra is None:
+                return None
+            rows = rows.join(extra, on=_ROW, how="left")
         return self._plan.rejects_of(rows)
 
-    def _extra_of(self, positions: pl.Series) -> pl.DataFrame:
-        """The source's other columns at ``positions`` (Parquet reads the row groups
-        holding them: 10 rows of 10M, 0.03 s)."""
-        return (
-            self._source.with_row_index(_ROW)
-            .filter(pl.col(_ROW).is_in(pl.lit(positions).implode()))
-            .select(_ROW, *self._extra)
-            .collect(engine="streaming")
-        )
+    def _extra_of(self, rows: pl.DataFrame) -> pl.DataFrame | None:
+        """The source's other columns at the rejected rows' positions, read again (Parquet
+        reads only the row groups holding them: 10 rows of 10M, 0.03 s); None if the
+        source has changed since the pass (a file replaced: the columns the pass saw
+        differ, or the read fails)."""
+        seen = [c for c in self._plan.source_columns if c in self._columns]
+        try:
+            again = (
+                self._source.with_row_index(_ROW)
+                .filter(pl.col(_ROW).is_in(pl.lit(rows[_ROW]).implode()))
+                .select(_ROW, *seen, *self._extra)
+                .collect(engine="streaming")
+                .sort(_ROW)
+            )
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError):
+            return None
+        if not again.select(_ROW, *seen).equals(rows.select(_ROW, *seen).sort(_ROW)):
+            return None
+        return again.select(_ROW, *self._extra)
+
+
+def _reads_in_a_fixed_order(source: pl.LazyFrame) -> bool:
+    """Whether ``source`` is a plain scan of files or of a frame in memory, which gives
+    its rows in the same order on every read (a join or a ``unique`` may not)."""
+    plan = source.explain(optimized=False).strip().splitlines()
+    plain = re.match(r"(Parquet|Csv|Ipc) SCAN |DF \[", plan[0]) is not None if plan else False
+    return plain and not any(line[:1].isspace() for line in plan[1:])
 
 
 def _rule_name(code: pl.Expr) -> pl.Expr:

@@ -435,9 +435,9 @@ def load_flows(
             )
             report.summary  # noqa: B018 (in memory already: compute now, cheaply)
         else:
-            tap = RejectsTap(plan, frame)
+            tap = RejectsTap(plan, frame) if RejectsTap.can_serve(plan, frame) else None
             report = ValidationReport(
-                clean=plan.select_clean(tap.tapped()),
+                clean=plan.select_clean(plan.checked if tap is None else tap.tapped()),
                 source=lazy.description,
                 _plan=plan,
                 _rejects_plan=plan.rejected_rows(checked),
