@@ -534,9 +534,12 @@ class RejectsTap:
     and the columns the reasons quote to :meth:`see`, which keeps the rejected rows and
     notes which row positions the batch held; a pass that read every row of the source
     then yields the rejects without a pass of their own (2.2 s of processor time for
-    both, measured). The source's other columns (ids, extra columns) are not read by
-    the pass: they are read for the rejected rows alone, by position, when the
-    rejects are asked for.
+    both, measured). From a plain scan of files (or of a frame in memory), the source's
+    other columns (ids, extra columns) are not read by the pass: they are read for the
+    rejected rows alone, by position, when the rejects are asked for, and used only if
+    the columns the pass saw are the same there. A query of the user's (a join, a
+    ``unique``) may give its rows in another order on the next read: there every column
+    travels with the pass.
 
     The tap holds the latest pass: a batch overlapping one kept (a new pass) or not
     a run of consecutive positions (a filter moved below the checks) clears it. A
