@@ -491,7 +491,7 @@ def _plans_collected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return runs
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw_tables())
 def test_rejects_seen_on_the_clean_pass_equal_the_in_memory_ones(raw: pl.DataFrame) -> None:
     reference = fl.load_flows(raw)  # in memory: every check run once, no tap
@@ -619,6 +619,7 @@ def test_a_frame_concatenated_from_parts_validates_like_one_part() -> None:
     assert collected(report.clean).equals(collected(whole.clean))
 
 
+@pytest.mark.slow  # a 240,780-row file / a 171 MB pickle: seconds
 def test_a_filtered_pass_then_a_full_one_need_no_rejects_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -634,6 +635,7 @@ def test_a_filtered_pass_then_a_full_one_need_no_rejects_pass(
     assert runs == [1]  # the count: the sink's pass gave the rejects
 
 
+@pytest.mark.slow  # a 240,780-row file / a 171 MB pickle: seconds
 def test_clean_and_the_report_pickle(tmp_path: Path) -> None:
     import pickle
 
