@@ -477,6 +477,13 @@ def test_reports_are_immutable_and_collect_returns_a_new_one(tmp_path: Path) -> 
 # --- one pass: the rejects taken from the clean rows' pass --------------------------
 
 
+def _sample_parquet(tmp_path: Path) -> Path:
+    """The bundled sample flows written as a Parquet file (read lazily by load_flows)."""
+    path = tmp_path / "flows.parquet"
+    sample_raw().write_parquet(path)
+    return path
+
+
 def _plans_collected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many plans each run of the validation module collected side by side."""
     from flowlens._checks import collect_side_by_side as real
@@ -505,8 +512,7 @@ def test_rejects_seen_on_the_clean_pass_equal_the_in_memory_ones(raw: pl.DataFra
 def test_a_panel_and_its_rejects_take_one_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "flows.parquet"
-    sample_raw().write_parquet(path)
+    path = _sample_parquet(tmp_path)
     expected = fl.load_flows(sample_raw()).rejects
     runs = _plans_collected(monkeypatch)
     report = fl.load_flows(path)
@@ -522,8 +528,7 @@ def test_a_panel_and_its_rejects_take_one_pass(
 def test_rejects_asked_for_before_any_pass_run_the_rejects_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "flows.parquet"
-    sample_raw().write_parquet(path)
+    path = _sample_parquet(tmp_path)
     expected = fl.load_flows(sample_raw()).rejects
     runs = _plans_collected(monkeypatch)
     report = fl.load_flows(path)
@@ -574,8 +579,7 @@ def test_the_tap_answers_only_for_every_row_seen_once(tmp_path: Path) -> None:
 def test_rejects_after_clean_was_read_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "flows.parquet"
-    sample_raw().write_parquet(path)
+    path = _sample_parquet(tmp_path)
     expected = fl.load_flows(sample_raw())
     report = fl.load_flows(path)
     first = report.clean.lazy().collect(engine="streaming")
@@ -639,8 +643,7 @@ def test_a_filtered_pass_then_a_full_one_need_no_rejects_pass(
 def test_clean_and_the_report_pickle(tmp_path: Path) -> None:
     import pickle
 
-    path = tmp_path / "flows.parquet"
-    sample_raw().write_parquet(path)
+    path = _sample_parquet(tmp_path)
     report = fl.load_flows(path)
     again = pickle.loads(pickle.dumps(report))  # noqa: S301 (our own bytes)
     assert again.clean.lazy().collect().equals(report.clean.lazy().collect())
