@@ -7,6 +7,7 @@ is built for rejected rows alone.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -576,6 +577,7 @@ class RejectsTap:
         self._closed = False
         # first row position of a batch -> (last position, rows, its rejected rows or None)
         self._batches: dict[int, tuple[int, int, pl.DataFrame | None]] = {}
+        self._starts: list[int] = []  # the keys of _batches, sorted (they never overlap)
 
     def __getstate__(self) -> dict[str, object]:
         # a pickled plan (sent to another process) carries an empty tap of its own
@@ -606,25 +608,33 @@ class RejectsTap:
         rejected = batch.filter(failed).struct.unnest() if failed.any() else None
         with self._lock:
             if last - first + 1 != batch.len() or self._overlaps(first, last):
-                self._batches.clear()  # a filtered pass, or a new one
+                self._forget()  # a filtered pass, or a new one
             if last - first + 1 == batch.len():
                 self._batches[first] = (last, batch.len(), rejected)
+                bisect.insort(self._starts, first)
         return rule
 
     def _overlaps(self, first: int, last: int) -> bool:
-        return any(start <= last and first <= end for start, (end, _, _) in self._batches.items())
+        """Whether a kept batch holds a position in ``first .. last`` (the kept ones never
+        overlap: only the last one starting at or before ``last`` can)."""
+        before = bisect.bisect_right(self._starts, last)
+        return before > 0 and self._batches[self._starts[before - 1]][0] >= first
+
+    def _forget(self) -> None:
+        self._batches.clear()
+        self._starts.clear()
 
     def open(self) -> None:
         """Start afresh: forget earlier passes, keep what the next one sees."""
         with self._lock:
             self._closed = False
-            self._batches.clear()
+            self._forget()
 
     def close(self) -> None:
         """Keep nothing from here on (the rejects are known)."""
         with self._lock:
             self._closed = True
-            self._batches.clear()
+            self._forget()
 
     def rejects(self, n_rows: int) -> pl.DataFrame | None:
         """The rejects with their reasons if the batches seen held every row position
